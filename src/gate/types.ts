@@ -1,0 +1,134 @@
+// Domain types shared by the workflow, activities and the HTTP edges.
+// Quantities and money are decimal strings (never JS numbers) so they cross Temporal payloads exactly.
+
+/** A decimal number as a string, e.g. "1200" or "0.5". */
+export type DecimalString = string;
+
+/** Unix seconds, as Stripe uses them. */
+export type UnixSeconds = number;
+
+export type AggregationFormula = 'count' | 'sum' | 'last';
+
+/** One metered line of a draft invoice, resolved down to the meter it bills. */
+export interface MeteredLine {
+  lineId: string;
+  description: string | null;
+  priceId: string;
+  meterId: string;
+  /** The meter's event_name (before any ledger mapping). */
+  eventName: string;
+  formula: AggregationFormula;
+  /** Service period of the line: [periodStart, periodEnd). */
+  periodStart: UnixSeconds;
+  periodEnd: UnixSeconds;
+  /** quantity_decimal when Stripe sends it, else quantity. */
+  stripeQuantity: DecimalString;
+  /** Unit price in the currency's minor unit (cents), when the price has one. */
+  unitAmountDecimal: DecimalString | null;
+}
+
+export interface InvoiceSnapshot {
+  invoiceId: string;
+  customerId: string;
+  customerName: string | null;
+  customerEmail: string | null;
+  customerMetadata: Record<string, string>;
+  /** draft | open | paid | uncollectible | void */
+  status: string;
+  autoAdvance: boolean;
+  currency: string;
+  livemode: boolean;
+  /** Invoice-level period (for display only; lines carry their own periods). */
+  periodStart: UnixSeconds;
+  periodEnd: UnixSeconds;
+  automaticallyFinalizesAt: UnixSeconds | null;
+  meteredLines: MeteredLine[];
+  /** Lines that are not metered (licensed seats, one-off items): not compared. */
+  otherLineCount: number;
+}
+
+/** What the ledger is asked for one invoice. */
+export interface LedgerCountRequest {
+  customerId: string;
+  customerMetadata: Record<string, string>;
+  lines: Array<Pick<MeteredLine, 'lineId' | 'eventName' | 'meterId' | 'formula' | 'periodStart' | 'periodEnd'>>;
+}
+
+/** Ledger quantity per line id. */
+export type LedgerCounts = Record<string, DecimalString>;
+
+export interface Tolerance {
+  /** Percent of the ledger quantity, e.g. "1" for 1 %. */
+  pct: DecimalString;
+  /** Absolute quantity. */
+  abs: DecimalString;
+}
+
+export interface LineComparison {
+  lineId: string;
+  description: string | null;
+  eventName: string;
+  formula: AggregationFormula;
+  periodStart: UnixSeconds;
+  periodEnd: UnixSeconds;
+  stripeQuantity: DecimalString;
+  ledgerQuantity: DecimalString;
+  /** stripe - ledger */
+  difference: DecimalString;
+  /** difference / ledger * 100; null when the ledger is 0. */
+  variancePct: DecimalString | null;
+  /** What the difference costs at the line's unit price, in minor units; null without a unit price. */
+  estimatedImpactMinor: DecimalString | null;
+  passed: boolean;
+}
+
+export interface Comparison {
+  lines: LineComparison[];
+  passed: boolean;
+  /** Largest absolute variance % over the lines (100 when the ledger is 0 and Stripe is not). */
+  maxVariancePct: DecimalString;
+  totalEstimatedImpactMinor: DecimalString;
+  tolerance: Tolerance;
+}
+
+export type GateOutcome =
+  | 'passed'
+  | 'held'
+  | 'released'
+  | 'auto_released'
+  | 'resolved_in_stripe'
+  | 'too_late'
+  | 'skipped';
+
+export type GateStatus = 'reading' | 'counting' | 'recounting' | GateOutcome;
+
+export interface Decision {
+  action: 'release' | 'recount';
+  reviewer: string;
+  note?: string;
+}
+
+/** A Stripe invoice event that reached a running gate (invoice.finalized, invoice.voided, ...). */
+export interface StripeInvoiceEvent {
+  eventId: string;
+  type: string;
+  invoiceStatus: string | null;
+}
+
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** What the `state` query returns. */
+export interface GateState {
+  invoiceId: string;
+  customerId: string | null;
+  status: GateStatus;
+  comparison: Comparison | null;
+  decision: Decision | null;
+  reviewer: string | null;
+  slackMessage: SlackMessageRef | null;
+  recounts: number;
+  reason: string | null;
+}
