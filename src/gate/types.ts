@@ -125,10 +125,28 @@ export interface GateState {
   invoiceId: string;
   customerId: string | null;
   status: GateStatus;
+  /** The invoice's status in Stripe as the gate last saw it (draft, open, void, deleted ...). */
+  invoiceStatus: string | null;
+  /** When the invoice was first held (epoch ms), for reminders and decision latency. */
+  heldSince: number | null;
   comparison: Comparison | null;
   decision: Decision | null;
   reviewer: string | null;
   slackMessage: SlackMessageRef | null;
   recounts: number;
   reason: string | null;
+}
+
+/** Per-customer settings the worker is configured with, read by the workflow through an activity. */
+export interface GateSettings {
+  tolerance: Tolerance;
+  reminderAfterMs: number;
+  reminderEveryMs: number;
+}
+
+/** Identifies one gate run in the audit tables. */
+export interface GateRunKey {
+  invoiceId: string;
+  workflowId: string;
+  runId: string;
 }

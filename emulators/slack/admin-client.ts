@@ -1,0 +1,171 @@
+// Typed client for the Slack emulator's admin API (/_emulator/...), for tests and the demo.
+import type {
+  EmulatedChannel,
+  EmulatedUser,
+  FaultRule,
+  FaultSpec,
+  MessageEdit,
+  RateLimitSpec,
+  RequestLogEntry,
+  ResponseUrlPost,
+  StoredEphemeral,
+} from './state';
+
+export interface AdminMessage {
+  channel: string;
+  ts: string;
+  /** Set on thread replies (the parent's ts), and on a parent that has replies (its own ts). */
+  threadTs?: string;
+  user: string;
+  text: string;
+  blocks?: Array<Record<string, unknown>>;
+  replyCount: number;
+  /** Earlier versions, oldest first (chat.update / response_url replace_original). */
+  edits: MessageEdit[];
+  extra: Record<string, unknown>;
+}
+
+export interface ClickOptions {
+  channel: string;
+  ts: string;
+  actionId: string;
+  /** Default U0ALICE. */
+  userId?: string;
+  /** 'forged' signs with a wrong secret, 'stale' with a timestamp 6 minutes old. Default 'valid'. */
+  signature?: 'valid' | 'forged' | 'stale';
+  timeoutMs?: number;
+}
+
+export interface ClickReport {
+  status: number;
+  body: string;
+  ms: number;
+  acknowledgedInTime: boolean;
+  payload: Record<string, unknown>;
+  responseUrl: string;
+}
+
+export interface EmulatorInfo {
+  url: string;
+  apiUrl: string;
+  team: { id: string; name: string; domain: string };
+  botUserId: string;
+  botToken: string;
+  signingSecret: string;
+  interactivityUrl: string | null;
+}
+
+export class SlackEmulatorAdmin {
+  private readonly base: string;
+
+  constructor(baseUrl: string) {
+    this.base = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.base}/_emulator${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`slack emulator ${method} ${path}: HTTP ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  info(): Promise<EmulatorInfo> {
+    return this.call('GET', '/info');
+  }
+
+  /** Messages in ts order, thread replies included; all channels when none is given. */
+  messages(channel?: string): Promise<AdminMessage[]> {
+    return this.call('GET', `/messages${channel ? `?channel=${encodeURIComponent(channel)}` : ''}`);
+  }
+
+  message(channel: string, ts: string): Promise<AdminMessage> {
+    return this.call('GET', `/messages/${encodeURIComponent(channel)}/${encodeURIComponent(ts)}`);
+  }
+
+  /** Replies in the thread of `ts`, in order. */
+  async replies(channel: string, ts: string): Promise<AdminMessage[]> {
+    return (await this.messages(channel)).filter((m) => m.threadTs === ts && m.ts !== ts);
+  }
+
+  ephemerals(filter: { channel?: string; user?: string } = {}): Promise<StoredEphemeral[]> {
+    const q = new URLSearchParams();
+    if (filter.channel) q.set('channel', filter.channel);
+    if (filter.user) q.set('user', filter.user);
+    const qs = q.toString();
+    return this.call('GET', `/ephemerals${qs ? `?${qs}` : ''}`);
+  }
+
+  /** What apps posted to response_urls. */
+  responses(): Promise<ResponseUrlPost[]> {
+    return this.call('GET', '/responses');
+  }
+
+  users(): Promise<EmulatedUser[]> {
+    return this.call('GET', '/users');
+  }
+
+  /** Adds a user; they join C0BILLING unless `channels` says otherwise. */
+  addUser(user: { id: string; name: string; realName?: string; email?: string; isBot?: boolean; deleted?: boolean; channels?: string[] }): Promise<EmulatedUser> {
+    return this.call('POST', '/users', user);
+  }
+
+  channels(): Promise<EmulatedChannel[]> {
+    return this.call('GET', '/channels');
+  }
+
+  addChannel(channel: { id: string; name: string; isPrivate?: boolean; isArchived?: boolean; members?: string[] }): Promise<EmulatedChannel> {
+    return this.call('POST', '/channels', channel);
+  }
+
+  async setInteractivityUrl(url: string | null): Promise<void> {
+    await this.call('POST', '/interactivity', { url });
+  }
+
+  /**
+   * Make Web API calls fail: the next `count` matching calls (default 1) or all of them for
+   * `durationMs`. `error` answers `{ ok: false, error }` ('ratelimited' answers HTTP 429),
+   * `status` answers that HTTP status (429 with Retry-After `retryAfter` seconds), `delayMs` adds latency.
+   */
+  setFaults(spec: FaultSpec): Promise<FaultRule> {
+    return this.call('POST', '/faults', spec);
+  }
+
+  faults(): Promise<FaultRule[]> {
+    return this.call('GET', '/faults');
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/faults');
+  }
+
+  /** At most `perWindow` calls per method per `windowMs`, then 429 with Retry-After. */
+  setRateLimit(spec: RateLimitSpec): Promise<RateLimitSpec> {
+    return this.call('POST', '/rate-limit', spec);
+  }
+
+  async clearRateLimit(): Promise<void> {
+    await this.call('DELETE', '/rate-limit');
+  }
+
+  requests(): Promise<RequestLogEntry[]> {
+    return this.call('GET', '/requests');
+  }
+
+  async clearRequests(): Promise<void> {
+    await this.call('DELETE', '/requests');
+  }
+
+  /** Back to the seeded workspace (the interactivity URL is kept unless told otherwise). */
+  async reset(opts: { keepInteractivityUrl?: boolean } = {}): Promise<void> {
+    await this.call('POST', '/reset', opts);
+  }
+
+  /** A person clicks a button of a stored message; the signed block_actions request goes to the interactivity URL. */
+  click(opts: ClickOptions): Promise<ClickReport> {
+    return this.call('POST', '/click', opts);
+  }
+}

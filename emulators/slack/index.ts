@@ -1,0 +1,322 @@
+// Slack API emulator: the Web API methods the gate uses, button clicks signed like Slack's, the
+// response_url, and an admin API under /_emulator/. See README.md for what it covers.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { SlackWorkspace, type StoredMessage, type FaultSpec, type RateLimitSpec } from './state';
+import { callMethod, isKnownMethod, needsAuth, SlackApiError, type Args } from './web-api';
+import { Interactions, type ClickRequest } from './interactions';
+import { SlackEmulatorAdmin } from './admin-client';
+
+export { SlackEmulatorAdmin } from './admin-client';
+export type { AdminMessage, ClickOptions, ClickReport } from './admin-client';
+export { signSlackRequest } from './interactions';
+export type { FaultSpec, RateLimitSpec, StoredEphemeral, ResponseUrlPost, RequestLogEntry } from './state';
+
+/** Default port of the command-line emulator (see CONTRACT.md). */
+export const SLACK_EMULATOR_DEFAULT_PORT = 12112;
+
+export interface SlackEmulatorOptions {
+  /** 0 = random. Default 0. */
+  port?: number;
+  host?: string;
+  /** Default 'xoxb-emulator-token'. */
+  botToken?: string;
+  /** Default: generated. */
+  signingSecret?: string;
+  interactivityUrl?: string;
+  log?: (msg: string) => void;
+}
+
+export interface SlackEmulator {
+  /** 'http://127.0.0.1:PORT' */
+  url: string;
+  /** url + '/api/' (what WebClient's slackApiUrl expects) */
+  apiUrl: string;
+  port: number;
+  botToken: string;
+  signingSecret: string;
+  admin: SlackEmulatorAdmin;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseArgs(contentType: string | undefined, raw: string, query: URLSearchParams): Args {
+  const args: Args = Object.fromEntries(query.entries());
+  if (!raw) return args;
+  if (contentType?.includes('application/json')) {
+    const parsed = JSON.parse(raw) as unknown;
+    if (parsed && typeof parsed === 'object') Object.assign(args, parsed);
+    return args;
+  }
+  for (const [k, v] of new URLSearchParams(raw)) args[k] = v;
+  return args;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function adminMessage(m: StoredMessage) {
+  return {
+    channel: m.channel,
+    ts: m.ts,
+    threadTs: m.threadTs,
+    user: m.user,
+    text: m.text,
+    blocks: m.blocks,
+    replyCount: m.replyCount,
+    edits: m.edits,
+    extra: m.extra,
+  };
+}
+
+export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
+  const botToken = opts.botToken ?? 'xoxb-emulator-token';
+  const signingSecret = opts.signingSecret ?? randomBytes(16).toString('hex');
+  const verificationToken = randomBytes(12).toString('hex');
+  const log = opts.log ?? (() => {});
+  const ws = new SlackWorkspace();
+  ws.interactivityUrl = opts.interactivityUrl;
+  let baseUrl = '';
+  const interactions = new Interactions(ws, () => baseUrl, signingSecret, verificationToken);
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
+    const raw = await readBody(req);
+    const at = Date.now();
+    const answer = (status: number, body: Record<string, unknown>, extra: { fault?: string; headers?: Record<string, string> } = {}) => {
+      ws.log({ at, httpMethod: req.method ?? 'POST', path: url.pathname, apiMethod: method, status, ok: body.ok === true, error: typeof body.error === 'string' ? body.error : undefined, fault: extra.fault });
+      log(`slack-emulator ${method} -> ${status} ${body.ok === true ? 'ok' : String(body.error ?? '')}`);
+      sendJson(res, status, body, extra.headers);
+    };
+    let args: Args;
+    try {
+      args = parseArgs(req.headers['content-type'], raw, url.searchParams);
+    } catch {
+      return answer(200, { ok: false, error: 'invalid_json' });
+    }
+    if (!isKnownMethod(method)) return answer(404, { ok: false, error: 'unknown_method', req_method: method });
+
+    const fault = ws.takeFault(method);
+    if (fault) {
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      const label = `fault#${fault.id}`;
+      if (fault.status === 429 || (!fault.status && fault.error === 'ratelimited')) {
+        return answer(429, { ok: false, error: 'ratelimited' }, { fault: label, headers: { 'retry-after': String(fault.retryAfter ?? 1) } });
+      }
+      if (fault.status && fault.status !== 200) {
+        ws.log({ at, httpMethod: req.method ?? 'POST', path: url.pathname, apiMethod: method, status: fault.status, fault: label });
+        res.writeHead(fault.status, { 'content-type': 'text/plain' });
+        res.end(fault.status >= 500 ? 'Service Unavailable' : 'Error');
+        return;
+      }
+      if (fault.error) return answer(200, { ok: false, error: fault.error }, { fault: label });
+      if (!fault.delayMs) return answer(200, { ok: false, error: 'internal_error' }, { fault: label });
+      // a pure latency fault falls through to the normal answer
+    }
+
+    if (needsAuth(method)) {
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof args.token === 'string' ? args.token : undefined;
+      if (!token) return answer(200, { ok: false, error: 'not_authed' });
+      if (token !== botToken) return answer(200, { ok: false, error: 'invalid_auth' });
+    }
+    const retryAfter = ws.checkRateLimit(method);
+    if (retryAfter !== undefined) {
+      return answer(429, { ok: false, error: 'ratelimited' }, { fault: 'rate_limit', headers: { 'retry-after': String(retryAfter) } });
+    }
+    delete args.token;
+    try {
+      return answer(200, callMethod(ws, method, args));
+    } catch (e) {
+      if (e instanceof SlackApiError) return answer(200, { ok: false, error: e.error, ...e.extra });
+      throw e;
+    }
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+    const raw = await readBody(req);
+    let body: Record<string, unknown> = {};
+    if (raw) {
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return sendJson(res, 400, { error: 'admin API takes JSON' });
+      }
+    }
+    const m = req.method ?? 'GET';
+    const parts = path.split('/').filter(Boolean); // ['_emulator', ...]
+    const route = `${m} /${parts.slice(0, 2).join('/')}`;
+    switch (route) {
+      case 'GET /_emulator/info':
+        return sendJson(res, 200, {
+          url: baseUrl,
+          apiUrl: `${baseUrl}/api/`,
+          team: ws.team,
+          botUserId: 'U0GATEBOT',
+          botToken,
+          signingSecret,
+          interactivityUrl: ws.interactivityUrl ?? null,
+        });
+      case 'GET /_emulator/messages': {
+        if (parts.length === 4) {
+          const msg = ws.message(decodeURIComponent(parts[2]), decodeURIComponent(parts[3]));
+          return msg ? sendJson(res, 200, adminMessage(msg)) : sendJson(res, 404, { error: 'message_not_found' });
+        }
+        return sendJson(res, 200, ws.listMessages(url.searchParams.get('channel') ?? undefined).map(adminMessage));
+      }
+      case 'GET /_emulator/ephemerals': {
+        const ch = url.searchParams.get('channel');
+        const user = url.searchParams.get('user');
+        return sendJson(res, 200, ws.ephemerals.filter((e) => (!ch || e.channel === ch) && (!user || e.user === user)));
+      }
+      case 'GET /_emulator/responses':
+        return sendJson(res, 200, ws.responses);
+      case 'GET /_emulator/users':
+        return sendJson(res, 200, [...ws.users.values()]);
+      case 'POST /_emulator/users': {
+        if (typeof body.id !== 'string' || typeof body.name !== 'string') return sendJson(res, 400, { error: 'id and name are required' });
+        const user = ws.addUser(body as { id: string; name: string });
+        // New users join the seeded review channel unless told otherwise.
+        const channels = Array.isArray(body.channels) ? (body.channels as string[]) : ['C0BILLING'];
+        for (const c of channels) {
+          const ch = ws.channels.get(c);
+          if (ch && !ch.members.includes(user.id)) ch.members.push(user.id);
+        }
+        return sendJson(res, 201, user);
+      }
+      case 'GET /_emulator/channels':
+        return sendJson(res, 200, [...ws.channels.values()]);
+      case 'POST /_emulator/channels': {
+        if (typeof body.id !== 'string' || typeof body.name !== 'string') return sendJson(res, 400, { error: 'id and name are required' });
+        return sendJson(res, 201, ws.addChannel(body as { id: string; name: string }));
+      }
+      case 'GET /_emulator/interactivity':
+        return sendJson(res, 200, { url: ws.interactivityUrl ?? null });
+      case 'POST /_emulator/interactivity':
+        ws.interactivityUrl = typeof body.url === 'string' && body.url ? body.url : undefined;
+        return sendJson(res, 200, { url: ws.interactivityUrl ?? null });
+      case 'GET /_emulator/faults':
+        return sendJson(res, 200, ws.faults);
+      case 'POST /_emulator/faults':
+        return sendJson(res, 201, ws.addFault(body as FaultSpec));
+      case 'DELETE /_emulator/faults':
+        ws.faults = [];
+        return sendJson(res, 200, { ok: true });
+      case 'POST /_emulator/rate-limit':
+        ws.rateLimit = {
+          perWindow: Number(body.perWindow ?? 1),
+          windowMs: Number(body.windowMs ?? 1000),
+          retryAfter: Number(body.retryAfter ?? 1),
+          methods: Array.isArray(body.methods) ? (body.methods as string[]) : undefined,
+        } satisfies RateLimitSpec;
+        ws.rateWindows.clear();
+        return sendJson(res, 200, ws.rateLimit);
+      case 'DELETE /_emulator/rate-limit':
+        ws.rateLimit = null;
+        return sendJson(res, 200, { ok: true });
+      case 'GET /_emulator/requests':
+        return sendJson(res, 200, ws.requests);
+      case 'DELETE /_emulator/requests':
+        ws.requests = [];
+        return sendJson(res, 200, { ok: true });
+      case 'POST /_emulator/reset': {
+        const keepUrl = ws.interactivityUrl;
+        ws.seed();
+        interactions.reset();
+        ws.interactivityUrl = body.keepInteractivityUrl === false ? undefined : keepUrl;
+        return sendJson(res, 200, { ok: true });
+      }
+      case 'POST /_emulator/click': {
+        try {
+          const result = await interactions.click(body as unknown as ClickRequest);
+          return sendJson(res, 200, result);
+        } catch (e) {
+          if (e instanceof SlackApiError) return sendJson(res, e.error === 'no_interactivity_url' ? 409 : 404, { error: e.error });
+          return sendJson(res, 502, { error: 'interactivity_request_failed', message: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      default:
+        return sendJson(res, 404, { error: 'unknown admin route', route });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const done = (p: Promise<void>) =>
+      p.catch((e: unknown) => {
+        log(`slack-emulator error on ${path}: ${e instanceof Error ? e.stack : String(e)}`);
+        if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal_error' });
+        else res.end();
+      });
+    if (path.startsWith('/api/')) return void done(handleApi(req, res, path.slice(5), url));
+    if (path.startsWith('/_emulator/')) return void done(handleAdmin(req, res, path, url));
+    const action = /^\/actions\/[^/]+\/([^/]+)\/[^/]+$/.exec(path);
+    if (action && req.method === 'POST') {
+      return void done(
+        (async () => {
+          const raw = await readBody(req);
+          let body: Record<string, unknown>;
+          try {
+            body = req.headers['content-type']?.includes('application/json') ? (JSON.parse(raw) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(raw));
+          } catch {
+            return sendJson(res, 400, { ok: false, error: 'invalid_payload' });
+          }
+          const out = interactions.handleResponseUrl(action[1], body);
+          ws.log({ at: Date.now(), httpMethod: 'POST', path, status: out.status, ok: out.body.ok === true, error: out.body.error as string | undefined });
+          sendJson(res, out.status, out.body);
+        })(),
+      );
+    }
+    sendJson(res, 404, { ok: false, error: 'not_found' });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  baseUrl = `http://${displayHost}:${port}`;
+  log(`slack-emulator listening on ${baseUrl}`);
+
+  return {
+    url: baseUrl,
+    apiUrl: `${baseUrl}/api/`,
+    port,
+    botToken,
+    signingSecret,
+    admin: new SlackEmulatorAdmin(baseUrl),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

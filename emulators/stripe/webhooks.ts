@@ -1,0 +1,254 @@
+// Webhook delivery as Stripe does it: JSON event bodies signed with `Stripe-Signature:
+// t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, retried with exponential backoff on
+// non-2xx or network errors. On request: N concurrent copies, reversed or shuffled order.
+import { createHmac } from 'node:crypto';
+import { randomId, type Obj } from './util';
+import type { World } from './world';
+
+export interface DeliveryAttempt {
+  at: string;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  copies: number;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  url: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: DeliveryAttempt[];
+  next_attempt_at: string | null;
+}
+
+export interface DeliverySettings {
+  /** Copies of every delivery attempt, sent concurrently (>= 1). */
+  duplicates: number;
+  /** in_order: sent as emitted; reverse/shuffle: collected for `batchWindowMs`, then sent one by one in that order. */
+  order: 'in_order' | 'reverse' | 'shuffle';
+  batchWindowMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  timeoutMs: number;
+}
+
+export function signPayload(payload: string, secret: string, timestamp: number): string {
+  const sig = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
+  return `t=${timestamp},v1=${sig}`;
+}
+
+export function endpointWants(endpoint: Obj, type: string): boolean {
+  if (endpoint.status !== 'enabled') return false;
+  const events = endpoint.enabled_events as string[];
+  return events.includes('*') || events.includes(type);
+}
+
+export class WebhookDeliverer {
+  readonly deliveries: Delivery[] = [];
+  settings: DeliverySettings;
+  private readonly defaults: DeliverySettings;
+  private active = 0;
+  private batch: Delivery[] = [];
+  private batchTimer: NodeJS.Timeout | null = null;
+  private timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private notified = new Set<string>();
+
+  constructor(
+    private readonly world: World,
+    retryBaseMs: number,
+    private readonly onAllDelivered: (event: Obj) => void,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.defaults = {
+      duplicates: 1,
+      order: 'in_order',
+      batchWindowMs: 150,
+      maxAttempts: 5,
+      retryBaseMs,
+      timeoutMs: 10_000,
+    };
+    this.settings = { ...this.defaults };
+    world.onEvent((event) => this.enqueue(event));
+  }
+
+  hasSubscribers(type: string): boolean {
+    for (const ep of this.world.webhookEndpoints.values()) if (endpointWants(ep, type)) return true;
+    return false;
+  }
+
+  configure(patch: Partial<DeliverySettings>): DeliverySettings {
+    this.settings = { ...this.settings, ...patch };
+    return this.settings;
+  }
+
+  reset(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    this.batch = [];
+    this.deliveries.length = 0;
+    this.notified.clear();
+    this.settings = { ...this.defaults };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.reset();
+  }
+
+  /** True when nothing is queued, in flight or waiting for a retry. */
+  idle(): boolean {
+    return this.active === 0 && this.batch.length === 0 && this.timers.size === 0 && this.batchTimer === null;
+  }
+
+  async waitForIdle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.idle()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
+  /** Delivers an already emitted event again (to one endpoint or every subscribed one). */
+  redeliver(eventId: string, endpointId?: string): Delivery[] {
+    const event = this.world.eventsById.get(eventId);
+    if (!event) return [];
+    return this.enqueue(event, endpointId);
+  }
+
+  private enqueue(event: Obj, onlyEndpoint?: string): Delivery[] {
+    const created: Delivery[] = [];
+    for (const ep of this.world.webhookEndpoints.values()) {
+      if (onlyEndpoint ? ep.id !== onlyEndpoint : !endpointWants(ep, event.type)) continue;
+      const d: Delivery = {
+        id: randomId('whdel'),
+        event_id: event.id,
+        event_type: event.type,
+        endpoint_id: ep.id,
+        url: ep.url,
+        status: 'pending',
+        attempts: [],
+        next_attempt_at: null,
+      };
+      this.deliveries.push(d);
+      created.push(d);
+    }
+    event.pending_webhooks += created.length;
+    if (created.length === 0) return created;
+    if (this.settings.order === 'in_order') {
+      for (const d of created) void this.attempt(d);
+    } else {
+      this.batch.push(...created);
+      if (!this.batchTimer) {
+        this.batchTimer = setTimeout(() => void this.flushBatch(), this.settings.batchWindowMs);
+      }
+    }
+    return created;
+  }
+
+  private async flushBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    if (this.settings.order === 'reverse') batch.reverse();
+    else {
+      for (let i = batch.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [batch[i], batch[j]] = [batch[j], batch[i]];
+      }
+    }
+    this.active++;
+    this.batchTimer = null;
+    try {
+      for (const d of batch) await this.attempt(d);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async attempt(d: Delivery): Promise<void> {
+    if (this.stopped) return;
+    const event = this.world.eventsById.get(d.event_id);
+    const endpoint = this.world.webhookEndpoints.get(d.endpoint_id);
+    const secret = this.world.webhookSecrets.get(d.endpoint_id);
+    if (!event || !endpoint || !secret) {
+      d.status = 'failed';
+      return;
+    }
+    this.active++;
+    d.next_attempt_at = null;
+    const payload = JSON.stringify(event, null, 2);
+    // Signatures use real time: receivers check them against their own clock (300 s tolerance).
+    const t = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      'stripe-signature': signPayload(payload, secret, t),
+    };
+    const started = Date.now();
+    const copies = Math.max(1, this.settings.duplicates);
+    const results = await Promise.all(
+      Array.from({ length: copies }, () => this.post(d.url, payload, headers)),
+    );
+    const ok = results.find((r) => r.status !== null && r.status >= 200 && r.status < 300);
+    const shown = ok ?? results[0];
+    d.attempts.push({
+      at: new Date(started).toISOString(),
+      status: shown.status,
+      error: shown.error,
+      duration_ms: Date.now() - started,
+      copies,
+    });
+    this.active--;
+    if (this.stopped) return;
+    if (ok) {
+      if (d.status !== 'succeeded') {
+        d.status = 'succeeded';
+        event.pending_webhooks = Math.max(0, event.pending_webhooks - 1);
+        const siblings = this.deliveries.filter((x) => x.event_id === d.event_id);
+        if (!this.notified.has(event.id) && siblings.every((x) => x.status === 'succeeded')) {
+          // Once per event: a manual redelivery does not restart the finalization grace period.
+          this.notified.add(event.id);
+          this.onAllDelivered(event);
+        }
+      }
+      return;
+    }
+    this.log(`webhook ${d.event_type} ${d.event_id} -> ${d.url}: ${shown.status ?? shown.error} (attempt ${d.attempts.length})`);
+    if (d.attempts.length >= this.settings.maxAttempts) {
+      d.status = 'failed';
+      return;
+    }
+    const delay = this.settings.retryBaseMs * 2 ** (d.attempts.length - 1);
+    d.next_attempt_at = new Date(Date.now() + delay).toISOString();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.attempt(d);
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  private async post(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number | null; error: string | null }> {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      return { status: res.status, error: null };
+    } catch (err) {
+      return { status: null, error: (err as Error).message };
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// All emulator state in memory, plus event emission and `expand` resolution.
+import { Clock } from './clock';
+import { eventObject } from './objects';
+import { clone, randomId, type Obj } from './util';
+
+export interface RequestInfo {
+  id: string | null;
+  idempotency_key: string | null;
+}
+
+export const NO_REQUEST: RequestInfo = { id: null, idempotency_key: null };
+
+export interface MeterEventRecord {
+  event_name: string;
+  identifier: string;
+  customer: string;
+  value: string;
+  timestamp: number;
+  created: number;
+  seq: number;
+  payload: Record<string, string>;
+}
+
+export interface InvoiceState {
+  lines: Obj[];
+  /** Emulated unix seconds of the automatic payment attempt, or null. */
+  paymentDueAt: number | null;
+  /** Event id of invoice.created, to start the finalization grace period when it is delivered. */
+  createdEventId: string | null;
+  /** For send_invoice collection. */
+  daysUntilDue: number | null;
+}
+
+export interface SubscriptionState {
+  interval: string;
+  intervalCount: number;
+  anchor: number;
+  /** Number of periods already closed. */
+  periodIndex: number;
+}
+
+export type EventListener = (event: Obj) => void;
+
+export class World {
+  readonly clock = new Clock();
+  customers = new Map<string, Obj>();
+  products = new Map<string, Obj>();
+  prices = new Map<string, Obj>();
+  meters = new Map<string, Obj>();
+  meterEvents: MeterEventRecord[] = [];
+  meterIdentifiers = new Map<string, number>();
+  subscriptions = new Map<string, Obj>();
+  subscriptionState = new Map<string, SubscriptionState>();
+  subscriptionItems = new Map<string, Obj>();
+  invoices = new Map<string, Obj>();
+  invoiceState = new Map<string, InvoiceState>();
+  invoiceItems = new Map<string, Obj>();
+  webhookEndpoints = new Map<string, Obj>();
+  webhookSecrets = new Map<string, string>();
+  events: Obj[] = [];
+  eventsById = new Map<string, Obj>();
+  /** Per customer: whether automatic and API payments succeed. */
+  paymentBehavior = new Map<string, 'succeed' | 'fail'>();
+  private seq = 0;
+  private listeners: EventListener[] = [];
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  onEvent(listener: EventListener): void {
+    this.listeners.push(listener);
+  }
+
+  reset(): void {
+    this.customers.clear();
+    this.products.clear();
+    this.prices.clear();
+    this.meters.clear();
+    this.meterEvents = [];
+    this.meterIdentifiers.clear();
+    this.subscriptions.clear();
+    this.subscriptionState.clear();
+    this.subscriptionItems.clear();
+    this.invoices.clear();
+    this.invoiceState.clear();
+    this.invoiceItems.clear();
+    this.webhookEndpoints.clear();
+    this.webhookSecrets.clear();
+    this.events = [];
+    this.eventsById.clear();
+    this.paymentBehavior.clear();
+    this.clock.reset();
+  }
+
+  /** The invoice as the API returns it: the first 10 lines embedded, the rest behind `lines.url`. */
+  renderInvoice(invoice: Obj): Obj {
+    const out = clone(invoice);
+    const lines = this.invoiceState.get(invoice.id)?.lines ?? [];
+    out.lines = {
+      object: 'list',
+      data: clone(lines.slice(0, 10)),
+      has_more: lines.length > 10,
+      url: `/v1/invoices/${invoice.id}/lines`,
+    };
+    return out;
+  }
+
+  render(obj: Obj): Obj {
+    if (obj.object === 'invoice' && !obj.deleted) return this.renderInvoice(obj);
+    return clone(obj);
+  }
+
+  /** Emits an event with a snapshot of the object; webhook delivery listens. */
+  emit(type: string, object: Obj, request: RequestInfo, previousAttributes?: Obj): Obj {
+    const event = eventObject({
+      id: randomId('evt'),
+      created: this.clock.now(),
+      type,
+      object: this.render(object),
+      previousAttributes,
+      request,
+    });
+    this.events.unshift(event);
+    this.eventsById.set(event.id, event);
+    for (const l of this.listeners) l(event);
+    return event;
+  }
+
+  findById(id: string): Obj | undefined {
+    const maps: Array<[string, Map<string, Obj>]> = [
+      ['cus_', this.customers],
+      ['prod_', this.products],
+      ['price_', this.prices],
+      ['mtr_', this.meters],
+      ['sub_', this.subscriptions],
+      ['si_', this.subscriptionItems],
+      ['in_', this.invoices],
+      ['ii_', this.invoiceItems],
+      ['we_', this.webhookEndpoints],
+      ['evt_', this.eventsById],
+    ];
+    for (const [prefix, map] of maps) if (id.startsWith(prefix)) return map.get(id);
+    return undefined;
+  }
+
+  /** Applies `expand[]` paths (`customer`, `data.customer`, `lines.data.pricing.price_details.price`). */
+  expand(value: Obj, paths: string[]): Obj {
+    for (const path of paths) this.expandPath(value, path.split('.'));
+    return value;
+  }
+
+  private expandPath(node: unknown, parts: string[]): void {
+    if (node === null || typeof node !== 'object' || parts.length === 0) return;
+    if (Array.isArray(node)) {
+      for (const el of node) this.expandPath(el, parts);
+      return;
+    }
+    const obj = node as Obj;
+    const [head, ...rest] = parts;
+    const v = obj[head];
+    if (rest.length === 0) {
+      if (typeof v === 'string') {
+        const found = this.findById(v);
+        if (found) obj[head] = this.render(found);
+      } else if (Array.isArray(v)) {
+        obj[head] = v.map((x) => {
+          const found = typeof x === 'string' ? this.findById(x) : undefined;
+          return found ? this.render(found) : x;
+        });
+      }
+      return;
+    }
+    if (typeof v === 'string') {
+      const found = this.findById(v);
+      if (found) {
+        obj[head] = this.render(found);
+        this.expandPath(obj[head], rest);
+      }
+      return;
+    }
+    this.expandPath(v, rest);
+  }
+}

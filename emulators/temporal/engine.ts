@@ -1,0 +1,479 @@
+// The engine: owns namespaces, the clock and matching, and implements the workflow lifecycle
+// (start, signal, cancel request, terminate, close, continue-as-new). Workflow tasks, commands,
+// activities and queries live in their own modules and call back into this class.
+import { randomUUID } from 'node:crypto';
+import { ActivityScheduler } from './activities';
+import { VirtualClock } from './clock';
+import { applyCommands } from './commands';
+import { failedPrecondition, invalidArgument, notFound, workflowAlreadyStarted } from './errors';
+import { Execution, type ExecutionStatus } from './execution';
+import { Matching, queueKey } from './matching';
+import { Namespaces, type NamespaceState, currentRun, findRun } from './namespaces';
+import { type Payload, durationToMs, msToDuration } from './proto-values';
+import { Queries } from './queries';
+import { validateSearchAttributes } from './search-attributes';
+import { WorkflowTasks } from './workflow-tasks';
+
+export interface EngineOptions {
+  namespace: string;
+  timeSkipping: boolean;
+  log: (msg: string) => void;
+}
+
+export interface StartParams {
+  namespace: string;
+  workflowId: string;
+  workflowType: string;
+  taskQueue: string;
+  input: unknown;
+  header: unknown;
+  memo: Record<string, Payload>;
+  searchAttributes: Record<string, Payload> | null;
+  userMetadata: unknown;
+  identity: string;
+  requestId: string;
+  workflowTaskTimeoutMs: number;
+  runTimeoutMs: number;
+  executionTimeoutMs: number;
+  retryPolicy: unknown;
+  firstTaskDelayMs: number;
+  reusePolicy: string;
+  conflictPolicy: string;
+  /** Written right after WorkflowExecutionStarted (signalWithStart). */
+  signal?: { name: string; input: unknown; header: unknown; identity: string };
+}
+
+const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
+// The server caps workflow task timeouts at 120 s.
+const MAX_WORKFLOW_TASK_TIMEOUT_MS = 120_000;
+
+export class Engine {
+  readonly clock = new VirtualClock();
+  readonly matching = new Matching();
+  readonly namespaces = new Namespaces();
+  readonly workflowTasks: WorkflowTasks;
+  readonly activities: ActivityScheduler;
+  readonly queries: Queries;
+  /** Running executions, for "is anything in flight" checks (time skipping). */
+  readonly openRuns = new Set<Execution>();
+  private timeSkipLocks = 0;
+  private autoSkipInterval: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(readonly options: EngineOptions) {
+    this.namespaces.register({ name: options.namespace, description: 'default namespace of the embedded Temporal engine' });
+    this.workflowTasks = new WorkflowTasks(this);
+    this.activities = new ActivityScheduler(this);
+    this.queries = new Queries(this);
+    if (options.timeSkipping) {
+      // Polling keeps the skip decision in one place instead of at every state change.
+      this.autoSkipInterval = setInterval(() => this.autoSkip(), 10);
+      this.autoSkipInterval.unref();
+    }
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  log(msg: string): void {
+    this.options.log(msg);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.autoSkipInterval) clearInterval(this.autoSkipInterval);
+    this.clock.stop();
+    this.matching.close();
+    this.queries.close();
+    for (const run of this.openRuns) run.notify();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  /** StartWorkflowExecution / SignalWithStart: applies id reuse and conflict policies. */
+  start(params: StartParams): { runId: string; started: boolean; execution: Execution } {
+    const ns = this.namespaces.get(params.namespace);
+    if (!params.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    if (!params.workflowType) throw invalidArgument('WorkflowType is not set on request.');
+    if (!params.taskQueue) throw invalidArgument('TaskQueue is not set on request.');
+    if (params.workflowId.length > 1000) throw invalidArgument('WorkflowId length exceeds limit.');
+    const existing = currentRun(ns, params.workflowId);
+    if (existing?.requestIds.has(params.requestId)) {
+      return { runId: existing.runId, started: true, execution: existing };
+    }
+    if (existing?.running) {
+      let conflict = params.conflictPolicy;
+      if (params.reusePolicy === 'WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING') conflict = 'WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING';
+      switch (conflict) {
+        case 'WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING':
+          existing.requestIds.add(params.requestId);
+          if (params.signal) this.signal(existing, params.signal.name, params.signal.input, params.signal.header, params.signal.identity);
+          return { runId: existing.runId, started: false, execution: existing };
+        case 'WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING':
+          this.terminate(existing, 'terminated by a new start with WorkflowIdConflictPolicy TERMINATE_EXISTING', null, params.identity);
+          break;
+        default:
+          throw workflowAlreadyStarted(params.workflowId, existing.startRequestId, existing.runId);
+      }
+    } else if (existing) {
+      switch (params.reusePolicy) {
+        case 'WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE':
+          throw workflowAlreadyStarted(params.workflowId, existing.startRequestId, existing.runId);
+        case 'WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY':
+          if (existing.status === 'Completed' || existing.status === 'ContinuedAsNew') {
+            throw workflowAlreadyStarted(params.workflowId, existing.startRequestId, existing.runId);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    const sa = validateSearchAttributes(params.searchAttributes, ns.searchAttributes).set;
+    const runId = randomUUID();
+    const taskTimeout = Math.min(params.workflowTaskTimeoutMs || DEFAULT_WORKFLOW_TASK_TIMEOUT_MS, MAX_WORKFLOW_TASK_TIMEOUT_MS);
+    const now = this.now();
+    const execution = this.createRun(ns, {
+      workflowId: params.workflowId,
+      runId,
+      firstRunId: runId,
+      workflowType: params.workflowType,
+      taskQueue: params.taskQueue,
+      memo: params.memo,
+      searchAttributes: sa,
+      userMetadata: params.userMetadata,
+      requestId: params.requestId,
+      config: {
+        workflowTaskTimeoutMs: taskTimeout,
+        runTimeoutMs: params.runTimeoutMs || params.executionTimeoutMs,
+        executionTimeoutMs: params.executionTimeoutMs,
+        executionExpiresAt: params.executionTimeoutMs ? now + params.firstTaskDelayMs + params.executionTimeoutMs : 0,
+      },
+      started: {
+        workflowType: { name: params.workflowType },
+        parentWorkflowNamespace: '',
+        parentWorkflowNamespaceId: '',
+        parentWorkflowExecution: null,
+        parentInitiatedEventId: 0,
+        taskQueue: { name: params.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
+        input: params.input,
+        workflowExecutionTimeout: msToDuration(params.executionTimeoutMs),
+        workflowRunTimeout: msToDuration(params.runTimeoutMs || params.executionTimeoutMs),
+        workflowTaskTimeout: msToDuration(taskTimeout),
+        continuedExecutionRunId: '',
+        initiator: 'CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED',
+        continuedFailure: null,
+        lastCompletionResult: null,
+        identity: params.identity,
+        retryPolicy: params.retryPolicy,
+        attempt: 1,
+        firstWorkflowTaskBackoff: msToDuration(params.firstTaskDelayMs),
+        header: params.header,
+        prevAutoResetPoints: null,
+      },
+      firstTaskDelayMs: params.firstTaskDelayMs,
+      signal: params.signal,
+    });
+    return { runId, started: true, execution };
+  }
+
+  /** Creates a run, writes WorkflowExecutionStarted and schedules its first workflow task. */
+  createRun(
+    ns: NamespaceState,
+    p: {
+      workflowId: string;
+      runId: string;
+      firstRunId: string;
+      workflowType: string;
+      taskQueue: string;
+      memo: Record<string, Payload>;
+      searchAttributes: Record<string, Payload>;
+      userMetadata: unknown;
+      requestId: string;
+      config: Execution['config'];
+      started: Record<string, unknown>;
+      firstTaskDelayMs: number;
+      signal?: StartParams['signal'];
+    },
+  ): Execution {
+    const now = this.now();
+    const execution = new Execution(
+      ns.name,
+      p.workflowId,
+      p.runId,
+      p.firstRunId,
+      p.workflowType,
+      p.taskQueue,
+      now,
+      p.config,
+      p.memo,
+      p.searchAttributes,
+      p.userMetadata,
+      p.requestId,
+    );
+    execution.requestIds.add(p.requestId);
+    execution.executionTime = now + p.firstTaskDelayMs;
+    const chain = ns.chains.get(p.workflowId) ?? [];
+    chain.push(execution);
+    ns.chains.set(p.workflowId, chain);
+    ns.runs.set(p.runId, execution);
+    this.openRuns.add(execution);
+    execution.addEvent(
+      'WorkflowExecutionStarted',
+      {
+        ...p.started,
+        originalExecutionRunId: p.runId,
+        firstExecutionRunId: p.firstRunId,
+        workflowId: p.workflowId,
+        memo: { fields: p.memo },
+        searchAttributes: { indexedFields: p.searchAttributes },
+        workflowExecutionExpirationTime: p.config.executionExpiresAt ? { seconds: Math.floor(p.config.executionExpiresAt / 1000), nanos: (p.config.executionExpiresAt % 1000) * 1e6 } : null,
+      },
+      now,
+      p.userMetadata,
+    );
+    if (p.signal) this.writeSignal(execution, p.signal.name, p.signal.input, p.signal.header, p.signal.identity);
+    // Run timeout (bounded by the chain's execution timeout).
+    const runDeadline = p.config.runTimeoutMs ? now + p.config.runTimeoutMs : 0;
+    const deadline = [runDeadline, p.config.executionExpiresAt].filter((d) => d > 0).sort((a, b) => a - b)[0];
+    if (deadline) execution.runTimeoutTimer = this.clock.at(deadline, () => this.timeOut(execution));
+    if (p.firstTaskDelayMs > 0) {
+      execution.firstTaskTimer = this.clock.after(p.firstTaskDelayMs, () => this.workflowTasks.schedule(execution));
+    } else {
+      this.workflowTasks.schedule(execution);
+    }
+    this.log(`started ${p.workflowType} ${p.workflowId}/${p.runId}`);
+    return execution;
+  }
+
+  // ---------------------------------------------------------------- external events
+
+  /**
+   * Delivers an event from outside the workflow (signal, activity result, timer, cancel request).
+   * While a workflow task runs, nothing may be written between its Started and Completed events, so
+   * the write is held back and replayed after the completion (then a new task is scheduled).
+   */
+  deliver(execution: Execution, write: () => void): void {
+    if (!execution.running) return;
+    if (execution.wft?.phase === 'started' || execution.applyingCommands) {
+      execution.buffered.push(write);
+      return;
+    }
+    write();
+    this.workflowTasks.schedule(execution);
+  }
+
+  signal(execution: Execution, name: string, input: unknown, header: unknown, identity: string): void {
+    if (!execution.running) throw notFound('workflow execution already completed');
+    this.deliver(execution, () => this.writeSignal(execution, name, input, header, identity));
+  }
+
+  private writeSignal(execution: Execution, name: string, input: unknown, header: unknown, identity: string): void {
+    execution.addEvent('WorkflowExecutionSignaled', { signalName: name, input, identity, header, skipGenerateWorkflowTask: false, externalWorkflowExecution: null }, this.now());
+  }
+
+  requestCancel(execution: Execution, reason: string, identity: string): void {
+    if (!execution.running) throw notFound('workflow execution already completed');
+    // Repeated cancel requests are no-ops, as on the server.
+    if (execution.cancelRequested) return;
+    execution.cancelRequested = true;
+    this.deliver(execution, () =>
+      execution.addEvent('WorkflowExecutionCancelRequested', { cause: reason, externalInitiatedEventId: 0, externalWorkflowExecution: null, identity }, this.now()),
+    );
+  }
+
+  terminate(execution: Execution, reason: string, details: unknown, identity: string): void {
+    if (!execution.running) throw notFound('workflow execution already completed');
+    this.workflowTasks.failInFlightForClose(execution);
+    this.close(execution, 'Terminated', 'WorkflowExecutionTerminated', { reason, details, identity });
+  }
+
+  private timeOut(execution: Execution): void {
+    if (!execution.running) return;
+    this.workflowTasks.failInFlightForClose(execution);
+    this.close(execution, 'TimedOut', 'WorkflowExecutionTimedOut', { retryState: 'RETRY_STATE_TIMEOUT', newExecutionRunId: '' });
+  }
+
+  /** Writes the close event and releases everything the run held. */
+  close(execution: Execution, status: ExecutionStatus, eventName: string, attributes: Record<string, unknown>): void {
+    const now = this.now();
+    execution.buffered = [];
+    execution.addEvent(eventName, attributes, now);
+    execution.status = status;
+    execution.closeTime = now;
+    this.openRuns.delete(execution);
+    this.clock.cancel(execution.runTimeoutTimer);
+    this.clock.cancel(execution.firstTaskTimer);
+    for (const t of execution.timers.values()) this.clock.cancel(t.clockTimer);
+    execution.timers.clear();
+    this.activities.releaseAll(execution);
+    this.workflowTasks.release(execution);
+    execution.notify();
+    this.log(`closed ${execution.workflowId}/${execution.runId}: ${status}`);
+  }
+
+  /** Applies a workflow task completion's commands (see commands.ts). */
+  applyCommands(execution: Execution, commands: any[], completedEventId: number, identity: string): { needsNewTask: boolean } {
+    // Events caused by the commands themselves (e.g. signalling this same workflow) are held back
+    // like any other event arriving during the task, so they follow the command events.
+    execution.applyingCommands = true;
+    try {
+      return applyCommands(this, execution, commands, completedEventId, identity);
+    } finally {
+      execution.applyingCommands = false;
+    }
+  }
+
+  continueAsNew(execution: Execution, attrs: any, completedEventId: number): void {
+    const ns = this.namespaces.get(execution.namespace);
+    const newRunId = randomUUID();
+    const workflowType = attrs.workflowType?.name || execution.workflowType;
+    const taskQueue = attrs.taskQueue?.name || execution.taskQueue;
+    const runTimeoutMs = durationToMs(attrs.workflowRunTimeout) || execution.config.runTimeoutMs;
+    const taskTimeoutMs = durationToMs(attrs.workflowTaskTimeout) || execution.config.workflowTaskTimeoutMs;
+    const backoffMs = durationToMs(attrs.backoffStartInterval);
+    const memo = attrs.memo?.fields && Object.keys(attrs.memo.fields).length > 0 ? attrs.memo.fields : execution.memo;
+    let searchAttributes = execution.searchAttributes;
+    if (attrs.searchAttributes?.indexedFields && Object.keys(attrs.searchAttributes.indexedFields).length > 0) {
+      searchAttributes = validateSearchAttributes(attrs.searchAttributes.indexedFields, ns.searchAttributes).set;
+    }
+    this.close(execution, 'ContinuedAsNew', 'WorkflowExecutionContinuedAsNew', {
+      newExecutionRunId: newRunId,
+      workflowType: { name: workflowType },
+      taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
+      header: attrs.header,
+      input: attrs.input,
+      workflowRunTimeout: msToDuration(runTimeoutMs),
+      workflowTaskTimeout: msToDuration(taskTimeoutMs),
+      workflowTaskCompletedEventId: completedEventId,
+      backoffStartInterval: msToDuration(backoffMs),
+      initiator: attrs.initiator || 'CONTINUE_AS_NEW_INITIATOR_WORKFLOW',
+      failure: attrs.failure,
+      lastCompletionResult: attrs.lastCompletionResult,
+      inheritBuildId: false,
+    });
+    execution.newExecutionRunId = newRunId;
+    this.createRun(ns, {
+      workflowId: execution.workflowId,
+      runId: newRunId,
+      firstRunId: execution.firstRunId,
+      workflowType,
+      taskQueue,
+      memo,
+      searchAttributes,
+      userMetadata: null,
+      requestId: randomUUID(),
+      config: { ...execution.config, workflowTaskTimeoutMs: taskTimeoutMs, runTimeoutMs },
+      started: {
+        workflowType: { name: workflowType },
+        parentWorkflowNamespace: '',
+        parentWorkflowNamespaceId: '',
+        parentWorkflowExecution: null,
+        parentInitiatedEventId: 0,
+        taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
+        input: attrs.input,
+        workflowExecutionTimeout: msToDuration(execution.config.executionTimeoutMs),
+        workflowRunTimeout: msToDuration(runTimeoutMs),
+        workflowTaskTimeout: msToDuration(taskTimeoutMs),
+        continuedExecutionRunId: execution.runId,
+        initiator: attrs.initiator || 'CONTINUE_AS_NEW_INITIATOR_WORKFLOW',
+        continuedFailure: attrs.failure,
+        lastCompletionResult: attrs.lastCompletionResult,
+        identity: '',
+        retryPolicy: attrs.retryPolicy,
+        attempt: 1,
+        firstWorkflowTaskBackoff: msToDuration(backoffMs),
+        header: attrs.header,
+        prevAutoResetPoints: null,
+      },
+      firstTaskDelayMs: backoffMs,
+    });
+  }
+
+  findRun(namespace: string, execution: { workflowId?: string | null; runId?: string | null } | null | undefined): Execution {
+    return findRun(this.namespaces.get(namespace), execution);
+  }
+
+  workflowQueueKey(execution: Execution, name: string): string {
+    return queueKey(execution.namespace, 'workflow', name);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /**
+   * Whether work is in flight. `strict` (automatic time skipping) counts every pending task;
+   * otherwise (skipTime) only tasks some worker is actually polling for, so a skip with no worker
+   * running does not wait for nothing.
+   */
+  busy(strict: boolean): { workflowTasks: boolean; activities: boolean } {
+    let workflowTasks = false;
+    let activities = false;
+    for (const run of this.openRuns) {
+      const wft = run.wft;
+      if (wft && (strict || wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName)))) {
+        workflowTasks = true;
+      }
+      if (run.buffered.length > 0) workflowTasks = true;
+      for (const act of run.activities.values()) {
+        if (act.phase === 'started') activities = true;
+        else if (act.phase === 'scheduled' && (strict || this.matching.hasLivePoller(queueKey(run.namespace, 'activity', act.taskQueue)))) activities = true;
+      }
+      if (workflowTasks && activities) break;
+    }
+    return { workflowTasks, activities: activities || this.queries.pending() > 0 };
+  }
+
+  /** Waits until the workers have reacted to what just happened (bounded, real time). */
+  private async settle(): Promise<void> {
+    const started = Date.now();
+    // Let the poll responses and the workers' answers travel first.
+    await new Promise((r) => setTimeout(r, 5));
+    for (;;) {
+      const { workflowTasks, activities } = this.busy(false);
+      const waited = Date.now() - started;
+      if (!workflowTasks && !activities) return;
+      // Workflow tasks finish in milliseconds; activities may legitimately run long.
+      if (waited > 10_000 || (!workflowTasks && waited > 2_000)) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
+   * skipTime: moves the clock forward by ms, firing due timers and timeouts one at a time and
+   * letting workers react to each before the next, so that timers the workflow starts in
+   * reaction (e.g. "remind again in 24h") are honoured within the same skip.
+   */
+  async skipTime(ms: number): Promise<void> {
+    if (!(ms >= 0)) throw invalidArgument('skipTime needs a non-negative duration');
+    const target = this.now() + ms;
+    await this.settle();
+    while (!this.stopped && this.clock.jumpToNext(target)) {
+      await this.settle();
+    }
+    this.clock.setTo(target);
+    await this.settle();
+  }
+
+  lockTimeSkipping(): void {
+    this.timeSkipLocks++;
+  }
+
+  unlockTimeSkipping(): void {
+    if (this.timeSkipLocks === 0 && !this.options.timeSkipping) throw failedPrecondition('Time skipping is not locked.');
+    this.timeSkipLocks = Math.max(0, this.timeSkipLocks - 1);
+  }
+
+  private autoSkip(): void {
+    if (this.stopped || this.timeSkipLocks > 0) return;
+    const next = this.clock.nextDeadline();
+    if (next === undefined) return;
+    if (next <= this.now()) return; // real time will fire it
+    const { workflowTasks, activities } = this.busy(true);
+    if (workflowTasks || activities) return;
+    this.clock.jumpToNext();
+  }
+}

@@ -1,0 +1,14 @@
+// The shape every service handler has: decoded request in, response object out.
+
+export interface CallContext {
+  /** Aborted when the client cancels the call or the engine stops. */
+  signal: AbortSignal;
+  /** The call's deadline in epoch ms (Infinity when the client set none). */
+  deadline: number;
+}
+
+// Requests are proto-loader objects; handlers read the fields they need from them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Handler = (request: any, ctx: CallContext) => Promise<unknown>;
+
+export type Handlers = Record<string, Handler>;

@@ -1,0 +1,44 @@
+// The embedded Temporal engine: an in-memory, Temporal-compatible gRPC server for tests, the demo
+// and offline development. See README.md for what it covers and what it is not.
+import { Engine } from './engine';
+import { startGrpcServer } from './server';
+
+export interface TemporalEmulatorOptions {
+  /** Default 0: a random free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 'default'; more namespaces may be registered through RegisterNamespace. */
+  namespace?: string;
+  /** Jump the clock to the next timer/timeout whenever nothing is in flight. Default false. */
+  timeSkipping?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface TemporalEmulator {
+  /** '127.0.0.1:PORT', for Connection.connect / NativeConnection.connect. */
+  address: string;
+  port: number;
+  namespace: string;
+  /** Virtual clock: moves the server clock forward by ms, firing due timers/timeouts in order. Works with or without timeSkipping. */
+  skipTime(ms: number): Promise<void>;
+  now(): Date;
+  /** Ends open long polls and closes the server. */
+  stop(): Promise<void>;
+}
+
+export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}): Promise<TemporalEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const namespace = opts.namespace ?? 'default';
+  const engine = new Engine({ namespace, timeSkipping: opts.timeSkipping ?? false, log: opts.log ?? (() => {}) });
+  const server = await startGrpcServer(engine, host, opts.port ?? 0);
+  let stopping: Promise<void> | undefined;
+  return {
+    address: `${host}:${server.port}`,
+    port: server.port,
+    namespace,
+    skipTime: (ms) => engine.skipTime(ms),
+    now: () => new Date(engine.now()),
+    stop: () => (stopping ??= server.stop()),
+  };
+}

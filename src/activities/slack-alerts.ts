@@ -1,0 +1,66 @@
+// Activities that post and update the reviewers' Slack alert. Slack failures are thrown so Temporal
+// retries them; the invoice is already paused, so a late message never costs money.
+import type { WebClient } from '@slack/web-api';
+import type { AuditStore } from '../audit/audit-store';
+import type { GateRunKey, GateState, InvoiceSnapshot, SlackMessageRef } from '../gate/types';
+import {
+  alertStatusFromState,
+  buildHeldAlert,
+  buildReminder,
+  buildStatusMessage,
+  type AlertInput,
+  type AlertLinks,
+  type SlackMessageContent,
+} from '../slack/alert-message';
+
+export interface SlackAlertDeps {
+  slack: WebClient;
+  channelId: string;
+  links: AlertLinks;
+  audit: AuditStore;
+}
+
+function alertInput(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, links: AlertLinks): AlertInput {
+  if (!state.comparison) throw new Error(`gate ${run.workflowId} has no comparison to alert about`);
+  return { invoice, comparison: state.comparison, workflowId: run.workflowId, links };
+}
+
+function messageFor(input: AlertInput, state: GateState): SlackMessageContent {
+  const status = alertStatusFromState(state, new Date());
+  return !status || status.kind === 'held' ? buildHeldAlert(input) : buildStatusMessage(input, status);
+}
+
+export function createSlackAlertActivities({ slack, channelId, links, audit }: SlackAlertDeps) {
+  return {
+    async notifyReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
+      // A retry after Slack accepted the message but before the activity completed must not post twice.
+      const recorded = await audit.getRun(run.invoiceId);
+      if (recorded?.workflowId === run.workflowId && recorded.runId === run.runId && recorded.slack) return recorded.slack;
+
+      const message = messageFor(alertInput(run, invoice, state, links), state);
+      const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
+      if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
+      const ref = { channel: posted.channel, ts: posted.ts };
+      await audit.recordSlackMessage(run, ref);
+      return ref;
+    },
+
+    async updateAlert(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<void> {
+      if (!state.slackMessage) return;
+      const message = messageFor(alertInput(run, invoice, state, links), state);
+      await slack.chat.update({ ...state.slackMessage, text: message.text, blocks: message.blocks });
+    },
+
+    async remindReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, reminder: number): Promise<void> {
+      if (!state.slackMessage || state.heldSince === null) return;
+      const message = buildReminder(alertInput(run, invoice, state, links), new Date(state.heldSince), new Date());
+      await slack.chat.postMessage({
+        channel: state.slackMessage.channel,
+        thread_ts: state.slackMessage.ts,
+        text: message.text,
+        blocks: message.blocks,
+        metadata: { event_type: 'invoice_gate_reminder', event_payload: { invoice_id: run.invoiceId, reminder } },
+      });
+    },
+  };
+}

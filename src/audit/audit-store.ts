@@ -1,0 +1,466 @@
+// The gate's own record: why each invoice was held or released, and by whom. Every write is an
+// upsert keyed so that activity retries leave one row (runs by workflow id + run id, lines by run +
+// comparison round + line id, Stripe events by event id).
+import Decimal from 'decimal.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type {
+  Comparison,
+  GateOutcome,
+  GateStatus,
+  SlackMessageRef,
+  Tolerance,
+  UnixSeconds,
+} from '../gate/types';
+import { DEFAULT_GATE_SCHEMA, type GateDatabase, type GateLinesTable, type GateRunsTable } from '../db/schema';
+
+/** One gate run = one Temporal workflow execution. */
+export interface RunKey {
+  workflowId: string;
+  runId: string;
+}
+
+export interface RunStartedInput {
+  invoiceId: string;
+  /** Details known once the invoice was read; a repeated call fills them in (null/undefined keeps what is stored). */
+  customerId?: string | null;
+  periodStart?: UnixSeconds | null;
+  periodEnd?: UnixSeconds | null;
+  currency?: string | null;
+  /** Default `reading` on the first call; unchanged on later calls unless given. */
+  status?: GateStatus;
+  startedAt?: Date;
+}
+
+export interface OutcomeInput {
+  outcome: GateOutcome;
+  /** Who decided (Slack user id); sets decided_at on first record. */
+  reviewer?: string | null;
+  note?: string | null;
+  reason?: string | null;
+  slack?: SlackMessageRef | null;
+  at?: Date;
+}
+
+export interface StripeEventInput {
+  eventId: string;
+  type: string;
+  invoiceId?: string | null;
+  /** The event's `created` (unix seconds). */
+  created?: UnixSeconds | null;
+  at?: Date;
+}
+
+export interface ReviewAttemptInput {
+  invoiceId: string;
+  slackUserId: string;
+  /** release | recount | anything the button sent */
+  action: string;
+  /** Whether the user is an allowed reviewer. */
+  allowed: boolean;
+  /** What came of it, e.g. signalled, not_allowed, no_gate, already_decided. */
+  outcome: string;
+  /** Optional dedupe key (e.g. Slack action_ts + user): a retried write with the same key is ignored. */
+  attemptKey?: string | null;
+  at?: Date;
+}
+
+export interface GateLineRecord {
+  recount: number;
+  position: number;
+  lineId: string;
+  description: string | null;
+  eventName: string;
+  formula: string;
+  periodStart: Date;
+  periodEnd: Date;
+  stripeQuantity: string;
+  ledgerQuantity: string;
+  difference: string;
+  variancePct: string | null;
+  estimatedImpactMinor: string | null;
+  passed: boolean;
+}
+
+export interface GateRunRecord {
+  id: string;
+  workflowId: string;
+  runId: string;
+  invoiceId: string;
+  customerId: string | null;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  currency: string | null;
+  status: GateStatus;
+  outcome: GateOutcome | null;
+  stripeTotal: string | null;
+  ledgerTotal: string | null;
+  maxVariancePct: string | null;
+  totalEstimatedImpactMinor: string | null;
+  tolerance: Tolerance | null;
+  /** Latest comparison round recorded (0 = first count). */
+  recounts: number;
+  reviewer: string | null;
+  decisionNote: string | null;
+  slack: SlackMessageRef | null;
+  reason: string | null;
+  startedAt: Date;
+  decidedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface GateRunWithLines extends GateRunRecord {
+  /** Every comparison round, ordered by round then invoice line order. */
+  lines: GateLineRecord[];
+}
+
+export interface ListRunsOptions {
+  outcome?: GateOutcome;
+  customerId?: string;
+  limit?: number;
+}
+
+export class AuditRunNotFoundError extends Error {
+  override readonly name = 'AuditRunNotFoundError';
+  constructor(key: RunKey) {
+    super(`no gate run recorded for workflow ${key.workflowId} run ${key.runId}; call recordRunStarted first`);
+  }
+}
+
+const toDate = (s: UnixSeconds | null | undefined): Date | null => (s === null || s === undefined ? null : new Date(s * 1000));
+
+export class AuditStore {
+  readonly schema: string;
+
+  constructor(
+    private readonly database: Kysely<GateDatabase>,
+    options: { schema?: string } = {},
+  ) {
+    this.schema = options.schema ?? DEFAULT_GATE_SCHEMA;
+  }
+
+  private get db(): Kysely<GateDatabase> {
+    return this.database.withSchema(this.schema);
+  }
+
+  /** Creates the run row, or fills in details on a later call. Returns the run's row id. */
+  async recordRunStarted(key: RunKey, input: RunStartedInput): Promise<string> {
+    const row = await this.db
+      .insertInto('gate_runs')
+      .values({
+        workflow_id: key.workflowId,
+        run_id: key.runId,
+        invoice_id: input.invoiceId,
+        customer_id: input.customerId ?? null,
+        period_start: toDate(input.periodStart),
+        period_end: toDate(input.periodEnd),
+        currency: input.currency ?? null,
+        status: input.status ?? 'reading',
+        started_at: input.startedAt ?? new Date(),
+        updated_at: new Date(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['workflow_id', 'run_id']).doUpdateSet((eb) => ({
+          customer_id: eb.fn.coalesce('excluded.customer_id', 'gate_runs.customer_id'),
+          period_start: eb.fn.coalesce('excluded.period_start', 'gate_runs.period_start'),
+          period_end: eb.fn.coalesce('excluded.period_end', 'gate_runs.period_end'),
+          currency: eb.fn.coalesce('excluded.currency', 'gate_runs.currency'),
+          status: input.status === undefined ? eb.ref('gate_runs.status') : eb.ref('excluded.status'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async recordStatus(key: RunKey, status: GateStatus): Promise<void> {
+    const result = await this.db
+      .updateTable('gate_runs')
+      .set({ status, updated_at: new Date() })
+      .where('workflow_id', '=', key.workflowId)
+      .where('run_id', '=', key.runId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new AuditRunNotFoundError(key);
+  }
+
+  /**
+   * Stores one comparison round (0 = first count, n = nth recount): its lines, and the run's
+   * totals unless a later round is already recorded.
+   */
+  async recordComparison(key: RunKey, comparison: Comparison, recountNumber: number): Promise<void> {
+    if (!Number.isInteger(recountNumber) || recountNumber < 0) throw new RangeError(`recountNumber must be a whole number >= 0, got ${recountNumber}`);
+    await this.database.transaction().execute(async (trx) => {
+      const tx = trx.withSchema(this.schema);
+      const run = await tx
+        .selectFrom('gate_runs')
+        .select(['id'])
+        .where('workflow_id', '=', key.workflowId)
+        .where('run_id', '=', key.runId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!run) throw new AuditRunNotFoundError(key);
+      if (comparison.lines.length > 0) {
+        await tx
+          .insertInto('gate_lines')
+          .values(
+            comparison.lines.map((line, position) => ({
+              run_id: run.id,
+              recount: recountNumber,
+              line_id: line.lineId,
+              position,
+              description: line.description,
+              event_name: line.eventName,
+              formula: line.formula,
+              period_start: new Date(line.periodStart * 1000),
+              period_end: new Date(line.periodEnd * 1000),
+              stripe_quantity: line.stripeQuantity,
+              ledger_quantity: line.ledgerQuantity,
+              difference: line.difference,
+              variance_pct: line.variancePct,
+              estimated_impact_minor: line.estimatedImpactMinor,
+              passed: line.passed,
+              recorded_at: new Date(),
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['run_id', 'recount', 'line_id']).doUpdateSet((eb) => ({
+              position: eb.ref('excluded.position'),
+              description: eb.ref('excluded.description'),
+              event_name: eb.ref('excluded.event_name'),
+              formula: eb.ref('excluded.formula'),
+              period_start: eb.ref('excluded.period_start'),
+              period_end: eb.ref('excluded.period_end'),
+              stripe_quantity: eb.ref('excluded.stripe_quantity'),
+              ledger_quantity: eb.ref('excluded.ledger_quantity'),
+              difference: eb.ref('excluded.difference'),
+              variance_pct: eb.ref('excluded.variance_pct'),
+              estimated_impact_minor: eb.ref('excluded.estimated_impact_minor'),
+              passed: eb.ref('excluded.passed'),
+            })),
+          )
+          .execute();
+      }
+      const total = (pick: (l: Comparison['lines'][number]) => string) =>
+        comparison.lines.reduce((sum, l) => sum.plus(pick(l)), new Decimal(0)).toFixed();
+      await tx
+        .updateTable('gate_runs')
+        .set({
+          recounts: recountNumber,
+          stripe_total: total((l) => l.stripeQuantity),
+          ledger_total: total((l) => l.ledgerQuantity),
+          max_variance_pct: comparison.maxVariancePct,
+          total_estimated_impact_minor: comparison.totalEstimatedImpactMinor,
+          tolerance_pct: comparison.tolerance.pct,
+          tolerance_abs: comparison.tolerance.abs,
+          updated_at: new Date(),
+        })
+        .where('id', '=', run.id)
+        .where('recounts', '<=', recountNumber)
+        .execute();
+    });
+  }
+
+  /**
+   * Records an outcome. `held` is not final; every other outcome sets finished_at once. A late
+   * (retried) `held` never overwrites a final outcome. Timestamps keep their first value.
+   */
+  async recordOutcome(key: RunKey, input: OutcomeInput): Promise<void> {
+    const at = input.at ?? new Date();
+    const final = input.outcome !== 'held';
+    let query = this.db
+      .updateTable('gate_runs')
+      .set((eb) => ({
+        outcome: input.outcome,
+        status: input.outcome,
+        reviewer: input.reviewer ?? eb.ref('reviewer'),
+        decision_note: input.note ?? eb.ref('decision_note'),
+        reason: input.reason ?? eb.ref('reason'),
+        slack_channel: input.slack?.channel ?? eb.ref('slack_channel'),
+        slack_ts: input.slack?.ts ?? eb.ref('slack_ts'),
+        decided_at: input.reviewer ? eb.fn.coalesce('decided_at', sql<Date>`${at}::timestamptz`) : eb.ref('decided_at'),
+        finished_at: final ? eb.fn.coalesce('finished_at', sql<Date>`${at}::timestamptz`) : eb.ref('finished_at'),
+        updated_at: new Date(),
+      }))
+      .where('workflow_id', '=', key.workflowId)
+      .where('run_id', '=', key.runId);
+    if (!final) query = query.where('finished_at', 'is', null);
+    const result = await query.executeTakeFirst();
+    if (result.numUpdatedRows === 0n && !(await this.runExists(key))) throw new AuditRunNotFoundError(key);
+  }
+
+  async recordSlackMessage(key: RunKey, message: SlackMessageRef): Promise<void> {
+    const result = await this.db
+      .updateTable('gate_runs')
+      .set({ slack_channel: message.channel, slack_ts: message.ts, updated_at: new Date() })
+      .where('workflow_id', '=', key.workflowId)
+      .where('run_id', '=', key.runId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new AuditRunNotFoundError(key);
+  }
+
+  /** Records a received Stripe event once; later deliveries of the same id only count. */
+  async recordStripeEvent(event: StripeEventInput): Promise<{ firstTime: boolean; duplicateCount: number }> {
+    const at = event.at ?? new Date();
+    const row = await this.db
+      .insertInto('stripe_events')
+      .values({
+        event_id: event.eventId,
+        type: event.type,
+        invoice_id: event.invoiceId ?? null,
+        payload_created: toDate(event.created),
+        received_at: at,
+        last_received_at: at,
+      })
+      .onConflict((oc) =>
+        oc.column('event_id').doUpdateSet((eb) => ({
+          duplicate_count: eb('stripe_events.duplicate_count', '+', 1),
+          last_received_at: eb.ref('excluded.last_received_at'),
+        })),
+      )
+      .returning(['duplicate_count'])
+      .executeTakeFirstOrThrow();
+    return { firstTime: row.duplicate_count === 0, duplicateCount: row.duplicate_count };
+  }
+
+  /** Records who clicked what on a held invoice, allowed or not. */
+  async recordReviewAttempt(attempt: ReviewAttemptInput): Promise<{ recorded: boolean }> {
+    const result = await this.db
+      .insertInto('review_attempts')
+      .values({
+        attempt_key: attempt.attemptKey ?? null,
+        invoice_id: attempt.invoiceId,
+        slack_user_id: attempt.slackUserId,
+        action: attempt.action,
+        allowed: attempt.allowed,
+        outcome: attempt.outcome,
+        at: attempt.at ?? new Date(),
+      })
+      .onConflict((oc) => oc.column('attempt_key').doNothing())
+      .executeTakeFirst();
+    return { recorded: (result.numInsertedOrUpdatedRows ?? 0n) > 0n };
+  }
+
+  /** The latest run for an invoice with every compared line, or null. */
+  async getRun(invoiceId: string): Promise<GateRunWithLines | null> {
+    const run = await this.db
+      .selectFrom('gate_runs')
+      .selectAll()
+      .where('invoice_id', '=', invoiceId)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!run) return null;
+    const lines = await this.db
+      .selectFrom('gate_lines')
+      .selectAll()
+      .where('run_id', '=', run.id)
+      .orderBy('recount')
+      .orderBy('position')
+      .execute();
+    return { ...toRunRecord(run), lines: lines.map(toLineRecord) };
+  }
+
+  /** Runs, newest first: e.g. `{ outcome: 'held' }` for everything waiting for a reviewer. */
+  async listRuns(options: ListRunsOptions = {}): Promise<GateRunRecord[]> {
+    let query = this.db.selectFrom('gate_runs').selectAll();
+    if (options.outcome) query = query.where('outcome', '=', options.outcome);
+    if (options.customerId) query = query.where('customer_id', '=', options.customerId);
+    const rows = await query
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit ?? 50)
+      .execute();
+    return rows.map(toRunRecord);
+  }
+
+  /** Review attempts for an invoice, oldest first. */
+  /** Invoices held right now (a run whose latest status is held and that has not finished). */
+  async countHeld(): Promise<number> {
+    const row = await this.db
+      .selectFrom('gate_runs')
+      .select((eb) => eb.fn.countAll<string>().as('held'))
+      .where('status', '=', 'held')
+      .where('finished_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.held);
+  }
+
+  async listReviewAttempts(invoiceId: string): Promise<Array<Omit<ReviewAttemptInput, 'at'> & { at: Date }>> {
+    const rows = await this.db
+      .selectFrom('review_attempts')
+      .selectAll()
+      .where('invoice_id', '=', invoiceId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      invoiceId: r.invoice_id,
+      slackUserId: r.slack_user_id,
+      action: r.action,
+      allowed: r.allowed,
+      outcome: r.outcome,
+      attemptKey: r.attempt_key,
+      at: r.at,
+    }));
+  }
+
+  private async runExists(key: RunKey): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('gate_runs')
+      .select('id')
+      .where('workflow_id', '=', key.workflowId)
+      .where('run_id', '=', key.runId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}
+
+function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
+  return {
+    id: r.id,
+    workflowId: r.workflow_id,
+    runId: r.run_id,
+    invoiceId: r.invoice_id,
+    customerId: r.customer_id,
+    periodStart: r.period_start,
+    periodEnd: r.period_end,
+    currency: r.currency,
+    status: r.status as GateStatus,
+    outcome: r.outcome as GateOutcome | null,
+    stripeTotal: r.stripe_total,
+    ledgerTotal: r.ledger_total,
+    maxVariancePct: r.max_variance_pct,
+    totalEstimatedImpactMinor: r.total_estimated_impact_minor,
+    tolerance: r.tolerance_pct !== null && r.tolerance_abs !== null ? { pct: r.tolerance_pct, abs: r.tolerance_abs } : null,
+    recounts: r.recounts,
+    reviewer: r.reviewer,
+    decisionNote: r.decision_note,
+    slack: r.slack_channel !== null && r.slack_ts !== null ? { channel: r.slack_channel, ts: r.slack_ts } : null,
+    reason: r.reason,
+    startedAt: r.started_at,
+    decidedAt: r.decided_at,
+    finishedAt: r.finished_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toLineRecord(l: Selectable<GateLinesTable>): GateLineRecord {
+  return {
+    recount: l.recount,
+    position: l.position,
+    lineId: l.line_id,
+    description: l.description,
+    eventName: l.event_name,
+    formula: l.formula,
+    periodStart: l.period_start,
+    periodEnd: l.period_end,
+    stripeQuantity: l.stripe_quantity,
+    ledgerQuantity: l.ledger_quantity,
+    difference: l.difference,
+    variancePct: l.variance_pct,
+    estimatedImpactMinor: l.estimated_impact_minor,
+    passed: l.passed,
+  };
+}

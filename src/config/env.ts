@@ -1,0 +1,261 @@
+// The service's environment, parsed and validated once at start (see the Configuration table in
+// CONTRACT.md). Unset services stay undefined: the start-up wiring picks the embedded defaults.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import type { Tolerance } from '../gate/types';
+import { ConfigError, type ConfigIssue } from './config-error';
+import { formatDuration, parseDuration } from './duration';
+
+export { ConfigError, type ConfigIssue } from './config-error';
+
+export type Env = Record<string, string | undefined>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Gate schema + ledger; undefined -> embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** Separate (read-only) ledger connection; undefined -> same as databaseUrl. */
+  ledgerDatabaseUrl: string | undefined;
+  temporal: {
+    /** host:port; undefined -> the embedded Temporal emulator. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    /** TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY as given (a file path, or PEM text starting with -----BEGIN). */
+    tlsCert: string | undefined;
+    tlsKey: string | undefined;
+    uiUrl: string;
+  };
+  stripe: {
+    secretKey: string | undefined;
+    webhookSecret: string | undefined;
+    /** undefined -> https://api.stripe.com, or the emulator when the key is unset. */
+    apiUrl: string | undefined;
+  };
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    channelId: string | undefined;
+    /** undefined -> https://slack.com/api/, or the emulator. */
+    apiUrl: string | undefined;
+    /** Who may release or recount; empty -> nobody (start-up warns). */
+    reviewerIds: string[];
+  };
+  /** From GATE_TOLERANCE_PCT / GATE_TOLERANCE_ABS; the config file may override it. */
+  tolerance: Tolerance;
+  /** INVOICE_GATE_CONFIG: path of the JSON config file. */
+  gateConfigPath: string | undefined;
+  reminder: {
+    /** GATE_REMINDER_AFTER: first reminder for a held invoice, in ms. */
+    afterMs: number;
+    /** GATE_REMINDER_EVERY: then every, in ms. */
+    everyMs: number;
+  };
+  logLevel: LogLevel;
+}
+
+/** Empty values (`FOO=` in a .env file) count as unset. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const text = z.string().trim();
+const databaseUrl = text.refine(
+  (v) => {
+    try {
+      return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL' },
+);
+const httpUrl = text.refine(
+  (v) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http:// or https:// URL' },
+);
+const port = text.regex(/^\d+$/, 'must be a whole number from 0 to 65535').transform(Number).refine((n) => n <= 65535, {
+  message: 'must be a whole number from 0 to 65535',
+});
+const hostPort = text.regex(/^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port, e.g. localhost:7233');
+export const NON_NEGATIVE_DECIMAL = /^\d+(\.\d+)?$/;
+const nonNegativeDecimal = text.regex(NON_NEGATIVE_DECIMAL, 'must be a non-negative decimal number, e.g. 1 or 0.5');
+const duration = text.transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive duration like 90s, 30m, 4h, 1d, or milliseconds' });
+    return z.NEVER;
+  }
+  return ms;
+});
+const SLACK_ID = /^[A-Za-z0-9_-]+$/;
+const reviewerIds = text.transform((v, ctx) => {
+  const ids = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+  const bad = ids.filter((id) => !SLACK_ID.test(id));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must be comma-separated Slack user IDs (e.g. U012ABCDEF); not IDs: ${bad.join(', ')}` });
+    return z.NEVER;
+  }
+  return ids;
+});
+
+const envSchema = z.object({
+  PORT: optional(port).default(3000),
+  HOST: optional(text).default('127.0.0.1'),
+  DATABASE_URL: optional(databaseUrl),
+  LEDGER_DATABASE_URL: optional(databaseUrl),
+  TEMPORAL_ADDRESS: optional(hostPort),
+  TEMPORAL_NAMESPACE: optional(text).default('default'),
+  TEMPORAL_TASK_QUEUE: optional(text).default('invoice-gate'),
+  TEMPORAL_API_KEY: optional(text),
+  TEMPORAL_TLS_CERT: optional(text),
+  TEMPORAL_TLS_KEY: optional(text),
+  TEMPORAL_UI_URL: optional(httpUrl).default('http://localhost:8233'),
+  STRIPE_SECRET_KEY: optional(text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)')),
+  STRIPE_WEBHOOK_SECRET: optional(text.regex(/^whsec_\S+$/, 'must be a webhook signing secret (whsec_...)')),
+  STRIPE_API_URL: optional(httpUrl),
+  SLACK_BOT_TOKEN: optional(text.regex(/^xox[a-z]-\S+$/, 'must be a Slack bot token (xoxb-...)')),
+  SLACK_SIGNING_SECRET: optional(text),
+  SLACK_CHANNEL_ID: optional(text.regex(/^[A-Za-z0-9_-]+$/, 'must be a Slack channel ID, e.g. C012ABCDEF')),
+  SLACK_API_URL: optional(httpUrl),
+  SLACK_REVIEWER_IDS: optional(reviewerIds).default([]),
+  GATE_TOLERANCE_PCT: optional(nonNegativeDecimal).default('1'),
+  GATE_TOLERANCE_ABS: optional(nonNegativeDecimal).default('0'),
+  INVOICE_GATE_CONFIG: optional(text),
+  GATE_REMINDER_AFTER: optional(duration).default(4 * 3_600_000),
+  GATE_REMINDER_EVERY: optional(duration).default(24 * 3_600_000),
+  LOG_LEVEL: optional(
+    text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  ).default('info'),
+});
+
+/** Validates an environment (no .env reading). Throws ConfigError naming every bad variable. */
+export function parseConfig(env: Env): AppConfig {
+  const result = envSchema.safeParse(env);
+  const issues: ConfigIssue[] = result.success
+    ? []
+    : result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), message: i.message }));
+  const has = (name: string) => (env[name] ?? '').trim() !== '';
+  if (has('TEMPORAL_TLS_CERT') !== has('TEMPORAL_TLS_KEY')) {
+    const missing = has('TEMPORAL_TLS_CERT') ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT';
+    issues.push({ variable: missing, message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS)' });
+  }
+  if (!result.success || issues.length > 0) throw new ConfigError(issues);
+  const e = result.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    ledgerDatabaseUrl: e.LEDGER_DATABASE_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tlsCert: e.TEMPORAL_TLS_CERT,
+      tlsKey: e.TEMPORAL_TLS_KEY,
+      uiUrl: e.TEMPORAL_UI_URL,
+    },
+    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiUrl: e.STRIPE_API_URL },
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      channelId: e.SLACK_CHANNEL_ID,
+      apiUrl: e.SLACK_API_URL,
+      reviewerIds: e.SLACK_REVIEWER_IDS,
+    },
+    tolerance: { pct: e.GATE_TOLERANCE_PCT, abs: e.GATE_TOLERANCE_ABS },
+    gateConfigPath: e.INVOICE_GATE_CONFIG,
+    reminder: { afterMs: e.GATE_REMINDER_AFTER, everyMs: e.GATE_REMINDER_EVERY },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export interface LoadConfigOptions {
+  /** The .env file to read; false to read none. Default: `.env` in the working directory. */
+  dotenvPath?: string | false;
+}
+
+/**
+ * Reads `.env` when present (real environment variables win; process.env is not modified) and
+ * parses the result. Call once at start and pass the AppConfig on.
+ */
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): AppConfig {
+  const path = options.dotenvPath === false ? undefined : resolve(options.dotenvPath ?? '.env');
+  const fromFile = path && existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+  const merged: Env = { ...fromFile };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  return parseConfig(merged);
+}
+
+/** A database URL with its password replaced, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(key)) u.searchParams.set(key, '***');
+    }
+    return u.toString();
+  } catch {
+    return '[unparseable URL]';
+  }
+}
+
+function secret(value: string | undefined, keepPrefix?: RegExp): string {
+  if (value === undefined) return 'unset';
+  const prefix = keepPrefix ? (value.match(keepPrefix)?.[0] ?? '') : '';
+  return `${prefix}***`;
+}
+
+function pemOrPath(value: string | undefined, isKey: boolean): string {
+  if (value === undefined) return 'unset';
+  if (value.startsWith('-----BEGIN')) return isKey ? 'PEM (***)' : 'PEM';
+  return value;
+}
+
+/** The configuration with every secret redacted: safe to log. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  return {
+    http: `${config.host}:${config.port}`,
+    database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded PGlite',
+    ledgerDatabase: config.ledgerDatabaseUrl ? redactUrl(config.ledgerDatabaseUrl) : 'same as database',
+    temporal: {
+      address: config.temporal.address ?? 'embedded',
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      apiKey: secret(config.temporal.apiKey),
+      tlsCert: pemOrPath(config.temporal.tlsCert, false),
+      tlsKey: pemOrPath(config.temporal.tlsKey, true),
+      uiUrl: config.temporal.uiUrl,
+    },
+    stripe: {
+      secretKey: secret(config.stripe.secretKey, /^(sk|rk)_(test|live)_/),
+      webhookSecret: secret(config.stripe.webhookSecret, /^whsec_/),
+      apiUrl: config.stripe.apiUrl ?? 'default',
+    },
+    slack: {
+      botToken: secret(config.slack.botToken, /^xox[a-z]-/),
+      signingSecret: secret(config.slack.signingSecret),
+      channelId: config.slack.channelId ?? 'unset',
+      apiUrl: config.slack.apiUrl ?? 'default',
+      reviewerIds: config.slack.reviewerIds,
+    },
+    tolerance: config.tolerance,
+    gateConfig: config.gateConfigPath ?? 'built-in defaults',
+    reminder: { after: formatDuration(config.reminder.afterMs), every: formatDuration(config.reminder.everyMs) },
+    logLevel: config.logLevel,
+  };
+}

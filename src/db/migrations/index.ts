@@ -1,0 +1,58 @@
+// Migrations are listed in code (no directory scanning, so they work from tsx, bundles and tests)
+// and are parameterised by schema so tests can migrate a private schema.
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
+import { DEFAULT_GATE_SCHEMA } from '../schema';
+import { auditTables } from './0001-audit-tables';
+
+/** Name -> migration; names sort in the order they must run. Append, never edit or reorder. */
+export function gateMigrations(schema: string): Record<string, Migration> {
+  return {
+    '0001-audit-tables': auditTables(schema),
+  };
+}
+
+export class GateMigrationProvider implements MigrationProvider {
+  constructor(private readonly schema: string) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return gateMigrations(this.schema);
+  }
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+  constructor(
+    message: string,
+    readonly results: MigrationResult[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface MigrateOptions {
+  /** Schema of the gate tables and of Kysely's migration bookkeeping. Default `invoice_gate`. */
+  schema?: string;
+}
+
+/**
+ * Brings the gate schema up to date; safe to run at every start and from several processes at
+ * once (Kysely takes a lock). Returns the names of the migrations it applied.
+ */
+export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions = {}): Promise<string[]> {
+  const schema = options.schema ?? DEFAULT_GATE_SCHEMA;
+  const migrator = new Migrator({
+    db,
+    provider: new GateMigrationProvider(schema),
+    migrationTableSchema: schema,
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new MigrationError(
+      `migrating schema ${schema} failed${failed ? ` at ${failed}` : ''}: ${error instanceof Error ? error.message : String(error)}`,
+      results,
+      { cause: error },
+    );
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

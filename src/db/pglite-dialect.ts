@@ -1,0 +1,66 @@
+// Embedded PostgreSQL for the zero-configuration start: PGlite (Postgres compiled to WASM) behind
+// Kysely's own PostgresDialect, through PGlite's node-postgres adapter. Going through `pg` keeps the
+// result types identical to a real server (numeric and int8 -> string, timestamptz -> Date), which
+// raw PGlite does not (it returns int8 as a JS number).
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PostgresDialect, PostgresDriver, type Driver } from 'kysely';
+import { Pool } from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+
+export interface PGliteDialectConfig {
+  /** Data directory (created if missing), or `memory://` for a throw-away in-memory database. */
+  dataDir?: string;
+  /** An existing PGlite instance to use instead; it is not closed by `db.destroy()`. */
+  pglite?: PGlite;
+  onPoolError?: (err: Error) => void;
+}
+
+export const DEFAULT_PGLITE_DIR = '.data/pglite';
+
+export class PGliteDialect extends PostgresDialect {
+  readonly #config: PGliteDialectConfig;
+  #opened: { pglite: PGlite; owned: boolean } | undefined;
+
+  constructor(config: PGliteDialectConfig = {}) {
+    // The pool is created lazily: PGlite takes a few seconds to start, and only when first used.
+    super({ pool: () => this.#openPool() });
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver() as PostgresDriver;
+    const destroy = driver.destroy.bind(driver);
+    driver.destroy = async () => {
+      await destroy();
+      const opened = this.#opened;
+      this.#opened = undefined;
+      if (opened?.owned && !opened.pglite.closed) await opened.pglite.close();
+    };
+    return driver;
+  }
+
+  async #openPool(): Promise<Pool> {
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    let pglite = this.#config.pglite;
+    const owned = pglite === undefined;
+    if (!pglite) {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const dataDir = this.#config.dataDir ?? DEFAULT_PGLITE_DIR;
+      if (dataDir.startsWith('memory://')) {
+        pglite = new PGlite(dataDir);
+      } else {
+        mkdirSync(resolve(dataDir), { recursive: true });
+        pglite = new PGlite(resolve(dataDir));
+      }
+    }
+    await pglite.waitReady;
+    this.#opened = { pglite, owned };
+    // PGlite is a single session: one connection, so transactions never interleave (and code
+    // inside a transaction must use the transaction, not the outer db, or it waits forever).
+    // The connection is never closed for idleness: there is no server to free.
+    const pool = new Pool({ ...(createPgConfig(pglite) as object), max: 1, idleTimeoutMillis: 0 });
+    pool.on('error', (err) => this.#config.onPoolError?.(err));
+    return pool;
+  }
+}

@@ -1,0 +1,94 @@
+// Kysely types of the gate's own tables (schema `invoice_gate` by default; the schema is applied with
+// `db.withSchema(schema)`, so table names here are unqualified). numeric -> string, timestamptz -> Date.
+import type { ColumnType, Generated } from 'kysely';
+
+/** numeric: exact decimal string both ways. */
+export type Numeric = ColumnType<string, string, string>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export const DEFAULT_GATE_SCHEMA = 'invoice_gate';
+
+export interface GateRunsTable {
+  /** bigint identity, returned by pg as a string. */
+  id: ColumnType<string, never, never>;
+  workflow_id: string;
+  run_id: string;
+  invoice_id: string;
+  customer_id: string | null;
+  period_start: Timestamp | null;
+  period_end: Timestamp | null;
+  currency: string | null;
+  /** GateStatus: reading, counting, recounting, or an outcome. */
+  status: string;
+  /** GateOutcome once known (held is an outcome that is not final). */
+  outcome: string | null;
+  /** Sums of the latest round's line quantities (across lines; mostly useful with one line). */
+  stripe_total: Numeric | null;
+  ledger_total: Numeric | null;
+  max_variance_pct: Numeric | null;
+  total_estimated_impact_minor: Numeric | null;
+  tolerance_pct: Numeric | null;
+  tolerance_abs: Numeric | null;
+  /** Latest comparison round recorded: 0 = first count, 1.. = recounts. */
+  recounts: Generated<number>;
+  reviewer: string | null;
+  decision_note: string | null;
+  slack_channel: string | null;
+  slack_ts: string | null;
+  reason: string | null;
+  started_at: Timestamp;
+  decided_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface GateLinesTable {
+  run_id: string;
+  recount: number;
+  line_id: string;
+  /** Index of the line in the comparison (invoice order). */
+  position: number;
+  description: string | null;
+  event_name: string;
+  formula: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  stripe_quantity: Numeric;
+  ledger_quantity: Numeric;
+  difference: Numeric;
+  variance_pct: Numeric | null;
+  estimated_impact_minor: Numeric | null;
+  passed: boolean;
+  recorded_at: Timestamp;
+}
+
+export interface StripeEventsTable {
+  event_id: string;
+  type: string;
+  invoice_id: string | null;
+  /** Stripe's `created` of the event. */
+  payload_created: Timestamp | null;
+  received_at: Timestamp;
+  last_received_at: Timestamp;
+  /** Deliveries after the first. */
+  duplicate_count: Generated<number>;
+}
+
+export interface ReviewAttemptsTable {
+  id: ColumnType<string, never, never>;
+  /** Optional dedupe key (e.g. Slack's action_ts): a retried write with the same key is ignored. */
+  attempt_key: string | null;
+  invoice_id: string;
+  slack_user_id: string;
+  action: string;
+  allowed: boolean;
+  outcome: string;
+  at: Timestamp;
+}
+
+export interface GateDatabase {
+  gate_runs: GateRunsTable;
+  gate_lines: GateLinesTable;
+  stripe_events: StripeEventsTable;
+  review_attempts: ReviewAttemptsTable;
+}

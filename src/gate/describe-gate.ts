@@ -1,0 +1,14 @@
+// A one-paragraph summary of a gate for the Temporal Web UI ("current details") and logs.
+import type { GateState } from './types';
+
+export function describeGate(state: GateState): string {
+  const parts = [`**${state.status}** · invoice ${state.invoiceId}`];
+  if (state.customerId) parts.push(`customer ${state.customerId}`);
+  if (state.comparison) {
+    const diverging = state.comparison.lines.filter((line) => !line.passed).length;
+    parts.push(`max variance ${state.comparison.maxVariancePct}%`, `${diverging}/${state.comparison.lines.length} lines beyond tolerance`);
+  }
+  if (state.reviewer) parts.push(`decided by ${state.reviewer}`);
+  if (state.reason) parts.push(state.reason);
+  return parts.join(' · ');
+}

@@ -1,0 +1,108 @@
+// pino settings shared by the Fastify server and the Temporal worker: one JSON line per event,
+// never a secret. Every line about a gate carries `invoiceId` and `workflowId` (gateLogBindings).
+import pino, { type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const REDACTED = '[redacted]';
+
+const SECRET_KEYS = [
+  'authorization',
+  'cookie',
+  'token',
+  'accessToken',
+  'botToken',
+  'secret',
+  'clientSecret',
+  'signingSecret',
+  'webhookSecret',
+  'secretKey',
+  'apiKey',
+  'password',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'TEMPORAL_API_KEY',
+];
+
+/**
+ * Paths pino removes from every log line. Request/response headers by name (Fastify logs `req` and
+ * `res`), and secret-looking keys at the top level and up to two levels deep (pino's `*` matches
+ * one level).
+ */
+export const REDACT_PATHS: string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["stripe-signature"]',
+  'req.headers["x-slack-signature"]',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["stripe-signature"]',
+  'headers["x-slack-signature"]',
+  ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+];
+
+export interface LoggerConfig {
+  /** LOG_LEVEL; default `info` (`silent` in tests is common) */
+  level?: string;
+  /** bindings on every line, e.g. `{ service: 'invoice-gate', component: 'worker' }` */
+  base?: Record<string, unknown>;
+}
+
+export function parseLogLevel(level: string | undefined): LogLevel {
+  const normalized = (level ?? 'info').trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(normalized)) return normalized as LogLevel;
+  throw new Error(`invalid log level ${JSON.stringify(level)}; use one of ${LOG_LEVELS.join(', ')}`);
+}
+
+/** pino options, usable as Fastify's `logger` option and for `pino(options)`. */
+export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
+  return {
+    level: parseLogLevel(config.level),
+    base: { service: 'invoice-gate', ...config.base },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+export function createLogger(config: LoggerConfig = {}, destination?: pino.DestinationStream): PinoLogger {
+  return destination ? pino(loggerOptions(config), destination) : pino(loggerOptions(config));
+}
+
+/** Bindings for every log line about one gate: `logger.child(gateLogBindings(id, wfId))`. */
+export function gateLogBindings(invoiceId: string, workflowId: string): { invoiceId: string; workflowId: string } {
+  return { invoiceId, workflowId };
+}
+
+/**
+ * Adapts a pino logger to the Temporal SDK's Logger interface, for `Runtime.install({ logger })`
+ * and worker logs: SDK metadata becomes pino fields.
+ */
+export function temporalLoggerFromPino(logger: PinoLogger): TemporalLogger {
+  const levels: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  const log = (level: TemporalLogLevel, message: string, meta?: LogMetadata) => {
+    const method = levels[level] ?? 'info';
+    if (meta) logger[method](meta, message);
+    else logger[method](message);
+  };
+  return {
+    log,
+    trace: (message, meta) => log('TRACE', message, meta),
+    debug: (message, meta) => log('DEBUG', message, meta),
+    info: (message, meta) => log('INFO', message, meta),
+    warn: (message, meta) => log('WARN', message, meta),
+    error: (message, meta) => log('ERROR', message, meta),
+  };
+}

@@ -1,0 +1,302 @@
+// Block Kit for the gate's Slack alert: the held alert with Release / Recount buttons, its in-place
+// status updates (chat.update) and the threaded reminder. Pure functions: no I/O.
+import type { KnownBlock, Button, ContextBlock, SectionBlock } from '@slack/web-api';
+import type { Comparison, GateState, InvoiceSnapshot, LineComparison } from '../gate/types';
+import {
+  escapeMrkdwn,
+  formatDuration,
+  formatMoneyMinor,
+  formatPct,
+  formatQuantity,
+  formatSignedQuantity,
+  slackDate,
+  truncate,
+  utcDate,
+  utcDateTime,
+} from './format';
+
+export const RELEASE_ACTION_ID = 'gate_release';
+export const RECOUNT_ACTION_ID = 'gate_recount';
+export const REVIEW_BLOCK_ID = 'gate_review';
+
+/** Lines listed in one alert; the rest are counted ("and 3 more"). Keeps blocks within Slack's limits. */
+const MAX_LINES_SHOWN = 10;
+
+export interface AlertLinks {
+  /** TEMPORAL_UI_URL, e.g. "http://localhost:8233" or "https://cloud.temporal.io". */
+  temporalUiUrl: string;
+  temporalNamespace: string;
+  /** Default "https://dashboard.stripe.com". */
+  stripeDashboardUrl?: string;
+}
+
+export type AlertInvoice = Pick<
+  InvoiceSnapshot,
+  'invoiceId' | 'customerId' | 'customerName' | 'customerEmail' | 'currency' | 'livemode' | 'periodStart' | 'periodEnd'
+>;
+
+export interface AlertInput {
+  invoice: AlertInvoice;
+  /** The comparison that held the invoice. */
+  comparison: Comparison;
+  workflowId: string;
+  links: AlertLinks;
+}
+
+/** Where the gate stands, for the in-place update of the alert. */
+export type AlertStatus =
+  | { kind: 'held' }
+  | { kind: 'recounting'; requestedBy?: string }
+  | { kind: 'released'; reviewer: string; at: Date }
+  | { kind: 'auto_released'; at: Date; comparison?: Comparison }
+  | { kind: 'finalized_in_stripe'; at?: Date; reason?: string }
+  | { kind: 'voided_in_stripe'; at?: Date }
+  | { kind: 'deleted_in_stripe'; at?: Date }
+  | { kind: 'still_diverging'; comparison: Comparison; recounts: number }
+  | { kind: 'too_late'; reason?: string };
+
+export interface SlackMessageContent {
+  /** Fallback text for notifications and screen readers (mrkdwn: data in it is escaped). */
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export function stripeInvoiceUrl(invoice: Pick<AlertInvoice, 'invoiceId' | 'livemode'>, base = 'https://dashboard.stripe.com'): string {
+  return `${base.replace(/\/+$/, '')}/${invoice.livemode ? '' : 'test/'}invoices/${encodeURIComponent(invoice.invoiceId)}`;
+}
+
+export function temporalRunUrl(links: AlertLinks, workflowId: string): string {
+  return `${links.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(links.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/**
+ * The alert status for a gate state, as the workflow leaves it (`at` = when the activity runs).
+ * null for states that have no alert (reading, counting, passed, skipped).
+ */
+export function alertStatusFromState(state: GateState, at: Date): AlertStatus | null {
+  switch (state.status) {
+    case 'held':
+      return state.recounts > 0 && state.comparison ? { kind: 'still_diverging', comparison: state.comparison, recounts: state.recounts } : { kind: 'held' };
+    case 'recounting':
+      return { kind: 'recounting', requestedBy: state.decision?.reviewer ?? state.reviewer ?? undefined };
+    case 'released':
+      return { kind: 'released', reviewer: state.decision?.reviewer ?? state.reviewer ?? 'unknown', at };
+    case 'auto_released':
+      return { kind: 'auto_released', at, comparison: state.comparison ?? undefined };
+    case 'resolved_in_stripe': {
+      const reason = state.reason ?? '';
+      if (state.invoiceStatus === 'void' || /\bvoid(ed)?\b/.test(reason)) return { kind: 'voided_in_stripe', at };
+      if (state.invoiceStatus === 'deleted' || /\bdeleted\b/.test(reason)) return { kind: 'deleted_in_stripe', at };
+      return { kind: 'finalized_in_stripe', at, reason: reason || undefined };
+    }
+    case 'too_late':
+      return { kind: 'too_late', reason: state.reason ?? undefined };
+    default:
+      return null;
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Whether a reviewer can still act on the gate in this status (buttons shown). */
+export function decisionPossible(status: AlertStatus): boolean {
+  return status.kind === 'held' || status.kind === 'still_diverging';
+}
+
+function customerLabel(inv: AlertInvoice): string {
+  return inv.customerName ?? inv.customerEmail ?? inv.customerId;
+}
+
+function lineName(l: LineComparison): string {
+  const name = l.description ? truncate(l.description, 80) : l.eventName;
+  return l.description ? `${escapeMrkdwn(name)} (\`${escapeMrkdwn(l.eventName)}\`)` : `\`${escapeMrkdwn(name)}\``;
+}
+
+function lineText(l: LineComparison, currency: string): string {
+  const impact = l.estimatedImpactMinor !== null ? ` · impact ${formatMoneyMinor(l.estimatedImpactMinor, currency, { signed: true })}` : '';
+  return (
+    `• *${lineName(l)}*: Stripe *${formatQuantity(l.stripeQuantity)}* · ledger *${formatQuantity(l.ledgerQuantity)}*` +
+    ` · ${formatSignedQuantity(l.difference)} (${l.variancePct === null ? 'ledger is 0' : formatPct(l.variancePct)})${impact}`
+  );
+}
+
+function divergingLinesBlock(c: Comparison, currency: string, title: string): SectionBlock {
+  const diverging = c.lines.filter((l) => !l.passed);
+  const shown = diverging.slice(0, MAX_LINES_SHOWN).map((l) => lineText(l, currency));
+  const more = diverging.length - shown.length;
+  const tol = `tolerance: max(${formatQuantity(c.tolerance.abs)}, ${formatQuantity(c.tolerance.pct)} % of ledger)`;
+  let body = `*${title}* (${diverging.length} of ${c.lines.length} metered lines; ${tol})\n${shown.join('\n')}`;
+  if (diverging.length === 0) body = `*All ${c.lines.length} metered lines are within tolerance* (${tol})`;
+  if (more > 0) body += `\n…and ${more} more diverging line${more === 1 ? '' : 's'} (see the run in Temporal)`;
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(body, 3000) } };
+}
+
+function impactText(c: Comparison, currency: string): string {
+  const total = formatMoneyMinor(c.totalEstimatedImpactMinor, currency, { signed: true });
+  const direction = c.totalEstimatedImpactMinor.startsWith('-') ? 'Stripe would bill less than the ledger counted' : 'Stripe would bill more than the ledger counted';
+  const zero = /^[-+]?0*(\.0*)?$/.test(c.totalEstimatedImpactMinor);
+  return `*Estimated impact:* ${total}${zero ? '' : ` (${direction})`} · largest variance ${formatPct(c.maxVariancePct)}`;
+}
+
+function statusLine(status: AlertStatus): string {
+  switch (status.kind) {
+    case 'held':
+      return ':double_vertical_bar: *Held.* Stripe will not finalize this invoice until a reviewer decides.';
+    case 'recounting':
+      return `:arrows_counterclockwise: *Recounting…*${status.requestedBy ? ` (requested by <@${status.requestedBy}>)` : ''}`;
+    case 'released':
+      return `:white_check_mark: *Released by <@${status.reviewer}>* at ${slackDate(status.at)}; finalizing in Stripe.`;
+    case 'auto_released':
+      return `:white_check_mark: *Auto-released after recount* at ${slackDate(status.at)}: the ledger now matches.`;
+    case 'finalized_in_stripe':
+      return `:information_source: *Finalized in Stripe meanwhile*${status.at ? ` (${slackDate(status.at)})` : ''}; no decision needed any more.${status.reason ? ` ${escapeMrkdwn(capitalize(status.reason))}.` : ''}`;
+    case 'voided_in_stripe':
+      return `:wastebasket: *Voided in Stripe*${status.at ? ` (${slackDate(status.at)})` : ''}; no decision needed any more.`;
+    case 'deleted_in_stripe':
+      return `:wastebasket: *Deleted in Stripe*${status.at ? ` (${slackDate(status.at)})` : ''}; no decision needed any more.`;
+    case 'still_diverging':
+      return `:warning: *Still diverging after recount${status.recounts > 1 ? ` #${status.recounts}` : ''}.* Held until a reviewer decides.`;
+    case 'too_late':
+      return `:information_source: *Too late to hold:* the invoice was no longer a draft${status.reason ? ` (${escapeMrkdwn(status.reason)})` : ''}.`;
+  }
+}
+
+function headerTitle(status: AlertStatus): string {
+  switch (status.kind) {
+    case 'released':
+    case 'auto_released':
+      return 'Invoice released';
+    case 'finalized_in_stripe':
+      return 'Invoice finalized in Stripe';
+    case 'voided_in_stripe':
+      return 'Invoice voided in Stripe';
+    case 'deleted_in_stripe':
+      return 'Invoice deleted in Stripe';
+    case 'too_late':
+      return 'Invoice not held';
+    default:
+      return 'Invoice held';
+  }
+}
+
+function statusText(status: AlertStatus): string {
+  switch (status.kind) {
+    case 'held':
+      return 'held for review';
+    case 'recounting':
+      return 'recounting';
+    case 'released':
+      return `released by <@${status.reviewer}> at ${utcDateTime(status.at)}`;
+    case 'auto_released':
+      return `auto-released after recount at ${utcDateTime(status.at)}`;
+    case 'finalized_in_stripe':
+      return 'finalized in Stripe meanwhile';
+    case 'voided_in_stripe':
+      return 'voided in Stripe';
+    case 'deleted_in_stripe':
+      return 'deleted in Stripe';
+    case 'still_diverging':
+      return 'still diverging after recount';
+    case 'too_late':
+      return 'too late to hold';
+  }
+}
+
+function reviewButtons(invoiceId: string): KnownBlock {
+  const release: Button = {
+    type: 'button',
+    action_id: RELEASE_ACTION_ID,
+    style: 'primary',
+    text: { type: 'plain_text', text: 'Release', emoji: true },
+    value: invoiceId,
+    confirm: {
+      title: { type: 'plain_text', text: 'Release invoice?' },
+      text: { type: 'mrkdwn', text: `Finalize \`${escapeMrkdwn(invoiceId)}\` in Stripe with Stripe's quantities, despite the difference?` },
+      confirm: { type: 'plain_text', text: 'Release' },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
+  const recount: Button = {
+    type: 'button',
+    action_id: RECOUNT_ACTION_ID,
+    text: { type: 'plain_text', text: 'Recount', emoji: true },
+    value: invoiceId,
+  };
+  return { type: 'actions', block_id: REVIEW_BLOCK_ID, elements: [release, recount] };
+}
+
+function linksBlock(input: AlertInput): ContextBlock {
+  const stripe = stripeInvoiceUrl(input.invoice, input.links.stripeDashboardUrl);
+  const temporal = temporalRunUrl(input.links, input.workflowId);
+  return {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `<${stripe}|Invoice in Stripe> · <${temporal}|Gate run in Temporal> · workflow \`${escapeMrkdwn(input.workflowId)}\`` }],
+  };
+}
+
+function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
+  const inv = input.invoice;
+  const comparison = status.kind === 'still_diverging' || (status.kind === 'auto_released' && status.comparison) ? (status as { comparison: Comparison }).comparison : input.comparison;
+  const customer = customerLabel(inv);
+  const currency = inv.currency;
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${headerTitle(status)}: ${customer}`, 150), emoji: true } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: [
+          `*Customer:* ${escapeMrkdwn(customer)} (\`${escapeMrkdwn(inv.customerId)}\`)`,
+          `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
+          `*Period:* ${utcDate(inv.periodStart)} – ${utcDate(inv.periodEnd)} (UTC)`,
+        ].join('\n'),
+      },
+    },
+    divergingLinesBlock(comparison, currency, status.kind === 'still_diverging' ? 'Diverging lines after recount' : 'Diverging lines'),
+    { type: 'section', text: { type: 'mrkdwn', text: impactText(comparison, currency) } },
+    { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
+    linksBlock(input),
+  ];
+  if (decisionPossible(status)) blocks.push(reviewButtons(inv.invoiceId));
+  const diverging = comparison.lines.filter((l) => !l.passed).length;
+  const text =
+    `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${statusText(status)}. ` +
+    `${diverging} metered line${diverging === 1 ? ' diverges' : 's diverge'} from the ledger (largest ${formatPct(comparison.maxVariancePct)}), ` +
+    `estimated impact ${formatMoneyMinor(comparison.totalEstimatedImpactMinor, currency, { signed: true })}.`;
+  return { text, blocks };
+}
+
+/** The alert posted when the gate holds an invoice, with Release and Recount buttons. */
+export function buildHeldAlert(input: AlertInput): SlackMessageContent {
+  return render(input, { kind: 'held' });
+}
+
+/** The alert as it should read now (for chat.update); buttons only while a decision is possible. */
+export function buildStatusMessage(input: AlertInput, status: AlertStatus): SlackMessageContent {
+  return render(input, status);
+}
+
+/** A threaded reminder while the invoice stays held. */
+export function buildReminder(input: AlertInput, heldSince: Date, now: Date): SlackMessageContent {
+  const inv = input.invoice;
+  const held = formatDuration(now.getTime() - heldSince.getTime());
+  const text =
+    `Reminder: invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customerLabel(inv))} has been held for ${held}. ` +
+    `Stripe will not finalize it until a reviewer clicks Release or Recount on the alert above.`;
+  return {
+    text,
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text:
+            `:alarm_clock: Invoice \`${escapeMrkdwn(inv.invoiceId)}\` for *${escapeMrkdwn(customerLabel(inv))}* has been held for *${held}* (since ${slackDate(heldSince)}). ` +
+            `Stripe will not finalize it until a reviewer clicks *Release* or *Recount* on the alert above.`,
+        },
+      },
+    ],
+  };
+}

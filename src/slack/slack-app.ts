@@ -1,0 +1,66 @@
+// The Bolt App for the gate's Slack interactivity, wired to the Fastify receiver. The server mounts
+// `receiver.plugin`; the Web API client inside uses `slackApiUrl` (the emulator or slack.com).
+import { App } from '@slack/bolt';
+import type { RetryOptions } from '@slack/web-api';
+import { FastifyBoltReceiver } from './fastify-bolt-receiver';
+import { toBoltLogger, type GateLogger } from './logger';
+import { registerReviewInteractions, type GateReviewPort, type ReviewAttempt } from './review-interactions';
+
+export interface CreateSlackAppOptions {
+  signingSecret: string;
+  botToken: string;
+  /** e.g. 'https://slack.com/api/' or the emulator's apiUrl. */
+  slackApiUrl: string;
+  reviewerIds: readonly string[];
+  port: GateReviewPort;
+  recordReviewAttempt(attempt: ReviewAttempt): Promise<void> | void;
+  logger: GateLogger;
+  /** Route of the interactivity endpoint; default '/slack/interactions'. */
+  path?: string;
+  ackTimeoutMs?: number;
+  /**
+   * Retries of the ephemeral answers. They only help while the user looks at the message, so the
+   * default is short (3 tries within ~3 s) instead of web-api's 30 minutes.
+   */
+  retryConfig?: RetryOptions;
+}
+
+export interface SlackApp {
+  app: App;
+  receiver: FastifyBoltReceiver;
+}
+
+export function createSlackApp(opts: CreateSlackAppOptions): SlackApp {
+  const receiver = new FastifyBoltReceiver({
+    signingSecret: opts.signingSecret,
+    path: opts.path,
+    ackTimeoutMs: opts.ackTimeoutMs,
+    logger: opts.logger,
+  });
+  const boltLogger = toBoltLogger(opts.logger);
+  const app = new App({
+    receiver,
+    // A fixed single-workspace authorization: no auth.test round trip before each ack, and no
+    // cached failure if Slack is down when the server starts.
+    authorize: async () => ({ botToken: opts.botToken }),
+    logger: boltLogger,
+    clientOptions: {
+      slackApiUrl: opts.slackApiUrl,
+      logger: boltLogger,
+      retryConfig: opts.retryConfig ?? { retries: 2, factor: 2, minTimeout: 300, maxTimeout: 2000 },
+    },
+  });
+  app.error(async (error) => {
+    opts.logger.error({ err: error, code: (error as { code?: string }).code }, 'slack app error');
+  });
+  if (opts.reviewerIds.length === 0) {
+    opts.logger.warn({}, 'SLACK_REVIEWER_IDS is empty: nobody can release or recount held invoices from Slack');
+  }
+  registerReviewInteractions(app, {
+    reviewerIds: opts.reviewerIds,
+    port: opts.port,
+    recordReviewAttempt: opts.recordReviewAttempt,
+    logger: opts.logger,
+  });
+  return { app, receiver };
+}

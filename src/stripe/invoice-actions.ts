@@ -1,0 +1,62 @@
+// The two writes the gate makes to an invoice. Both carry idempotency keys derived from the invoice id,
+// so a Temporal retry of the activity replays Stripe's saved answer instead of acting twice.
+import Stripe from 'stripe';
+import { callStripe, stripeErrorCode } from './stripe-failure';
+
+export interface InvoiceActionResult {
+  /** True when this call changed the invoice; false when Stripe had already moved it on. */
+  applied: boolean;
+  status: string;
+}
+
+/** Stripe refuses these when the invoice is no longer a draft; that is an answer, not a failure. */
+const ALREADY_MOVED_ON = new Set(['invoice_not_editable', 'invoice_unexpected_state', 'resource_missing']);
+
+async function statusWhenRefused(stripe: Stripe, invoiceId: string, error: unknown): Promise<InvoiceActionResult> {
+  const code = stripeErrorCode(error);
+  if (!code || !ALREADY_MOVED_ON.has(code)) throw error;
+  if (code === 'resource_missing') return { applied: false, status: 'deleted' };
+  const invoice = await callStripe('invoice retrieve', () => stripe.invoices.retrieve(invoiceId));
+  if (invoice.status === 'draft') throw error;
+  return { applied: false, status: invoice.status ?? 'unknown' };
+}
+
+export async function pauseInvoice(
+  stripe: Stripe,
+  invoiceId: string,
+  metadata: Record<string, string>,
+): Promise<InvoiceActionResult> {
+  try {
+    const invoice = await stripe.invoices.update(
+      invoiceId,
+      { auto_advance: false, metadata },
+      { idempotencyKey: `invoice-gate-pause-${invoiceId}` },
+    );
+    return { applied: invoice.status === 'draft', status: invoice.status ?? 'unknown' };
+  } catch (error) {
+    return callStripe('invoice pause', () => statusWhenRefused(stripe, invoiceId, error));
+  }
+}
+
+export async function finalizeInvoice(stripe: Stripe, invoiceId: string): Promise<InvoiceActionResult> {
+  try {
+    const invoice = await stripe.invoices.finalizeInvoice(
+      invoiceId,
+      { auto_advance: true },
+      { idempotencyKey: `invoice-gate-finalize-${invoiceId}` },
+    );
+    return { applied: true, status: invoice.status ?? 'open' };
+  } catch (error) {
+    return callStripe('invoice finalize', () => statusWhenRefused(stripe, invoiceId, error));
+  }
+}
+
+export async function readInvoiceStatus(stripe: Stripe, invoiceId: string): Promise<string> {
+  try {
+    const invoice = await stripe.invoices.retrieve(invoiceId);
+    return invoice.status ?? 'unknown';
+  } catch (error) {
+    if (stripeErrorCode(error) === 'resource_missing') return 'deleted';
+    return callStripe('invoice retrieve', () => Promise.reject(error));
+  }
+}

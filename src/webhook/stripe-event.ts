@@ -1,0 +1,32 @@
+// The part of a verified Stripe event the gate relies on, validated once.
+import { z } from 'zod';
+
+const invoiceObject = z.object({
+  id: z.string().min(1),
+  object: z.literal('invoice'),
+  status: z.string().nullable().optional(),
+  customer: z.union([z.string(), z.object({ id: z.string() }), z.null()]).optional(),
+});
+
+export const stripeEventSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  created: z.number().int().optional(),
+  data: z.object({ object: z.object({ object: z.string().optional() }).passthrough() }),
+});
+
+export type StripeEventEnvelope = z.infer<typeof stripeEventSchema>;
+export type InvoiceFromEvent = { id: string; status: string | null; customerId: string | null };
+
+export function invoiceFromEvent(event: StripeEventEnvelope): InvoiceFromEvent | { error: string } {
+  const parsed = invoiceObject.safeParse(event.data.object);
+  if (!parsed.success) {
+    return { error: `event ${event.id} (${event.type}) does not carry an invoice: ${z.prettifyError(parsed.error)}` };
+  }
+  const { id, status, customer } = parsed.data;
+  return {
+    id,
+    status: status ?? null,
+    customerId: typeof customer === 'string' ? customer : customer?.id ?? null,
+  };
+}

@@ -1,0 +1,2 @@
+// Everything the worker's workflow bundle registers.
+export { invoiceGate } from './invoice-gate';
