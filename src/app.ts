@@ -1,7 +1,7 @@
 // Composition root: builds the gate's pieces from resolved services and runs the server, the worker,
 // or both. Used by npm start / server / worker, the demo and the end-to-end tests alike.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
@@ -9,6 +9,7 @@ import { AuditStore } from './audit/audit-store';
 import type { AppConfig } from './config/env';
 import { loadGateConfig } from './config/gate-config';
 import { ensureDefaultLedgerTable, migrateToLatest, openDatabases, pingDatabase } from './db';
+import { temporalLoggerFromPino } from './observability/logger';
 import { createMetrics, type GateMetrics } from './observability/metrics';
 import type { ResolvedServices } from './runtime/embedded-services';
 import { buildServer } from './server';
@@ -86,6 +87,7 @@ export async function startGate(options: StartGateOptions): Promise<RunningGate>
     if (registered.added.length > 0) logger.info({ added: registered.added }, 'registered search attributes');
 
     if (roles.worker) {
+      installTemporalLogger(logger);
       const nativeConnection = await NativeConnection.connect(temporalOptions.worker);
       cleanups.push(() => nativeConnection.close());
       const activities = createActivities({
@@ -173,4 +175,12 @@ export async function startGate(options: StartGateOptions): Promise<RunningGate>
     await stop();
     throw error;
   }
+}
+
+let temporalRuntimeInstalled = false;
+/** The SDK's runtime (and so its logger) can be installed once per process, before the first worker. */
+function installTemporalLogger(logger: Logger): void {
+  if (temporalRuntimeInstalled) return;
+  temporalRuntimeInstalled = true;
+  Runtime.install({ logger: temporalLoggerFromPino(logger.child({ component: 'temporal' })) });
 }

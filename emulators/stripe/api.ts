@@ -395,7 +395,7 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
   world.meterIdentifiers.set(identifier, now);
   const stringPayload: Record<string, string> = {};
   for (const [k, v] of Object.entries(payload)) if (typeof v === 'string') stringPayload[k] = v;
-  world.meterEvents.push({
+  world.addMeterEvent({
     event_name: eventName,
     identifier,
     customer,

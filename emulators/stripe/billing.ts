@@ -13,9 +13,9 @@ export const AUTO_PAY_DELAY_SECONDS = 3600;
 
 /** Usage of one customer on a meter over [start, end), per the meter's formula, decimal-exact. */
 export function aggregateUsage(world: World, meter: Obj, customer: string, start: number, end: number): Decimal {
-  const events = world.meterEvents.filter(
-    (e) => e.event_name === meter.event_name && e.customer === customer && e.timestamp >= start && e.timestamp < end,
-  );
+  const events = world
+    .meterEventsOf(meter.event_name, customer)
+    .filter((e) => e.timestamp >= start && e.timestamp < end);
   const formula = meter.default_aggregation.formula;
   if (formula === 'count') return new Decimal(events.length);
   if (formula === 'last') {

@@ -48,6 +48,8 @@ export class World {
   prices = new Map<string, Obj>();
   meters = new Map<string, Obj>();
   meterEvents: MeterEventRecord[] = [];
+  /** The same events by `${event_name} ${customer}`, for aggregation. */
+  meterEventIndex = new Map<string, MeterEventRecord[]>();
   meterIdentifiers = new Map<string, number>();
   subscriptions = new Map<string, Obj>();
   subscriptionState = new Map<string, SubscriptionState>();
@@ -64,6 +66,18 @@ export class World {
   private seq = 0;
   private listeners: EventListener[] = [];
 
+  addMeterEvent(event: MeterEventRecord): void {
+    this.meterEvents.push(event);
+    const key = `${event.event_name} ${event.customer}`;
+    const list = this.meterEventIndex.get(key);
+    if (list) list.push(event);
+    else this.meterEventIndex.set(key, [event]);
+  }
+
+  meterEventsOf(eventName: string, customer: string): MeterEventRecord[] {
+    return this.meterEventIndex.get(`${eventName} ${customer}`) ?? [];
+  }
+
   nextSeq(): number {
     return ++this.seq;
   }
@@ -78,6 +92,7 @@ export class World {
     this.prices.clear();
     this.meters.clear();
     this.meterEvents = [];
+    this.meterEventIndex.clear();
     this.meterIdentifiers.clear();
     this.subscriptions.clear();
     this.subscriptionState.clear();

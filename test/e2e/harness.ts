@@ -1,0 +1,200 @@
+// Runs the whole gate against the emulators and a fresh PostgreSQL database, the way `npm start`
+// does, but on random ports and with a workflow bundle built once per test file.
+import { randomBytes } from 'node:crypto';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { Client as PgClient } from 'pg';
+import pino from 'pino';
+import Stripe from 'stripe';
+import { startGate, type RunningGate } from '../../src/app';
+import { parseConfig } from '../../src/config/env';
+import type { ResolvedServices } from '../../src/runtime/embedded-services';
+import { createStripeClient } from '../../src/stripe/client';
+import { gateWorkflowId } from '../../src/workflows/definitions';
+import type { GateState } from '../../src/gate/types';
+import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack';
+import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
+import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
+
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Bundling takes about a second: once per test file. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silentBundlerLogger });
+  return bundle;
+}
+const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+
+async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `gate_e2e_${randomBytes(6).toString('hex')}`;
+  const admin = new PgClient({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const again = new PgClient({ connectionString: ADMIN_URL });
+      await again.connect();
+      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await again.end();
+    },
+  };
+}
+
+export interface HarnessOptions {
+  timeSkipping?: boolean;
+  reviewerIds?: string[];
+  env?: Record<string, string>;
+}
+
+export interface GateHarness {
+  temporal: TemporalEmulator;
+  stripeEmulator: StripeEmulator;
+  slackEmulator: SlackEmulator;
+  stripe: Stripe;
+  gate: RunningGate;
+  databaseUrl: string;
+  ledger: PgClient;
+  /** Adds ledger rows for a customer: one row per timestamp (unix seconds), value 1 unless given. */
+  addLedgerEvents(customerId: string, eventName: string, timestamps: number[], value?: string): Promise<void>;
+  /** Sends the same usage to Stripe's meter. */
+  addMeterEvents(customerId: string, eventName: string, timestamps: number[], value?: string): Promise<void>;
+  gateState(invoiceId: string): Promise<GateState>;
+  waitForStatus(invoiceId: string, statuses: string[], timeoutMs?: number): Promise<GateState>;
+  stop(): Promise<void>;
+}
+
+export async function startGateHarness(options: HarnessOptions = {}): Promise<GateHarness> {
+  const [temporal, stripeEmulator, slackEmulator, database] = await Promise.all([
+    startTemporalEmulator({ port: 0, timeSkipping: options.timeSkipping ?? false }),
+    startStripeEmulator({ port: 0, webhookRetryBaseMs: 100 }),
+    startSlackEmulator({ port: 0 }),
+    createDatabase(),
+  ]);
+  const config = parseConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: `invoice-gate-${randomBytes(4).toString('hex')}`,
+    SLACK_REVIEWER_IDS: (options.reviewerIds ?? ['U0ALICE']).join(','),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...options.env,
+  });
+  const services: ResolvedServices = {
+    temporal: { ...config.temporal, address: temporal.address, embedded: true },
+    stripe: { secretKey: stripeEmulator.apiKey, webhookSecret: undefined, apiUrl: stripeEmulator.url, embedded: true },
+    slack: {
+      botToken: slackEmulator.botToken,
+      signingSecret: slackEmulator.signingSecret,
+      channelId: 'C0BILLING',
+      apiUrl: slackEmulator.apiUrl,
+      reviewerIds: config.slack.reviewerIds,
+      emulatorAdmin: slackEmulator.admin,
+    },
+    databaseUrl: database.url,
+    ledgerDatabaseUrl: undefined,
+    notes: [],
+    stop: async () => undefined,
+  };
+  const logger = pino({ level: config.logLevel });
+  const gate = await startGate({ config, services, logger, roles: { server: true, worker: true }, workflowBundle: await workflowBundle(), ensureLedgerTable: true });
+  const ledger = new PgClient({ connectionString: database.url });
+  await ledger.connect();
+  const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
+
+  const harness: GateHarness = {
+    temporal,
+    stripeEmulator,
+    slackEmulator,
+    stripe,
+    gate,
+    databaseUrl: database.url,
+    ledger,
+    async addLedgerEvents(customerId, eventName, timestamps, value = '1') {
+      if (timestamps.length === 0) return;
+      await ledger.query(
+        `INSERT INTO billable_events (stripe_customer_id, event_name, value, occurred_at)
+         SELECT $1, $2, $3::numeric, to_timestamp(t) FROM unnest($4::bigint[]) AS t`,
+        [customerId, eventName, value, timestamps],
+      );
+    },
+    async addMeterEvents(customerId, eventName, timestamps, value = '1') {
+      // Stripe refuses usage from the future: move the emulated clock past the last event first.
+      const latest = Math.max(...timestamps);
+      if ((await stripeEmulator.admin.clock()).now <= latest) await stripeEmulator.admin.advanceClockTo(latest + 1);
+      for (const [i, timestamp] of timestamps.entries()) {
+        await stripe.billing.meterEvents.create({
+          event_name: eventName,
+          timestamp,
+          identifier: `${customerId}-${eventName}-${timestamp}-${i}`,
+          payload: { stripe_customer_id: customerId, value },
+        });
+      }
+    },
+    async gateState(invoiceId) {
+      return gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).query<GateState>('state');
+    },
+    async waitForStatus(invoiceId, statuses, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: GateState | undefined;
+      let lastError: unknown;
+      while (Date.now() < deadline) {
+        try {
+          last = await harness.gateState(invoiceId);
+          if (statuses.includes(last.status)) return last;
+        } catch (error) {
+          lastError = error; // not started yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`gate for ${invoiceId} did not reach ${statuses.join('|')}; last state ${JSON.stringify(last)} ${lastError ?? ''}`);
+    },
+    async stop() {
+      await ledger.end().catch(() => undefined);
+      await gate.stop();
+      await Promise.all([temporal.stop(), stripeEmulator.stop(), slackEmulator.stop()]);
+      await database.drop();
+    },
+  };
+  return harness;
+}
+
+/** A customer with a monthly subscription on a metered price whose meter aggregates by `formula`. */
+export async function seedCustomer(
+  harness: GateHarness,
+  options: { eventName?: string; formula?: 'count' | 'sum' | 'last'; unitAmountDecimal?: string; name?: string } = {},
+) {
+  const eventName = options.eventName ?? 'api_call';
+  const seeded = await harness.stripeEmulator.admin.seed({
+    customer: { name: options.name ?? 'Acme Corp', email: 'billing@acme.test' },
+    meter: { event_name: eventName, formula: options.formula ?? 'count' },
+    metered_unit_amount_decimal: options.unitAmountDecimal ?? '2',
+    interval: 'month',
+  });
+  const item = seeded.subscription.items.data[0];
+  return {
+    customerId: seeded.customer.id as string,
+    eventName,
+    periodStart: item.current_period_start as number,
+    periodEnd: item.current_period_end as number,
+    seeded,
+  };
+}
+
+/** Closes the billing period: Stripe creates the draft invoice and sends invoice.created. */
+export async function closePeriod(harness: GateHarness, periodEnd: number, customerId: string): Promise<string> {
+  await harness.stripeEmulator.admin.advanceClockTo(periodEnd + 1);
+  const invoices = await harness.stripeEmulator.admin.invoices(customerId);
+  const draft = invoices.find((invoice) => invoice.billing_reason === 'subscription_cycle');
+  if (!draft) throw new Error(`no cycle invoice for ${customerId}: ${JSON.stringify(invoices.map((i) => i.id))}`);
+  return draft.id as string;
+}
+
+/** `count` timestamps spread over [start, start + count * step). */
+export function timestamps(start: number, count: number, step = 60): number[] {
+  return Array.from({ length: count }, (_, i) => start + i * step);
+}
