@@ -30,6 +30,9 @@ const CREDENTIALS = {
   slackChannelId: 'C0BILLING',
 } as const;
 
+/** Stopping normally takes well under a second; past this something hangs. */
+const STOP_TIMEOUT_MS = 10_000;
+
 class UsageError extends Error {}
 
 interface PortSetting {
@@ -227,12 +230,14 @@ async function main(): Promise<number> {
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      console.error(`emulators: ${signal} again, exiting without waiting`);
-      process.exit(1);
-    }
+    // Ctrl-C under `npm run` can arrive twice (from the terminal and relayed by npm/tsx): stop once.
+    if (signalled) return;
     signalled = signal;
     console.log(`emulators: ${signal}, stopping`);
+    setTimeout(() => {
+      console.error(`emulators: not stopped after ${STOP_TIMEOUT_MS} ms, exiting anyway`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
     // While starting, the start sequence stops what it started once it is done.
     if (started) stopAndFinish();
   };

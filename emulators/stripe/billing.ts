@@ -343,4 +343,3 @@ export function runDue(world: World, hasSubscribers: (type: string) => boolean):
   return ran;
 }
 
-export { newInvoice as createInvoiceRecord };

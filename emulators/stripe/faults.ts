@@ -5,6 +5,9 @@ import { StripeApiError } from './errors';
 export interface FaultSettings {
   /** Requests per second allowed (Stripe: 25 in test mode, 100 live); excess gets 429 rate_limit. */
   rateLimitPerSecond?: number | null;
+  /** 'account' (default): one window for all requests; 'endpoint': one per method + path with ids
+   *  left out (Stripe also limits single endpoints, 25/s by default). */
+  rateLimitScope?: 'account' | 'endpoint';
   /** Share of requests (0..1) that fail with 500 api_error. */
   errorRate?: number;
   /** The next N matching requests fail with 500 api_error. */
@@ -19,11 +22,11 @@ export interface FaultSettings {
 
 export class Faults {
   settings: FaultSettings = {};
-  private window: number[] = [];
+  private windows = new Map<string, number[]>();
 
   set(settings: FaultSettings): FaultSettings {
     this.settings = { ...settings };
-    this.window = [];
+    this.windows.clear();
     return this.settings;
   }
 
@@ -48,8 +51,10 @@ export class Faults {
     const s = this.settings;
     if (s.rateLimitPerSecond) {
       const now = Date.now();
-      this.window = this.window.filter((t) => t > now - 1000);
-      if (this.window.length >= s.rateLimitPerSecond) {
+      const key = s.rateLimitScope === 'endpoint' ? `${method} ${path.replace(/\/[a-z]+_[A-Za-z0-9]+/g, '/:id')}` : '*';
+      const window = (this.windows.get(key) ?? []).filter((t) => t > now - 1000);
+      this.windows.set(key, window);
+      if (window.length >= s.rateLimitPerSecond) {
         throw new StripeApiError(
           429,
           'invalid_request_error',
@@ -57,7 +62,7 @@ export class Faults {
           'rate_limit',
         );
       }
-      this.window.push(now);
+      window.push(now);
     }
     const forced = (s.failNext ?? 0) > 0;
     if (forced) s.failNext! -= 1;

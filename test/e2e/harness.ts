@@ -64,6 +64,7 @@ export interface GateHarness {
   addMeterEvents(customerId: string, eventName: string, timestamps: number[], value?: string): Promise<void>;
   gateState(invoiceId: string): Promise<GateState>;
   waitForStatus(invoiceId: string, statuses: string[], timeoutMs?: number): Promise<GateState>;
+  waitFor(invoiceId: string, predicate: (state: GateState) => boolean, timeoutMs?: number): Promise<GateState>;
   stop(): Promise<void>;
 }
 
@@ -139,19 +140,22 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
       return gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).query<GateState>('state');
     },
     async waitForStatus(invoiceId, statuses, timeoutMs = 15_000) {
+      return harness.waitFor(invoiceId, (state) => statuses.includes(state.status), timeoutMs);
+    },
+    async waitFor(invoiceId, predicate, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       let last: GateState | undefined;
       let lastError: unknown;
       while (Date.now() < deadline) {
         try {
           last = await harness.gateState(invoiceId);
-          if (statuses.includes(last.status)) return last;
+          if (predicate(last)) return last;
         } catch (error) {
           lastError = error; // not started yet
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      throw new Error(`gate for ${invoiceId} did not reach ${statuses.join('|')}; last state ${JSON.stringify(last)} ${lastError ?? ''}`);
+      throw new Error(`gate for ${invoiceId} did not reach ${predicate.toString()}; last state ${JSON.stringify(last)} ${lastError ?? ''}`);
     },
     async stop() {
       await ledger.end().catch(() => undefined);

@@ -41,10 +41,11 @@ interface Cli {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function spawnCli(args: string[]): Cli {
-  // Only the flags choose the ports here.
+function spawnCli(args: string[], extraEnv: Record<string, string> = {}): Cli {
+  // Only the test chooses the ports.
   const env = { ...process.env };
   for (const name of ['TEMPORAL_EMULATOR_PORT', 'STRIPE_EMULATOR_PORT', 'SLACK_EMULATOR_PORT']) delete env[name];
+  Object.assign(env, extraEnv);
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
@@ -137,18 +138,17 @@ describe('npm run emulators', () => {
     }
   });
 
-  it('with --gate-url registers the gate webhook endpoint and interactivity URL, and stops on SIGINT', async () => {
+  it('with --gate-url registers the gate webhook endpoint and interactivity URL, takes ports from env, and stops on SIGINT', async () => {
     const [temporalPort, stripePort, slackPort, gatePort] = await freePorts(4);
     const gateUrl = `http://127.0.0.1:${gatePort}`;
-    const cli = spawnCli([
-      '--temporal-port', String(temporalPort),
-      '--stripe-port', String(stripePort),
-      '--slack-port', String(slackPort),
-      '--time-skipping',
-      '--gate-url', gateUrl,
-    ]);
+    const cli = spawnCli(
+      ['--temporal-port', String(temporalPort), '--slack-port', String(slackPort), '--time-skipping', '--gate-url', gateUrl],
+      // A flag wins over the environment.
+      { STRIPE_EMULATOR_PORT: String(stripePort), SLACK_EMULATOR_PORT: 'not-used' },
+    );
     try {
       const env = await waitReady(cli);
+      assert.equal(env.STRIPE_API_URL, `http://127.0.0.1:${stripePort}`);
       assert.match(env.STRIPE_WEBHOOK_SECRET, /^whsec_\S+$/);
       assert.match(cli.stdout(), /time skipping/);
       const endpoints = await stripeAt(env.STRIPE_API_URL, env.STRIPE_SECRET_KEY).webhookEndpoints.list();

@@ -55,6 +55,18 @@ describe('faults', () => {
     assert.equal(body.error.message, 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.');
   });
 
+  it('rate limits per endpoint when asked (ids do not make separate endpoints)', async () => {
+    const a = await noRetry.customers.create({ name: 'a' });
+    const b = await noRetry.customers.create({ name: 'b' });
+    await emulator.admin.setFaults({ rateLimitPerSecond: 2, rateLimitScope: 'endpoint' });
+    await noRetry.customers.retrieve(a.id);
+    await noRetry.customers.retrieve(b.id);
+    await assert.rejects(noRetry.customers.retrieve(a.id), (err: Stripe.errors.StripeError) => err.code === 'rate_limit');
+    // Another endpoint has its own budget.
+    assert.equal((await noRetry.customers.list()).object, 'list');
+    assert.equal((await noRetry.products.list()).object, 'list');
+  });
+
   it('injects 500 api_error; the SDK retries with the same idempotency key and succeeds', async () => {
     await emulator.admin.setFaults({ failNext: 1 });
     const c = await stripe.customers.create({ name: 'retry me' });

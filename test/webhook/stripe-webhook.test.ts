@@ -1,0 +1,57 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, Connection } from '@temporalio/client';
+import Fastify from 'fastify';
+import Stripe from 'stripe';
+import { createTemporalGateLauncher } from '../../src/webhook/gate-launcher';
+import { stripeWebhook, type StripeEventRecord } from '../../src/webhook/stripe-webhook';
+import { startTemporalEmulator } from '../../emulators/temporal';
+
+const secret = 'whsec_test_secret';
+const stripe = new Stripe('sk_test_unused');
+const sign = (payload: string) => stripe.webhooks.generateTestHeaderString({ payload, secret });
+const invoiceCreated = (invoiceId: string) =>
+  JSON.stringify({ id: `evt_${invoiceId}`, object: 'event', type: 'invoice.created', created: 1, data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_1' } } });
+
+describe('POST /webhooks/stripe when Temporal is down', () => {
+  let app: ReturnType<typeof Fastify>;
+  let connection: Connection;
+  const recorded: StripeEventRecord[] = [];
+  before(async () => {
+    const temporal = await startTemporalEmulator({ port: 0 });
+    connection = await Connection.connect({ address: temporal.address });
+    await temporal.stop();
+    app = Fastify();
+    await app.register(stripeWebhook, {
+      stripe,
+      webhookSecret: () => secret,
+      gates: createTemporalGateLauncher(new Client({ connection }), 'invoice-gate'),
+      recordEvent: async (event) => void recorded.push(event),
+    });
+    // Another route keeps Fastify's own JSON parser.
+    app.post('/echo', async (request) => request.body);
+  });
+  after(async () => {
+    await app.close();
+    await connection.close();
+  });
+
+  test('answers 503 so Stripe retries, and records nothing as accepted', async () => {
+    const body = invoiceCreated('in_down');
+    const response = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) } });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'temporarily_unavailable');
+    assert.equal(recorded.length, 0);
+  });
+
+  test('rejects a body over the limit', async () => {
+    const body = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
+    const response = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) } });
+    assert.equal(response.statusCode, 413);
+  });
+
+  test('other routes still parse JSON', async () => {
+    const response = await app.inject({ method: 'POST', url: '/echo', payload: { a: 1 } });
+    assert.deepEqual(response.json(), { a: 1 });
+  });
+});
