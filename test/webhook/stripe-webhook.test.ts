@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { createTemporalGateLauncher } from '../../src/webhook/gate-launcher';
 import { stripeWebhook, type StripeEventRecord } from '../../src/webhook/stripe-webhook';
@@ -14,7 +14,7 @@ const invoiceCreated = (invoiceId: string) =>
   JSON.stringify({ id: `evt_${invoiceId}`, object: 'event', type: 'invoice.created', created: 1, data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_1' } } });
 
 describe('POST /webhooks/stripe when Temporal is down', () => {
-  let app: ReturnType<typeof Fastify>;
+  let app: FastifyInstance;
   let connection: Connection;
   const recorded: StripeEventRecord[] = [];
   before(async () => {
