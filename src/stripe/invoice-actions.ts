@@ -50,13 +50,3 @@ export async function finalizeInvoice(stripe: Stripe, invoiceId: string): Promis
     return callStripe('invoice finalize', () => statusWhenRefused(stripe, invoiceId, error));
   }
 }
-
-export async function readInvoiceStatus(stripe: Stripe, invoiceId: string): Promise<string> {
-  try {
-    const invoice = await stripe.invoices.retrieve(invoiceId);
-    return invoice.status ?? 'unknown';
-  } catch (error) {
-    if (stripeErrorCode(error) === 'resource_missing') return 'deleted';
-    return callStripe('invoice retrieve', () => Promise.reject(error));
-  }
-}

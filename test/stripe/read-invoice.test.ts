@@ -1,0 +1,86 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../../src/stripe/client';
+import { finalizeInvoice, pauseInvoice } from '../../src/stripe/invoice-actions';
+import { readInvoiceSnapshot } from '../../src/stripe/read-invoice';
+import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
+
+describe('reading and changing invoices through the stripe SDK', () => {
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  before(async () => {
+    emulator = await startStripeEmulator({ port: 0 });
+    stripe = createStripeClient({ secretKey: emulator.apiKey, apiUrl: emulator.url });
+  });
+  after(async () => {
+    await emulator?.stop();
+  });
+
+  async function cycleInvoice(formula: 'count' | 'sum' | 'last', values: string[]) {
+    const seeded = await emulator.admin.seed({ meter: { event_name: `usage_${formula}`, formula }, metered_unit_amount_decimal: '0.5', licensed_unit_amount: 1000 });
+    const item = seeded.subscription.items.data.find((i: { price: { recurring: { usage_type: string } } }) => i.price.recurring.usage_type === 'metered');
+    const start = item.current_period_start as number;
+    await emulator.admin.advanceClockTo(start + values.length * 60 + 1);
+    for (const [i, value] of values.entries()) {
+      await stripe.billing.meterEvents.create({ event_name: `usage_${formula}`, timestamp: start + i * 60, payload: { stripe_customer_id: seeded.customer.id, value } });
+    }
+    await emulator.admin.advanceClockTo((item.current_period_end as number) + 1);
+    const invoice = (await emulator.admin.invoices(seeded.customer.id)).find((inv) => inv.billing_reason === 'subscription_cycle');
+    assert.ok(invoice);
+    return { invoiceId: invoice.id as string, seeded, start, end: item.current_period_end as number };
+  }
+
+  test('a cycle invoice resolves its metered line down to the meter, decimal-exact', async () => {
+    const { invoiceId, seeded, start, end } = await cycleInvoice('sum', ['0.1', '0.2', '1.25']);
+    const snapshot = await readInvoiceSnapshot(stripe, invoiceId);
+    assert.equal(snapshot.status, 'draft');
+    assert.equal(snapshot.customerId, seeded.customer.id);
+    assert.equal(snapshot.meteredLines.length, 1);
+    assert.equal(snapshot.otherLineCount, 1, 'the licensed seat line is not compared');
+    const [line] = snapshot.meteredLines;
+    assert.equal(line.stripeQuantity, '1.55');
+    assert.equal(line.formula, 'sum');
+    assert.equal(line.eventName, 'usage_sum');
+    assert.equal(line.meterId, seeded.meter.id);
+    assert.equal(line.unitAmountDecimal, '0.5');
+    assert.equal(line.periodStart, start);
+    assert.equal(line.periodEnd, end);
+  });
+
+  test('every page of lines is read', async () => {
+    const customer = await stripe.customers.create({ name: 'Many Lines' });
+    for (let i = 0; i < 120; i++) {
+      await stripe.invoiceItems.create({ customer: customer.id, amount: 100 + i, currency: 'usd', description: `item ${i}` });
+    }
+    const invoice = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    const snapshot = await readInvoiceSnapshot(stripe, invoice.id!);
+    assert.equal(snapshot.meteredLines.length, 0);
+    assert.equal(snapshot.otherLineCount, 120);
+  });
+
+  test('pause and finalize are idempotent and report an invoice that already moved on', async () => {
+    const { invoiceId } = await cycleInvoice('count', ['1', '1']);
+    const first = await pauseInvoice(stripe, invoiceId, { invoice_gate_status: 'held' });
+    const again = await pauseInvoice(stripe, invoiceId, { invoice_gate_status: 'held' });
+    assert.deepEqual(first, { applied: true, status: 'draft' });
+    assert.deepEqual(again, first);
+    const paused = await stripe.invoices.retrieve(invoiceId);
+    assert.equal(paused.auto_advance, false);
+
+    assert.deepEqual(await finalizeInvoice(stripe, invoiceId), { applied: true, status: 'open' });
+    // A retried activity replays Stripe's saved answer instead of failing.
+    assert.deepEqual(await finalizeInvoice(stripe, invoiceId), { applied: true, status: 'open' });
+    const requests = await emulator.admin.requests(`/v1/invoices/${invoiceId}/finalize`);
+    assert.equal(requests.length, 2);
+    assert.ok(requests.every((r) => r.idempotency_key === `invoice-gate-finalize-${invoiceId}`), JSON.stringify(requests));
+  });
+
+  test('finalizing an invoice someone else finalized reports its status instead of failing', async () => {
+    const { invoiceId } = await cycleInvoice('last', ['3', '7']);
+    await stripe.invoices.finalizeInvoice(invoiceId);
+    assert.deepEqual(await finalizeInvoice(stripe, invoiceId), { applied: false, status: 'open' });
+    await stripe.invoices.voidInvoice(invoiceId);
+    assert.deepEqual(await pauseInvoice(stripe, invoiceId, {}), { applied: false, status: 'void' });
+  });
+});
