@@ -1,6 +1,8 @@
 // The gate, one run per Stripe invoice: read the draft, recount the ledger, compare, and either let
 // Stripe finalize it or hold it until a reviewer decides. Deterministic: every side effect is an activity.
 import {
+  ActivityFailure,
+  ApplicationFailure,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -32,6 +34,17 @@ import {
   StripeInvoiceIdKey,
 } from '../temporal/search-attribute-keys';
 import { decisionSignal, stateQuery, stripeInvoiceEventSignal } from './definitions';
+
+const INVOICE_DELETED = 'the invoice no longer exists in Stripe';
+
+/** Stripe answered 404 for the invoice: it was deleted (drafts can be) before the gate could read it. */
+function invoiceDeleted(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === 'StripeRequestRejected:resource_missing'
+  );
+}
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
@@ -78,11 +91,22 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     setCurrentDetails(describeGate(state));
   }
 
+  /** Ends the gate: the alert (if one was posted) and the audit show the outcome. */
   async function finish(outcome: GateOutcome, reason: string, invoiceStatus = state.invoiceStatus): Promise<GateState> {
     state.reason = reason;
     state.invoiceStatus = invoiceStatus;
     moveTo(outcome);
     if (state.slackMessage) await slack.updateAlert(run, invoice, state);
+    await audit.recordGateState(run, state);
+    return state;
+  }
+
+  /** Nothing can be stopped any more; a divergence is still worth a (button-less) alert. */
+  async function tooLate(comparison: Comparison, reason: string, invoiceStatus = state.invoiceStatus): Promise<GateState> {
+    state.reason = reason;
+    state.invoiceStatus = invoiceStatus;
+    moveTo('too_late', comparison);
+    if (!comparison.passed) state.slackMessage = await slack.notifyReviewers(run, invoice, state);
     await audit.recordGateState(run, state);
     return state;
   }
@@ -96,13 +120,18 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     return finish(outcome, reason, finalized.status);
   }
 
-  async function readInvoice(): Promise<InvoiceSnapshot> {
-    const snapshot = await stripe.readInvoice(invoiceId);
-    state.invoiceStatus = snapshot.status;
-    return snapshot;
+  /** The invoice as Stripe has it now; null once it has been deleted. */
+  async function readInvoice(): Promise<InvoiceSnapshot | null> {
+    try {
+      const snapshot = await stripe.readInvoice(invoiceId);
+      state.invoiceStatus = snapshot.status;
+      return snapshot;
+    } catch (error) {
+      if (invoiceDeleted(error)) return null;
+      throw error;
+    }
   }
-
-  async function countAndCompare(tolerance: Tolerance): Promise<Comparison> {
+  async function countAndCompare(invoice: InvoiceSnapshot, tolerance: Tolerance): Promise<Comparison> {
     const counts = await ledger.countLedgerEvents({
       customerId: invoice.customerId,
       customerMetadata: invoice.customerMetadata,
@@ -115,7 +144,9 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
 
   // 1. Read the draft invoice and its metered lines.
   await audit.recordGateStarted(run);
-  let invoice = await readInvoice();
+  const firstRead = await readInvoice();
+  if (!firstRead) return finish('resolved_in_stripe', INVOICE_DELETED, 'deleted');
+  let invoice = firstRead;
   state.customerId = invoice.customerId;
   upsertSearchAttributes([
     { key: StripeInvoiceIdKey, value: invoiceId },
@@ -126,13 +157,8 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
   // 2-3. Recount the ledger for each line's exact period and compare.
   moveTo('counting');
   const settings = await ledger.loadGateSettings(invoice.customerId);
-  let comparison = await countAndCompare(settings.tolerance);
-  if (invoice.status !== 'draft') {
-    // Nothing can be stopped any more; a divergence is still worth a (button-less) alert.
-    moveTo('too_late', comparison);
-    if (!comparison.passed) state.slackMessage = await slack.notifyReviewers(run, invoice, state);
-    return finish('too_late', `the invoice was already ${invoice.status} when the gate read it`);
-  }
+  let comparison = await countAndCompare(invoice, settings.tolerance);
+  if (invoice.status !== 'draft') return tooLate(comparison, `the invoice was already ${invoice.status} when the gate read it`);
   if (comparison.passed) {
     moveTo('passed', comparison);
     return finish('passed', 'every metered line is within tolerance; Stripe finalizes it as scheduled');
@@ -140,11 +166,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
 
   // 4. Beyond tolerance: pause this one invoice, then tell the reviewers.
   const pause = await stripe.pauseInvoice(invoiceId, workflowId);
-  if (!pause.applied) {
-    moveTo('too_late', comparison);
-    state.slackMessage = await slack.notifyReviewers(run, invoice, state);
-    return finish('too_late', `the invoice became ${pause.status} before the gate could pause it`, pause.status);
-  }
+  if (!pause.applied) return tooLate(comparison, `the invoice became ${pause.status} before the gate could pause it`, pause.status);
   state.heldSince = Date.now();
   moveTo('held', comparison);
   state.slackMessage = await slack.notifyReviewers(run, invoice, state);
@@ -180,8 +202,10 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     moveTo('recounting');
     await slack.updateAlert(run, invoice, state);
     state.recounts += 1;
-    invoice = await readInvoice();
-    comparison = await countAndCompare(settings.tolerance);
+    const reread = await readInvoice();
+    if (!reread) return finish('resolved_in_stripe', INVOICE_DELETED, 'deleted');
+    invoice = reread;
+    comparison = await countAndCompare(invoice, settings.tolerance);
     if (invoice.status !== 'draft') {
       return finish('resolved_in_stripe', `the invoice was already ${invoice.status} in Stripe`);
     }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, NamespaceNotFoundError, Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
 import { runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
 
@@ -116,6 +117,6 @@ describe('temporal conformance: start and workflow ids', () => {
     await handle.signal('approve', 'bob');
     assert.deepEqual(await handle.result(), { approvedBy: 'bob', total: 12 });
     const history = await handle.fetchHistory();
-    assert.equal(history.events?.[1].eventType, 8 /* EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED */);
+    assert.equal(history.events?.[1].eventType, temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
   });
 });

@@ -14,10 +14,10 @@ import {
   sleep,
   upsertSearchAttributes,
   workflowInfo,
-  defineSearchAttributeKey,
   upsertMemo,
   getExternalWorkflowHandle,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
 
 export interface TestActivities {
   echo(value: string): Promise<string>;
