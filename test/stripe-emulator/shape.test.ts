@@ -3,6 +3,7 @@
 // allows it), and every extra key exists in the pinned `stripe` package's types.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Stripe from 'stripe';
 import type ts from 'typescript';
@@ -11,7 +12,9 @@ import { SdkTypes } from './sdk-types';
 import { startAll, startReceiver, type Receiver } from './helpers';
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
-const FIXTURES = JSON.parse(readFileSync('/work/shared/stripe/fixtures3.json', 'utf8')).resources as Record<string, Json>;
+// shared/ sits beside the repository (../shared from its root), in development and in CI alike.
+const FIXTURES_PATH = join(__dirname, '..', '..', '..', 'shared', 'stripe', 'fixtures3.json');
+const FIXTURES = JSON.parse(readFileSync(FIXTURES_PATH, 'utf8')).resources as Record<string, Json>;
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
