@@ -3,12 +3,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { WebClient } from '@slack/web-api';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import { AuditStore } from './audit/audit-store';
 import type { AppConfig } from './config/env';
 import { loadGateConfig } from './config/gate-config';
-import { ensureDefaultLedgerTable, migrateToLatest, openDatabases, pingDatabase } from './db';
+import { ensureDefaultLedgerTable, migrateToLatest, openDatabases, pingDatabase, type CreateDatabaseOptions } from './db';
 import { temporalLoggerFromPino } from './observability/logger';
 import { createMetrics, type GateMetrics } from './observability/metrics';
 import type { ResolvedServices } from './runtime/embedded-services';
@@ -43,6 +44,8 @@ export interface StartGateOptions {
   /** Create the contract's default ledger table if missing (embedded database, demo). */
   ensureLedgerTable?: boolean;
   metrics?: GateMetrics;
+  /** Database options, e.g. `dataDir` for the embedded PGlite (the demo uses a fresh temp dir). */
+  database?: CreateDatabaseOptions;
 }
 
 export interface RunningGate {
@@ -51,6 +54,8 @@ export interface RunningGate {
   client: Client;
   audit: AuditStore;
   metrics: GateMetrics;
+  /** The ledger connection (with embedded PGlite the only one that may open its directory). */
+  ledgerDb: Kysely<any>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +69,7 @@ export async function startGate(options: StartGateOptions): Promise<RunningGate>
   };
 
   try {
-    const databases = openDatabases({ databaseUrl: services.databaseUrl, ledgerDatabaseUrl: services.ledgerDatabaseUrl });
+    const databases = openDatabases({ databaseUrl: services.databaseUrl, ledgerDatabaseUrl: services.ledgerDatabaseUrl }, options.database);
     cleanups.push(() => databases.destroy());
     await migrateToLatest(databases.db);
     if (options.ensureLedgerTable ?? databases.embedded) await ensureDefaultLedgerTable(databases.ledgerDb);
@@ -170,7 +175,7 @@ export async function startGate(options: StartGateOptions): Promise<RunningGate>
       if (services.slack.emulatorAdmin) await services.slack.emulatorAdmin.setInteractivityUrl(`${url}/slack/interactions`);
     }
 
-    return { url, client, audit, metrics, stop };
+    return { url, client, audit, metrics, ledgerDb: databases.ledgerDb, stop };
   } catch (error) {
     await stop();
     throw error;

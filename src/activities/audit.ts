@@ -1,6 +1,6 @@
 // Activities that write the gate's own audit tables and count outcomes in the metrics.
 import type { AuditStore } from '../audit/audit-store';
-import type { Comparison, GateRunKey, GateState, InvoiceSnapshot } from '../gate/types';
+import { IN_PROGRESS_STATUSES, type Comparison, type GateOutcome, type GateRunKey, type GateState, type InvoiceSnapshot } from '../gate/types';
 import type { GateMetrics } from '../observability/metrics';
 
 export interface AuditActivityDeps {
@@ -27,22 +27,26 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
       await audit.recordComparison(key(run), comparison, round);
     },
 
-    /** Records where the gate stands; terminal outcomes also feed the metrics. */
-    async recordGateState(run: GateRunKey, state: GateState): Promise<void> {
+    /**
+     * Records where the gate stands; outcomes also feed the metrics. `workflowNow` is the workflow's
+     * clock (it can differ from this machine's, e.g. under time skipping), so latencies use it.
+     */
+    async recordGateState(run: GateRunKey, state: GateState, workflowNow: number): Promise<void> {
       const { status } = state;
-      if (status === 'reading' || status === 'counting' || status === 'recounting') {
+      if (IN_PROGRESS_STATUSES.includes(status)) {
         await audit.recordStatus(key(run), status);
         return;
       }
+      const outcome = status as GateOutcome;
       await audit.recordOutcome(key(run), {
-        outcome: status,
+        outcome,
         reviewer: state.reviewer,
         note: state.decision?.note ?? null,
         reason: state.reason,
         slack: state.slackMessage,
       });
-      metrics.gateOutcome(status);
-      if (state.reviewer && state.heldSince !== null) metrics.decisionLatency((Date.now() - state.heldSince) / 1000);
+      metrics.gateOutcome(outcome);
+      if (state.reviewer && state.heldSince !== null) metrics.decisionLatency((workflowNow - state.heldSince) / 1000);
     },
   };
 }

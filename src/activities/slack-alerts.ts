@@ -51,9 +51,10 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
       await slack.chat.update({ ...state.slackMessage, text: message.text, blocks: message.blocks });
     },
 
-    async remindReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, reminder: number): Promise<void> {
+    /** `workflowNow` is the workflow's clock, the one `heldSince` was read from. */
+    async remindReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, reminder: number, workflowNow: number): Promise<void> {
       if (!state.slackMessage || state.heldSince === null) return;
-      const message = buildReminder(alertInput(run, invoice, state, links), new Date(state.heldSince), new Date());
+      const message = buildReminder(alertInput(run, invoice, state, links), new Date(state.heldSince), new Date(workflowNow));
       await slack.chat.postMessage({
         channel: state.slackMessage.channel,
         thread_ts: state.slackMessage.ts,

@@ -77,6 +77,8 @@ export function notHeldExplanation(invoiceId: string, state: GateState): string 
       return `Invoice ${inv} passed the ledger check and was not held. Nothing to do.`;
     case 'skipped':
       return `Invoice ${inv} is not gated${state.reason ? ` (${escapeMrkdwn(state.reason)})` : ''}. Nothing to do.`;
+    case 'releasing':
+      return `Invoice ${inv} is being finalized${by ? ` (released by <@${by}>)` : ''}. The alert will update when Stripe confirms.`;
     case 'recounting':
       return `A recount of invoice ${inv} is already running${by ? ` (requested by <@${by}>)` : ''}. The alert will update when it is done.`;
     case 'reading':

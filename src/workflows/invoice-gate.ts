@@ -97,7 +97,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     state.invoiceStatus = invoiceStatus;
     moveTo(outcome);
     if (state.slackMessage) await slack.updateAlert(run, invoice, state);
-    await audit.recordGateState(run, state);
+    await audit.recordGateState(run, state, Date.now());
     return state;
   }
 
@@ -107,12 +107,14 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     state.invoiceStatus = invoiceStatus;
     moveTo('too_late', comparison);
     if (!comparison.passed) state.slackMessage = await slack.notifyReviewers(run, invoice, state);
-    await audit.recordGateState(run, state);
+    await audit.recordGateState(run, state, Date.now());
     return state;
   }
 
   /** Finalizes now; if Stripe already moved the invoice on, that is what the gate reports. */
   async function finalize(outcome: 'released' | 'auto_released', reason: string): Promise<GateState> {
+    // Visible at once, so a second click meanwhile is told a release is under way, not "held".
+    moveTo('releasing');
     const finalized = await stripe.finalizeInvoice(invoiceId);
     if (!finalized.applied) {
       return finish('resolved_in_stripe', `the invoice was already ${finalized.status} in Stripe`, finalized.status);
@@ -170,7 +172,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
   state.heldSince = Date.now();
   moveTo('held', comparison);
   state.slackMessage = await slack.notifyReviewers(run, invoice, state);
-  await audit.recordGateState(run, state);
+  await audit.recordGateState(run, state, Date.now());
 
   // 5. Wait durably for a reviewer, or for Stripe to settle the invoice another way. Reminders follow a
   //    fixed schedule; the gate never releases by itself on a timeout.
@@ -183,7 +185,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     );
     if (!woke) {
       reminders += 1;
-      await slack.remindReviewers(run, invoice, state, reminders);
+      await slack.remindReviewers(run, invoice, state, reminders, Date.now());
       nextReminderAt += settings.reminderEveryMs;
       continue;
     }
@@ -215,6 +217,6 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     }
     moveTo('held', comparison);
     await slack.updateAlert(run, invoice, state);
-    await audit.recordGateState(run, state);
+    await audit.recordGateState(run, state, Date.now());
   }
 }
