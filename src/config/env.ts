@@ -66,26 +66,20 @@ const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
 
 const text = z.string().trim();
-const databaseUrl = text.refine(
-  (v) => {
-    try {
-      return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a postgres:// or postgresql:// URL' },
-);
-const httpUrl = text.refine(
-  (v) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an http:// or https:// URL' },
-);
+/** A URL whose scheme is one of `protocols` (e.g. 'https:'). */
+const urlWith = (protocols: string[], message: string) =>
+  text.refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+const databaseUrl = urlWith(['postgres:', 'postgresql:'], 'must be a postgres:// or postgresql:// URL');
+const httpUrl = urlWith(['http:', 'https:'], 'must be an http:// or https:// URL');
 const port = text.regex(/^\d+$/, 'must be a whole number from 0 to 65535').transform(Number).refine((n) => n <= 65535, {
   message: 'must be a whole number from 0 to 65535',
 });
