@@ -35,8 +35,12 @@ function suiteFromModule(name: string, file: string, exportName: string): BenchS
   };
 }
 
-/** Every suite `npm run bench` runs, in order. Add new suites here. */
-export const SUITES: readonly BenchSuite[] = [suiteFromModule('temporal-engine', 'temporal-engine', 'runTemporalEngineBench')];
+/** Every suite `npm run bench` runs, in order. Add new suites here; load them lazily, so --only and
+ * --list do not pay for the others. */
+export const SUITES: readonly BenchSuite[] = [
+  suiteFromModule('temporal-engine', 'temporal-engine', 'runTemporalEngineBench'),
+  { name: 'month-end', run: async () => (await import('./month-end')).runMonthEndBench() },
+];
 
 export const DEFAULT_RESULTS_DIR = join(__dirname, 'results');
 
@@ -204,6 +208,8 @@ export async function runBenchmarks(options: RunOptions): Promise<RunSummary> {
     writeFileSync(latestPath, `${JSON.stringify(latest, null, 2)}\n`);
     log('');
     log(formatTable(summary.reports));
+    const notes = summary.reports.flatMap((r) => r.results.filter((x) => x.notes).map((x) => `  ${r.suite} / ${x.name}: ${x.notes}`));
+    if (notes.length > 0) log(['', 'notes:', ...notes].join('\n'));
     log('');
     log(`results: ${summary.reports.map((r) => join(outDir, r.file)).join(', ')} and ${latestPath}`);
   }

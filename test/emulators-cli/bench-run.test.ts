@@ -108,6 +108,7 @@ describe('runBenchmarks', () => {
     const table = lines.join('\n');
     assert.match(table, /^suite\s+benchmark\s+ops\s+seconds\s+per second\s+p50 ms\s+p99 ms$/m);
     assert.match(table, /^json\s+JSON\.parse 50 lines\s+200\s+\d/m);
+    assert.match(table, /^notes:\n  json \/ JSON\.parse 50 lines: one op = one parse$/m);
   });
 
   it('--only runs the named suites, and latest.json keeps the newest run of the others', async () => {
@@ -166,8 +167,8 @@ describe('bench helpers and CLI', () => {
     assert.equal(fileStamp(new Date('2026-11-23T19:42:07.123Z')), '2026-11-23T19-42-07Z');
   });
 
-  it('registers the Temporal engine suite', () => {
-    assert.ok(SUITES.some((s) => s.name === 'temporal-engine'));
+  it('registers the Temporal engine and month-end suites', () => {
+    assert.deepEqual(SUITES.map((s) => s.name), ['temporal-engine', 'month-end']);
   });
 
   it('npm run bench --only <unknown> exits 2 naming the known suites', () => {
@@ -176,6 +177,6 @@ describe('bench helpers and CLI', () => {
       timeout: 30_000,
     });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /unknown suite nope; known: temporal-engine/);
+    assert.match(result.stderr, /unknown suite nope; known: temporal-engine, month-end/);
   });
 });

@@ -1,0 +1,260 @@
+// Month-end load: N customers whose billing periods close at the same moment -> N invoice.created
+// webhooks -> N gates. Measures the time from the clock advance until every gate has passed or is
+// held, gates per second, and per-invoice latency (first webhook delivery attempt -> outcome), with
+// the Stripe emulator unconstrained, at Stripe's test-mode rate limit (25 req/s) and at the live one
+// (100 req/s). `BENCH_INVOICES` sets N (default 200); `BENCH_DIVERGING_EVERY` makes every k-th
+// customer diverge from the ledger (default 10); `BENCH_SCENARIO_TIMEOUT_S` caps one scenario (600).
+import type { FaultSettings } from '../emulators/stripe';
+import { startGateHarness, type GateHarness } from '../test/e2e/harness';
+import { toBenchResult, type BenchResult } from './bench-result';
+
+/** One seeded customer: Stripe's meter saw `stripeCount` events, the ledger has `ledgerCount`. */
+export interface CohortMember {
+  customerId: string;
+  eventName: string;
+  periodStart: number;
+  periodEnd: number;
+  stripeCount: number;
+  ledgerCount: number;
+  diverging: boolean;
+}
+
+export interface CohortOptions {
+  size: number;
+  /** Every k-th customer (k, 2k, ...) has fewer ledger rows than Stripe events; 0 = none. */
+  divergingEvery: number;
+  eventName?: string;
+  /** Parallel Stripe calls while reporting usage. */
+  concurrency?: number;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function inBatches<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * Seeds `size` customers within a second or two of each other, so their monthly periods end (almost)
+ * together. The gate's webhook endpoint is disabled meanwhile: the subscriptions' first invoices
+ * (billed and paid at once) would otherwise start gates of their own and blur the measurement.
+ */
+export async function seedCohort(h: GateHarness, options: CohortOptions): Promise<CohortMember[]> {
+  const eventName = options.eventName ?? 'api_call';
+  const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
+  await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
+  try {
+    const members: CohortMember[] = [];
+    for (let i = 0; i < options.size; i++) {
+      const diverging = options.divergingEvery > 0 && (i + 1) % options.divergingEvery === 0;
+      const seeded = await h.stripeEmulator.admin.seed({
+        customer: { name: `Month End ${i + 1}`, email: `billing+${i + 1}@month-end.test` },
+        meter: { event_name: eventName, formula: 'count' },
+        metered_unit_amount_decimal: '2',
+        interval: 'month',
+      });
+      const item = seeded.subscription.items.data[0];
+      members.push({
+        customerId: seeded.customer.id as string,
+        eventName,
+        periodStart: item.current_period_start as number,
+        periodEnd: item.current_period_end as number,
+        stripeCount: diverging ? 5 : 3,
+        ledgerCount: 3,
+        diverging,
+      });
+    }
+    // Usage a few seconds into the period: inside it, and within Stripe's 5 minutes "ahead" allowance.
+    await inBatches(members, options.concurrency ?? 16, async (m) => {
+      const times = Array.from({ length: m.stripeCount }, (_, k) => m.periodStart + 1 + k);
+      for (const [k, timestamp] of times.entries()) {
+        await h.stripe.billing.meterEvents.create({
+          event_name: m.eventName,
+          timestamp,
+          identifier: `${m.customerId}-${k}`,
+          payload: { stripe_customer_id: m.customerId },
+        });
+      }
+    });
+    // One ledger connection: its inserts go one after another.
+    for (const m of members) {
+      const times = Array.from({ length: m.ledgerCount }, (_, k) => m.periodStart + 1 + k);
+      await h.addLedgerEvents(m.customerId, m.eventName, times);
+    }
+    return members;
+  } finally {
+    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: false });
+  }
+}
+
+/**
+ * Moves Stripe's clock past every member's period end (Stripe creates the drafts and sends
+ * invoice.created) and returns customer id -> cycle invoice id.
+ */
+export async function closeCohort(h: GateHarness, members: readonly CohortMember[]): Promise<Map<string, string>> {
+  await h.stripeEmulator.admin.advanceClockTo(Math.max(...members.map((m) => m.periodEnd)) + 1);
+  return cohortInvoices(h, members);
+}
+
+export async function cohortInvoices(h: GateHarness, members: readonly CohortMember[]): Promise<Map<string, string>> {
+  const wanted = new Set(members.map((m) => m.customerId));
+  const byCustomer = new Map<string, string>();
+  for (const invoice of await h.stripeEmulator.admin.invoices()) {
+    if (invoice.billing_reason === 'subscription_cycle' && wanted.has(invoice.customer)) byCustomer.set(invoice.customer, invoice.id);
+  }
+  return byCustomer;
+}
+
+interface Outcome {
+  invoiceId: string;
+  outcome: string;
+  at: Date;
+}
+
+/** Gates that reached `passed` or `held`, read from the gate's own audit table (cheap to poll). */
+async function settledGates(h: GateHarness): Promise<Outcome[]> {
+  const { rows } = await h.ledger.query<{ invoice_id: string; outcome: string; at: Date }>(
+    `select invoice_id, outcome, coalesce(finished_at, updated_at) as at
+       from invoice_gate.gate_runs where outcome in ('passed', 'held')`,
+  );
+  return rows.map((r) => ({ invoiceId: r.invoice_id, outcome: r.outcome, at: r.at }));
+}
+
+/** When Stripe first tried to deliver each invoice's invoice.created, by invoice id. */
+async function firstDeliveries(h: GateHarness): Promise<Map<string, number>> {
+  const events = await h.stripeEmulator.admin.events('invoice.created');
+  const invoiceOf = new Map(events.map((e) => [e.id as string, e.data.object.id as string]));
+  const at = new Map<string, number>();
+  for (const d of await h.stripeEmulator.admin.deliveries({ eventType: 'invoice.created' })) {
+    const invoiceId = invoiceOf.get(d.event_id);
+    const first = d.attempts[0];
+    if (!invoiceId || !first) continue;
+    const t = Date.parse(first.at);
+    at.set(invoiceId, Math.min(t, at.get(invoiceId) ?? t));
+  }
+  return at;
+}
+
+interface Scenario {
+  name: string;
+  faults: FaultSettings | null;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'no faults', faults: null },
+  { name: 'Stripe test-mode limit 25 req/s', faults: { rateLimitPerSecond: 25 } },
+  { name: 'Stripe live limit 100 req/s', faults: { rateLimitPerSecond: 100 } },
+];
+
+export interface ScenarioMeasurement {
+  scenario: string;
+  invoices: number;
+  passed: number;
+  held: number;
+  /** Clock advance -> the last gate settled, ms. */
+  totalMs: number;
+  latenciesMs: number[];
+  stripeRequests: number;
+  rateLimited: number;
+  serverErrors: number;
+  completed: boolean;
+}
+
+async function runScenario(scenario: Scenario, size: number, divergingEvery: number, timeoutMs: number): Promise<ScenarioMeasurement> {
+  const h = await startGateHarness();
+  try {
+    const members = await seedCohort(h, { size, divergingEvery });
+    await h.stripeEmulator.admin.clearRequests();
+    if (scenario.faults) await h.stripeEmulator.admin.setFaults(scenario.faults);
+
+    const t0 = Date.now();
+    await h.stripeEmulator.admin.advanceClockTo(Math.max(...members.map((m) => m.periodEnd)) + 1);
+    let settled: Outcome[] = [];
+    let completed = false;
+    while (Date.now() - t0 < timeoutMs) {
+      settled = await settledGates(h);
+      if (settled.length >= size) {
+        completed = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const requests = await h.stripeEmulator.admin.requests();
+    await h.stripeEmulator.admin.clearFaults();
+
+    const delivered = await firstDeliveries(h);
+    const latenciesMs = settled.flatMap((s) => {
+      const from = delivered.get(s.invoiceId);
+      return from === undefined ? [] : [Math.max(0, s.at.getTime() - from)];
+    });
+    const lastSettled = Math.max(t0 + 1, ...settled.map((s) => s.at.getTime()));
+    return {
+      scenario: scenario.name,
+      invoices: size,
+      passed: settled.filter((s) => s.outcome === 'passed').length,
+      held: settled.filter((s) => s.outcome === 'held').length,
+      totalMs: completed ? lastSettled - t0 : Date.now() - t0,
+      latenciesMs,
+      stripeRequests: requests.length,
+      rateLimited: requests.filter((r) => r.status === 429).length,
+      serverErrors: requests.filter((r) => r.status >= 500).length,
+      completed,
+    };
+  } finally {
+    await h.stop();
+  }
+}
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got ${raw}`);
+  return n;
+}
+
+export async function runMonthEndBench(): Promise<BenchResult[]> {
+  const size = envInt('BENCH_INVOICES', 200);
+  const divergingEvery = envInt('BENCH_DIVERGING_EVERY', 10);
+  const timeoutMs = envInt('BENCH_SCENARIO_TIMEOUT_S', 600) * 1000;
+  if (size < 1) throw new Error('BENCH_INVOICES must be at least 1');
+
+  const measured: ScenarioMeasurement[] = [];
+  for (const scenario of SCENARIOS) measured.push(await runScenario(scenario, size, divergingEvery, timeoutMs));
+
+  const baseline = measured[0].totalMs;
+  return measured.map((m) => {
+    if (m.latenciesMs.length === 0) throw new Error(`${m.scenario}: no gate settled within ${timeoutMs} ms`);
+    const notes = [
+      `${m.passed} passed + ${m.held} held of ${m.invoices}${m.completed ? '' : ` (TIMED OUT after ${Math.round(m.totalMs / 1000)} s)`}`,
+      `${(m.totalMs / baseline).toFixed(2)}x the no-fault time`,
+      `${(m.stripeRequests / m.invoices).toFixed(2)} Stripe requests/invoice (${m.stripeRequests} total)`,
+      `${m.rateLimited} x 429`,
+      ...(m.serverErrors > 0 ? [`${m.serverErrors} x 5xx`] : []),
+      'latency = first invoice.created delivery attempt -> passed/held recorded',
+    ].join('; ');
+    return toBenchResult(`month-end close, ${m.invoices} invoices, ${m.scenario}`, m.latenciesMs, m.totalMs, notes);
+  });
+}
+
+if (require.main === module) {
+  const { cpus, loadavg } = require('node:os') as typeof import('node:os');
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, node ${process.version}, load at start ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  runMonthEndBench().then(
+    (results) => {
+      console.table(results.map(({ notes, ...r }) => ({ ...r, seconds: r.seconds.toFixed(2), perSecond: r.perSecond.toFixed(1) })));
+      for (const r of results) console.log(`${r.name}: ${r.notes}`);
+      console.log(`load at end ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
