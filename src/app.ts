@@ -187,5 +187,9 @@ let temporalRuntimeInstalled = false;
 function installTemporalLogger(logger: Logger): void {
   if (temporalRuntimeInstalled) return;
   temporalRuntimeInstalled = true;
-  Runtime.install({ logger: temporalLoggerFromPino(logger.child({ component: 'temporal' })) });
+  // Core (Rust) logs are forwarded too, so everything the SDK says goes through pino and LOG_LEVEL.
+  Runtime.install({
+    logger: temporalLoggerFromPino(logger.child({ component: 'temporal' })),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } } },
+  });
 }

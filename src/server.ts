@@ -24,7 +24,7 @@ export interface ServerDeps {
 }
 
 export async function buildServer(deps: ServerDeps) {
-  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: false, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true });
 
   await app.register(healthRoutes, { checks: deps.readiness, metrics: deps.metrics, isShuttingDown: deps.isShuttingDown });
   app.addHook('onRequest', async (request) => {

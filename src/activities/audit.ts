@@ -16,7 +16,7 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
       await audit.recordRunStarted(key(run), { invoiceId: run.invoiceId });
     },
 
-    async recordComparison(run: GateRunKey, invoice: InvoiceSnapshot, comparison: Comparison, round: number): Promise<void> {
+    async recordInvoiceRead(run: GateRunKey, invoice: InvoiceSnapshot): Promise<void> {
       await audit.recordRunStarted(key(run), {
         invoiceId: run.invoiceId,
         customerId: invoice.customerId,
@@ -24,6 +24,9 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
         periodEnd: invoice.periodEnd,
         currency: invoice.currency,
       });
+    },
+
+    async recordComparison(run: GateRunKey, comparison: Comparison, round: number): Promise<void> {
       await audit.recordComparison(key(run), comparison, round);
     },
 

@@ -74,13 +74,18 @@ export async function checkReadiness(checks: Record<string, ReadinessCheck>, tim
 
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, options) => {
   const timeoutMs = options.checkTimeoutMs ?? 2000;
+  // Probes and scrapes every few seconds would drown the request log: log them at warn, unless the
+  // service is already quieter than that.
+  const severity = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+  const current = severity.find((level) => level === app.log.level) ?? 'info';
+  const logLevel = severity.indexOf(current) > severity.indexOf('warn') ? current : 'warn';
 
-  app.get('/healthz', { logLevel: 'warn' }, async (_req, reply) => {
+  app.get('/healthz', { logLevel }, async (_req, reply) => {
     reply.header('cache-control', 'no-store');
     return { status: 'ok' };
   });
 
-  app.get('/readyz', { logLevel: 'warn' }, async (req, reply) => {
+  app.get('/readyz', { logLevel }, async (req, reply) => {
     reply.header('cache-control', 'no-store');
     if (options.isShuttingDown?.()) {
       return reply.code(503).send({ status: 'unready', checks: {}, reason: 'shutting down' });
@@ -95,7 +100,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
 
   const metrics = options.metrics;
   if (metrics) {
-    app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
+    app.get('/metrics', { logLevel }, async (_req, reply) => {
       const { contentType, body } = await metrics.render();
       return reply.header('cache-control', 'no-store').type(contentType).send(body);
     });

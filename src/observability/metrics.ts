@@ -4,12 +4,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { GateOutcome } from '../gate/types';
 
 /** Suggested webhook results; any other short, bounded string is accepted. */
+/** What POST /webhooks/stripe did with a delivery (see src/webhook/stripe-webhook.ts). */
 export type WebhookResult =
-  | 'accepted'
-  | 'duplicate'
+  | 'started'
+  | 'already_gated'
+  | 'signalled'
+  | 'no_running_gate'
   | 'ignored'
-  | 'invalid_signature'
-  | 'invalid_body'
+  | 'rejected'
   | 'unavailable'
   | (string & {});
 

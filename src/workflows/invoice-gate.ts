@@ -140,7 +140,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
       lines: invoice.meteredLines,
     });
     const comparison = compareInvoice(invoice.meteredLines, counts, tolerance);
-    await audit.recordComparison(run, invoice, comparison, state.recounts);
+    await audit.recordComparison(run, comparison, state.recounts);
     return comparison;
   }
 
@@ -150,6 +150,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
   if (!firstRead) return finish('resolved_in_stripe', INVOICE_DELETED, 'deleted');
   let invoice = firstRead;
   state.customerId = invoice.customerId;
+  await audit.recordInvoiceRead(run, invoice);
   upsertSearchAttributes([
     { key: StripeInvoiceIdKey, value: invoiceId },
     { key: StripeCustomerIdKey, value: invoice.customerId },
