@@ -1,21 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from './harness';
+import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from './harness';
 import { decisionSignal, gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
-
-/** A customer whose Stripe meter saw `stripeCount` events and whose ledger has `ledgerCount`. */
-async function divergingInvoice(h: GateHarness, name: string, stripeCount = 120, ledgerCount = 100) {
-  const c = await seedCustomer(h, { name });
-  const usage = timestamps(c.periodStart + 10, stripeCount);
-  await h.addMeterEvents(c.customerId, c.eventName, usage);
-  await h.addLedgerEvents(c.customerId, c.eventName, usage.slice(0, ledgerCount));
-  return { ...c, usage };
-}
-
-function messageText(message: { text?: string; blocks?: unknown[] }): string {
-  return `${message.text ?? ''} ${JSON.stringify(message.blocks ?? [])}`;
-}
 
 describe('held invoices', () => {
   let h: GateHarness;
@@ -27,7 +14,7 @@ describe('held invoices', () => {
   });
 
   test('a diverging invoice is paused, alerted with both counts, and released by the decision signal', async () => {
-    const c = await divergingInvoice(h, 'Diverging Ltd');
+    const c = await seedDivergingCustomer(h, 'Diverging Ltd');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
 
     const held = await h.waitFor(invoiceId, (s) => s.status === 'held' && s.slackMessage !== null);
@@ -73,7 +60,7 @@ describe('held invoices', () => {
   });
 
   test('a recount after the late ledger rows arrive releases the invoice without a person', async () => {
-    const c = await divergingInvoice(h, 'Late Rows Inc');
+    const c = await seedDivergingCustomer(h, 'Late Rows Inc');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
     await h.waitForStatus(invoiceId, ['held']);
 
@@ -91,7 +78,7 @@ describe('held invoices', () => {
   });
 
   test('a recount that still diverges keeps the invoice held', async () => {
-    const c = await divergingInvoice(h, 'Still Off GmbH');
+    const c = await seedDivergingCustomer(h, 'Still Off GmbH');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
     await h.waitForStatus(invoiceId, ['held']);
     const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
@@ -106,7 +93,7 @@ describe('held invoices', () => {
   });
 
   test('an invoice voided in Stripe while held ends the wait', async () => {
-    const c = await divergingInvoice(h, 'Voided Co');
+    const c = await seedDivergingCustomer(h, 'Voided Co');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
     await h.waitForStatus(invoiceId, ['held']);
     await h.stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: false });
@@ -118,7 +105,7 @@ describe('held invoices', () => {
   });
 
   test('the same invoice.created delivered 5 times at once starts one workflow and posts one alert', async () => {
-    const c = await divergingInvoice(h, 'Duplicated Deliveries SA');
+    const c = await seedDivergingCustomer(h, 'Duplicated Deliveries SA');
     await h.stripeEmulator.admin.setWebhookSettings({ duplicates: 5 });
     try {
       const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
@@ -142,7 +129,7 @@ describe('held invoices', () => {
   });
 
   test('an invoice already finalized when the gate reads it is too_late, and alerted without buttons', async () => {
-    const c = await divergingInvoice(h, 'Too Late Corp');
+    const c = await seedDivergingCustomer(h, 'Too Late Corp');
     const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
     await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
     let invoiceId: string;

@@ -202,3 +202,17 @@ export async function closePeriod(harness: GateHarness, periodEnd: number, custo
 export function timestamps(start: number, count: number, step = 60): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
+
+/** A customer whose Stripe meter saw `stripeCount` events while the ledger has the first `ledgerCount`. */
+export async function seedDivergingCustomer(harness: GateHarness, name: string, stripeCount = 120, ledgerCount = 100) {
+  const c = await seedCustomer(harness, { name });
+  const usage = timestamps(c.periodStart + 10, stripeCount);
+  await harness.addMeterEvents(c.customerId, c.eventName, usage);
+  await harness.addLedgerEvents(c.customerId, c.eventName, usage.slice(0, ledgerCount));
+  return { ...c, usage };
+}
+
+/** A Slack message's text and blocks as one searchable string. */
+export function messageText(message: { text?: string; blocks?: unknown[] }): string {
+  return `${message.text ?? ''} ${JSON.stringify(message.blocks ?? [])}`;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { AdminMessage } from '../../emulators/slack/admin-client';
 import type { GateState } from '../../src/gate/types';
 import { gateWorkflowId } from '../../src/workflows/definitions';
-import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from './harness';
+import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from './harness';
 
 const CHANNEL = 'C0BILLING';
 const REVIEWER = 'U0ALICE';
@@ -14,10 +14,6 @@ const SECOND_REVIEWER = 'U0CAROL';
 const OUTSIDER = 'U0BOB';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-function messageText(message: { text?: string; blocks?: unknown[] }): string {
-  return `${message.text ?? ''} ${JSON.stringify(message.blocks ?? [])}`;
-}
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -46,12 +42,8 @@ describe('Slack review loop end to end', () => {
 
   /** A customer whose Stripe meter saw 120 events while the ledger has 100, with its draft invoice created. */
   async function divergingInvoice(name: string) {
-    const c = await seedCustomer(h, { name });
-    const usage = timestamps(c.periodStart + 10, 120);
-    await h.addMeterEvents(c.customerId, c.eventName, usage);
-    await h.addLedgerEvents(c.customerId, c.eventName, usage.slice(0, 100));
-    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
-    return { ...c, usage, invoiceId };
+    const c = await seedDivergingCustomer(h, name);
+    return { ...c, invoiceId: await closePeriod(h, c.periodEnd, c.customerId) };
   }
 
   /** Waits until the gate holds the invoice and its alert is in Slack; returns the alert. */
