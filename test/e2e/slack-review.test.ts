@@ -315,10 +315,7 @@ describe('Slack review loop end to end', () => {
   });
 
   test('Slack failing for a while delays the alert, never the pause; the alert arrives after recovery', async () => {
-    const c = await seedCustomer(h, { name: 'Slack Outage Ltd' });
-    const usage = timestamps(c.periodStart + 10, 120);
-    await h.addMeterEvents(c.customerId, c.eventName, usage);
-    await h.addLedgerEvents(c.customerId, c.eventName, usage.slice(0, 100));
+    const c = await seedDivergingCustomer(h, 'Slack Outage Ltd');
     await h.slackEmulator.admin.clearRequests();
     // The next two chat.postMessage calls fail: the activity's first attempt and its first Temporal retry
     // (1 s later); the second retry (2 s after that) gets through.
