@@ -21,8 +21,13 @@ export interface SlackAlertDeps {
 }
 
 function alertInput(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, links: AlertLinks): AlertInput {
-  if (!state.comparison) throw new Error(`gate ${run.workflowId} has no comparison to alert about`);
-  return { invoice, comparison: state.comparison, workflowId: run.workflowId, links };
+  return {
+    invoice,
+    comparison: state.comparison,
+    unverifiedReason: state.comparison ? null : state.reason,
+    workflowId: run.workflowId,
+    links,
+  };
 }
 
 function messageFor(input: AlertInput, state: GateState): SlackMessageContent {

@@ -37,8 +37,10 @@ export type AlertInvoice = Pick<
 
 export interface AlertInput {
   invoice: AlertInvoice;
-  /** The comparison that held the invoice. */
-  comparison: Comparison;
+  /** The comparison that held the invoice; null when the ledger could not be counted at all. */
+  comparison: Comparison | null;
+  /** Why there is no comparison (the gate holds what it cannot verify). */
+  unverifiedReason?: string | null;
   workflowId: string;
   links: AlertLinks;
 }
@@ -254,18 +256,33 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
         ].join('\n'),
       },
     },
-    divergingLinesBlock(comparison, currency, status.kind === 'still_diverging' ? 'Diverging lines after recount' : 'Diverging lines'),
-    { type: 'section', text: { type: 'mrkdwn', text: impactText(comparison, currency) } },
+    ...(comparison
+      ? [
+          divergingLinesBlock(comparison, currency, status.kind === 'still_diverging' ? 'Diverging lines after recount' : 'Diverging lines'),
+          { type: 'section', text: { type: 'mrkdwn', text: impactText(comparison, currency) } } satisfies SectionBlock,
+        ]
+      : [{ type: 'section', text: { type: 'mrkdwn', text: unverifiedText(input) } } satisfies SectionBlock]),
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
   ];
   if (decisionPossible(status)) blocks.push(reviewButtons(inv.invoiceId));
+  return { text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${statusText(status)}. ${summaryText(input, comparison)}`, blocks };
+}
+
+function summaryText(input: AlertInput, comparison: Comparison | null): string {
+  if (!comparison) return `The gate could not verify it against the ledger: ${escapeMrkdwn(input.unverifiedReason ?? 'unknown reason')}.`;
   const diverging = comparison.lines.filter((l) => !l.passed).length;
-  const text =
-    `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${statusText(status)}. ` +
+  return (
     `${diverging} metered line${diverging === 1 ? ' diverges' : 's diverge'} from the ledger (largest ${formatPct(comparison.maxVariancePct)}), ` +
-    `estimated impact ${formatMoneyMinor(comparison.totalEstimatedImpactMinor, currency, { signed: true })}.`;
-  return { text, blocks };
+    `estimated impact ${formatMoneyMinor(comparison.totalEstimatedImpactMinor, input.invoice.currency, { signed: true })}.`
+  );
+}
+
+function unverifiedText(input: AlertInput): string {
+  return (
+    `*Could not verify against the ledger:* ${escapeMrkdwn(truncate(input.unverifiedReason ?? 'unknown reason', 1500))}\n` +
+    'The gate holds what it cannot check. Fix the ledger mapping (INVOICE_GATE_CONFIG) and click *Recount*, or *Release* after checking by hand.'
+  );
 }
 
 /** The alert posted when the gate holds an invoice, with Release and Recount buttons. */

@@ -37,6 +37,15 @@ import { decisionSignal, stateQuery, stripeInvoiceEventSignal } from './definiti
 
 const INVOICE_DELETED = 'the invoice no longer exists in Stripe';
 
+/**
+ * Why the ledger cannot be counted, when retrying will not help (a wrong mapping, a missing table or
+ * column, missing customer metadata); null for anything else.
+ */
+function ledgerUnusable(error: unknown): string | null {
+  const failure = error instanceof ActivityFailure ? error.cause : undefined;
+  return failure instanceof ApplicationFailure && failure.nonRetryable ? failure.message : null;
+}
+
 /** Stripe answered 404 for the invoice: it was deleted (drafts can be) before the gate could read it. */
 function invoiceDeleted(error: unknown): boolean {
   return (
@@ -102,11 +111,11 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
   }
 
   /** Nothing can be stopped any more; a divergence is still worth a (button-less) alert. */
-  async function tooLate(comparison: Comparison, reason: string, invoiceStatus = state.invoiceStatus): Promise<GateState> {
+  async function tooLate(comparison: Comparison | null, reason: string, invoiceStatus = state.invoiceStatus): Promise<GateState> {
     state.reason = reason;
     state.invoiceStatus = invoiceStatus;
     moveTo('too_late', comparison);
-    if (!comparison.passed) state.slackMessage = await slack.notifyReviewers(run, invoice, state);
+    if (!comparison?.passed) state.slackMessage = await slack.notifyReviewers(run, invoice, state);
     await audit.recordGateState(run, state, Date.now());
     return state;
   }
@@ -133,12 +142,22 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
       throw error;
     }
   }
-  async function countAndCompare(invoice: InvoiceSnapshot, tolerance: Tolerance): Promise<Comparison> {
-    const counts = await ledger.countLedgerEvents({
-      customerId: invoice.customerId,
-      customerMetadata: invoice.customerMetadata,
-      lines: invoice.meteredLines,
-    });
+  /** The comparison, or null (with the reason in state) when the ledger cannot be counted: fail closed. */
+  async function countAndCompare(invoice: InvoiceSnapshot, tolerance: Tolerance): Promise<Comparison | null> {
+    let counts;
+    try {
+      counts = await ledger.countLedgerEvents({
+        customerId: invoice.customerId,
+        customerMetadata: invoice.customerMetadata,
+        lines: invoice.meteredLines,
+      });
+    } catch (error) {
+      const why = ledgerUnusable(error);
+      if (!why) throw error;
+      state.reason = `the ledger could not be counted: ${why}`;
+      return null;
+    }
+    state.reason = null;
     const comparison = compareInvoice(invoice.meteredLines, counts, tolerance);
     await audit.recordComparison(run, comparison, state.recounts);
     return comparison;
@@ -162,12 +181,12 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
   const settings = await ledger.loadGateSettings(invoice.customerId);
   let comparison = await countAndCompare(invoice, settings.tolerance);
   if (invoice.status !== 'draft') return tooLate(comparison, `the invoice was already ${invoice.status} when the gate read it`);
-  if (comparison.passed) {
+  if (comparison?.passed) {
     moveTo('passed', comparison);
     return finish('passed', 'every metered line is within tolerance; Stripe finalizes it as scheduled');
   }
 
-  // 4. Beyond tolerance: pause this one invoice, then tell the reviewers.
+  // 4. Beyond tolerance (or not verifiable): pause this one invoice, then tell the reviewers.
   const pause = await stripe.pauseInvoice(invoiceId, workflowId);
   if (!pause.applied) return tooLate(comparison, `the invoice became ${pause.status} before the gate could pause it`, pause.status);
   state.heldSince = Date.now();
@@ -212,7 +231,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
     if (invoice.status !== 'draft') {
       return finish('resolved_in_stripe', `the invoice was already ${invoice.status} in Stripe`);
     }
-    if (comparison.passed) {
+    if (comparison?.passed) {
       state.comparison = comparison;
       return finalize('auto_released', `within tolerance after recount ${state.recounts}`);
     }
