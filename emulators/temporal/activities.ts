@@ -18,7 +18,7 @@ type TimeoutType = 'SCHEDULE_TO_START' | 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' 
 export class ActivityScheduler {
   constructor(private readonly engine: Engine) {}
 
-  schedule(execution: Execution, a: any, completedEventId: number, userMetadata: unknown): void {
+  schedule(execution: Execution, a: any, completedEventId: number, userMetadata: unknown, eager = false): ActivityState {
     const engine = this.engine;
     const now = engine.now();
     // Timeout defaults as in the server's command validation: schedule-to-close bounds the others,
@@ -95,7 +95,18 @@ export class ActivityScheduler {
     if (scheduleToCloseMs > 0) {
       act.timers.scheduleToClose = engine.clock.after(scheduleToCloseMs, () => this.timedOut(execution, act, 'SCHEDULE_TO_CLOSE'));
     }
-    this.enqueueAttempt(execution, act);
+    // An eager activity is handed to the completing worker by dispatchEager; not queued meanwhile.
+    if (eager) act.seq++;
+    else this.enqueueAttempt(execution, act);
+    return act;
+  }
+
+  /** Hands a just-scheduled activity to the completing worker (eager execution), if still pending. */
+  dispatchEager(execution: Execution, act: ActivityState, identity: string): unknown | null {
+    const task = this.dispatch(execution, act, act.seq, { identity, request: null });
+    // Not handed out (the run closed meanwhile, or it was canceled): queue it if still pending.
+    if (!task && execution.activities.get(act.scheduledEventId) === act && act.phase === 'scheduled') this.enqueueAttempt(execution, act);
+    return task;
   }
 
   private enqueueAttempt(execution: Execution, act: ActivityState): void {

@@ -1,11 +1,15 @@
 // Commands from RespondWorkflowTaskCompleted, turned into history events and engine actions in
 // the order the workflow issued them. Validation runs first so a bad command fails the whole task
 // before anything of it is written (as on the server).
+import { startChild } from './child-workflows';
 import type { Engine } from './engine';
 import { RpcError, invalidArgument } from './errors';
-import type { Execution } from './execution';
+import type { ActivityState, Execution } from './execution';
 import { durationToMs } from './proto-values';
 import { validateSearchAttributes } from './search-attributes';
+
+// The server hands out at most this many activities per workflow task completion.
+const MAX_EAGER_ACTIVITIES = 3;
 
 const CLOSE_COMMANDS = new Set([
   'COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION',
@@ -44,6 +48,15 @@ export function validateCommands(engine: Engine, execution: Execution, commands:
         case 'COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION':
           validateSearchAttributes(c.continueAsNewWorkflowExecutionCommandAttributes?.searchAttributes?.indexedFields, ns.searchAttributes);
           break;
+        case 'COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION': {
+          const a = c.startChildWorkflowExecutionCommandAttributes;
+          if (!a?.workflowId) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Required field WorkflowId is not set.');
+          if (!a.workflowType?.name) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Required field WorkflowType is not set.');
+          if (a.namespace && a.namespace !== execution.namespace) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Child workflows in another namespace are not supported by the embedded Temporal engine.');
+          if (a.cronSchedule) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'cronSchedule is not supported by the embedded Temporal engine.');
+          validateSearchAttributes(a.searchAttributes?.indexedFields, ns.searchAttributes);
+          break;
+        }
         case 'COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION':
         case 'COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK':
         case 'COMMAND_TYPE_CANCEL_TIMER':
@@ -78,17 +91,30 @@ class BadCommand extends Error {
 const badCommand = (cause: string, message: string) => new BadCommand(cause, message);
 
 /** Applies validated commands; returns whether a new workflow task is needed right away. */
-export function applyCommands(engine: Engine, execution: Execution, commands: any[], completedEventId: number, identity: string): { needsNewTask: boolean } {
+export function applyCommands(
+  engine: Engine,
+  execution: Execution,
+  commands: any[],
+  completedEventId: number,
+  identity: string,
+): { needsNewTask: boolean; eagerActivities: ActivityState[] } {
   const ns = engine.namespaces.get(execution.namespace);
   let needsNewTask = false;
+  const eagerActivities: ActivityState[] = [];
   for (const c of commands) {
     if (!execution.running) break;
     const now = engine.now();
     const userMetadata = c.userMetadata ?? null;
     switch (c.commandType) {
-      case 'COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK':
-        engine.activities.schedule(execution, c.scheduleActivityTaskCommandAttributes, completedEventId, userMetadata);
+      case 'COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK': {
+        const a = c.scheduleActivityTaskCommandAttributes;
+        // Eager execution: the worker reserved a slot and gets the task in the completion response
+        // instead of through a poll.
+        const eager = Boolean(a.requestEagerExecution) && (!a.taskQueue?.name || a.taskQueue.name === execution.taskQueue) && eagerActivities.length < MAX_EAGER_ACTIVITIES;
+        const act = engine.activities.schedule(execution, a, completedEventId, userMetadata, eager);
+        if (eager) eagerActivities.push(act);
         break;
+      }
       case 'COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK':
         if (engine.activities.requestCancel(execution, Number(c.requestCancelActivityTaskCommandAttributes.scheduledEventId), completedEventId)) {
           needsNewTask = true;
@@ -146,6 +172,9 @@ export function applyCommands(engine: Engine, execution: Execution, commands: an
       case 'COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION':
         cancelExternal(engine, execution, c.requestCancelExternalWorkflowExecutionCommandAttributes, completedEventId);
         break;
+      case 'COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION':
+        startChild(engine, execution, c.startChildWorkflowExecutionCommandAttributes, completedEventId);
+        break;
       case 'COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION':
         engine.close(execution, 'Completed', 'WorkflowExecutionCompleted', {
           result: c.completeWorkflowExecutionCommandAttributes.result,
@@ -176,7 +205,7 @@ export function applyCommands(engine: Engine, execution: Execution, commands: an
     }
     if (CLOSE_COMMANDS.has(c.commandType)) break;
   }
-  return { needsNewTask };
+  return { needsNewTask, eagerActivities };
 }
 
 /** Signals another workflow in the same namespace; the outcome comes back as a new event. */

@@ -83,6 +83,20 @@ export interface ActivityState {
   timers: { scheduleToClose?: ClockTimer; scheduleToStart?: ClockTimer; startToClose?: ClockTimer; heartbeat?: ClockTimer; retry?: ClockTimer };
 }
 
+/** A child's link to the parent run that started it (kept across the child's continue-as-new). */
+export interface ParentLink {
+  execution: Execution;
+  initiatedEventId: number;
+  startedEventId: number;
+}
+
+/** A parent's record of a child it started, for the parent close policy. */
+export interface ChildLink {
+  workflowId: string;
+  firstRunId: string;
+  parentClosePolicy: string;
+}
+
 export interface TimerState {
   timerId: string;
   startedEventId: number;
@@ -110,6 +124,8 @@ export class Execution {
   readonly signalRequestIds = new Set<string>();
   cancelRequested = false;
   applyingCommands = false;
+  parent: ParentLink | null = null;
+  readonly children: ChildLink[] = [];
   newExecutionRunId: string | null = null;
   runTimeoutTimer: ClockTimer | undefined;
   firstTaskTimer: ClockTimer | undefined;

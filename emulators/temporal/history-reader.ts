@@ -1,5 +1,6 @@
 // GetWorkflowExecutionHistory: paging, long poll for new events (waitNewEvent) and the close-event
 // filter that `handle.result()` loops on.
+import type { CancelSignal } from './cancel-signal';
 import type { Engine } from './engine';
 import { invalidArgument } from './errors';
 import type { Execution, HistoryEvent } from './execution';
@@ -28,7 +29,7 @@ function decodePageToken(raw: Uint8Array | null | undefined): PageToken | null {
   throw invalidArgument('Invalid NextPageToken.');
 }
 
-export async function getHistory(engine: Engine, request: any, waitBudgetMs: number, signal: AbortSignal): Promise<{ history: { events: HistoryEvent[] }; nextPageToken: Buffer | null; archived: boolean }> {
+export async function getHistory(engine: Engine, request: any, waitBudgetMs: number, signal: CancelSignal): Promise<{ history: { events: HistoryEvent[] }; nextPageToken: Buffer | null; archived: boolean }> {
   const token = decodePageToken(request.nextPageToken);
   const execution = engine.findRun(request.namespace, token ? { workflowId: request.execution?.workflowId, runId: token.run } : request.execution);
   const closeOnly = request.historyEventFilterType === 'HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT';
@@ -53,7 +54,19 @@ export async function getHistory(engine: Engine, request: any, waitBudgetMs: num
   return { history: { events }, nextPageToken: more ? encodePageToken({ run: execution.runId, next }) : null, archived: false };
 }
 
-function waitFor(execution: Execution, done: () => boolean, ms: number, signal: AbortSignal): Promise<void> {
+/** GetWorkflowExecutionHistoryReverse: newest events first, paged (the UI's "latest events"). */
+export function getHistoryReverse(engine: Engine, request: any): { history: { events: HistoryEvent[] }; nextPageToken: Buffer | null } {
+  const token = decodePageToken(request.nextPageToken);
+  const execution = engine.findRun(request.namespace, token ? { workflowId: request.execution?.workflowId, runId: token.run } : request.execution);
+  // Here `next` is the id of the newest event not yet returned.
+  const from = token?.next ?? execution.history.length;
+  const pageSize = request.maximumPageSize > 0 ? request.maximumPageSize : DEFAULT_PAGE_SIZE;
+  const lowest = Math.max(1, from - pageSize + 1);
+  const events = execution.history.slice(lowest - 1, from).reverse();
+  return { history: { events }, nextPageToken: lowest > 1 ? encodePageToken({ run: execution.runId, next: lowest - 1 }) : null };
+}
+
+function waitFor(execution: Execution, done: () => boolean, ms: number, signal: CancelSignal): Promise<void> {
   if (done() || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const finish = () => {

@@ -1,6 +1,7 @@
 // Task queues and long-poll matching. A queued task is only a promise to build a poll response:
 // the owning execution decides at dispatch time whether the task is still wanted, so tasks never
 // need to be dug out of queues when a workflow moves on (stale ones are dropped here).
+import type { CancelSignal } from './cancel-signal';
 
 export interface PollContext {
   identity: string;
@@ -62,7 +63,7 @@ export class Matching {
    * Long poll: resolves with a task's poll response, or null after waitMs, on abort, or when the
    * engine stops (an empty response tells the SDK to poll again).
    */
-  poll(key: string, ctx: PollContext, waitMs: number, signal: AbortSignal): Promise<unknown | null> {
+  poll(key: string, ctx: PollContext, waitMs: number, signal: CancelSignal): Promise<unknown | null> {
     const q = this.queue(key);
     q.lastPollAt = Date.now();
     while (q.tasks.length > 0) {

@@ -1,6 +1,7 @@
 // Queries. The server does not answer them itself: it hands a "legacy query task" to a worker and
 // relays the answer. A worker that caches the run (sticky) gets the query alone; any other worker
 // gets the full history to replay first. Closed workflows are queried the same way.
+import type { CancelSignal } from './cancel-signal';
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { Engine } from './engine';
@@ -25,7 +26,7 @@ export class Queries {
     return this.pendingQueries.size;
   }
 
-  async query(execution: Execution, query: { queryType: string; queryArgs: unknown; header: unknown }, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
+  async query(execution: Execution, query: { queryType: string; queryArgs: unknown; header: unknown }, timeoutMs: number, signal: CancelSignal): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
     // Like the server's consistent queries: a query sees every event the workflow has already
     // been handed, so wait for a running (or queued) workflow task to finish first.
@@ -101,16 +102,20 @@ export class Queries {
     });
   }
 
-  private waitForQuiescence(execution: Execution, deadline: number, signal: AbortSignal): Promise<void> {
+  private waitForQuiescence(execution: Execution, deadline: number, signal: CancelSignal): Promise<void> {
     const idle = () => !execution.running || (!execution.wft && execution.buffered.length === 0 && execution.previousStartedEventId > 0);
     if (idle()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (idle()) {
-          cleanup();
-          resolve();
-        }
-      };
+      // Evaluated after the current engine step: events are written in the middle of a task's
+      // completion, before its follow-up task is scheduled, and that in-between state is not idle.
+      let done = false;
+      const check = () =>
+        queueMicrotask(() => {
+          if (!done && idle()) {
+            cleanup();
+            resolve();
+          }
+        });
       const unsubscribe = execution.onChange(check);
       const timer = setTimeout(() => {
         cleanup();
@@ -121,6 +126,7 @@ export class Queries {
         reject(new RpcError(status.CANCELLED, 'query cancelled'));
       };
       const cleanup = () => {
+        done = true;
         unsubscribe();
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);

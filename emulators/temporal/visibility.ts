@@ -19,8 +19,8 @@ export function executionInfo(engine: Engine, execution: Execution): Record<stri
     closeTime: closeTime !== null ? msToTimestamp(closeTime) : null,
     status: STATUS_ENUM[execution.status],
     historyLength: execution.history.length,
-    parentNamespaceId: '',
-    parentExecution: null,
+    parentNamespaceId: execution.parent ? engine.namespaces.get(execution.parent.execution.namespace).id : '',
+    parentExecution: execution.parent ? { workflowId: execution.parent.execution.workflowId, runId: execution.parent.execution.runId } : null,
     executionTime: msToTimestamp(execution.executionTime),
     memo: { fields: execution.memo },
     searchAttributes: { indexedFields: execution.searchAttributes },
@@ -30,12 +30,30 @@ export function executionInfo(engine: Engine, execution: Execution): Record<stri
     historySizeBytes: execution.historySizeBytes,
     mostRecentWorkerVersionStamp: null,
     executionDuration: closeTime !== null ? msToDuration(closeTime - execution.executionTime) : null,
-    rootExecution: { workflowId: execution.workflowId, runId: execution.runId },
+    rootExecution: rootOf(execution),
     firstRunId: execution.firstRunId,
     versioningInfo: null,
     workerDeploymentName: '',
     priority: null,
   };
+}
+
+function pendingChildren(engine: Engine, execution: Execution): unknown[] {
+  const out: unknown[] = [];
+  for (const c of execution.children) {
+    const ns = engine.namespaces.get(execution.namespace);
+    const chain = ns.chains.get(c.workflowId);
+    const current = chain?.[chain.length - 1];
+    if (!current?.running || current.firstRunId !== c.firstRunId) continue;
+    out.push({ workflowId: current.workflowId, runId: current.runId, workflowTypeName: current.workflowType, initiatedId: current.parent?.initiatedEventId ?? 0, parentClosePolicy: c.parentClosePolicy });
+  }
+  return out;
+}
+
+function rootOf(execution: Execution): { workflowId: string; runId: string } {
+  let e = execution;
+  while (e.parent) e = e.parent.execution;
+  return { workflowId: e.workflowId, runId: e.runId };
 }
 
 export function describe(engine: Engine, execution: Execution): Record<string, unknown> {
@@ -51,7 +69,7 @@ export function describe(engine: Engine, execution: Execution): Record<string, u
     },
     workflowExecutionInfo: executionInfo(engine, execution),
     pendingActivities: [...execution.activities.values()].map((a) => ActivityScheduler.pendingInfo(a)),
-    pendingChildren: [],
+    pendingChildren: pendingChildren(engine, execution),
     pendingWorkflowTask: wft
       ? {
           state: wft.phase === 'started' ? 'PENDING_WORKFLOW_TASK_STATE_STARTED' : 'PENDING_WORKFLOW_TASK_STATE_SCHEDULED',

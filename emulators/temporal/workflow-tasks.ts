@@ -147,7 +147,8 @@ export class WorkflowTasks {
     return { execution, state };
   }
 
-  complete(token: { ns: string; run: string; seq: number }, request: any): void {
+  /** Returns the activity tasks handed out eagerly with this completion. */
+  complete(token: { ns: string; run: string; seq: number }, request: any): unknown[] {
     const engine = this.engine;
     const { execution, state } = this.taskFor(token.ns, token.run, token.seq);
     const commands: any[] = request.commands ?? [];
@@ -199,12 +200,18 @@ export class WorkflowTasks {
     execution.sticky = stickyQueue
       ? { queueName: stickyQueue, scheduleToStartMs: durationToMs(request.stickyAttributes.scheduleToStartTimeout) }
       : null;
-    const { needsNewTask } = engine.applyCommands(execution, commands, completed.eventId, request.identity ?? '');
-    if (!execution.running) return;
+    const { needsNewTask, eagerActivities } = engine.applyCommands(execution, commands, completed.eventId, request.identity ?? '');
+    if (!execution.running) return [];
     const hadBuffered = this.flushBuffered(execution);
     if (needsNewTask || hadBuffered || request.forceCreateNewWorkflowTask) this.schedule(execution);
     // Queries wait for the task to be over, which no event may announce (a task with no commands).
     execution.notify();
+    const activityTasks: unknown[] = [];
+    for (const act of eagerActivities) {
+      const task = engine.activities.dispatchEager(execution, act, request.identity ?? '');
+      if (task) activityTasks.push(task);
+    }
+    return activityTasks;
   }
 
   /** RespondWorkflowTaskFailed from the worker. */

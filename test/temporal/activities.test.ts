@@ -71,25 +71,28 @@ describe('temporal conformance: activities', () => {
   it('times out an activity that stops heartbeating', async () => {
     const seen = await run('activityFailure', ['heartbeat']);
     assert.equal(seen.causeName, 'TimeoutFailure');
-    assert.equal(seen.timeoutType, 4 /* HEARTBEAT */);
+    assert.equal(seen.timeoutType, 'HEARTBEAT');
   });
 
   it('times out start-to-close and retries up to maximumAttempts', async () => {
     const seen = await run('activityFailure', ['startToClose']);
     assert.equal(seen.causeName, 'TimeoutFailure');
-    assert.equal(seen.timeoutType, 1 /* START_TO_CLOSE */);
+    assert.equal(seen.timeoutType, 'START_TO_CLOSE');
     assert.equal(seen.retryState, 'MAXIMUM_ATTEMPTS_REACHED');
   });
 
   it('ends retries at schedule-to-close', async () => {
     const seen = await run('activityFailure', ['scheduleToClose']);
+    // The last failure if the next retry would pass the deadline, or the schedule-to-close timeout
+    // itself if the deadline passes while an attempt runs (a loaded machine).
+    assert.ok(seen.causeName === 'ApplicationFailure' || seen.causeName === 'TimeoutFailure', JSON.stringify(seen));
     assert.equal(seen.retryState, 'TIMEOUT');
   });
 
   it('times out schedule-to-start when no worker polls the queue', async () => {
     const seen = await run('activityFailure', ['scheduleToStart']);
     assert.equal(seen.causeName, 'TimeoutFailure');
-    assert.equal(seen.timeoutType, 2 /* SCHEDULE_TO_START */);
+    assert.equal(seen.timeoutType, 'SCHEDULE_TO_START');
   });
 
   it('delivers a cancellation request to a running activity through its heartbeat', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, NamespaceNotFoundError, Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
 import { runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
@@ -43,10 +44,10 @@ describe('temporal conformance: start and workflow ids', () => {
 
   it('registers a namespace and rejects registering it twice', async () => {
     const name = uniqueId('ns');
-    await env.connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: { seconds: 86400 } });
+    await env.connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: msToTs('1 day') });
     const described = await env.connection.workflowService.describeNamespace({ namespace: name });
     assert.equal(described.namespaceInfo?.name, name);
-    await assert.rejects(env.connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: { seconds: 86400 } }), { code: 6 });
+    await assert.rejects(env.connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: msToTs('1 day') }), { code: 6 });
   });
 
   it('rejects a second start of a running workflow id with WorkflowExecutionAlreadyStartedError', async () => {

@@ -16,6 +16,8 @@ import {
   workflowInfo,
   upsertMemo,
   getExternalWorkflowHandle,
+  executeChild,
+  startChild,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 
@@ -75,7 +77,7 @@ export async function activityFailure(kind: 'maxAttempts' | 'nonRetryableType' |
         await proxyActivities<TestActivities>({ startToCloseTimeout: 300, retry: { ...retry, maximumAttempts: 2 } }).sleepy(5_000);
         break;
       case 'scheduleToClose':
-        await proxyActivities<TestActivities>({ scheduleToCloseTimeout: 500, retry: { ...retry, maximumAttempts: 0 } }).alwaysFail('TransientError');
+        await proxyActivities<TestActivities>({ scheduleToCloseTimeout: 500, retry: { ...retry, maximumAttempts: 100 } }).alwaysFail('TransientError');
         break;
       case 'scheduleToStart':
         await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', scheduleToStartTimeout: 300, taskQueue: 'nobody-polls-this-queue' }).echo('x');
@@ -103,7 +105,7 @@ export async function activityTimeouts(): Promise<unknown> {
 }
 
 export async function cancelActivity(): Promise<string> {
-  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '30s', heartbeatTimeout: '2s', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '30s', heartbeatTimeout: 500, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
   try {
     await CancellationScope.cancellable(async () => {
       const p = acts.waitForCancel();
@@ -173,7 +175,7 @@ export async function busySignals(expected: number): Promise<number> {
 // ------------------------------------------------------------------ timers and the product's shape
 
 export const InvoiceGateStatus = defineSearchAttributeKey('InvoiceGateStatus', 'KEYWORD');
-export const GateVariancePct = defineSearchAttributeKey('GateVariancePct', 'FLOAT');
+export const GateVariancePct = defineSearchAttributeKey('GateVariancePct', 'DOUBLE');
 
 /** The product's shape: upsert status, wait for a decision with reminders at 4h then every 24h. */
 export async function reminderGate(): Promise<{ reminders: number; decision: string }> {
@@ -183,14 +185,17 @@ export async function reminderGate(): Promise<{ reminders: number; decision: str
     decision = d;
   });
   setHandler(stateQuery, () => ({ approvedBy: decision, total: reminders, signals: 0 }));
-  upsertSearchAttributes([{ key: InvoiceGateStatus, value: 'held' }, { key: GateVariancePct, value: 12.5 }] as any);
+  upsertSearchAttributes([
+    { key: InvoiceGateStatus, value: 'held' },
+    { key: GateVariancePct, value: 12.5 },
+  ]);
   let wait = 4 * 3600_000;
   while (!(await condition(() => decision !== null, wait))) {
     reminders++;
     await fast.echo(`reminder ${reminders}`);
     wait = 24 * 3600_000;
   }
-  upsertSearchAttributes([{ key: InvoiceGateStatus, value: 'released' }] as any);
+  upsertSearchAttributes([{ key: InvoiceGateStatus, value: 'released' }]);
   return { reminders, decision: decision! };
 }
 
@@ -245,7 +250,7 @@ export async function infoEcho(): Promise<unknown> {
 }
 
 export async function upsertUnregistered(): Promise<string> {
-  upsertSearchAttributes([{ key: defineSearchAttributeKey('NeverRegisteredAttr', 'KEYWORD'), value: 'x' }] as any);
+  upsertSearchAttributes([{ key: defineSearchAttributeKey('NeverRegisteredAttr', 'KEYWORD'), value: 'x' }]);
   return 'upserted';
 }
 
@@ -257,4 +262,25 @@ export async function signalOther(targetId: string): Promise<string> {
 export async function manyTimers(): Promise<number> {
   await Promise.all([sleep(1_000), sleep(2_000), sleep(3_000)]);
   return 3;
+}
+
+// ------------------------------------------------------------------ child workflows
+
+export async function parentOfGreet(name: string): Promise<string> {
+  return await executeChild(greet, { args: [name], workflowId: `${workflowInfo().workflowId}-child` });
+}
+
+export async function parentOfFailure(): Promise<string> {
+  try {
+    await executeChild(failsWith, { args: ['child broke'], workflowId: `${workflowInfo().workflowId}-child` });
+    return 'no failure';
+  } catch (err: any) {
+    return `${err?.name}: ${err?.cause?.message}`;
+  }
+}
+
+/** Starts a waiting child and returns: the default parent close policy terminates the child. */
+export async function parentLeavesChild(): Promise<string> {
+  const child = await startChild(waitForApproval, { workflowId: `${workflowInfo().workflowId}-child` });
+  return child.workflowId;
 }

@@ -1,8 +1,9 @@
 // The shape every service handler has: decoded request in, response object out.
+import type { CancelSignal } from '../cancel-signal';
 
 export interface CallContext {
   /** Aborted when the client cancels the call or the engine stops. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** The call's deadline in epoch ms (Infinity when the client set none). */
   deadline: number;
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine';
 import { invalidArgument, notFound } from '../errors';
 import { STATUS_ENUM } from '../execution';
-import { getHistory } from '../history-reader';
+import { getHistory, getHistoryReverse } from '../history-reader';
 import { queueKey } from '../matching';
 import { durationToMs, msToDuration } from '../proto-values';
 import { INDEXED_VALUE_TYPE, SYSTEM_SEARCH_ATTRIBUTES } from '../search-attributes';
@@ -93,6 +93,15 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         return namespaceResponse(engine, ns.name);
       }
       return namespaceResponse(engine, r.namespace);
+    },
+    UpdateNamespace: async (r) => {
+      const ns = engine.namespaces.get(r.namespace);
+      if (r.updateInfo?.description) ns.description = r.updateInfo.description;
+      if (r.updateInfo?.ownerEmail) ns.ownerEmail = r.updateInfo.ownerEmail;
+      if (r.updateInfo?.data) Object.assign(ns.data, r.updateInfo.data);
+      const retentionMs = durationToMs(r.config?.workflowExecutionRetentionTtl);
+      if (retentionMs > 0) ns.retentionMs = retentionMs;
+      return { ...namespaceResponse(engine, ns.name) };
     },
     ListNamespaces: async () => ({ namespaces: engine.namespaces.all().map((ns) => namespaceResponse(engine, ns.name)), nextPageToken: null }),
     GetSearchAttributes: async () => {
@@ -190,6 +199,7 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     // ------------------------------------------------------------ visibility and history
     DescribeWorkflowExecution: async (r) => describe(engine, engine.findRun(r.namespace, r.execution)),
     GetWorkflowExecutionHistory: async (r, ctx) => getHistory(engine, r, waitBudget(ctx, POLL_WAIT_MS), ctx.signal),
+    GetWorkflowExecutionHistoryReverse: async (r) => getHistoryReverse(engine, r),
     ListWorkflowExecutions: async (r) => list(engine, engine.namespaces.get(r.namespace), r.query, r.pageSize, r.nextPageToken),
     ScanWorkflowExecutions: async (r) => list(engine, engine.namespaces.get(r.namespace), r.query, r.pageSize, r.nextPageToken),
     CountWorkflowExecutions: async (r) => count(engine.namespaces.get(r.namespace), r.query),
@@ -204,8 +214,8 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     RespondWorkflowTaskCompleted: async (r) => {
       const token = decodeTaskToken(r.taskToken);
       if (token.t !== 'wft') throw invalidArgument('Task token is not a workflow task token.');
-      engine.workflowTasks.complete(token, r);
-      return { workflowTask: null, activityTasks: [], resetHistoryEventId: 0, nexusTasks: [] };
+      const activityTasks = engine.workflowTasks.complete(token, r);
+      return { workflowTask: null, activityTasks, resetHistoryEventId: 0, nexusTasks: [] };
     },
     RespondWorkflowTaskFailed: async (r) => {
       const token = decodeTaskToken(r.taskToken);

@@ -1,0 +1,199 @@
+// Benchmark of the embedded Temporal engine (emulators/temporal) driven by the real SDK, the way
+// invoice-gate uses it when TEMPORAL_ADDRESS is unset: engine, worker and client in one process.
+//
+// - one-activity workflow (start -> activity -> complete, client waits for the result) with 1 and
+//   with 50 concurrent starters: workflows/s and per-workflow latency;
+// - 1,000 concurrent signal-waiting workflows: start all, then signal all; latency is per workflow
+//   from its signal to its result, throughput is workflows completed per second of the whole run;
+// - the 50-starter run again with the engine in its own process (its CLI), measuring the engine's
+//   own CPU time per workflow.
+//
+// The workflows are the conformance suite's (test/temporal/workflows.ts): `greet` runs one
+// activity, `waitForApproval` waits for the `approve` signal.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { startTemporalEmulator } from '../emulators/temporal';
+import { type BenchResult, startTimer, toBenchResult } from './bench-result';
+
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** Runs `total` operations with `concurrency` loops; returns each operation's latency. */
+async function runConcurrently(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ latencies: number[]; totalMs: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const elapsed = startTimer();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = startTimer();
+        await op(i);
+        latencies.push(t());
+      }
+    }),
+  );
+  return { latencies, totalMs: elapsed() };
+}
+
+interface Harness {
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+async function connectHarness(address: string, namespace: string): Promise<Harness> {
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { echo: async (v: string) => v },
+    // Keep all 1,000 waiting workflows cached, as a production worker sized for them would.
+    maxCachedWorkflows: 2_000,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  return {
+    client,
+    taskQueue,
+    worker,
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../test/temporal/workflows'), logger: silent as any });
+  return bundle;
+}
+
+function greeter(h: Harness, tag: string) {
+  const runId = randomUUID().slice(0, 8);
+  return (i: number) => h.client.workflow.execute('greet', { taskQueue: h.taskQueue, workflowId: `bench-${runId}-${tag}-${i}`, args: ['bench'] }).then(() => undefined);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux only). */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat, i.e. 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+// USER_HZ is 100 on every Linux the project runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Starts the engine's CLI in its own process and returns its address. */
+async function spawnEngine(): Promise<{ address: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', require.resolve('../emulators/temporal/cli.ts'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`engine exited with ${code}`)));
+  });
+  return {
+    address,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function runTemporalEngineBench(): Promise<BenchResult[]> {
+  try {
+    Runtime.install({ logger: silent as any, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  } catch {
+    // Another suite in this process installed the runtime already.
+  }
+  const results: BenchResult[] = [];
+  const note = 'op = start -> activity -> complete, client awaits result()';
+
+  // 1. As `npm start` runs it: engine, worker and client share one process (and event loop).
+  const emulator = await startTemporalEmulator();
+  const h = await connectHarness(emulator.address, emulator.namespace);
+  try {
+    await h.worker.runUntil(async () => {
+      // Warm-up: JIT, workflow isolate, connections.
+      await runConcurrently(50, 10, greeter(h, 'warm'));
+
+      const serial = await runConcurrently(200, 1, greeter(h, 'serial'));
+      results.push(toBenchResult('one-activity workflow, 1 starter', serial.latencies, serial.totalMs, `${note}; engine in-process`));
+
+      const parallel = await runConcurrently(1_000, 50, greeter(h, 'parallel'));
+      results.push(toBenchResult('one-activity workflow, 50 starters', parallel.latencies, parallel.totalMs, `${note}; engine in-process`));
+
+      const count = 1_000;
+      const runId = randomUUID().slice(0, 8);
+      const elapsed = startTimer();
+      const handles: Array<Awaited<ReturnType<typeof h.client.workflow.start>>> = [];
+      await runConcurrently(count, 50, async (i) => {
+        handles[i] = await h.client.workflow.start('waitForApproval', { taskQueue: h.taskQueue, workflowId: `bench-${runId}-signal-${i}` });
+      });
+      const signalled = await runConcurrently(count, 50, async (i) => {
+        await handles[i].signal('approve', 'bench');
+        await handles[i].result();
+      });
+      results.push(
+        toBenchResult('1,000 signal-waiting workflows', signalled.latencies, elapsed(), 'start all 1,000 (50 at a time), then signal all (50 at a time); latency = signal -> result; rate = completed / whole run'),
+      );
+    });
+  } finally {
+    await h.close();
+    await emulator.stop();
+  }
+
+  // 2. The engine in its own process: throughput when it does not share an event loop with the
+  //    SDK, and the engine's own CPU cost per workflow (what "the engine is not the limit" means).
+  const engine = await spawnEngine();
+  const h2 = await connectHarness(engine.address, 'default');
+  try {
+    await h2.worker.runUntil(async () => {
+      await runConcurrently(50, 10, greeter(h2, 'warm'));
+      const cpuBefore = processCpuSeconds(engine.pid);
+      const parallel = await runConcurrently(1_000, 50, greeter(h2, 'separate'));
+      const cpuAfter = processCpuSeconds(engine.pid);
+      const cpuNote =
+        cpuBefore !== undefined && cpuAfter !== undefined
+          ? `; engine CPU ${(((cpuAfter - cpuBefore) * 1000) / parallel.latencies.length).toFixed(2)} ms per workflow (${(((cpuAfter - cpuBefore) / (parallel.totalMs / 1000)) * 100).toFixed(0)}% of one core)`
+          : '';
+      results.push(toBenchResult('one-activity workflow, 50 starters, engine in its own process', parallel.latencies, parallel.totalMs, `${note}${cpuNote}`));
+    });
+  } finally {
+    await h2.close();
+    await engine.stop();
+  }
+  return results;
+}
+
+if (require.main === module) {
+  runTemporalEngineBench().then(
+    (r) => {
+      console.table(r);
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

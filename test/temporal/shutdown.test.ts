@@ -1,0 +1,46 @@
+// Shutdown: worker.shutdown() returns fast (ShutdownWorker, polls ended), and stopping the
+// emulator ends open long polls promptly.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { startTemporalEmulator } from '../../emulators/temporal';
+import { createTestActivities } from './activities';
+import { emulatorOnly, runWorker, startTestEnv, uniqueId } from './helpers';
+
+describe('temporal conformance: shutdown', () => {
+  it('worker.shutdown() returns quickly after running workflows', async () => {
+    const env = await startTestEnv();
+    try {
+      const worker = await runWorker(env, { activities: createTestActivities() });
+      assert.equal(await env.client.workflow.execute('greet', { taskQueue: worker.taskQueue, workflowId: uniqueId('sd'), args: ['s'] }), 'hello s');
+      const started = Date.now();
+      await worker.stop();
+      assert.ok(Date.now() - started < 3_000, `shutdown took ${Date.now() - started} ms`);
+    } finally {
+      await env.stop();
+    }
+  });
+
+  it('stop() ends open long polls and closes the server fast', emulatorOnly('stops the embedded engine'), async () => {
+    const emulator = await startTemporalEmulator();
+    const { Connection } = await import('@temporalio/client');
+    const connection = await Connection.connect({ address: emulator.address });
+    const poll = connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'idle' }, identity: 'x' });
+    const history = connection.workflowService
+      .startWorkflowExecution({ namespace: 'default', workflowId: 'w', workflowType: { name: 't' }, taskQueue: { name: 'idle' }, requestId: 'r' })
+      .then(() =>
+        connection.workflowService.getWorkflowExecutionHistory({
+          namespace: 'default',
+          execution: { workflowId: 'w' },
+          waitNewEvent: true,
+          historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+        }),
+      );
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await emulator.stop();
+    await Promise.allSettled([poll, history]);
+    assert.ok(Date.now() - started < 2_000, `stop took ${Date.now() - started} ms`);
+    await connection.close();
+  });
+});
