@@ -16,7 +16,7 @@ import type { ResolvedServices } from './runtime/embedded-services';
 import { buildServer } from './server';
 import { createSlackApp } from './slack/slack-app';
 import { createTemporalReviewPort } from './slack/temporal-review-port';
-import { createStripeClient } from './stripe/client';
+import { createStripeClient, defaultMaxRequestsPerSecond } from './stripe/client';
 import { buildTemporalConnectionOptions } from './temporal/connection-options';
 import { temporalReadinessCheck } from './temporal/readiness';
 import { ensureSearchAttributes } from './temporal/search-attributes';
@@ -76,7 +76,12 @@ export async function startGate(options: StartGateOptions): Promise<RunningGate>
     const audit = new AuditStore(databases.db);
     const metrics = options.metrics ?? createMetrics();
     const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
-    const stripe = createStripeClient({ secretKey: services.stripe.secretKey, apiUrl: services.stripe.apiUrl });
+    const stripe = createStripeClient({
+      secretKey: services.stripe.secretKey,
+      apiUrl: services.stripe.apiUrl,
+      maxRequestsPerSecond:
+        config.stripe.maxRequestsPerSecond ?? (services.stripe.embedded ? undefined : defaultMaxRequestsPerSecond(services.stripe.secretKey)),
+    });
     const temporalOptions = buildTemporalConnectionOptions({
       address: services.temporal.address,
       namespace: services.temporal.namespace,

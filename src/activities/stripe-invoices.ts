@@ -2,12 +2,13 @@
 import type Stripe from 'stripe';
 import type { InvoiceSnapshot } from '../gate/types';
 import { finalizeInvoice, pauseInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
-import { readInvoiceSnapshot } from '../stripe/read-invoice';
+import { cachedMeterLookup, readInvoiceSnapshot } from '../stripe/read-invoice';
 
 export function createStripeInvoiceActivities(stripe: Stripe) {
+  const meters = cachedMeterLookup(stripe);
   return {
     async readInvoice(invoiceId: string): Promise<InvoiceSnapshot> {
-      return readInvoiceSnapshot(stripe, invoiceId);
+      return readInvoiceSnapshot(stripe, invoiceId, meters);
     },
 
     /** auto_advance=false stops Stripe's scheduled finalization; the metadata tells a human why. */

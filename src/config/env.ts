@@ -38,6 +38,8 @@ export interface AppConfig {
     webhookSecret: string | undefined;
     /** undefined -> https://api.stripe.com, or the emulator when the key is unset. */
     apiUrl: string | undefined;
+    /** STRIPE_MAX_REQUESTS_PER_SECOND; undefined -> 80 for live keys, 20 for test keys, none for the emulator. */
+    maxRequestsPerSecond: number | undefined;
   };
   slack: {
     botToken: string | undefined;
@@ -120,6 +122,11 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: optional(text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)')),
   STRIPE_WEBHOOK_SECRET: optional(text.regex(/^whsec_\S+$/, 'must be a webhook signing secret (whsec_...)')),
   STRIPE_API_URL: optional(httpUrl),
+  STRIPE_MAX_REQUESTS_PER_SECOND: optional(
+    text.regex(/^\d+(\.\d+)?$/, 'must be a positive number of requests per second').transform(Number).refine((n) => n > 0, {
+      message: 'must be a positive number of requests per second',
+    }),
+  ),
   SLACK_BOT_TOKEN: optional(text.regex(/^xox[a-z]-\S+$/, 'must be a Slack bot token (xoxb-...)')),
   SLACK_SIGNING_SECRET: optional(text),
   SLACK_CHANNEL_ID: optional(text.regex(/^[A-Za-z0-9_-]+$/, 'must be a Slack channel ID, e.g. C012ABCDEF')),
@@ -162,7 +169,12 @@ export function parseConfig(env: Env): AppConfig {
       tlsKey: e.TEMPORAL_TLS_KEY,
       uiUrl: e.TEMPORAL_UI_URL,
     },
-    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiUrl: e.STRIPE_API_URL },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiUrl: e.STRIPE_API_URL,
+      maxRequestsPerSecond: e.STRIPE_MAX_REQUESTS_PER_SECOND,
+    },
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
@@ -239,6 +251,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       secretKey: secret(config.stripe.secretKey, /^(sk|rk)_(test|live)_/),
       webhookSecret: secret(config.stripe.webhookSecret, /^whsec_/),
       apiUrl: config.stripe.apiUrl ?? 'default',
+      maxRequestsPerSecond: config.stripe.maxRequestsPerSecond ?? 'by key mode',
     },
     slack: {
       botToken: secret(config.slack.botToken, /^xox[a-z]-/),

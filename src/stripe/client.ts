@@ -1,10 +1,29 @@
 // One place that builds the Stripe client, so production and the emulator differ by configuration only.
 import Stripe from 'stripe';
+import { RequestRateLimiter } from './request-rate-limiter';
 
 export interface StripeClientConfig {
   secretKey: string;
   /** e.g. https://api.stripe.com (default) or http://127.0.0.1:12111 for the emulator. */
   apiUrl?: string;
+  /** Client-side cap on requests per second (all calls of this client); none when unset. */
+  maxRequestsPerSecond?: number;
+}
+
+/** Stripe's own limits are 100 req/s live and 25 in test mode; stay under them with some room. */
+export function defaultMaxRequestsPerSecond(secretKey: string): number {
+  return /^(sk|rk)_live_/.test(secretKey) ? 80 : 20;
+}
+
+function rateLimitedHttpClient(ratePerSecond: number): Stripe.HttpClient {
+  const limiter = new RequestRateLimiter(ratePerSecond);
+  const base = Stripe.createNodeHttpClient();
+  const limited: Stripe.HttpClient = Object.create(base);
+  limited.makeRequest = async (...args: Parameters<Stripe.HttpClient['makeRequest']>) => {
+    await limiter.take();
+    return base.makeRequest(...args);
+  };
+  return limited;
 }
 
 export function createStripeClient(config: StripeClientConfig): Stripe {
@@ -15,6 +34,7 @@ export function createStripeClient(config: StripeClientConfig): Stripe {
     maxNetworkRetries: 0,
     timeout: 20_000,
     appInfo: { name: 'invoice-gate' },
+    ...(config.maxRequestsPerSecond && { httpClient: rateLimitedHttpClient(config.maxRequestsPerSecond) }),
     ...(base && {
       host: base.hostname,
       port: base.port || (base.protocol === 'https:' ? 443 : 80),

@@ -2,7 +2,9 @@
 // lines price -> meter -> event_name and aggregation formula.
 import type Stripe from 'stripe';
 import type { AggregationFormula, InvoiceSnapshot, MeteredLine } from '../gate/types';
-import { callStripe } from './stripe-failure';
+import { ApplicationFailure } from '@temporalio/common';
+import { INVOICE_NOT_FOUND } from './invoice-not-found';
+import { callStripe, stripeErrorCode } from './stripe-failure';
 
 const LINE_PAGE_SIZE = 100;
 const FORMULAS: readonly string[] = ['count', 'sum', 'last'] satisfies AggregationFormula[];
@@ -29,30 +31,60 @@ function memoize<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T
   };
 }
 
-export async function readInvoiceSnapshot(stripe: Stripe, invoiceId: string): Promise<InvoiceSnapshot> {
-  const invoice = await callStripe('invoice retrieve', () =>
-    stripe.invoices.retrieve(invoiceId, { expand: ['customer'] }),
-  );
+export type MeterLookup = (meterId: string) => Promise<Stripe.Billing.Meter>;
+
+/** Meters change rarely and every customer on a plan shares them: one read per meter per TTL. */
+export function cachedMeterLookup(stripe: Stripe, ttlMs = 5 * 60_000): MeterLookup {
+  const cache = new Map<string, { at: number; meter: Promise<Stripe.Billing.Meter> }>();
+  return (meterId) => {
+    const hit = cache.get(meterId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.meter;
+    const meter = callStripe('meter retrieve', () => stripe.billing.meters.retrieve(meterId));
+    cache.set(meterId, { at: Date.now(), meter });
+    meter.catch(() => cache.delete(meterId));
+    return meter;
+  };
+}
+
+async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Stripe.Invoice> {
+  try {
+    return await stripe.invoices.retrieve(invoiceId, { expand: ['customer'] });
+  } catch (error) {
+    if (stripeErrorCode(error) === 'resource_missing') {
+      throw ApplicationFailure.nonRetryable(`Stripe has no invoice ${invoiceId}`, INVOICE_NOT_FOUND);
+    }
+    return callStripe('invoice retrieve', () => Promise.reject(error));
+  }
+}
+
+export async function readInvoiceSnapshot(
+  stripe: Stripe,
+  invoiceId: string,
+  meter: MeterLookup = cachedMeterLookup(stripe),
+): Promise<InvoiceSnapshot> {
+  const invoice = await retrieveInvoice(stripe, invoiceId);
   const customer = typeof invoice.customer === 'object' && invoice.customer && !('deleted' in invoice.customer && invoice.customer.deleted)
     ? (invoice.customer as Stripe.Customer)
     : null;
   const customerId = idOf(invoice.customer as string | { id: string } | null);
   if (!customerId) throw new Error(`invoice ${invoiceId} has no customer`);
 
+  // Prices come expanded with the lines: one request per page instead of one per price.
   const lines = await callStripe('invoice lines list', async () => {
     const all: Stripe.InvoiceLineItem[] = [];
-    for await (const line of stripe.invoices.listLineItems(invoiceId, { limit: LINE_PAGE_SIZE })) all.push(line);
+    const pages = stripe.invoices.listLineItems(invoiceId, { limit: LINE_PAGE_SIZE, expand: ['data.pricing.price_details.price'] });
+    for await (const line of pages) all.push(line);
     return all;
   });
 
   const price = memoize((id) => callStripe('price retrieve', () => stripe.prices.retrieve(id)));
-  const meter = memoize((id) => callStripe('meter retrieve', () => stripe.billing.meters.retrieve(id)));
 
   const meteredLines: MeteredLine[] = [];
   for (const line of lines) {
-    const priceId = idOf(line.pricing?.price_details?.price as string | { id: string } | undefined);
+    const linePriceRef = line.pricing?.price_details?.price as string | Stripe.Price | undefined;
+    const priceId = idOf(linePriceRef);
     if (!priceId) continue;
-    const linePrice = await price(priceId);
+    const linePrice = typeof linePriceRef === 'object' ? linePriceRef : await price(priceId);
     const meterId = linePrice.recurring?.usage_type === 'metered' ? linePrice.recurring.meter : null;
     if (!meterId) continue;
     const lineMeter = await meter(meterId);

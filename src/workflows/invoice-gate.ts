@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { GateActivities } from '../activities';
 import { compareInvoice } from '../gate/compare';
+import { INVOICE_NOT_FOUND } from '../stripe/invoice-not-found';
 import { isDecision } from '../gate/decision';
 import { describeGate } from '../gate/describe-gate';
 import { stripeResolution } from '../gate/stripe-resolution';
@@ -46,20 +47,18 @@ function ledgerUnusable(error: unknown): string | null {
   return failure instanceof ApplicationFailure && failure.nonRetryable ? failure.message : null;
 }
 
-/** Stripe answered 404 for the invoice: it was deleted (drafts can be) before the gate could read it. */
+/** Stripe has no such invoice: it was deleted (drafts can be) before the gate could read it. */
 function invoiceDeleted(error: unknown): boolean {
-  return (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.type === 'StripeRequestRejected:resource_missing'
-  );
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === INVOICE_NOT_FOUND;
 }
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
 const retryForever: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' };
 
-const stripe = proxyActivities<GateActivities>({ startToCloseTimeout: '1m', retry: retryForever });
+// Stripe calls back off to at most a minute: an outage or a month-end rate limit clears in seconds to
+// minutes, and every minute of a held-up gate eats into Stripe's one-hour finalization window.
+const stripe = proxyActivities<GateActivities>({ startToCloseTimeout: '1m', retry: { ...retryForever, maximumInterval: '1m' } });
 const ledger = proxyActivities<GateActivities>({ startToCloseTimeout: '5m', retry: retryForever });
 // Slack being down delays the message, never the safety: the invoice is already paused when we notify.
 const slack = proxyActivities<GateActivities>({ startToCloseTimeout: '30s', retry: { ...retryForever, maximumInterval: '10m' } });

@@ -31,7 +31,7 @@ test('an empty environment gives the contract defaults and leaves services unset
     tlsKey: undefined,
     uiUrl: 'http://localhost:8233',
   });
-  assert.deepEqual(c.stripe, { secretKey: undefined, webhookSecret: undefined, apiUrl: undefined });
+  assert.deepEqual(c.stripe, { secretKey: undefined, webhookSecret: undefined, apiUrl: undefined, maxRequestsPerSecond: undefined });
   assert.deepEqual(c.slack.reviewerIds, []);
   assert.equal(c.slack.botToken, undefined);
   assert.deepEqual(c.tolerance, { pct: '1', abs: '0' });
