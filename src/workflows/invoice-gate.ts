@@ -39,10 +39,10 @@ import { decisionSignal, stateQuery, stripeInvoiceEventSignal } from './definiti
 const INVOICE_DELETED = 'the invoice no longer exists in Stripe';
 
 /**
- * Why the ledger cannot be counted, when retrying will not help (a wrong mapping, a missing table or
- * column, missing customer metadata); null for anything else.
+ * The message of an activity failure that retrying will not fix (a wrong ledger mapping, Stripe refusing
+ * a request); null for anything else.
  */
-function ledgerUnusable(error: unknown): string | null {
+function permanentFailure(error: unknown): string | null {
   const failure = error instanceof ActivityFailure ? error.cause : undefined;
   return failure instanceof ApplicationFailure && failure.nonRetryable ? failure.message : null;
 }
@@ -151,7 +151,7 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
         lines: invoice.meteredLines,
       });
     } catch (error) {
-      const why = ledgerUnusable(error);
+      const why = permanentFailure(error);
       if (!why) throw error;
       state.reason = `the ledger could not be counted: ${why}`;
       return null;
@@ -186,7 +186,14 @@ export async function invoiceGate(invoiceId: string): Promise<GateState> {
   }
 
   // 4. Beyond tolerance (or not verifiable): pause this one invoice, then tell the reviewers.
-  const pause = await stripe.pauseInvoice(invoiceId, workflowId);
+  let pause;
+  try {
+    pause = await stripe.pauseInvoice(invoiceId, workflowId);
+  } catch (error) {
+    const refused = permanentFailure(error);
+    if (!refused) throw error;
+    return tooLate(comparison, `Stripe refused to pause the invoice (${refused}); it finalizes on Stripe's schedule unless someone pauses it in the dashboard`);
+  }
   if (!pause.applied) return tooLate(comparison, `the invoice became ${pause.status} before the gate could pause it`, pause.status);
   state.heldSince = Date.now();
   moveTo('held', comparison);

@@ -1,14 +1,13 @@
 // The gate under Stripe trouble: 500s and rate limiting while a batch of invoices closes at once, and
-// Stripe refusing a request outright (4xx), which must end the run instead of retrying forever.
+// Stripe refusing a request outright (4xx), which must end the run (reported) instead of retrying forever.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { closeCohort, seedCohort } from '../../bench/month-end';
 import { startGateHarness, type GateHarness } from './harness';
 import { gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
 
-/** Usually 4-16 s; the bound is loose because retries after 429s back off 1 s, 2 s, 4 s, ... 32 s in lockstep (see the last test). */
+/** Usually 4-16 s; the bound is loose for a busy CI machine. */
 const SETTLE_MS = 70_000;
 
 describe('the gate while Stripe fails and rate-limits', () => {
@@ -113,7 +112,7 @@ describe('the gate while Stripe fails and rate-limits', () => {
     assert.ok(run?.finishedAt);
   });
 
-  test('a refused pause (400 idempotency_error) fails the run at once instead of retrying forever', async () => {
+  test('a refused pause (400 idempotency_error) is not retried; the gate reports it in Slack and the audit', async () => {
     const [member] = await seedCohort(h, { size: 1, divergingEvery: 1 });
     const endpoint = await disableEndpoint(h);
     let invoiceId: string;
@@ -129,29 +128,23 @@ describe('the gate while Stripe fails and rate-limits', () => {
     await deliverInvoiceCreated(h, invoiceId, endpoint.id);
 
     const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
-    await assert.rejects(withTimeout(handle.result(), SETTLE_MS), (error: unknown) => {
-      assert.ok(error instanceof WorkflowFailedError, String(error));
-      assert.ok(error.cause instanceof ActivityFailure, String(error.cause));
-      assert.ok(error.cause.cause instanceof ApplicationFailure, String(error.cause.cause));
-      // The SDK's error class names the type when Stripe's error has no code.
-      assert.equal(error.cause.cause.type, 'StripeRequestRejected:StripeIdempotencyError');
-      assert.equal(error.cause.cause.nonRetryable, true);
-      return true;
-    });
-    assert.equal((await handle.describe()).status.name, 'FAILED');
+    const result = (await withTimeout(handle.result(), SETTLE_MS)) as GateState;
+    assert.equal(result.status, 'too_late');
+    assert.match(result.reason ?? '', /Stripe refused to pause the invoice/);
 
     const writes = (await h.stripeEmulator.admin.requests()).filter((r) => r.method === 'POST' && r.path === `/v1/invoices/${invoiceId}`);
     assert.deepEqual(writes.map((w) => [w.status, w.error_code, w.idempotency_key]), [[400, 'idempotency_error', key]], 'one attempt, not retried');
-    // What the failure leaves behind: the invoice is not paused, so Stripe finalizes it on schedule.
+    // The invoice is not paused, so Stripe finalizes it on schedule: the reviewers are told so.
     const invoice = await h.stripe.invoices.retrieve(invoiceId);
-    assert.equal(invoice.status, 'draft');
     assert.equal(invoice.auto_advance, true);
-    // ... nobody is told in Slack, and the audit row keeps its first status, with no outcome.
     const alerts = (await h.slackEmulator.admin.messages('C0BILLING')).filter((m) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(invoiceId));
-    assert.equal(alerts.length, 0);
-    const { rows } = await h.ledger.query(`select status, outcome, finished_at from invoice_gate.gate_runs where invoice_id = $1`, [invoiceId]);
-    assert.deepEqual(rows, [{ status: 'reading', outcome: null, finished_at: null }]);
+    assert.equal(alerts.length, 1);
+    assert.doesNotMatch(JSON.stringify(alerts[0].blocks), /gate_release/);
+    const { rows } = await h.ledger.query(`select outcome, reason from invoice_gate.gate_runs where invoice_id = $1`, [invoiceId]);
+    assert.equal(rows[0].outcome, 'too_late');
+    assert.match(rows[0].reason, /refused to pause/);
   });
+
 });
 
 async function disableEndpoint(h: GateHarness) {
