@@ -5,11 +5,12 @@ import { NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/work
 import { WebClient } from '@slack/web-api';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type Stripe from 'stripe';
 import { createActivities } from './activities';
 import { AuditStore } from './audit/audit-store';
 import type { AppConfig } from './config/env';
 import { loadGateConfig } from './config/gate-config';
-import { ensureDefaultLedgerTable, migrateToLatest, openDatabases, pingDatabase, type CreateDatabaseOptions } from './db';
+import { ensureDefaultLedgerTable, migrateToLatest, openDatabases, pingDatabase, type CreateDatabaseOptions, type Databases } from './db';
 import { temporalLoggerFromPino } from './observability/logger';
 import { createMetrics, type GateMetrics } from './observability/metrics';
 import type { ResolvedServices } from './runtime/embedded-services';
@@ -21,19 +22,8 @@ import { buildTemporalConnectionOptions } from './temporal/connection-options';
 import { temporalReadinessCheck } from './temporal/readiness';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import { createTemporalGateLauncher } from './webhook/gate-launcher';
+import { GATE_EVENT_TYPES } from './webhook/stripe-webhook';
 import { createGateWorker } from './worker';
-
-/** Invoice events the gate subscribes to when it registers its own endpoint with the Stripe emulator. */
-const WEBHOOK_EVENTS = [
-  'invoice.created',
-  'invoice.updated',
-  'invoice.finalized',
-  'invoice.paid',
-  'invoice.payment_failed',
-  'invoice.voided',
-  'invoice.marked_uncollectible',
-  'invoice.deleted',
-] as const;
 
 export interface StartGateOptions {
   config: AppConfig;
@@ -59,6 +49,21 @@ export interface RunningGate {
   stop(): Promise<void>;
 }
 
+/** What both halves share once the databases, Stripe and Temporal are connected. */
+interface GateContext {
+  config: AppConfig;
+  services: ResolvedServices;
+  logger: Logger;
+  databases: Databases;
+  audit: AuditStore;
+  metrics: GateMetrics;
+  stripe: Stripe;
+  connection: Connection;
+  client: Client;
+  /** Registers what stop() must undo, in reverse order. */
+  onStop(cleanup: () => Promise<unknown>): void;
+}
+
 export async function startGate(options: StartGateOptions): Promise<RunningGate> {
   const { config, services, logger, roles } = options;
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -67,124 +72,140 @@ export async function startGate(options: StartGateOptions): Promise<RunningGate>
       await cleanup().catch((error) => logger.error({ err: error }, 'error while stopping'));
     }
   };
+  const onStop = (cleanup: () => Promise<unknown>) => void cleanups.push(cleanup);
 
   try {
     const databases = openDatabases({ databaseUrl: services.databaseUrl, ledgerDatabaseUrl: services.ledgerDatabaseUrl }, options.database);
-    cleanups.push(() => databases.destroy());
+    onStop(() => databases.destroy());
     await migrateToLatest(databases.db);
     if (options.ensureLedgerTable ?? databases.embedded) await ensureDefaultLedgerTable(databases.ledgerDb);
-    const audit = new AuditStore(databases.db);
-    const metrics = options.metrics ?? createMetrics();
-    const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
+
     const stripe = createStripeClient({
       secretKey: services.stripe.secretKey,
       apiUrl: services.stripe.apiUrl,
       maxRequestsPerSecond:
         config.stripe.maxRequestsPerSecond ?? (services.stripe.embedded ? undefined : defaultMaxRequestsPerSecond(services.stripe.secretKey)),
     });
-    const temporalOptions = buildTemporalConnectionOptions({
-      address: services.temporal.address,
-      namespace: services.temporal.namespace,
-      apiKey: services.temporal.apiKey,
-      tlsCertPath: services.temporal.tlsCert,
-      tlsKeyPath: services.temporal.tlsKey,
-    });
-
-    const connection = await Connection.connect(temporalOptions.client);
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: services.temporal.namespace });
+    const connection = await Connection.connect(temporalConnectionOptions(services).client);
+    onStop(() => connection.close());
     const registered = await ensureSearchAttributes(connection, services.temporal.namespace);
     if (registered.added.length > 0) logger.info({ added: registered.added }, 'registered search attributes');
 
-    if (roles.worker) {
-      installTemporalLogger(logger);
-      const nativeConnection = await NativeConnection.connect(temporalOptions.worker);
-      cleanups.push(() => nativeConnection.close());
-      const activities = createActivities({
-        stripe,
-        ledger: { ledgerDb: databases.ledgerDb, gateConfig, reminder: config.reminder },
-        slack: {
-          slack: new WebClient(services.slack.botToken, { slackApiUrl: services.slack.apiUrl, retryConfig: { retries: 2 } }),
-          channelId: services.slack.channelId,
-          links: { temporalUiUrl: config.temporal.uiUrl, temporalNamespace: services.temporal.namespace },
-          audit,
-        },
-        audit: { audit, metrics },
-      });
-      const worker = await createGateWorker({
-        connection: nativeConnection,
-        namespace: services.temporal.namespace,
-        taskQueue: services.temporal.taskQueue,
-        activities,
-        metrics,
-        workflowBundle: options.workflowBundle,
-      });
-      const running = worker.run();
-      cleanups.push(async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running;
-      });
-      logger.info({ taskQueue: services.temporal.taskQueue }, 'worker started');
-    }
-
-    let url: string | undefined;
-    if (roles.server) {
-      let webhookSecret = services.stripe.webhookSecret;
-      let shuttingDown = false;
-      const slackApp = createSlackApp({
-        signingSecret: services.slack.signingSecret,
-        botToken: services.slack.botToken,
-        slackApiUrl: services.slack.apiUrl ?? 'https://slack.com/api/',
-        reviewerIds: services.slack.reviewerIds,
-        port: createTemporalReviewPort(client),
-        recordReviewAttempt: async (attempt) => {
-          await audit.recordReviewAttempt({
-            invoiceId: attempt.invoiceId,
-            slackUserId: attempt.slackUserId,
-            action: attempt.action,
-            allowed: attempt.allowed,
-            outcome: attempt.outcome,
-            at: attempt.at,
-          });
-        },
-        logger,
-      });
-      const server = await buildServer({
-        logger,
-        stripe,
-        webhookSecret: () => webhookSecret,
-        gates: createTemporalGateLauncher(client, services.temporal.taskQueue),
-        audit,
-        metrics,
-        slack: slackApp,
-        readiness: {
-          temporal: temporalReadinessCheck(connection, services.temporal.namespace),
-          database: () => pingDatabase(databases.db),
-        },
-        isShuttingDown: () => shuttingDown,
-      });
-      await server.listen({ port: config.port, host: config.host });
-      cleanups.push(async () => {
-        shuttingDown = true;
-        await server.close();
-        await slackApp.receiver.stop();
-      });
-      const address = server.server.address();
-      url = typeof address === 'object' && address ? `http://${config.host}:${address.port}` : `http://${config.host}:${config.port}`;
-
-      if (services.stripe.embedded && !webhookSecret) {
-        const endpoint = await stripe.webhookEndpoints.create({ url: `${url}/webhooks/stripe`, enabled_events: [...WEBHOOK_EVENTS] });
-        webhookSecret = endpoint.secret;
-        cleanups.push(() => stripe.webhookEndpoints.del(endpoint.id));
-      }
-      if (services.slack.emulatorAdmin) await services.slack.emulatorAdmin.setInteractivityUrl(`${url}/slack/interactions`);
-    }
-
-    return { url, client, audit, metrics, ledgerDb: databases.ledgerDb, stop };
+    const context: GateContext = {
+      config,
+      services,
+      logger,
+      databases,
+      audit: new AuditStore(databases.db),
+      metrics: options.metrics ?? createMetrics(),
+      stripe,
+      connection,
+      client: new Client({ connection, namespace: services.temporal.namespace }),
+      onStop,
+    };
+    if (roles.worker) await startWorker(context, options.workflowBundle);
+    const url = roles.server ? await startServer(context) : undefined;
+    return { url, client: context.client, audit: context.audit, metrics: context.metrics, ledgerDb: databases.ledgerDb, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+function temporalConnectionOptions(services: ResolvedServices) {
+  return buildTemporalConnectionOptions({
+    address: services.temporal.address,
+    namespace: services.temporal.namespace,
+    apiKey: services.temporal.apiKey,
+    tlsCertPath: services.temporal.tlsCert,
+    tlsKeyPath: services.temporal.tlsKey,
+  });
+}
+
+async function startWorker(ctx: GateContext, workflowBundle: WorkflowBundle | undefined): Promise<void> {
+  const { config, services, logger, audit, metrics } = ctx;
+  installTemporalLogger(logger);
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(services).worker);
+  ctx.onStop(() => nativeConnection.close());
+  const activities = createActivities({
+    stripe: ctx.stripe,
+    ledger: {
+      ledgerDb: ctx.databases.ledgerDb,
+      gateConfig: loadGateConfig(config.gateConfigPath, config.tolerance),
+      reminder: config.reminder,
+    },
+    slack: {
+      slack: new WebClient(services.slack.botToken, { slackApiUrl: services.slack.apiUrl, retryConfig: { retries: 2 } }),
+      channelId: services.slack.channelId,
+      links: { temporalUiUrl: config.temporal.uiUrl, temporalNamespace: services.temporal.namespace },
+      audit,
+    },
+    audit: { audit, metrics },
+  });
+  const worker = await createGateWorker({
+    connection: nativeConnection,
+    namespace: services.temporal.namespace,
+    taskQueue: services.temporal.taskQueue,
+    activities,
+    metrics,
+    workflowBundle,
+  });
+  const running = worker.run();
+  ctx.onStop(async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  logger.info({ taskQueue: services.temporal.taskQueue }, 'worker started');
+}
+
+/** Starts the HTTP server and returns its base URL. */
+async function startServer(ctx: GateContext): Promise<string> {
+  const { config, services, logger, audit, stripe } = ctx;
+  let webhookSecret = services.stripe.webhookSecret;
+  let shuttingDown = false;
+  const slackApp = createSlackApp({
+    signingSecret: services.slack.signingSecret,
+    botToken: services.slack.botToken,
+    slackApiUrl: services.slack.apiUrl ?? 'https://slack.com/api/',
+    reviewerIds: services.slack.reviewerIds,
+    port: createTemporalReviewPort(ctx.client),
+    recordReviewAttempt: async (attempt) => void (await audit.recordReviewAttempt(attempt)),
+    logger,
+  });
+  const server = await buildServer({
+    logger,
+    stripe,
+    webhookSecret: () => webhookSecret,
+    gates: createTemporalGateLauncher(ctx.client, services.temporal.taskQueue),
+    audit,
+    metrics: ctx.metrics,
+    slack: slackApp,
+    readiness: {
+      temporal: temporalReadinessCheck(ctx.connection, services.temporal.namespace),
+      database: () => pingDatabase(ctx.databases.db),
+    },
+    isShuttingDown: () => shuttingDown,
+  });
+  await server.listen({ port: config.port, host: config.host });
+  ctx.onStop(async () => {
+    shuttingDown = true;
+    await server.close();
+    await slackApp.receiver.stop();
+  });
+  const address = server.server.address();
+  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+
+  // With the emulators, the gate wires itself up: its webhook endpoint in Stripe, its interactivity URL in Slack.
+  if (services.stripe.embedded && !webhookSecret) {
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: `${url}/webhooks/stripe`,
+      enabled_events: GATE_EVENT_TYPES as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+    });
+    webhookSecret = endpoint.secret;
+    ctx.onStop(() => stripe.webhookEndpoints.del(endpoint.id));
+  }
+  if (services.slack.emulatorAdmin) await services.slack.emulatorAdmin.setInteractivityUrl(`${url}/slack/interactions`);
+  return url;
 }
 
 let temporalRuntimeInstalled = false;

@@ -38,6 +38,9 @@ const FOLLOW_UP_EVENTS = new Set([
   'invoice.deleted',
 ]);
 
+/** Every event type the endpoint acts on: what a Stripe webhook endpoint for the gate subscribes to. */
+export const GATE_EVENT_TYPES = [STARTS_GATE, ...FOLLOW_UP_EVENTS];
+
 export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (app, options) => {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   // The signature covers the exact bytes, so this route keeps the raw body (encapsulated: other
