@@ -1,4 +1,5 @@
 // Activities that write the gate's own audit tables and count outcomes in the metrics.
+import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store';
 import { IN_PROGRESS_STATUSES, type Comparison, type GateOutcome, type GateRunKey, type GateState, type InvoiceSnapshot } from '../gate/types';
 import type { GateMetrics } from '../observability/metrics';
@@ -48,6 +49,7 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
         reason: state.reason,
         slack: state.slackMessage,
       });
+      log.info('gate outcome', { invoiceId: run.invoiceId, outcome, reason: state.reason, reviewer: state.reviewer });
       metrics.gateOutcome(outcome);
       if (state.reviewer && state.heldSince !== null) metrics.decisionLatency((workflowNow - state.heldSince) / 1000);
     },

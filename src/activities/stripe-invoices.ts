@@ -1,4 +1,6 @@
-// Activities that read and change the invoice in Stripe.
+// Activities that read and change the invoice in Stripe. Their log lines carry the invoice id; Temporal's
+// activity logger adds the workflow id and attempt.
+import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { InvoiceSnapshot } from '../gate/types';
 import { finalizeInvoice, pauseInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
@@ -8,19 +10,25 @@ export function createStripeInvoiceActivities(stripe: Stripe) {
   const meters = cachedMeterLookup(stripe);
   return {
     async readInvoice(invoiceId: string): Promise<InvoiceSnapshot> {
-      return readInvoiceSnapshot(stripe, invoiceId, meters);
+      const snapshot = await readInvoiceSnapshot(stripe, invoiceId, meters);
+      log.info('invoice read', { invoiceId, status: snapshot.status, meteredLines: snapshot.meteredLines.length });
+      return snapshot;
     },
 
     /** auto_advance=false stops Stripe's scheduled finalization; the metadata tells a human why. */
     async pauseInvoice(invoiceId: string, workflowId: string): Promise<InvoiceActionResult> {
-      return pauseInvoice(stripe, invoiceId, {
+      const result = await pauseInvoice(stripe, invoiceId, {
         invoice_gate_status: 'held',
         invoice_gate_workflow_id: workflowId,
       });
+      log.info(result.applied ? 'invoice paused' : 'invoice could not be paused', { invoiceId, ...result });
+      return result;
     },
 
     async finalizeInvoice(invoiceId: string): Promise<InvoiceActionResult> {
-      return finalizeInvoice(stripe, invoiceId);
+      const result = await finalizeInvoice(stripe, invoiceId);
+      log.info(result.applied ? 'invoice finalized' : 'invoice was already finalized', { invoiceId, ...result });
+      return result;
     },
   };
 }
