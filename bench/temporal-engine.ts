@@ -119,6 +119,8 @@ async function spawnEngine(): Promise<{ address: string; pid: number; stop(): Pr
   };
 }
 
+const WARM_UP_WORKFLOWS = 1_000;
+
 export async function runTemporalEngineBench(): Promise<BenchResult[]> {
   try {
     Runtime.install({ logger: silent as any, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
@@ -133,8 +135,9 @@ export async function runTemporalEngineBench(): Promise<BenchResult[]> {
   const h = await connectHarness(emulator.address, emulator.namespace);
   try {
     await h.worker.runUntil(async () => {
-      // Warm-up: JIT, workflow isolate, connections.
-      await runConcurrently(50, 10, greeter(h, 'warm'));
+      // Warm-up to steady state (JIT of engine and SDK, workflow isolate, connections): a long-running
+      // service is measured warm; 50 workflows left the first thousand measuring the JIT.
+      await runConcurrently(WARM_UP_WORKFLOWS, 50, greeter(h, 'warm'));
 
       const serial = await runConcurrently(200, 1, greeter(h, 'serial'));
       results.push(toBenchResult('one-activity workflow, 1 starter', serial.latencies, serial.totalMs, `${note}; engine in-process`));
@@ -168,7 +171,7 @@ export async function runTemporalEngineBench(): Promise<BenchResult[]> {
   const h2 = await connectHarness(engine.address, 'default');
   try {
     await h2.worker.runUntil(async () => {
-      await runConcurrently(50, 10, greeter(h2, 'warm'));
+      await runConcurrently(WARM_UP_WORKFLOWS, 50, greeter(h2, 'warm'));
       const cpuBefore = processCpuSeconds(engine.pid);
       const parallel = await runConcurrently(1_000, 50, greeter(h2, 'separate'));
       const cpuAfter = processCpuSeconds(engine.pid);

@@ -197,6 +197,8 @@ export class Execution {
   }
 
   notify(): void {
+    // Called on every event; most runs have no listener most of the time.
+    if (this.listeners.size === 0) return;
     for (const l of [...this.listeners]) l();
   }
 }

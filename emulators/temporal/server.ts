@@ -31,6 +31,8 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
     // The SDK's Rust core pings idle connections; do not answer that with GOAWAY.
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 1_000,
+    // No channelz bookkeeping (per-call counters and trackers): nothing reads it here.
+    'grpc.enable_channelz': 0,
   });
   const inFlight = new Set<CallCancellation>();
   // Per-call tracing for debugging the engine itself (TEMPORAL_EMULATOR_TRACE=1).
