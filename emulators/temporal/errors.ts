@@ -31,7 +31,7 @@ export const invalidArgument = (message: string) => new RpcError(status.INVALID_
 export const notFound = (message: string) => new RpcError(status.NOT_FOUND, message);
 export const failedPrecondition = (message: string) => new RpcError(status.FAILED_PRECONDITION, message);
 export const unimplemented = (method: string) =>
-  new RpcError(status.UNIMPLEMENTED, `${method} is not implemented by the embedded Temporal engine`);
+  new RpcError(status.UNIMPLEMENTED, `${method} is not supported by the embedded Temporal engine (use Temporal Server for it)`);
 
 export function namespaceNotFound(namespace: string): RpcError {
   return new RpcError(status.NOT_FOUND, `Namespace ${namespace} is not found.`, {

@@ -51,13 +51,13 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
             call.on('cancelled', () => openStreams.delete(call));
             return;
           }
-          call.emit('error', { code: status.UNIMPLEMENTED, details: `${serviceName}/${method} is not implemented by the embedded Temporal engine` });
+          call.emit('error', { code: status.UNIMPLEMENTED, details: `${serviceName}/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)` });
         };
         continue;
       }
       impl[method] = (call: any, callback: any) => {
         if (!handler) {
-          callback({ code: status.UNIMPLEMENTED, details: `${serviceName}/${method} is not implemented by the embedded Temporal engine` });
+          callback({ code: status.UNIMPLEMENTED, details: `${serviceName}/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)` });
           return;
         }
         if (method === 'GetSystemInfo' && requestWasCompressed(call)) {

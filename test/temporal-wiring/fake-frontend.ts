@@ -24,7 +24,7 @@ function serviceImpl(service: grpc.ServiceDefinition, handlers: Record<string, H
     Object.keys(service).map((method) => [
       method,
       handlers[method] ??
-        ((_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `${method} not implemented` })),
+        ((_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: `${method} unsupported by this fake` })),
     ]),
   );
 }
