@@ -1,8 +1,6 @@
 // The gate, one run per Stripe invoice: read the draft, recount the ledger, compare, and either let
 // Stripe finalize it or hold it until a reviewer decides. Deterministic: every side effect is an activity.
 import {
-  ActivityFailure,
-  ApplicationFailure,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -13,7 +11,6 @@ import {
 } from '@temporalio/workflow';
 import type { GateActivities } from '../activities';
 import { compareInvoice } from '../gate/compare';
-import { INVOICE_NOT_FOUND } from '../stripe/invoice-not-found';
 import { isDecision } from '../gate/decision';
 import { describeGate } from '../gate/describe-gate';
 import { stripeResolution } from '../gate/stripe-resolution';
@@ -34,23 +31,10 @@ import {
   StripeCustomerIdKey,
   StripeInvoiceIdKey,
 } from '../temporal/search-attribute-keys';
+import { invoiceDeleted, permanentFailure } from './activity-failures';
 import { decisionSignal, stateQuery, stripeInvoiceEventSignal } from './definitions';
 
 const INVOICE_DELETED = 'the invoice no longer exists in Stripe';
-
-/**
- * The message of an activity failure that retrying will not fix (a wrong ledger mapping, Stripe refusing
- * a request); null for anything else.
- */
-function permanentFailure(error: unknown): string | null {
-  const failure = error instanceof ActivityFailure ? error.cause : undefined;
-  return failure instanceof ApplicationFailure && failure.nonRetryable ? failure.message : null;
-}
-
-/** Stripe has no such invoice: it was deleted (drafts can be) before the gate could read it. */
-function invoiceDeleted(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === INVOICE_NOT_FOUND;
-}
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
