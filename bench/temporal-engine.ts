@@ -131,7 +131,7 @@ export async function runTemporalEngineBench(): Promise<BenchResult[]> {
   const note = 'op = start -> activity -> complete, client awaits result()';
 
   // 1. As `npm start` runs it: engine, worker and client share one process (and event loop).
-  const emulator = await startTemporalEmulator();
+  const emulator = await startTemporalEmulator({ port: 0 });
   const h = await connectHarness(emulator.address, emulator.namespace);
   try {
     await h.worker.runUntil(async () => {

@@ -17,7 +17,7 @@ export type { FaultSpec, RateLimitSpec, StoredEphemeral, ResponseUrlPost, Reques
 export const SLACK_EMULATOR_DEFAULT_PORT = 12112;
 
 export interface SlackEmulatorOptions {
-  /** 0 = random. Default 0. */
+  /** Default 12112; 0 picks a random free port (tests). */
   port?: number;
   host?: string;
   /** Default 'xoxb-emulator-token'. */
@@ -296,7 +296,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
+    server.listen(opts.port ?? SLACK_EMULATOR_DEFAULT_PORT, host, () => {
       server.off('error', reject);
       resolve();
     });

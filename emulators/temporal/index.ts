@@ -3,8 +3,11 @@
 import { Engine } from './engine';
 import { startGrpcServer } from './server';
 
+/** Temporal's own default frontend port, so tools pointed at localhost:7233 find the emulator. */
+export const DEFAULT_TEMPORAL_PORT = 7233;
+
 export interface TemporalEmulatorOptions {
-  /** Default 0: a random free port. */
+  /** Default 7233; 0 picks a random free port (tests). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
@@ -31,7 +34,7 @@ export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}):
   const host = opts.host ?? '127.0.0.1';
   const namespace = opts.namespace ?? 'default';
   const engine = new Engine({ namespace, timeSkipping: opts.timeSkipping ?? false, log: opts.log ?? (() => {}) });
-  const server = await startGrpcServer(engine, host, opts.port ?? 0);
+  const server = await startGrpcServer(engine, host, opts.port ?? DEFAULT_TEMPORAL_PORT);
   let stopping: Promise<void> | undefined;
   return {
     address: `${host}:${server.port}`,

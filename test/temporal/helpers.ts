@@ -40,7 +40,7 @@ export interface TestEnv {
 
 export async function startTestEnv(opts: { timeSkipping?: boolean } = {}): Promise<TestEnv> {
   quietRuntime();
-  const emulator = usingRealServer ? undefined : await startTemporalEmulator({ timeSkipping: opts.timeSkipping, log: process.env.TEMPORAL_EMULATOR_TRACE === '1' ? (m) => console.log(`[engine] ${m}`) : undefined });
+  const emulator = usingRealServer ? undefined : await startTemporalEmulator({ port: 0, timeSkipping: opts.timeSkipping, log: process.env.TEMPORAL_EMULATOR_TRACE === '1' ? (m) => console.log(`[engine] ${m}`) : undefined });
   const address = REAL_SERVER_ADDRESS ?? emulator!.address;
   const namespace = process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
   const connection = await Connection.connect({ address });

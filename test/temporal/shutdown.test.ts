@@ -22,7 +22,7 @@ describe('temporal conformance: shutdown', () => {
   });
 
   it('stop() ends open long polls and closes the server fast', emulatorOnly('stops the embedded engine'), async () => {
-    const emulator = await startTemporalEmulator();
+    const emulator = await startTemporalEmulator({ port: 0 });
     const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: emulator.address });
     const poll = connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'idle' }, identity: 'x' });
