@@ -11,6 +11,7 @@ import {
   invoiceItemLine,
   lineAmount,
   newInvoice,
+  newSubscriptionInvoice,
   payInvoice,
   recomputeTotals,
   subscriptionLine,
@@ -495,17 +496,7 @@ route('POST', '/v1/subscriptions', ({ world, params, request, hasSubscribers }) 
   world.subscriptionState.set(sub.id, { interval, intervalCount: count, anchor: now, periodIndex: 0 });
   if (!customer.currency) customer.currency = sub.currency;
   // The first invoice bills licensed items in advance and is finalized at once (charge_automatically).
-  const invoice = newInvoice(world, customer, sub.currency, now);
-  invoice.billing_reason = 'subscription_create';
-  invoice.auto_advance = true;
-  invoice.collection_method = sub.collection_method;
-  invoice.period_start = now;
-  invoice.period_end = now;
-  invoice.parent = {
-    type: 'subscription_details',
-    quote_details: null,
-    subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
-  };
+  const invoice = newSubscriptionInvoice(world, sub, customer, 'subscription_create', { start: now, end: now, created: now });
   const state = world.invoiceState.get(invoice.id)!;
   state.lines = sub.items.data
     .filter((item: Obj) => item.price.recurring.usage_type !== 'metered')

@@ -56,6 +56,28 @@ export function newInvoice(world: World, customer: Obj, currency: string, create
   return invoice;
 }
 
+/** A subscription's invoice for [periodStart, periodEnd): the draft both the first and the cycle invoices start from. */
+export function newSubscriptionInvoice(
+  world: World,
+  subscription: Obj,
+  customer: Obj,
+  billingReason: 'subscription_create' | 'subscription_cycle',
+  period: { start: number; end: number; created: number },
+): Obj {
+  const invoice = newInvoice(world, customer, subscription.currency, period.created);
+  invoice.billing_reason = billingReason;
+  invoice.auto_advance = true;
+  invoice.collection_method = subscription.collection_method;
+  invoice.period_start = period.start;
+  invoice.period_end = period.end;
+  invoice.parent = {
+    type: 'subscription_details',
+    quote_details: null,
+    subscription_details: { metadata: { ...subscription.metadata }, subscription: subscription.id },
+  };
+  return invoice;
+}
+
 /** The line a subscription item contributes for one period. */
 export function subscriptionLine(
   world: World,
@@ -230,17 +252,7 @@ export function closePeriod(world: World, subscription: Obj, hasSubscribers: (ty
   const end = periodBoundary(state.anchor, state.interval, state.intervalCount, state.periodIndex + 1);
   const next = periodBoundary(state.anchor, state.interval, state.intervalCount, state.periodIndex + 2);
   state.periodIndex += 1;
-  const invoice = newInvoice(world, customer, subscription.currency, Math.max(end, world.clock.now()));
-  invoice.billing_reason = 'subscription_cycle';
-  invoice.auto_advance = true;
-  invoice.collection_method = subscription.collection_method;
-  invoice.period_start = start;
-  invoice.period_end = end;
-  invoice.parent = {
-    type: 'subscription_details',
-    quote_details: null,
-    subscription_details: { metadata: { ...subscription.metadata }, subscription: subscription.id },
-  };
+  const invoice = newSubscriptionInvoice(world, subscription, customer, 'subscription_cycle', { start, end, created: Math.max(end, world.clock.now()) });
   const lines: Obj[] = [];
   for (const item of subscription.items.data as Obj[]) {
     const meter = meterOf(world, item);

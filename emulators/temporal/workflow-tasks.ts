@@ -222,22 +222,7 @@ export class WorkflowTasks {
 
   private fail(execution: Execution, state: WorkflowTaskState, cause: string, failure: unknown, identity: string): void {
     this.engine.clock.cancel(state.timeoutTimer);
-    execution.addEvent(
-      'WorkflowTaskFailed',
-      {
-        scheduledEventId: state.scheduledEventId,
-        startedEventId: state.startedEventId,
-        cause,
-        failure,
-        identity,
-        baseRunId: '',
-        newRunId: '',
-        forkEventVersion: 0,
-        binaryChecksum: '',
-        workerVersion: null,
-      },
-      this.engine.now(),
-    );
+    this.recordFailed(execution, state, cause, failure, identity);
     execution.wft = null;
     // The worker evicts the run after a failure: the retry must carry the full history.
     execution.sticky = null;
@@ -273,25 +258,27 @@ export class WorkflowTasks {
     if (!state) return;
     this.engine.clock.cancel(state.timeoutTimer);
     this.engine.clock.cancel(state.stickyTimer);
-    if (state.phase === 'started') {
-      execution.addEvent(
-        'WorkflowTaskFailed',
-        {
-          scheduledEventId: state.scheduledEventId,
-          startedEventId: state.startedEventId,
-          cause: 'WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND',
-          failure: null,
-          identity: 'server',
-          baseRunId: '',
-          newRunId: '',
-          forkEventVersion: 0,
-          binaryChecksum: '',
-          workerVersion: null,
-        },
-        this.engine.now(),
-      );
-    }
+    if (state.phase === 'started') this.recordFailed(execution, state, 'WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND', null, 'server');
     execution.wft = null;
+  }
+
+  private recordFailed(execution: Execution, state: WorkflowTaskState, cause: string, failure: unknown, identity: string): void {
+    execution.addEvent(
+      'WorkflowTaskFailed',
+      {
+        scheduledEventId: state.scheduledEventId,
+        startedEventId: state.startedEventId,
+        cause,
+        failure,
+        identity,
+        baseRunId: '',
+        newRunId: '',
+        forkEventVersion: 0,
+        binaryChecksum: '',
+        workerVersion: null,
+      },
+      this.engine.now(),
+    );
   }
 
   release(execution: Execution): void {

@@ -1,32 +1,20 @@
 // The admin API through its typed client: seed, clock, state inspection, request log, reset.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type Stripe from 'stripe';
-import { StripeEmulatorAdmin, type StripeEmulator } from '../../emulators/stripe/index';
-import { startAll, startReceiver, type Receiver } from './helpers';
+import { describe, it } from 'node:test';
+import { StripeEmulatorAdmin } from '../../emulators/stripe/index';
+import { useEmulatorWithReceiver } from './helpers';
 
-let emulator: StripeEmulator;
-let stripe: Stripe;
-let receiver: Receiver;
-
-before(async () => {
-  ({ emulator, stripe } = await startAll());
-  receiver = await startReceiver();
-});
-after(async () => {
-  await emulator.stop();
-  await receiver.close();
-});
+const suite = useEmulatorWithReceiver();
 
 describe('admin API', () => {
   it('seeds a ready-to-bill setup with a webhook endpoint and inspects state', async () => {
-    const admin = new StripeEmulatorAdmin(emulator.url + '/');
+    const admin = new StripeEmulatorAdmin(suite.emulator.url + '/');
     assert.deepEqual(await admin.health(), { ok: true });
     const seed = await admin.seed({
       customer: { email: 'seed@example.com' },
       meter: { event_name: 'messages', formula: 'count' },
       licensed_unit_amount: 900,
-      webhook_url: receiver.url,
+      webhook_url: suite.receiver.url,
       enabled_events: ['invoice.created', 'invoice.finalized'],
     });
     assert.equal(seed.customer.email, 'seed@example.com');
@@ -44,7 +32,7 @@ describe('admin API', () => {
     assert.equal(c0.next_due_at, seed.subscription.items.data[0].current_period_end);
 
     for (let i = 0; i < 4; i++) {
-      await stripe.billing.meterEvents.create({ event_name: 'messages', payload: { stripe_customer_id: seed.customer.id } });
+      await suite.stripe.billing.meterEvents.create({ event_name: 'messages', payload: { stripe_customer_id: seed.customer.id } });
     }
     assert.equal((await admin.meterEvents()).length, 4);
     const c1 = await admin.advanceClockTo(c0.next_due_at! + 5);
@@ -78,19 +66,19 @@ describe('admin API', () => {
     assert.equal((await admin.clock()).offset_seconds, 0);
     assert.equal((await admin.invoices()).length, 0);
     assert.equal((await admin.webhookSettings()).duplicates, 1);
-    assert.equal((await stripe.customers.list()).data.length, 0);
+    assert.equal((await suite.stripe.customers.list()).data.length, 0);
   });
 
   it('cancels subscriptions: no further invoices', async () => {
-    await emulator.admin.reset();
-    const seed = await emulator.admin.seed();
-    const canceled = await stripe.subscriptions.cancel(seed.subscription.id);
+    await suite.emulator.admin.reset();
+    const seed = await suite.emulator.admin.seed();
+    const canceled = await suite.stripe.subscriptions.cancel(seed.subscription.id);
     assert.equal(canceled.status, 'canceled');
     assert.ok(canceled.canceled_at);
-    await emulator.admin.advanceClock(40 * 86400);
-    const invoices = await stripe.invoices.list({ customer: seed.customer.id });
+    await suite.emulator.admin.advanceClock(40 * 86400);
+    const invoices = await suite.stripe.invoices.list({ customer: seed.customer.id });
     assert.equal(invoices.data.length, 1);
-    assert.equal((await stripe.subscriptions.list({ customer: seed.customer.id })).data.length, 0);
-    assert.equal((await stripe.subscriptions.list({ customer: seed.customer.id, status: 'all' })).data.length, 1);
+    assert.equal((await suite.stripe.subscriptions.list({ customer: seed.customer.id })).data.length, 0);
+    assert.equal((await suite.stripe.subscriptions.list({ customer: seed.customer.id, status: 'all' })).data.length, 1);
   });
 });

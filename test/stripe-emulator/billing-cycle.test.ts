@@ -2,23 +2,11 @@
 // cycle invoice with exact usage per formula -> signed invoice.created -> automatic finalization
 // one hour after delivery; a paused draft stays draft until the gate finalizes it.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type Stripe from 'stripe';
-import type { StripeEmulator } from '../../emulators/stripe/index';
-import { startAll, startReceiver, type Receiver } from './helpers';
+import { startReceiver, useEmulatorWithReceiver } from './helpers';
 
-let emulator: StripeEmulator;
-let stripe: Stripe;
-let receiver: Receiver;
-
-before(async () => {
-  ({ emulator, stripe } = await startAll());
-  receiver = await startReceiver();
-});
-after(async () => {
-  await emulator.stop();
-  await receiver.close();
-});
+const suite = useEmulatorWithReceiver();
 
 function parse(body: string): Stripe.Event {
   return JSON.parse(body) as Stripe.Event;
@@ -26,35 +14,35 @@ function parse(body: string): Stripe.Event {
 
 describe('billing cycle', () => {
   it('bills metered usage per formula, delivers invoice.created and finalizes one hour later', async () => {
-    const endpoint = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
+    const endpoint = await suite.stripe.webhookEndpoints.create({ url: suite.receiver.url, enabled_events: ['*'] });
     assert.match(endpoint.secret!, /^whsec_/);
 
     const meters = {
-      count: await stripe.billing.meters.create({ display_name: 'Calls', event_name: 'calls', default_aggregation: { formula: 'count' } }),
-      sum: await stripe.billing.meters.create({
+      count: await suite.stripe.billing.meters.create({ display_name: 'Calls', event_name: 'calls', default_aggregation: { formula: 'count' } }),
+      sum: await suite.stripe.billing.meters.create({
         display_name: 'Tokens',
         event_name: 'tokens',
         default_aggregation: { formula: 'sum' },
         customer_mapping: { type: 'by_id', event_payload_key: 'stripe_customer_id' },
         value_settings: { event_payload_key: 'value' },
       }),
-      last: await stripe.billing.meters.create({ display_name: 'Seats', event_name: 'seats', default_aggregation: { formula: 'last' } }),
+      last: await suite.stripe.billing.meters.create({ display_name: 'Seats', event_name: 'seats', default_aggregation: { formula: 'last' } }),
     };
-    const product = await stripe.products.create({ name: 'Platform' });
+    const product = await suite.stripe.products.create({ name: 'Platform' });
     const prices = {
-      count: await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 5, recurring: { interval: 'month', usage_type: 'metered', meter: meters.count.id } }),
-      sum: await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount_decimal: stripe.Decimal.from('0.5'), recurring: { interval: 'month', usage_type: 'metered', meter: meters.sum.id } }),
-      last: await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 1000, recurring: { interval: 'month', usage_type: 'metered', meter: meters.last.id } }),
+      count: await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 5, recurring: { interval: 'month', usage_type: 'metered', meter: meters.count.id } }),
+      sum: await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount_decimal: suite.stripe.Decimal.from('0.5'), recurring: { interval: 'month', usage_type: 'metered', meter: meters.sum.id } }),
+      last: await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 1000, recurring: { interval: 'month', usage_type: 'metered', meter: meters.last.id } }),
     };
     assert.equal(prices.sum.recurring?.meter, meters.sum.id);
     assert.equal(prices.sum.recurring?.usage_type, 'metered');
 
-    const a = await stripe.customers.create({ email: 'a@example.com', name: 'A' });
-    const b = await stripe.customers.create({ email: 'b@example.com', name: 'B' });
+    const a = await suite.stripe.customers.create({ email: 'a@example.com', name: 'A' });
+    const b = await suite.stripe.customers.create({ email: 'b@example.com', name: 'B' });
     const subs: Stripe.Subscription[] = [];
     for (const c of [a, b]) {
       subs.push(
-        await stripe.subscriptions.create({
+        await suite.stripe.subscriptions.create({
           customer: c.id,
           items: [{ price: prices.count.id }, { price: prices.sum.id }, { price: prices.last.id }],
           metadata: { plan: 'usage' },
@@ -68,7 +56,7 @@ describe('billing cycle', () => {
     assert.equal(subA.status, 'active');
 
     const send = (event_name: string, customer: string, value: string | undefined, timestamp: number, identifier?: string) =>
-      stripe.billing.meterEvents.create({
+      suite.stripe.billing.meterEvents.create({
         event_name,
         payload: value === undefined ? { stripe_customer_id: customer } : { stripe_customer_id: customer, value },
         timestamp,
@@ -94,7 +82,7 @@ describe('billing cycle', () => {
 
     // Event summaries: minute-aligned, start inclusive, end exclusive.
     const s0 = Math.floor(start / 60) * 60;
-    const summary = await stripe.billing.meters.listEventSummaries(meters.sum.id, {
+    const summary = await suite.stripe.billing.meters.listEventSummaries(meters.sum.id, {
       customer: a.id,
       start_time: s0,
       end_time: s0 + 3600,
@@ -103,28 +91,28 @@ describe('billing cycle', () => {
     assert.equal(summary.data[0].object, 'billing.meter_event_summary');
     assert.equal(summary.data[0].aggregated_value, start - 60 >= s0 ? 1003.751 : 3.751);
     // Hourly windows page with stable ids; end is exclusive.
-    const hourly = await stripe.billing.meters
+    const hourly = await suite.stripe.billing.meters
       .listEventSummaries(meters.sum.id, { customer: a.id, start_time: s0, end_time: s0 + 5 * 3600, value_grouping_window: 'hour', limit: 2 })
       .autoPagingToArray({ limit: 10 });
     assert.deepEqual(hourly.map((x) => x.start_time), [0, 1, 2, 3, 4].map((h) => s0 + h * 3600));
     assert.equal(hourly.reduce((sum, x) => sum + x.aggregated_value, 0), summary.data[0].aggregated_value);
-    const c = await stripe.customers.create({ name: 'C' });
+    const c = await suite.stripe.customers.create({ name: 'C' });
     await send('tokens', c.id, '1', s0 + 120);
     await send('tokens', c.id, '2', s0 + 180);
     const window = async (from: number, to: number) =>
-      (await stripe.billing.meters.listEventSummaries(meters.sum.id, { customer: c.id, start_time: from, end_time: to })).data[0].aggregated_value;
+      (await suite.stripe.billing.meters.listEventSummaries(meters.sum.id, { customer: c.id, start_time: from, end_time: to })).data[0].aggregated_value;
     assert.equal(await window(s0 + 120, s0 + 180), 1);
     assert.equal(await window(s0 + 180, s0 + 240), 2);
     assert.equal(await window(s0 + 60, s0 + 120), 0);
     assert.equal(await window(s0, s0 + 240), 3);
     await assert.rejects(
-      stripe.billing.meters.listEventSummaries(meters.sum.id, { customer: a.id, start_time: s0 + 1, end_time: s0 + 3600 }),
+      suite.stripe.billing.meters.listEventSummaries(meters.sum.id, { customer: a.id, start_time: s0 + 1, end_time: s0 + 3600 }),
       /minute/,
     );
 
-    await emulator.admin.advanceClockTo(end + 60);
+    await suite.emulator.admin.advanceClockTo(end + 60);
 
-    const invoices = await stripe.invoices.list({ subscription: subA.id });
+    const invoices = await suite.stripe.invoices.list({ subscription: subA.id });
     const cycle = invoices.data.find((i) => i.billing_reason === 'subscription_cycle')!;
     assert.ok(cycle, 'a cycle invoice exists');
     assert.equal(cycle.status, 'draft');
@@ -133,9 +121,9 @@ describe('billing cycle', () => {
     assert.equal(cycle.period_start, start);
     assert.equal(cycle.period_end, end);
 
-    const inv = await stripe.invoices.retrieve(cycle.id, { expand: ['customer'] });
+    const inv = await suite.stripe.invoices.retrieve(cycle.id, { expand: ['customer'] });
     assert.equal((inv.customer as Stripe.Customer).email, 'a@example.com');
-    const lines = await stripe.invoices.listLineItems(inv.id, { limit: 100 });
+    const lines = await suite.stripe.invoices.listLineItems(inv.id, { limit: 100 });
     const byPrice = new Map(lines.data.map((l) => [l.pricing?.price_details?.price as string, l]));
     const count = byPrice.get(prices.count.id)!;
     const sum = byPrice.get(prices.sum.id)!;
@@ -157,116 +145,116 @@ describe('billing cycle', () => {
     assert.equal(sum.pricing?.unit_amount_decimal?.toString(), '0.5');
     assert.equal(inv.total, 15 + 2 + 4500);
 
-    // invoice.created was delivered, signed so that stripe.webhooks.constructEvent accepts it.
-    const created = receiver.received.filter((r) => parse(r.body).type === 'invoice.created' && (parse(r.body).data.object as { id: string }).id === inv.id);
+    // invoice.created was delivered, signed so that suite.stripe.webhooks.constructEvent accepts it.
+    const created = suite.receiver.received.filter((r) => parse(r.body).type === 'invoice.created' && (parse(r.body).data.object as { id: string }).id === inv.id);
     assert.equal(created.length, 1);
-    const event = stripe.webhooks.constructEvent(created[0].body, created[0].headers['stripe-signature'] as string, endpoint.secret!);
+    const event = suite.stripe.webhooks.constructEvent(created[0].body, created[0].headers['stripe-signature'] as string, endpoint.secret!);
     assert.equal(event.type, 'invoice.created');
     assert.equal((event.data.object as Stripe.Invoice).status, 'draft');
     assert.equal(event.api_version, '2026-10-28.endive');
     assert.throws(() =>
-      stripe.webhooks.constructEvent(created[0].body, created[0].headers['stripe-signature'] as string, 'whsec_wrong'),
+      suite.stripe.webhooks.constructEvent(created[0].body, created[0].headers['stripe-signature'] as string, 'whsec_wrong'),
     );
     // Finalization is scheduled one hour after the successful delivery.
     assert.ok(inv.automatically_finalizes_at! >= inv.created + 3600);
     assert.ok(inv.automatically_finalizes_at! <= inv.created + 3600 + 120);
 
     // The gate pauses B's draft (idempotently) ...
-    const invB = (await stripe.invoices.list({ subscription: subB.id, status: 'draft' })).data[0];
+    const invB = (await suite.stripe.invoices.list({ subscription: subB.id, status: 'draft' })).data[0];
     assert.equal(invB.status, 'draft');
-    const paused = await stripe.invoices.update(invB.id, { auto_advance: false, metadata: { gate: 'held' } }, { idempotencyKey: `pause-${invB.id}` });
+    const paused = await suite.stripe.invoices.update(invB.id, { auto_advance: false, metadata: { gate: 'held' } }, { idempotencyKey: `pause-${invB.id}` });
     assert.equal(paused.auto_advance, false);
     assert.equal(paused.automatically_finalizes_at, null);
     assert.equal(paused.metadata?.gate, 'held');
     // Re-enabling schedules finalization one grace period from now, not immediately.
-    const now = (await emulator.admin.clock()).now;
-    const resumed = await stripe.invoices.update(invB.id, { auto_advance: true });
+    const now = (await suite.emulator.admin.clock()).now;
+    const resumed = await suite.stripe.invoices.update(invB.id, { auto_advance: true });
     assert.ok(resumed.automatically_finalizes_at! >= now + 3600 && resumed.automatically_finalizes_at! <= now + 3700);
-    await stripe.invoices.update(invB.id, { auto_advance: false });
+    await suite.stripe.invoices.update(invB.id, { auto_advance: false });
 
     // Usage reported late (during the grace period) for the closed period counts at finalization.
     await send('tokens', a.id, '1', end - 30);
     await send('tokens', a.id, '5', end); // next period: end is exclusive
 
-    await emulator.admin.advanceClock(3600 + 120);
-    const finalA = await stripe.invoices.retrieve(inv.id);
+    await suite.emulator.admin.advanceClock(3600 + 120);
+    const finalA = await suite.stripe.invoices.retrieve(inv.id);
     assert.equal(finalA.status, 'open');
     assert.ok(finalA.number);
     assert.equal(finalA.automatically_finalizes_at, null);
-    const finalLines = await stripe.invoices.listLineItems(inv.id);
+    const finalLines = await suite.stripe.invoices.listLineItems(inv.id);
     const finalSum = finalLines.data.find((l) => l.pricing?.price_details?.price === prices.sum.id)!;
     assert.equal(finalSum.quantity_decimal?.toString(), '4.751');
-    assert.ok(receiver.received.some((r) => parse(r.body).type === 'invoice.finalized' && (parse(r.body).data.object as { id: string }).id === inv.id));
+    assert.ok(suite.receiver.received.some((r) => parse(r.body).type === 'invoice.finalized' && (parse(r.body).data.object as { id: string }).id === inv.id));
 
     // B stayed draft while paused.
-    const stillDraft = await stripe.invoices.retrieve(invB.id);
+    const stillDraft = await suite.stripe.invoices.retrieve(invB.id);
     assert.equal(stillDraft.status, 'draft');
     assert.equal(stillDraft.auto_advance, false);
 
     // The reviewer releases it: finalize with a deterministic idempotency key, twice.
-    const released = await stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: `finalize-${invB.id}` });
+    const released = await suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: `finalize-${invB.id}` });
     assert.equal(released.status, 'open');
-    const again = await stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: `finalize-${invB.id}` });
+    const again = await suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: `finalize-${invB.id}` });
     assert.equal(again.status, 'open');
     assert.equal(again.lastResponse.headers['idempotent-replayed'], 'true');
-    await assert.rejects(stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: 'another-key' }), (err: Stripe.errors.StripeError) => {
+    await assert.rejects(suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: 'another-key' }), (err: Stripe.errors.StripeError) => {
       assert.equal(err.statusCode, 400);
       assert.equal(err.code, 'invoice_not_editable');
       assert.equal(err.message, "This invoice is already finalized, you can't re-finalize a non-draft invoice.");
       return true;
     });
-    await assert.rejects(stripe.invoices.update(invB.id, { collection_method: 'send_invoice' }), (err: Stripe.errors.StripeError) => {
+    await assert.rejects(suite.stripe.invoices.update(invB.id, { collection_method: 'send_invoice' }), (err: Stripe.errors.StripeError) => {
       assert.equal(err.code, 'invoice_not_editable');
       return true;
     });
-    const meta = await stripe.invoices.update(invB.id, { metadata: { gate: 'released' } });
+    const meta = await suite.stripe.invoices.update(invB.id, { metadata: { gate: 'released' } });
     assert.equal(meta.metadata?.gate, 'released');
-    await emulator.admin.waitForIdle();
-    const types = receiver.received.map((r) => parse(r.body)).filter((e) => (e.data.object as { id: string }).id === invB.id).map((e) => e.type);
+    await suite.emulator.admin.waitForIdle();
+    const types = suite.receiver.received.map((r) => parse(r.body)).filter((e) => (e.data.object as { id: string }).id === invB.id).map((e) => e.type);
     assert.deepEqual(types.filter((t) => t !== 'invoice.updated'), ['invoice.created', 'invoice.finalized']);
     assert.ok(types.includes('invoice.updated'));
-    const updated = receiver.received.map((r) => parse(r.body)).find((e) => e.type === 'invoice.updated' && (e.data.object as Stripe.Invoice).id === invB.id)!;
+    const updated = suite.receiver.received.map((r) => parse(r.body)).find((e) => e.type === 'invoice.updated' && (e.data.object as Stripe.Invoice).id === invB.id)!;
     assert.deepEqual(updated.data.previous_attributes, { auto_advance: true, automatically_finalizes_at: (updated.data.previous_attributes as { automatically_finalizes_at: number }).automatically_finalizes_at, metadata: {} });
     assert.equal(updated.request?.idempotency_key, `pause-${invB.id}`);
 
     // One hour after finalization an auto-advancing invoice is charged.
-    await emulator.admin.advanceClock(3600 + 60);
-    assert.equal((await stripe.invoices.retrieve(inv.id)).status, 'paid');
-    assert.equal((await stripe.invoices.retrieve(invB.id)).status, 'open'); // auto_advance=false: not charged
+    await suite.emulator.admin.advanceClock(3600 + 60);
+    assert.equal((await suite.stripe.invoices.retrieve(inv.id)).status, 'paid');
+    assert.equal((await suite.stripe.invoices.retrieve(invB.id)).status, 'open'); // auto_advance=false: not charged
   });
 
   it('finalizes 72 h after creation when invoice.created is never answered with 2xx', async () => {
-    await emulator.admin.reset();
+    await suite.emulator.admin.reset();
     const down = await startReceiver();
     down.respond = () => 500;
-    await emulator.admin.setWebhookSettings({ maxAttempts: 2, retryBaseMs: 5 });
-    const seed = await emulator.admin.seed({ webhook_url: down.url, enabled_events: ['invoice.created'] });
+    await suite.emulator.admin.setWebhookSettings({ maxAttempts: 2, retryBaseMs: 5 });
+    const seed = await suite.emulator.admin.seed({ webhook_url: down.url, enabled_events: ['invoice.created'] });
     const end = seed.subscription.items.data[0].current_period_end as number;
-    await emulator.admin.advanceClockTo(end + 1);
-    const draft = (await stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data[0];
+    await suite.emulator.admin.advanceClockTo(end + 1);
+    const draft = (await suite.stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data[0];
     assert.equal(draft.automatically_finalizes_at, draft.created + 72 * 3600);
-    await emulator.admin.advanceClock(2 * 3600);
-    assert.equal((await stripe.invoices.retrieve(draft.id)).status, 'draft');
-    await emulator.admin.advanceClock(71 * 3600);
-    assert.notEqual((await stripe.invoices.retrieve(draft.id)).status, 'draft');
-    const deliveries = await emulator.admin.deliveries({ eventType: 'invoice.created' });
+    await suite.emulator.admin.advanceClock(2 * 3600);
+    assert.equal((await suite.stripe.invoices.retrieve(draft.id)).status, 'draft');
+    await suite.emulator.admin.advanceClock(71 * 3600);
+    assert.notEqual((await suite.stripe.invoices.retrieve(draft.id)).status, 'draft');
+    const deliveries = await suite.emulator.admin.deliveries({ eventType: 'invoice.created' });
     assert.equal(deliveries.at(-1)!.status, 'failed');
     assert.equal(deliveries.at(-1)!.attempts.length, 2);
     await down.close();
   });
 
   it('runs the cycle on the wall clock too (background ticker), with no advancing', async () => {
-    await emulator.admin.reset();
-    const seed = await emulator.admin.seed({ interval: 'day' });
+    await suite.emulator.admin.reset();
+    const seed = await suite.emulator.admin.seed({ interval: 'day' });
     // Move to 1 s before the period end, then let real time pass it.
     const end = seed.subscription.items.data[0].current_period_end as number;
-    await emulator.admin.advanceClockTo(end - 1);
-    assert.equal((await stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data.length, 0);
+    await suite.emulator.admin.advanceClockTo(end - 1);
+    assert.equal((await suite.stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data.length, 0);
     const deadline = Date.now() + 4000;
     let drafts: Stripe.Invoice[] = [];
     while (Date.now() < deadline && drafts.length === 0) {
       await new Promise((r) => setTimeout(r, 100));
-      drafts = (await stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data;
+      drafts = (await suite.stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data;
     }
     assert.equal(drafts.length, 1);
     assert.equal(drafts[0].billing_reason, 'subscription_cycle');
@@ -275,93 +263,93 @@ describe('billing cycle', () => {
 
 describe('invoices', () => {
   it('creates, lists lines across pages, pays, voids, marks uncollectible and deletes drafts', async () => {
-    await emulator.admin.reset();
+    await suite.emulator.admin.reset();
     const events = await startReceiver();
-    await stripe.webhookEndpoints.create({ url: events.url, enabled_events: ['invoice.paid', 'invoice.voided', 'invoice.marked_uncollectible', 'invoice.deleted', 'invoice.payment_failed'] });
-    const customer = await stripe.customers.create({ name: 'Lines' });
-    const invoice = await stripe.invoices.create({ customer: customer.id, description: 'many lines' });
+    await suite.stripe.webhookEndpoints.create({ url: events.url, enabled_events: ['invoice.paid', 'invoice.voided', 'invoice.marked_uncollectible', 'invoice.deleted', 'invoice.payment_failed'] });
+    const customer = await suite.stripe.customers.create({ name: 'Lines' });
+    const invoice = await suite.stripe.invoices.create({ customer: customer.id, description: 'many lines' });
     assert.equal(invoice.status, 'draft');
     assert.equal(invoice.auto_advance, false);
-    const product = await stripe.products.create({ name: 'Thing' });
-    const price = await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 150 });
+    const product = await suite.stripe.products.create({ name: 'Thing' });
+    const price = await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 150 });
     for (let i = 0; i < 25; i++) {
-      await stripe.invoiceItems.create({ customer: customer.id, invoice: invoice.id, pricing: { price: price.id }, quantity: i + 1 });
+      await suite.stripe.invoiceItems.create({ customer: customer.id, invoice: invoice.id, pricing: { price: price.id }, quantity: i + 1 });
     }
-    const withLines = await stripe.invoices.retrieve(invoice.id);
+    const withLines = await suite.stripe.invoices.retrieve(invoice.id);
     assert.equal(withLines.lines.data.length, 10);
     assert.equal(withLines.lines.has_more, true);
     assert.equal(withLines.lines.url, `/v1/invoices/${invoice.id}/lines`);
     const ids: string[] = [];
     let startingAfter: string | undefined;
     for (;;) {
-      const page = await stripe.invoices.listLineItems(invoice.id, { limit: 10, starting_after: startingAfter });
+      const page = await suite.stripe.invoices.listLineItems(invoice.id, { limit: 10, starting_after: startingAfter });
       ids.push(...page.data.map((l) => l.id));
       if (!page.has_more) break;
       startingAfter = page.data.at(-1)!.id;
     }
     assert.equal(ids.length, 25);
     assert.equal(new Set(ids).size, 25);
-    const all = await stripe.invoices.listLineItems(invoice.id, { limit: 7 }).autoPagingToArray({ limit: 100 });
+    const all = await suite.stripe.invoices.listLineItems(invoice.id, { limit: 7 }).autoPagingToArray({ limit: 100 });
     assert.equal(all.length, 25);
     assert.equal(all[0].parent?.type, 'invoice_item_details');
     assert.equal(withLines.total, 150 * ((25 * 26) / 2));
 
-    const paid = await stripe.invoices.pay(invoice.id);
+    const paid = await suite.stripe.invoices.pay(invoice.id);
     assert.equal(paid.status, 'paid');
     assert.equal(paid.amount_paid, paid.amount_due);
     assert.equal(paid.amount_remaining, 0);
-    await assert.rejects(stripe.invoices.voidInvoice(invoice.id), /void/);
+    await assert.rejects(suite.stripe.invoices.voidInvoice(invoice.id), /void/);
 
-    const second = await stripe.invoices.create({ customer: customer.id });
-    await stripe.invoiceItems.create({ customer: customer.id, invoice: second.id, amount: 500, currency: 'usd', description: 'fee' });
-    await stripe.invoices.finalizeInvoice(second.id);
-    const voided = await stripe.invoices.voidInvoice(second.id);
+    const second = await suite.stripe.invoices.create({ customer: customer.id });
+    await suite.stripe.invoiceItems.create({ customer: customer.id, invoice: second.id, amount: 500, currency: 'usd', description: 'fee' });
+    await suite.stripe.invoices.finalizeInvoice(second.id);
+    const voided = await suite.stripe.invoices.voidInvoice(second.id);
     assert.equal(voided.status, 'void');
 
-    const third = await stripe.invoices.create({ customer: customer.id });
-    await stripe.invoiceItems.create({ customer: customer.id, invoice: third.id, amount: 700, currency: 'usd' });
-    await stripe.invoices.finalizeInvoice(third.id);
-    await emulator.admin.setPaymentBehavior(customer.id, 'fail');
-    await assert.rejects(stripe.invoices.pay(third.id), (err: Stripe.errors.StripeError) => {
+    const third = await suite.stripe.invoices.create({ customer: customer.id });
+    await suite.stripe.invoiceItems.create({ customer: customer.id, invoice: third.id, amount: 700, currency: 'usd' });
+    await suite.stripe.invoices.finalizeInvoice(third.id);
+    await suite.emulator.admin.setPaymentBehavior(customer.id, 'fail');
+    await assert.rejects(suite.stripe.invoices.pay(third.id), (err: Stripe.errors.StripeError) => {
       assert.equal(err.type, 'StripeCardError');
       assert.equal(err.statusCode, 402);
       assert.equal(err.code, 'card_declined');
       return true;
     });
-    const unc = await stripe.invoices.markUncollectible(third.id);
+    const unc = await suite.stripe.invoices.markUncollectible(third.id);
     assert.equal(unc.status, 'uncollectible');
 
-    const fourth = await stripe.invoices.create({ customer: customer.id });
-    const deleted = await stripe.invoices.del(fourth.id);
+    const fourth = await suite.stripe.invoices.create({ customer: customer.id });
+    const deleted = await suite.stripe.invoices.del(fourth.id);
     assert.deepEqual({ id: deleted.id, deleted: deleted.deleted }, { id: fourth.id, deleted: true });
-    await assert.rejects(stripe.invoices.retrieve(fourth.id), (err: Stripe.errors.StripeError) => {
+    await assert.rejects(suite.stripe.invoices.retrieve(fourth.id), (err: Stripe.errors.StripeError) => {
       assert.equal(err.statusCode, 404);
       assert.equal(err.code, 'resource_missing');
       return true;
     });
-    await assert.rejects(stripe.invoices.del(third.id), /draft/);
+    await assert.rejects(suite.stripe.invoices.del(third.id), /draft/);
 
-    await emulator.admin.waitForIdle();
+    await suite.emulator.admin.waitForIdle();
     const types = events.received.map((r) => parse(r.body).type).sort();
     assert.deepEqual(types, ['invoice.deleted', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_failed', 'invoice.voided']);
     await events.close();
   });
 
   it('refuses to delete subscription invoices and to add items to finalized invoices', async () => {
-    await emulator.admin.reset();
-    const seed = await emulator.admin.seed();
-    await emulator.admin.advanceClockTo((seed.subscription.items.data[0].current_period_end as number) + 1);
-    const draft = (await stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data[0];
-    await assert.rejects(stripe.invoices.del(draft.id), /subscriptions/);
-    const first = (await stripe.invoices.list({ customer: seed.customer.id, status: 'paid' })).data[0];
+    await suite.emulator.admin.reset();
+    const seed = await suite.emulator.admin.seed();
+    await suite.emulator.admin.advanceClockTo((seed.subscription.items.data[0].current_period_end as number) + 1);
+    const draft = (await suite.stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data[0];
+    await assert.rejects(suite.stripe.invoices.del(draft.id), /subscriptions/);
+    const first = (await suite.stripe.invoices.list({ customer: seed.customer.id, status: 'paid' })).data[0];
     assert.equal(first.billing_reason, 'subscription_create');
     await assert.rejects(
-      stripe.invoiceItems.create({ customer: seed.customer.id, invoice: first.id, amount: 1, currency: 'usd' }),
+      suite.stripe.invoiceItems.create({ customer: seed.customer.id, invoice: first.id, amount: 1, currency: 'usd' }),
       (err: Stripe.errors.StripeError) => err.code === 'invoice_not_editable',
     );
-    const sub = await stripe.subscriptions.retrieve(seed.subscription.id);
+    const sub = await suite.stripe.subscriptions.retrieve(seed.subscription.id);
     assert.equal(sub.latest_invoice, draft.id);
-    const listed = await stripe.subscriptions.list({ customer: seed.customer.id });
+    const listed = await suite.stripe.subscriptions.list({ customer: seed.customer.id });
     assert.equal(listed.data[0].id, sub.id);
   });
 });

@@ -1,5 +1,6 @@
 // Shared test setup: an emulator on a random port, a real `stripe` client pointed at it by a
 // plain base URL (as STRIPE_API_URL is given), and a webhook receiver that records deliveries.
+import { after, before } from 'node:test';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
@@ -61,4 +62,35 @@ export async function startReceiver(): Promise<Receiver> {
 
 export function eventTypes(received: Received[]): string[] {
   return received.map((r) => (JSON.parse(r.body) as { type: string }).type);
+}
+
+/**
+ * The usual file setup: an emulator with an SDK client, and a webhook receiver, started before the
+ * file's tests and stopped after them. Read `suite.emulator`, `suite.stripe`, `suite.receiver` in tests.
+ */
+export function useEmulatorWithReceiver(): { readonly emulator: StripeEmulator; readonly stripe: Stripe; readonly receiver: Receiver } {
+  let started: { emulator: StripeEmulator; stripe: Stripe; receiver: Receiver } | undefined;
+  before(async () => {
+    const { emulator, stripe } = await startAll();
+    started = { emulator, stripe, receiver: await startReceiver() };
+  });
+  after(async () => {
+    await started?.emulator.stop();
+    await started?.receiver.close();
+  });
+  const get = () => {
+    if (!started) throw new Error('the suite has not started');
+    return started;
+  };
+  return {
+    get emulator() {
+      return get().emulator;
+    },
+    get stripe() {
+      return get().stripe;
+    },
+    get receiver() {
+      return get().receiver;
+    },
+  };
 }

@@ -2,26 +2,17 @@
 // non-retryable types and flag), heartbeat details carried to the next attempt, timeouts and
 // cancellation.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
-import { runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
+import { uniqueId, useEnvWithWorker } from './helpers';
 
 const EventType = temporal.api.enums.v1.EventType;
 
 describe('temporal conformance: activities', () => {
-  let env: TestEnv;
-  let worker: RunningWorker;
   const activities = createTestActivities();
-  before(async () => {
-    env = await startTestEnv();
-    worker = await runWorker(env, { activities });
-  });
-  after(async () => {
-    await worker?.stop();
-    await env?.stop();
-  });
-  const run = (type: string, args: unknown[] = []) => env.client.workflow.execute(type, { taskQueue: worker.taskQueue, workflowId: uniqueId(type), args });
+  const suite = useEnvWithWorker(activities);
+  const run = (type: string, args: unknown[] = []) => suite.env.client.workflow.execute(type, { taskQueue: suite.worker.taskQueue, workflowId: uniqueId(type), args });
 
   it('fills in every activity timeout from schedule-to-close', async () => {
     const info = (await run('activityTimeouts')) as Record<string, number>;
@@ -31,10 +22,10 @@ describe('temporal conformance: activities', () => {
   it('retries a failing activity on the server and records only the final outcome', async () => {
     const key = uniqueId('retry');
     const workflowId = uniqueId('retry');
-    const result = await env.client.workflow.execute('retryUntilSuccess', { taskQueue: worker.taskQueue, workflowId, args: [key, 2] });
+    const result = await suite.env.client.workflow.execute('retryUntilSuccess', { taskQueue: suite.worker.taskQueue, workflowId, args: [key, 2] });
     assert.equal(result, 'succeeded on attempt 3');
     assert.equal(activities.calls.get(key), 3);
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
     const types = history.events!.map((e) => e.eventType);
     assert.equal(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).length, 1);
     const started = history.events!.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)!;
@@ -97,8 +88,8 @@ describe('temporal conformance: activities', () => {
 
   it('delivers a cancellation request to a running activity through its heartbeat', async () => {
     const workflowId = uniqueId('cancel-act');
-    assert.equal(await env.client.workflow.execute('cancelActivity', { taskQueue: worker.taskQueue, workflowId }), 'cancelled');
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    assert.equal(await suite.env.client.workflow.execute('cancelActivity', { taskQueue: suite.worker.taskQueue, workflowId }), 'cancelled');
+    const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
     const types = history.events!.map((e) => e.eventType);
     assert.ok(types.includes(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED));
     assert.ok(types.includes(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED));

@@ -1,6 +1,7 @@
 // Shared setup for the Temporal conformance suite: runs against the embedded engine, or against a
 // real Temporal server when TEMPORAL_TEST_ADDRESS is set (e.g. `temporal server start-dev`), so
 // the emulator can be checked against the real thing.
+import { after, before } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -103,6 +104,33 @@ export async function runWorker(env: TestEnv, options: Partial<WorkerOptions> & 
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+    },
+  };
+}
+
+/**
+ * The common suite setup: one engine (or real server) and one worker with the test activities, started
+ * before the suite's tests and stopped after them. Read `suite.env` / `suite.worker` inside tests.
+ */
+export function useEnvWithWorker(activities: WorkerOptions['activities']): { readonly env: TestEnv; readonly worker: RunningWorker } {
+  let env: TestEnv | undefined;
+  let worker: RunningWorker | undefined;
+  before(async () => {
+    env = await startTestEnv();
+    worker = await runWorker(env, { activities });
+  });
+  after(async () => {
+    await worker?.stop();
+    await env?.stop();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the suite has not started');
+      return env;
+    },
+    get worker() {
+      if (!worker) throw new Error('the suite has not started');
+      return worker;
     },
   };
 }

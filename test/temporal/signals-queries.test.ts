@@ -1,25 +1,16 @@
 // Signals (held back while a workflow task runs), queries to sticky, cache-less and closed
 // workflows, and the sticky queue's fallback to the normal queue when a worker goes away.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { QueryNotRegisteredError, WorkflowNotFoundError } from '@temporalio/client';
 import { createTestActivities } from './activities';
-import { runWorker, startTestEnv, uniqueId, uniqueTaskQueue, type RunningWorker, type TestEnv } from './helpers';
+import { runWorker, uniqueId, uniqueTaskQueue, useEnvWithWorker } from './helpers';
 
 describe('temporal conformance: signals and queries', () => {
-  let env: TestEnv;
-  let worker: RunningWorker;
-  before(async () => {
-    env = await startTestEnv();
-    worker = await runWorker(env, { activities: createTestActivities() });
-  });
-  after(async () => {
-    await worker?.stop();
-    await env?.stop();
-  });
+  const suite = useEnvWithWorker(createTestActivities());
 
   it('delivers signals and answers queries on a running (sticky) workflow', async () => {
-    const handle = await env.client.workflow.start('waitForApproval', { taskQueue: worker.taskQueue, workflowId: uniqueId('sq') });
+    const handle = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('sq') });
     await handle.signal('add', 2);
     await handle.signal('add', 3);
     assert.deepEqual(await handle.query('state'), { approvedBy: null, total: 5, signals: 2 });
@@ -30,32 +21,32 @@ describe('temporal conformance: signals and queries', () => {
   });
 
   it('holds back signals that arrive while a workflow task runs, losing none', async () => {
-    const handle = await env.client.workflow.start('busySignals', { taskQueue: worker.taskQueue, workflowId: uniqueId('burst'), args: [50] });
+    const handle = await suite.env.client.workflow.start('busySignals', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('burst'), args: [50] });
     await Promise.all(Array.from({ length: 25 }, () => handle.signal('add', 2)));
     assert.equal(await handle.result(), 50);
   });
 
   it('reports a failing query handler as a query error and an unknown workflow as not found', async () => {
-    const handle = await env.client.workflow.start('waitForApproval', { taskQueue: worker.taskQueue, workflowId: uniqueId('qerr') });
+    const handle = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('qerr') });
     await assert.rejects(handle.query('explode'), (err: Error) => {
       assert.ok(err instanceof QueryNotRegisteredError, `got ${err}`);
       assert.match(err.message, /query handler exploded/);
       return true;
     });
     await handle.terminate();
-    await assert.rejects(env.client.workflow.getHandle(uniqueId('missing')).query('state'), WorkflowNotFoundError);
-    await assert.rejects(env.client.workflow.getHandle(uniqueId('missing')).signal('approve', 'x'), WorkflowNotFoundError);
+    await assert.rejects(suite.env.client.workflow.getHandle(uniqueId('missing')).query('state'), WorkflowNotFoundError);
+    await assert.rejects(suite.env.client.workflow.getHandle(uniqueId('missing')).signal('approve', 'x'), WorkflowNotFoundError);
   });
 
   it('serves workers with the workflow cache off (full histories on the normal queue)', async () => {
-    const cacheless = await runWorker(env, { activities: createTestActivities(), maxCachedWorkflows: 0, taskQueue: uniqueTaskQueue('cacheless') });
+    const cacheless = await runWorker(suite.env, { activities: createTestActivities(), maxCachedWorkflows: 0, taskQueue: uniqueTaskQueue('cacheless') });
     try {
-      const handle = await env.client.workflow.start('waitForApproval', { taskQueue: cacheless.taskQueue, workflowId: uniqueId('nocache') });
+      const handle = await suite.env.client.workflow.start('waitForApproval', { taskQueue: cacheless.taskQueue, workflowId: uniqueId('nocache') });
       await handle.signal('add', 4);
       assert.deepEqual(await handle.query('state'), { approvedBy: null, total: 4, signals: 1 });
       await handle.signal('approve', 'dave');
       assert.deepEqual(await handle.result(), { approvedBy: 'dave', total: 4 });
-      assert.equal(await env.client.workflow.execute('greet', { taskQueue: cacheless.taskQueue, workflowId: uniqueId('nocache-greet'), args: ['x'] }), 'hello x');
+      assert.equal(await suite.env.client.workflow.execute('greet', { taskQueue: cacheless.taskQueue, workflowId: uniqueId('nocache-greet'), args: ['x'] }), 'hello x');
     } finally {
       await cacheless.stop();
     }
@@ -63,12 +54,12 @@ describe('temporal conformance: signals and queries', () => {
 
   it('moves a sticky workflow to another worker after the first one shuts down', async () => {
     const taskQueue = uniqueTaskQueue('handover');
-    const first = await runWorker(env, { activities: createTestActivities(), taskQueue });
-    const handle = await env.client.workflow.start('waitForApproval', { taskQueue, workflowId: uniqueId('handover') });
+    const first = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
+    const handle = await suite.env.client.workflow.start('waitForApproval', { taskQueue, workflowId: uniqueId('handover') });
     await handle.signal('add', 1);
     assert.equal((await handle.query<{ total: number }>('state')).total, 1);
     await first.stop();
-    const second = await runWorker(env, { activities: createTestActivities(), taskQueue });
+    const second = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
     try {
       await handle.signal('add', 1);
       assert.equal((await handle.query<{ total: number }>('state')).total, 2);
@@ -80,8 +71,8 @@ describe('temporal conformance: signals and queries', () => {
   });
 
   it('signals another workflow from a workflow', async () => {
-    const target = await env.client.workflow.start('waitForApproval', { taskQueue: worker.taskQueue, workflowId: uniqueId('target') });
-    assert.equal(await env.client.workflow.execute('signalOther', { taskQueue: worker.taskQueue, workflowId: uniqueId('sender'), args: [target.workflowId] }), 'sent');
+    const target = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('target') });
+    assert.equal(await suite.env.client.workflow.execute('signalOther', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('sender'), args: [target.workflowId] }), 'sent');
     assert.equal((await target.result()).approvedBy, 'external');
   });
 });

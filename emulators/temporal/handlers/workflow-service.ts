@@ -21,6 +21,33 @@ function waitBudget(ctx: CallContext, cap: number): number {
   return Math.max(0, Math.min(cap, ctx.deadline - Date.now() - 1_000));
 }
 
+function identityOf(r: { identity?: string | null }): string {
+  return r.identity ?? '';
+}
+
+/** What StartWorkflowExecution and SignalWithStartWorkflowExecution requests share (proto-loader objects). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function startParams(r: any) {
+  return {
+    namespace: r.namespace,
+    workflowId: r.workflowId,
+    workflowType: r.workflowType?.name,
+    taskQueue: r.taskQueue?.name,
+    input: r.input,
+    header: r.header,
+    memo: r.memo?.fields ?? {},
+    searchAttributes: r.searchAttributes?.indexedFields ?? null,
+    userMetadata: r.userMetadata,
+    identity: identityOf(r),
+    workflowTaskTimeoutMs: durationToMs(r.workflowTaskTimeout),
+    runTimeoutMs: durationToMs(r.workflowRunTimeout),
+    executionTimeoutMs: durationToMs(r.workflowExecutionTimeout),
+    retryPolicy: r.retryPolicy,
+    firstTaskDelayMs: durationToMs(r.workflowStartDelay),
+    reusePolicy: r.workflowIdReusePolicy,
+  };
+}
+
 function namespaceResponse(engine: Engine, name: string) {
   const ns = engine.namespaces.get(name);
   return {
@@ -53,7 +80,6 @@ function namespaceResponse(engine: Engine, name: string) {
 }
 
 export function workflowServiceHandlers(engine: Engine): Handlers {
-  const identityOf = (r: any) => r.identity ?? '';
   return {
     // ------------------------------------------------------------ cluster and namespaces
     GetSystemInfo: async () => ({
@@ -115,23 +141,8 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     StartWorkflowExecution: async (r) => {
       if (r.cronSchedule) throw invalidArgument('cronSchedule is not supported by the embedded Temporal engine');
       const result = engine.start({
-        namespace: r.namespace,
-        workflowId: r.workflowId,
-        workflowType: r.workflowType?.name,
-        taskQueue: r.taskQueue?.name,
-        input: r.input,
-        header: r.header,
-        memo: r.memo?.fields ?? {},
-        searchAttributes: r.searchAttributes?.indexedFields ?? null,
-        userMetadata: r.userMetadata,
-        identity: identityOf(r),
+        ...startParams(r),
         requestId: r.requestId || randomUUID(),
-        workflowTaskTimeoutMs: durationToMs(r.workflowTaskTimeout),
-        runTimeoutMs: durationToMs(r.workflowRunTimeout),
-        executionTimeoutMs: durationToMs(r.workflowExecutionTimeout),
-        retryPolicy: r.retryPolicy,
-        firstTaskDelayMs: durationToMs(r.workflowStartDelay),
-        reusePolicy: r.workflowIdReusePolicy,
         conflictPolicy: r.workflowIdConflictPolicy,
       });
       return { runId: result.runId, started: result.started, status: STATUS_ENUM[result.execution.status], eagerWorkflowTask: null, link: null };
@@ -142,24 +153,9 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
       const conflict = r.workflowIdConflictPolicy === 'WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED' || !r.workflowIdConflictPolicy ? 'WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING' : r.workflowIdConflictPolicy;
       if (conflict === 'WORKFLOW_ID_CONFLICT_POLICY_FAIL') throw invalidArgument('SignalWithStart does not support WorkflowIdConflictPolicy FAIL.');
       const result = engine.start({
-        namespace: r.namespace,
-        workflowId: r.workflowId,
-        workflowType: r.workflowType?.name,
-        taskQueue: r.taskQueue?.name,
-        input: r.input,
-        header: r.header,
-        memo: r.memo?.fields ?? {},
-        searchAttributes: r.searchAttributes?.indexedFields ?? null,
-        userMetadata: r.userMetadata,
-        identity: identityOf(r),
+        ...startParams(r),
         // The signal must be delivered even when the start request id repeats.
         requestId: randomUUID(),
-        workflowTaskTimeoutMs: durationToMs(r.workflowTaskTimeout),
-        runTimeoutMs: durationToMs(r.workflowRunTimeout),
-        executionTimeoutMs: durationToMs(r.workflowExecutionTimeout),
-        retryPolicy: r.retryPolicy,
-        firstTaskDelayMs: durationToMs(r.workflowStartDelay),
-        reusePolicy: r.workflowIdReusePolicy,
         conflictPolicy: conflict,
         signal: { name: r.signalName, input: r.signalInput, header: r.header, identity: identityOf(r) },
       });
