@@ -1,0 +1,144 @@
+// Records the gate workflow's histories in every phase it can be in, against the emulators, and writes
+// them to test/workflows/replay/histories/. Run it when the workflow changes on purpose *and* the old
+// histories no longer matter (never for a change that must stay replay-compatible: use patched() then):
+//   npx tsx test/workflows/replay/record-histories.ts [name ...]
+// The recorded files are what replay.test.ts replays on every `npm test`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFileText } from './history-files';
+import type { GateState } from '../../../src/gate/types';
+import { decisionSignal, gateWorkflowId } from '../../../src/workflows/definitions';
+import {
+  closePeriod,
+  seedCustomer,
+  seedDivergingCustomer,
+  startGateHarness,
+  timestamps,
+  type GateHarness,
+} from '../../e2e/harness';
+
+const HOUR = 3_600_000;
+const OUT = join(__dirname, 'histories');
+
+type Scenario = (h: GateHarness) => Promise<string>;
+
+const handle = (h: GateHarness, invoiceId: string) => h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
+
+async function heldInvoice(h: GateHarness, name: string) {
+  const c = await seedDivergingCustomer(h, name);
+  const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+  await h.waitFor(invoiceId, (s) => s.status === 'held' && s.slackMessage !== null);
+  return { ...c, invoiceId };
+}
+
+/** Every phase of today's gate, each ending where a deploy could find it. */
+const scenarios: Record<string, Scenario> = {
+  async passed(h) {
+    const c = await seedCustomer(h, { name: 'Replay Passed' });
+    const usage = timestamps(c.periodStart + 10, 20);
+    await h.addMeterEvents(c.customerId, c.eventName, usage);
+    await h.addLedgerEvents(c.customerId, c.eventName, usage);
+    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+    await handle(h, invoiceId).result();
+    return invoiceId;
+  },
+  async skipped(h) {
+    const customer = await h.stripe.customers.create({ name: 'Replay Seats Only' });
+    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Onboarding' });
+    const invoice = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    await h.waitForStatus(invoice.id!, ['skipped']);
+    await handle(h, invoice.id!).result();
+    return invoice.id!;
+  },
+  async 'held-waiting'(h) {
+    return (await heldInvoice(h, 'Replay Held')).invoiceId;
+  },
+  async released(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Released');
+    await handle(h, invoiceId).signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
+    await handle(h, invoiceId).result();
+    return invoiceId;
+  },
+  async 'recount-auto-released'(h) {
+    const c = await heldInvoice(h, 'Replay Recount Passes');
+    await h.addLedgerEvents(c.customerId, c.eventName, c.usage.slice(100));
+    await handle(h, c.invoiceId).signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
+    await handle(h, c.invoiceId).result();
+    return c.invoiceId;
+  },
+  async 'recount-still-held'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Recount Holds');
+    await handle(h, invoiceId).signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
+    await h.waitFor(invoiceId, (s: GateState) => s.status === 'held' && s.recounts === 1);
+    return invoiceId;
+  },
+  async 'resolved-in-stripe'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Voided');
+    await h.stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: false });
+    await h.stripe.invoices.voidInvoice(invoiceId);
+    await handle(h, invoiceId).result();
+    return invoiceId;
+  },
+  async 'too-late'(h) {
+    const c = await seedDivergingCustomer(h, 'Replay Too Late');
+    const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
+    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
+    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+    await h.stripe.invoices.finalizeInvoice(invoiceId);
+    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: false });
+    const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
+    await h.stripeEmulator.admin.redeliver(created!.id, endpoint.id);
+    await h.waitForStatus(invoiceId, ['too_late']);
+    await handle(h, invoiceId).result();
+    return invoiceId;
+  },
+  async 'held-with-reminders'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Reminded');
+    const replies = async () => {
+      const state = await h.gateState(invoiceId);
+      return (await h.slackEmulator.admin.replies(state.slackMessage!.channel, state.slackMessage!.ts)).length;
+    };
+    await h.temporal.skipTime(4 * HOUR + 60_000);
+    await eventually(async () => (await replies()) === 1);
+    await h.temporal.skipTime(24 * HOUR);
+    await eventually(async () => (await replies()) === 2);
+    return invoiceId;
+  },
+};
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function record(names: string[]): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const h = await startGateHarness();
+  try {
+    for (const name of names) {
+      const invoiceId = await scenarios[name](h);
+      const history = await handle(h, invoiceId).fetchHistory();
+      writeFileSync(join(OUT, `${name}.json`), historyFileText(history));
+      process.stdout.write(`recorded ${name}: ${history.events?.length} events\n`);
+    }
+  } finally {
+    await h.stop();
+  }
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in scenarios));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown scenarios: ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}\n`);
+  process.exit(2);
+}
+record(wanted.length > 0 ? wanted : Object.keys(scenarios)).then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${error?.stack ?? error}\n`);
+    process.exit(1);
+  },
+);
