@@ -1,7 +1,8 @@
 // Activities that write the gate's own audit tables and count outcomes in the metrics.
 import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store';
-import { IN_PROGRESS_STATUSES, type Comparison, type GateOutcome, type GateRunKey, type GateState, type InvoiceSnapshot } from '../gate/types';
+import { isWorking } from '../gate/status';
+import type { Comparison, GateOutcome, GateRunKey, GateState, InvoiceSnapshot } from '../gate/types';
 import type { GateMetrics } from '../observability/metrics';
 
 export interface AuditActivityDeps {
@@ -37,7 +38,7 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
      */
     async recordGateState(run: GateRunKey, state: GateState, workflowNow: number): Promise<void> {
       const { status } = state;
-      if (IN_PROGRESS_STATUSES.includes(status)) {
+      if (isWorking(status)) {
         await audit.recordStatus(key(run), status);
         return;
       }
@@ -55,3 +56,5 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
     },
   };
 }
+
+export type AuditActivities = ReturnType<typeof createAuditActivities>;

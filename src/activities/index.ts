@@ -1,9 +1,16 @@
-// The worker's activities, built from their dependencies. Workflows import only the type.
+// The worker's activities, built from their dependencies, one group per concern. Workflows import only
+// the group types (src/workflows/activities.ts makes one proxy per group).
+import type Stripe from 'stripe';
+import { withActivityFailures } from './activity-failure';
 import { createAuditActivities, type AuditActivityDeps } from './audit';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createSlackAlertActivities, type SlackAlertDeps } from './slack-alerts';
 import { createStripeInvoiceActivities } from './stripe-invoices';
-import type Stripe from 'stripe';
+
+export type { AuditActivities } from './audit';
+export type { LedgerActivities } from './ledger';
+export type { SlackAlertActivities } from './slack-alerts';
+export type { StripeInvoiceActivities } from './stripe-invoices';
 
 export interface ActivityDeps {
   stripe: Stripe;
@@ -13,12 +20,12 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withActivityFailures({
     ...createStripeInvoiceActivities(deps.stripe),
     ...createLedgerActivities(deps.ledger),
     ...createSlackAlertActivities(deps.slack),
     ...createAuditActivities(deps.audit),
-  };
+  });
 }
 
 export type GateActivities = ReturnType<typeof createActivities>;

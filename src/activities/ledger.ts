@@ -1,10 +1,9 @@
 // Activities that read the customer's own ledger and the gate's per-customer settings.
-import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { toleranceFor, type GateConfig } from '../config/gate-config';
 import type { GateSettings, LedgerCountRequest, LedgerCounts } from '../gate/types';
-import { countLedgerEvents, LedgerMappingError } from '../ledger/count-ledger-events';
-import { isRetryableLedgerError } from '../ledger/ledger-errors';
+import { countLedgerEvents } from '../ledger/count-ledger-events';
+import { ledgerFailure } from '../ledger/ledger-errors';
 
 export interface LedgerActivityDeps {
   ledgerDb: Kysely<any>;
@@ -27,14 +26,10 @@ export function createLedgerActivities({ ledgerDb, gateConfig, reminder }: Ledge
         return await countLedgerEvents(ledgerDb, gateConfig.ledger, request);
       } catch (error) {
         // A lost connection heals by itself; a wrong table, column or mapping does not.
-        if (error instanceof LedgerMappingError) {
-          throw ApplicationFailure.nonRetryable(error.message, 'LedgerMappingError');
-        }
-        if (!isRetryableLedgerError(error)) {
-          throw ApplicationFailure.nonRetryable(`ledger query failed: ${(error as Error).message}`, 'LedgerQueryError');
-        }
-        throw error;
+        throw ledgerFailure(error);
       }
     },
   };
 }
+
+export type LedgerActivities = ReturnType<typeof createLedgerActivities>;

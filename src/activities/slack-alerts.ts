@@ -70,3 +70,5 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
     },
   };
 }
+
+export type SlackAlertActivities = ReturnType<typeof createSlackAlertActivities>;

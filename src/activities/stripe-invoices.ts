@@ -32,3 +32,5 @@ export function createStripeInvoiceActivities(stripe: Stripe) {
     },
   };
 }
+
+export type StripeInvoiceActivities = ReturnType<typeof createStripeInvoiceActivities>;

@@ -1,8 +1,9 @@
 // A one-paragraph summary of a gate for the Temporal Web UI ("current details") and logs.
+import { GATE_STATUSES } from './status';
 import type { GateState } from './types';
 
 export function describeGate(state: GateState): string {
-  const parts = [`**${state.status}** · invoice ${state.invoiceId}`];
+  const parts = [`**${GATE_STATUSES[state.status].label}** · invoice ${state.invoiceId}`];
   if (state.customerId) parts.push(`customer ${state.customerId}`);
   if (state.comparison) {
     const diverging = state.comparison.lines.filter((line) => !line.passed).length;

@@ -102,9 +102,6 @@ export type GateOutcome =
 
 export type GateStatus = 'reading' | 'counting' | 'recounting' | 'releasing' | GateOutcome;
 
-/** Statuses a gate passes through on its way to an outcome. */
-export const IN_PROGRESS_STATUSES: readonly GateStatus[] = ['reading', 'counting', 'recounting', 'releasing'];
-
 export interface Decision {
   action: 'release' | 'recount';
   reviewer: string;

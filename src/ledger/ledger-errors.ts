@@ -1,9 +1,12 @@
-// Which ledger failures are worth retrying: the activity layer marks the others non-retryable.
+// Which ledger failures are worth retrying: the others become final GateErrors.
+import { FailureType, GateError } from '../gate/failures';
 
 /** The request cannot be answered with this mapping or data (no retry will help). */
-export class LedgerMappingError extends Error {
+export class LedgerMappingError extends GateError {
   override readonly name = 'LedgerMappingError';
-  readonly retryable = false;
+  constructor(message: string) {
+    super(message, { type: FailureType.ledgerMapping, retryable: false });
+  }
 }
 
 export interface LedgerErrorClass {
@@ -66,4 +69,11 @@ export function classifyLedgerError(err: unknown): LedgerErrorClass {
 
 export function isRetryableLedgerError(err: unknown): boolean {
   return classifyLedgerError(err).retryable;
+}
+
+/** A failed ledger query as the activity should end: final when no retry can help, else unchanged. */
+export function ledgerFailure(err: unknown): unknown {
+  if (err instanceof GateError) return err;
+  if (isRetryableLedgerError(err)) return err;
+  return new GateError(`ledger query failed: ${(err as Error).message}`, { type: FailureType.ledgerQuery, retryable: false, cause: err });
 }

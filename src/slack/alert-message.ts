@@ -1,7 +1,8 @@
 // Block Kit for the gate's Slack alert: the held alert with Release / Recount buttons, its in-place
 // status updates (chat.update) and the threaded reminder. Pure functions: no I/O.
 import type { KnownBlock, Button, ContextBlock, SectionBlock } from '@slack/web-api';
-import type { Comparison, GateState, InvoiceSnapshot, LineComparison } from '../gate/types';
+import { GATE_STATUSES } from '../gate/status';
+import type { Comparison, GateState, GateStatus, InvoiceSnapshot, LineComparison } from '../gate/types';
 import {
   escapeMrkdwn,
   formatDuration,
@@ -85,12 +86,10 @@ export function alertStatusFromState(state: GateState, at: Date): AlertStatus | 
       return { kind: 'released', reviewer: state.decision?.reviewer ?? state.reviewer ?? 'unknown', at };
     case 'auto_released':
       return { kind: 'auto_released', at, comparison: state.comparison ?? undefined };
-    case 'resolved_in_stripe': {
-      const reason = state.reason ?? '';
-      if (state.invoiceStatus === 'void' || /\bvoid(ed)?\b/.test(reason)) return { kind: 'voided_in_stripe', at };
-      if (state.invoiceStatus === 'deleted' || /\bdeleted\b/.test(reason)) return { kind: 'deleted_in_stripe', at };
-      return { kind: 'finalized_in_stripe', at, reason: reason || undefined };
-    }
+    case 'resolved_in_stripe':
+      if (state.invoiceStatus === 'void') return { kind: 'voided_in_stripe', at };
+      if (state.invoiceStatus === 'deleted') return { kind: 'deleted_in_stripe', at };
+      return { kind: 'finalized_in_stripe', at, reason: state.reason ?? undefined };
     case 'too_late':
       return { kind: 'too_late', reason: state.reason ?? undefined };
     default:
@@ -102,9 +101,95 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+const since = (at: Date | undefined) => (at ? ` (${slackDate(at)})` : '');
+
+/**
+ * Each alert status read three ways: the header, the status line in the message and the plain-text
+ * summary. Emoji and whether buttons show come from the gate's status table (GATE_STATUSES).
+ */
+const ALERT_VIEWS: { [K in AlertStatus['kind']]: AlertView<Extract<AlertStatus, { kind: K }>> } = {
+  held: {
+    gateStatus: 'held',
+    header: 'Invoice held',
+    line: () => '*Held.* Stripe will not finalize this invoice until a reviewer decides.',
+    summary: () => 'held for review',
+  },
+  recounting: {
+    gateStatus: 'recounting',
+    header: 'Invoice held',
+    line: (s) => `*Recounting…*${s.requestedBy ? ` (requested by <@${s.requestedBy}>)` : ''}`,
+    summary: () => 'recounting',
+  },
+  released: {
+    gateStatus: 'released',
+    header: 'Invoice released',
+    line: (s) => `*Released by <@${s.reviewer}>* at ${slackDate(s.at)}; finalizing in Stripe.`,
+    summary: (s) => `released by <@${s.reviewer}> at ${utcDateTime(s.at)}`,
+  },
+  auto_released: {
+    gateStatus: 'auto_released',
+    header: 'Invoice released',
+    line: (s) => `*Auto-released after recount* at ${slackDate(s.at)}: the ledger now matches.`,
+    summary: (s) => `auto-released after recount at ${utcDateTime(s.at)}`,
+  },
+  finalized_in_stripe: {
+    gateStatus: 'resolved_in_stripe',
+    header: 'Invoice finalized in Stripe',
+    line: (s) =>
+      `*Finalized in Stripe meanwhile*${since(s.at)}; no decision needed any more.${s.reason ? ` ${escapeMrkdwn(capitalize(s.reason))}.` : ''}`,
+    summary: () => 'finalized in Stripe meanwhile',
+  },
+  voided_in_stripe: {
+    gateStatus: 'resolved_in_stripe',
+    emoji: ':wastebasket:',
+    header: 'Invoice voided in Stripe',
+    line: (s) => `*Voided in Stripe*${since(s.at)}; no decision needed any more.`,
+    summary: () => 'voided in Stripe',
+  },
+  deleted_in_stripe: {
+    gateStatus: 'resolved_in_stripe',
+    emoji: ':wastebasket:',
+    header: 'Invoice deleted in Stripe',
+    line: (s) => `*Deleted in Stripe*${since(s.at)}; no decision needed any more.`,
+    summary: () => 'deleted in Stripe',
+  },
+  still_diverging: {
+    gateStatus: 'held',
+    emoji: ':warning:',
+    header: 'Invoice held',
+    line: (s) => `*Still diverging after recount${s.recounts > 1 ? ` #${s.recounts}` : ''}.* Held until a reviewer decides.`,
+    summary: () => 'still diverging after recount',
+  },
+  too_late: {
+    gateStatus: 'too_late',
+    header: 'Invoice not held',
+    line: (s) => `*Too late to hold:* the invoice was no longer a draft${s.reason ? ` (${escapeMrkdwn(s.reason)})` : ''}.`,
+    summary: () => 'too late to hold',
+  },
+};
+
+interface AlertView<S extends AlertStatus> {
+  /** The gate status this alert status shows (its emoji and whether a decision is possible). */
+  gateStatus: GateStatus;
+  /** Overrides the gate status's emoji where the alert says more (voided, still diverging). */
+  emoji?: string;
+  header: string;
+  line(status: S): string;
+  summary(status: S): string;
+}
+
+function viewOf<S extends AlertStatus>(status: S): AlertView<S> {
+  return ALERT_VIEWS[status.kind] as unknown as AlertView<S>;
+}
+
 /** Whether a reviewer can still act on the gate in this status (buttons shown). */
 export function decisionPossible(status: AlertStatus): boolean {
-  return status.kind === 'held' || status.kind === 'still_diverging';
+  return GATE_STATUSES[viewOf(status).gateStatus].decidable;
+}
+
+function statusLine(status: AlertStatus): string {
+  const view = viewOf(status);
+  return `${view.emoji ?? GATE_STATUSES[view.gateStatus].emoji} ${view.line(status)}`;
 }
 
 function customerLabel(inv: AlertInvoice): string {
@@ -140,70 +225,6 @@ function impactText(c: Comparison, currency: string): string {
   const direction = c.totalEstimatedImpactMinor.startsWith('-') ? 'Stripe would bill less than the ledger counted' : 'Stripe would bill more than the ledger counted';
   const zero = /^[-+]?0*(\.0*)?$/.test(c.totalEstimatedImpactMinor);
   return `*Estimated impact:* ${total}${zero ? '' : ` (${direction})`} · largest variance ${formatPct(c.maxVariancePct)}`;
-}
-
-function statusLine(status: AlertStatus): string {
-  switch (status.kind) {
-    case 'held':
-      return ':double_vertical_bar: *Held.* Stripe will not finalize this invoice until a reviewer decides.';
-    case 'recounting':
-      return `:arrows_counterclockwise: *Recounting…*${status.requestedBy ? ` (requested by <@${status.requestedBy}>)` : ''}`;
-    case 'released':
-      return `:white_check_mark: *Released by <@${status.reviewer}>* at ${slackDate(status.at)}; finalizing in Stripe.`;
-    case 'auto_released':
-      return `:white_check_mark: *Auto-released after recount* at ${slackDate(status.at)}: the ledger now matches.`;
-    case 'finalized_in_stripe':
-      return `:information_source: *Finalized in Stripe meanwhile*${status.at ? ` (${slackDate(status.at)})` : ''}; no decision needed any more.${status.reason ? ` ${escapeMrkdwn(capitalize(status.reason))}.` : ''}`;
-    case 'voided_in_stripe':
-      return `:wastebasket: *Voided in Stripe*${status.at ? ` (${slackDate(status.at)})` : ''}; no decision needed any more.`;
-    case 'deleted_in_stripe':
-      return `:wastebasket: *Deleted in Stripe*${status.at ? ` (${slackDate(status.at)})` : ''}; no decision needed any more.`;
-    case 'still_diverging':
-      return `:warning: *Still diverging after recount${status.recounts > 1 ? ` #${status.recounts}` : ''}.* Held until a reviewer decides.`;
-    case 'too_late':
-      return `:information_source: *Too late to hold:* the invoice was no longer a draft${status.reason ? ` (${escapeMrkdwn(status.reason)})` : ''}.`;
-  }
-}
-
-function headerTitle(status: AlertStatus): string {
-  switch (status.kind) {
-    case 'released':
-    case 'auto_released':
-      return 'Invoice released';
-    case 'finalized_in_stripe':
-      return 'Invoice finalized in Stripe';
-    case 'voided_in_stripe':
-      return 'Invoice voided in Stripe';
-    case 'deleted_in_stripe':
-      return 'Invoice deleted in Stripe';
-    case 'too_late':
-      return 'Invoice not held';
-    default:
-      return 'Invoice held';
-  }
-}
-
-function statusText(status: AlertStatus): string {
-  switch (status.kind) {
-    case 'held':
-      return 'held for review';
-    case 'recounting':
-      return 'recounting';
-    case 'released':
-      return `released by <@${status.reviewer}> at ${utcDateTime(status.at)}`;
-    case 'auto_released':
-      return `auto-released after recount at ${utcDateTime(status.at)}`;
-    case 'finalized_in_stripe':
-      return 'finalized in Stripe meanwhile';
-    case 'voided_in_stripe':
-      return 'voided in Stripe';
-    case 'deleted_in_stripe':
-      return 'deleted in Stripe';
-    case 'still_diverging':
-      return 'still diverging after recount';
-    case 'too_late':
-      return 'too late to hold';
-  }
 }
 
 function reviewButtons(invoiceId: string): KnownBlock {
@@ -244,7 +265,7 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
   const customer = customerLabel(inv);
   const currency = inv.currency;
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${headerTitle(status)}: ${customer}`, 150), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${viewOf(status).header}: ${customer}`, 150), emoji: true } },
     {
       type: 'section',
       text: {
@@ -266,7 +287,7 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
     linksBlock(input),
   ];
   if (decisionPossible(status)) blocks.push(reviewButtons(inv.invoiceId));
-  return { text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${statusText(status)}. ${summaryText(input, comparison)}`, blocks };
+  return { text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${viewOf(status).summary(status)}. ${summaryText(input, comparison)}`, blocks };
 }
 
 function summaryText(input: AlertInput, comparison: Comparison | null): string {

@@ -2,8 +2,7 @@
 // lines price -> meter -> event_name and aggregation formula.
 import type Stripe from 'stripe';
 import type { AggregationFormula, InvoiceSnapshot, MeteredLine } from '../gate/types';
-import { ApplicationFailure } from '@temporalio/common';
-import { INVOICE_NOT_FOUND } from './invoice-not-found';
+import { FailureType, GateError } from '../gate/failures';
 import { callStripe, stripeErrorCode } from './stripe-failure';
 
 const LINE_PAGE_SIZE = 100;
@@ -51,7 +50,7 @@ async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Strip
     return await stripe.invoices.retrieve(invoiceId, { expand: ['customer'] });
   } catch (error) {
     if (stripeErrorCode(error) === 'resource_missing') {
-      throw ApplicationFailure.nonRetryable(`Stripe has no invoice ${invoiceId}`, INVOICE_NOT_FOUND);
+      throw new GateError(`Stripe has no invoice ${invoiceId}`, { type: FailureType.invoiceNotFound, retryable: false, cause: error });
     }
     return callStripe('invoice retrieve', () => Promise.reject(error));
   }

@@ -1,10 +1,7 @@
-// Turns a Stripe SDK error into the Temporal failure the retry policy should see:
-// rate limits, 5xx and network errors retry (honouring Retry-After); other 4xx are final.
+// Classifies Stripe SDK errors for the retry policy: rate limits, 5xx and network errors retry
+// (honouring Retry-After); other 4xx are final. Raised as GateErrors: this module knows no Temporal.
 import Stripe from 'stripe';
-import { ApplicationFailure } from '@temporalio/common';
-
-/** Error types that Temporal must not retry carry this prefix, followed by Stripe's error code. */
-export const NON_RETRYABLE_STRIPE_ERROR = 'StripeRequestRejected';
+import { FailureType, GateError } from '../gate/failures';
 
 function retryAfterMs(error: Stripe.errors.StripeError): number | undefined {
   const header = error.headers?.['retry-after'];
@@ -24,27 +21,21 @@ export function isRetryableStripeError(error: Stripe.errors.StripeError): boolea
   return status === 409 || status === 429 || status >= 500; // 409: a concurrent request with the same idempotency key
 }
 
+/** A Stripe SDK error as a GateError; anything else unchanged. */
 export function toStripeFailure(error: unknown, action: string): unknown {
   if (!(error instanceof Stripe.errors.StripeError)) return error;
   const code = error.code ?? error.type;
-  const message = `Stripe ${action} failed: ${error.message} (${code}, HTTP ${error.statusCode ?? 'none'})`;
-  if (isRetryableStripeError(error)) {
-    return ApplicationFailure.create({
-      message,
-      type: `StripeRetryable:${code}`,
-      nextRetryDelay: retryAfterMs(error),
-      details: [{ code, statusCode: error.statusCode ?? null, requestId: error.requestId ?? null }],
-    });
-  }
-  return ApplicationFailure.create({
-    message,
-    type: `${NON_RETRYABLE_STRIPE_ERROR}:${code}`,
-    nonRetryable: true,
-    details: [{ code, statusCode: error.statusCode ?? null, requestId: error.requestId ?? null }],
+  const retryable = isRetryableStripeError(error);
+  return new GateError(`Stripe ${action} failed: ${error.message} (${code}, HTTP ${error.statusCode ?? 'none'})`, {
+    type: `${retryable ? FailureType.stripeRetryable : FailureType.stripeRejected}:${code}`,
+    retryable,
+    retryAfterMs: retryable ? retryAfterMs(error) : undefined,
+    details: { code, statusCode: error.statusCode ?? null, requestId: error.requestId ?? null },
+    cause: error,
   });
 }
 
-/** Runs a Stripe call and rethrows its failure in the form Temporal's retry policy acts on. */
+/** Runs a Stripe call and rethrows its failure classified for the retry policy. */
 export async function callStripe<T>(action: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();

@@ -158,8 +158,8 @@ describe('alertStatusFromState', () => {
     assert.deepEqual(alertStatusFromState(gateState({ status: 'recounting', decision: { action: 'recount', reviewer: 'U0ALICE' } }), at), { kind: 'recounting', requestedBy: 'U0ALICE' });
     assert.deepEqual(alertStatusFromState(gateState({ status: 'released', reviewer: 'U0ALICE', decision: { action: 'release', reviewer: 'U0ALICE' } }), at), { kind: 'released', reviewer: 'U0ALICE', at });
     assert.equal(alertStatusFromState(gateState({ status: 'auto_released' }), at)?.kind, 'auto_released');
-    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', reason: 'the invoice was voided in Stripe (evt_1)' }), at)?.kind, 'voided_in_stripe');
-    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', reason: 'the invoice was deleted in Stripe (evt_1)' }), at)?.kind, 'deleted_in_stripe');
+    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', invoiceStatus: 'void', reason: 'the invoice was voided in Stripe (evt_1)' }), at)?.kind, 'voided_in_stripe');
+    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', invoiceStatus: 'deleted', reason: 'the invoice was deleted in Stripe (evt_1)' }), at)?.kind, 'deleted_in_stripe');
     assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', invoiceStatus: 'void', reason: 'the invoice became void in Stripe (evt_2)' }), at)?.kind, 'voided_in_stripe');
     assert.deepEqual(alertStatusFromState(gateState({ status: 'resolved_in_stripe', reason: 'the invoice was paid in Stripe (evt_1)' }), at), { kind: 'finalized_in_stripe', at, reason: 'the invoice was paid in Stripe (evt_1)' });
     assert.deepEqual(alertStatusFromState(gateState({ status: 'too_late', reason: 'the invoice was already open' }), at), { kind: 'too_late', reason: 'the invoice was already open' });

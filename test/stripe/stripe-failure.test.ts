@@ -2,14 +2,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { ApplicationFailure } from '@temporalio/common';
-import { callStripe, toStripeFailure } from '../../src/stripe/stripe-failure';
+import { toActivityFailure } from '../../src/activities/activity-failure';
+import { callStripe, toStripeFailure as classifyStripeError } from '../../src/stripe/stripe-failure';
+
+/** What an activity ends with after a Stripe error: the adapter classifies, the activity layer translates. */
+const toStripeFailure = (error: unknown, action: string) => toActivityFailure(classifyStripeError(error, action));
 
 function stripeError(kind: keyof typeof Stripe.errors, raw: Record<string, unknown>) {
   const ErrorClass = Stripe.errors[kind] as unknown as new (raw: Record<string, unknown>) => Stripe.errors.StripeError;
   return new ErrorClass(raw);
 }
 
-describe('toStripeFailure', () => {
+describe('Stripe errors as activity failures', () => {
   test('a rate limit retries after the time Stripe asks for', () => {
     const failure = toStripeFailure(
       stripeError('StripeRateLimitError', { message: 'Too many requests', code: 'rate_limit', statusCode: 429, headers: { 'retry-after': '2' } }),
