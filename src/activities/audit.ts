@@ -2,7 +2,8 @@
 import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store';
 import { isWorking } from '../gate/status';
-import type { Comparison, GateOutcome, GateRunKey, GateState, InvoiceSnapshot } from '../gate/types';
+import { isInvoiceStatus, type InvoiceStatus } from '../gate/lifecycle';
+import type { Comparison, ComparisonKind, GateOutcome, GateRunKey, GateState, InvoiceSnapshot } from '../gate/types';
 import type { GateMetrics } from '../observability/metrics';
 
 export interface AuditActivityDeps {
@@ -14,8 +15,8 @@ const key = (run: GateRunKey) => ({ workflowId: run.workflowId, runId: run.runId
 
 export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
   return {
-    async recordGateStarted(run: GateRunKey): Promise<void> {
-      await audit.recordRunStarted(key(run), { invoiceId: run.invoiceId });
+    async recordGateStarted(run: GateRunKey, startedBy?: 'webhook' | 'sweep'): Promise<void> {
+      await audit.recordRunStarted(key(run), { invoiceId: run.invoiceId, startedBy });
     },
 
     async recordInvoiceRead(run: GateRunKey, invoice: InvoiceSnapshot): Promise<void> {
@@ -25,11 +26,18 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
         periodStart: invoice.periodStart,
         periodEnd: invoice.periodEnd,
         currency: invoice.currency,
+        invoiceStatus: isInvoiceStatus(invoice.status) ? invoice.status : null,
       });
     },
 
-    async recordComparison(run: GateRunKey, comparison: Comparison, round: number): Promise<void> {
-      await audit.recordComparison(key(run), comparison, round);
+    async recordComparison(run: GateRunKey, comparison: Comparison, round: number, kind?: ComparisonKind): Promise<void> {
+      await audit.recordComparison(key(run), comparison, round, kind);
+    },
+
+    /** Stripe's status of the invoice (only ever forward) and payment failures, as the gate follows it. */
+    async recordInvoiceStatus(run: GateRunKey, update: { status: InvoiceStatus; paymentFailures: number }): Promise<void> {
+      await audit.recordInvoiceStatus(key(run), update);
+      log.info('invoice status', { invoiceId: run.invoiceId, ...update });
     },
 
     /**

@@ -9,15 +9,20 @@ export interface LedgerActivityDeps {
   ledgerDb: Kysely<any>;
   gateConfig: GateConfig;
   reminder: { afterMs: number; everyMs: number };
+  /** GATE_DECIDE_MARGIN and how long finalized invoices are followed; the workflow has defaults. */
+  lifecycle?: { decideMarginMs?: number; followFinalizedForMs?: number };
 }
 
-export function createLedgerActivities({ ledgerDb, gateConfig, reminder }: LedgerActivityDeps) {
+export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecycle }: LedgerActivityDeps) {
   return {
+    /** The settings for a customer ('' before the invoice names one: the global ones). */
     async loadGateSettings(customerId: string): Promise<GateSettings> {
       return {
         tolerance: toleranceFor(gateConfig, customerId),
         reminderAfterMs: reminder.afterMs,
         reminderEveryMs: reminder.everyMs,
+        ...(lifecycle?.decideMarginMs === undefined ? {} : { decideMarginMs: lifecycle.decideMarginMs }),
+        ...(lifecycle?.followFinalizedForMs === undefined ? {} : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
       };
     },
 

@@ -5,6 +5,7 @@ import type { AuditStore } from '../audit/audit-store';
 import type { GateRunKey, GateState, InvoiceSnapshot, SlackMessageRef } from '../gate/types';
 import {
   alertStatusFromState,
+  buildFinalizedDivergenceAlert,
   buildHeldAlert,
   buildReminder,
   buildStatusMessage,
@@ -25,6 +26,8 @@ function alertInput(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState,
     invoice,
     comparison: state.comparison,
     unverifiedReason: state.comparison ? null : state.reason,
+    stillChecking: state.heldBecause === 'deadline',
+    previousComparison: state.previousComparison ?? null,
     workflowId: run.workflowId,
     links,
   };
@@ -54,6 +57,15 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
       if (!state.slackMessage) return;
       const message = messageFor(alertInput(run, invoice, state, links), state);
       await slack.chat.update({ ...state.slackMessage, text: message.text, blocks: message.blocks });
+    },
+
+    /** What Stripe finalized diverges from the ledger: a button-less alert with the money difference. */
+    async alertFinalizedDivergence(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
+      if (!state.finalizedComparison) throw new Error(`gate ${run.workflowId}: no finalized comparison to report`);
+      const message = buildFinalizedDivergenceAlert({ ...alertInput(run, invoice, state, links), comparison: state.finalizedComparison });
+      const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
+      if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
+      return { channel: posted.channel, ts: posted.ts };
     },
 
     /** `workflowNow` is the workflow's clock, the one `heldSince` was read from. */

@@ -3,7 +3,7 @@
 import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { InvoiceSnapshot } from '../gate/types';
-import { finalizeInvoice, pauseInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
+import { finalizeInvoice, pauseInvoice, resumeInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
 import { cachedMeterLookup, readInvoiceSnapshot } from '../stripe/read-invoice';
 
 export function createStripeInvoiceActivities(stripe: Stripe) {
@@ -16,12 +16,17 @@ export function createStripeInvoiceActivities(stripe: Stripe) {
     },
 
     /** auto_advance=false stops Stripe's scheduled finalization; the metadata tells a human why. */
-    async pauseInvoice(invoiceId: string, workflowId: string): Promise<InvoiceActionResult> {
-      const result = await pauseInvoice(stripe, invoiceId, {
-        invoice_gate_status: 'held',
-        invoice_gate_workflow_id: workflowId,
-      });
-      log.info(result.applied ? 'invoice paused' : 'invoice could not be paused', { invoiceId, ...result });
+    async pauseInvoice(invoiceId: string, workflowId: string, pauseNumber = 1): Promise<InvoiceActionResult> {
+      const metadata = { invoice_gate_status: 'held', invoice_gate_workflow_id: workflowId };
+      const result = await pauseInvoice(stripe, invoiceId, metadata, pauseNumber);
+      log.info(result.applied ? 'invoice paused' : 'invoice could not be paused', { invoiceId, pauseNumber, ...result });
+      return result;
+    },
+
+    /** auto_advance=true again after a pause the gate no longer needs: Stripe finalizes on its schedule. */
+    async resumeInvoice(invoiceId: string, pauseNumber: number): Promise<InvoiceActionResult> {
+      const result = await resumeInvoice(stripe, invoiceId, { invoice_gate_status: 'passed' }, pauseNumber);
+      log.info(result.applied ? 'invoice resumed' : 'invoice was no longer a draft', { invoiceId, pauseNumber, ...result });
       return result;
     },
 

@@ -5,12 +5,14 @@ import Decimal from 'decimal.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type {
   Comparison,
+  ComparisonKind,
   GateOutcome,
   GateStatus,
   SlackMessageRef,
   Tolerance,
   UnixSeconds,
 } from '../gate/types';
+import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../gate/lifecycle';
 import { DEFAULT_GATE_SCHEMA, type GateDatabase, type GateLinesTable, type GateRunsTable } from '../db/schema';
 
 /** One gate run = one Temporal workflow execution. */
@@ -29,6 +31,18 @@ export interface RunStartedInput {
   /** Default `reading` on the first call; unchanged on later calls unless given. */
   status?: GateStatus;
   startedAt?: Date;
+  /** How the gate was started: Stripe's webhook, or the sweep that found the invoice without one. */
+  startedBy?: 'webhook' | 'sweep';
+  /** Stripe's status when the gate first read the invoice (kept if one is recorded already). */
+  invoiceStatus?: InvoiceStatus | null;
+}
+
+export interface InvoiceStatusInput {
+  /** Stripe's status; stored only when it is further along than the one recorded. */
+  status: InvoiceStatus;
+  /** invoice.payment_failed attempts seen so far (only ever grows). */
+  paymentFailures?: number;
+  at?: Date;
 }
 
 export interface OutcomeInput {
@@ -66,6 +80,8 @@ export interface ReviewAttemptInput {
 
 export interface GateLineRecord {
   recount: number;
+  /** What the round was for: check, recount, late_usage, finalized. */
+  kind: ComparisonKind;
   position: number;
   lineId: string;
   description: string | null;
@@ -107,6 +123,10 @@ export interface GateRunRecord {
   decidedAt: Date | null;
   finishedAt: Date | null;
   updatedAt: Date;
+  invoiceStatus: InvoiceStatus | null;
+  invoiceStatusAt: Date | null;
+  paymentFailures: number;
+  startedBy: 'webhook' | 'sweep';
 }
 
 export interface GateRunWithLines extends GateRunRecord {
@@ -158,6 +178,8 @@ export class AuditStore {
         status: input.status ?? 'reading',
         started_at: input.startedAt ?? new Date(),
         updated_at: new Date(),
+        ...(input.startedBy ? { started_by: input.startedBy } : {}),
+        invoice_status: input.invoiceStatus ?? null,
       })
       .onConflict((oc) =>
         oc.columns(['workflow_id', 'run_id']).doUpdateSet((eb) => ({
@@ -165,6 +187,7 @@ export class AuditStore {
           period_start: eb.fn.coalesce('excluded.period_start', 'gate_runs.period_start'),
           period_end: eb.fn.coalesce('excluded.period_end', 'gate_runs.period_end'),
           currency: eb.fn.coalesce('excluded.currency', 'gate_runs.currency'),
+          invoice_status: eb.fn.coalesce('gate_runs.invoice_status', 'excluded.invoice_status'),
           status: input.status === undefined ? eb.ref('gate_runs.status') : eb.ref('excluded.status'),
           updated_at: eb.ref('excluded.updated_at'),
         })),
@@ -188,7 +211,7 @@ export class AuditStore {
    * Stores one comparison round (0 = first count, n = nth recount): its lines, and the run's
    * totals unless a later round is already recorded.
    */
-  async recordComparison(key: RunKey, comparison: Comparison, recountNumber: number): Promise<void> {
+  async recordComparison(key: RunKey, comparison: Comparison, recountNumber: number, kind: ComparisonKind = recountNumber === 0 ? 'check' : 'recount'): Promise<void> {
     if (!Number.isInteger(recountNumber) || recountNumber < 0) throw new RangeError(`recountNumber must be a whole number >= 0, got ${recountNumber}`);
     await this.database.transaction().execute(async (trx) => {
       const tx = trx.withSchema(this.schema);
@@ -207,6 +230,7 @@ export class AuditStore {
             comparison.lines.map((line, position) => ({
               run_id: run.id,
               recount: recountNumber,
+              kind,
               line_id: line.lineId,
               position,
               description: line.description,
@@ -225,6 +249,7 @@ export class AuditStore {
           )
           .onConflict((oc) =>
             oc.columns(['run_id', 'recount', 'line_id']).doUpdateSet((eb) => ({
+              kind: eb.ref('excluded.kind'),
               position: eb.ref('excluded.position'),
               description: eb.ref('excluded.description'),
               event_name: eb.ref('excluded.event_name'),
@@ -263,11 +288,12 @@ export class AuditStore {
 
   /**
    * Records an outcome. `held` is not final; every other outcome sets finished_at once. A late
-   * (retried) `held` never overwrites a final outcome. Timestamps keep their first value.
+   * (retried) `held` never overwrites a reviewer's or Stripe's outcome; it may follow `passed` (late
+   * usage made a passed draft diverge), which reopens the run. Timestamps keep their first value.
    */
   async recordOutcome(key: RunKey, input: OutcomeInput): Promise<void> {
     const at = input.at ?? new Date();
-    const final = input.outcome !== 'held';
+    const held = input.outcome === 'held';
     let query = this.db
       .updateTable('gate_runs')
       .set((eb) => ({
@@ -279,14 +305,39 @@ export class AuditStore {
         slack_channel: input.slack?.channel ?? eb.ref('slack_channel'),
         slack_ts: input.slack?.ts ?? eb.ref('slack_ts'),
         decided_at: input.reviewer ? eb.fn.coalesce('decided_at', sql<Date>`${at}::timestamptz`) : eb.ref('decided_at'),
-        finished_at: final ? eb.fn.coalesce('finished_at', sql<Date>`${at}::timestamptz`) : eb.ref('finished_at'),
+        finished_at: held ? null : eb.fn.coalesce('finished_at', sql<Date>`${at}::timestamptz`),
         updated_at: new Date(),
       }))
       .where('workflow_id', '=', key.workflowId)
       .where('run_id', '=', key.runId);
-    if (!final) query = query.where('finished_at', 'is', null);
+    if (held) query = query.where((eb) => eb.or([eb('finished_at', 'is', null), eb('outcome', '=', 'passed')]));
     const result = await query.executeTakeFirst();
     if (result.numUpdatedRows === 0n && !(await this.runExists(key))) throw new AuditRunNotFoundError(key);
+  }
+
+  /**
+   * Stripe's status of the invoice as the gate follows it: stored only when further along than the
+   * recorded one (deliveries repeat and arrive out of order; paid never returns to open).
+   */
+  async recordInvoiceStatus(key: RunKey, input: InvoiceStatusInput): Promise<void> {
+    const rank = (column: ReturnType<typeof sql.ref>) =>
+      sql<number>`case ${column} ${sql.join(
+        Object.entries(INVOICE_STATUS_RANK).map(([status, r]) => sql`when ${status} then ${r}`),
+        sql` `,
+      )} else -1 end`;
+    const newRank = INVOICE_STATUS_RANK[input.status];
+    const result = await this.db
+      .updateTable('gate_runs')
+      .set((eb) => ({
+        invoice_status: sql<string>`case when ${rank(sql.ref('invoice_status'))} < ${newRank} then ${input.status} else invoice_status end`,
+        invoice_status_at: sql<Date>`case when ${rank(sql.ref('invoice_status'))} < ${newRank} then ${input.at ?? new Date()}::timestamptz else invoice_status_at end`,
+        payment_failures: sql<number>`greatest(payment_failures, ${input.paymentFailures ?? 0})`,
+        updated_at: new Date(),
+      }))
+      .where('workflow_id', '=', key.workflowId)
+      .where('run_id', '=', key.runId)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new AuditRunNotFoundError(key);
   }
 
   async recordSlackMessage(key: RunKey, message: SlackMessageRef): Promise<void> {
@@ -443,12 +494,17 @@ function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
     decidedAt: r.decided_at,
     finishedAt: r.finished_at,
     updatedAt: r.updated_at,
+    invoiceStatus: r.invoice_status as InvoiceStatus | null,
+    invoiceStatusAt: r.invoice_status_at,
+    paymentFailures: r.payment_failures,
+    startedBy: r.started_by as 'webhook' | 'sweep',
   };
 }
 
 function toLineRecord(l: Selectable<GateLinesTable>): GateLineRecord {
   return {
     recount: l.recount,
+    kind: l.kind as ComparisonKind,
     position: l.position,
     lineId: l.line_id,
     description: l.description,

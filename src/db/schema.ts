@@ -40,11 +40,20 @@ export interface GateRunsTable {
   decided_at: Timestamp | null;
   finished_at: Timestamp | null;
   updated_at: Timestamp;
+  /** Stripe's status of the invoice: draft, open, paid, uncollectible, void, deleted; never moves back. */
+  invoice_status: string | null;
+  invoice_status_at: Timestamp | null;
+  /** invoice.payment_failed attempts seen. */
+  payment_failures: Generated<number>;
+  /** webhook, or sweep (the invoice.created webhook never came). */
+  started_by: Generated<string>;
 }
 
 export interface GateLinesTable {
   run_id: string;
   recount: number;
+  /** What the round was for: check, recount, late_usage, finalized. */
+  kind: Generated<string>;
   line_id: string;
   /** Index of the line in the comparison (invoice order). */
   position: number;

@@ -91,6 +91,9 @@ export interface Comparison {
   tolerance: Tolerance;
 }
 
+/** Why a comparison round ran: the first check, a reviewer's recount, late usage, or what Stripe finalized. */
+export type ComparisonKind = 'check' | 'recount' | 'late_usage' | 'finalized';
+
 export type GateOutcome =
   | 'passed'
   | 'held'
@@ -113,6 +116,42 @@ export interface StripeInvoiceEvent {
   eventId: string;
   type: string;
   invoiceStatus: string | null;
+  /** The event's `created` (unix seconds). */
+  created?: UnixSeconds;
+  /** invoice.updated: the keys of `data.previous_attributes` (what changed). */
+  changedFields?: string[];
+  /** invoice.payment_failed: the invoice's `attempt_count`. */
+  attemptCount?: number;
+}
+
+/** What the gate knows about the invoice when it starts (from the webhook or the sweep). */
+export interface GateStart {
+  customerId?: string | null;
+  currency?: string | null;
+  livemode?: boolean;
+  createdAt?: UnixSeconds | null;
+  automaticallyFinalizesAt?: UnixSeconds | null;
+  startedBy?: 'webhook' | 'sweep';
+  /** Set by continue-as-new: the run goes on where the previous one stopped. */
+  carried?: CarriedGate;
+}
+
+/**
+ * Where a gate stands in the invoice's life: deciding before Stripe's deadline, held for a reviewer,
+ * watching a passed draft for late usage, rechecking what Stripe finalized, following payment, ended.
+ */
+export type GatePhase = 'deciding' | 'held' | 'watching' | 'finalized' | 'following' | 'ended';
+
+/** A gate's memory across continue-as-new. */
+export interface CarriedGate {
+  state: GateState;
+  invoice: InvoiceSnapshot | null;
+  /** Stripe event ids already applied (duplicates are ignored). */
+  seenEventIds: string[];
+  pauses: number;
+  remindersSent: number;
+  /** Stripe's status as last written to the audit. */
+  recordedStatus: string | null;
 }
 
 export interface SlackMessageRef {
@@ -135,6 +174,20 @@ export interface GateState {
   slackMessage: SlackMessageRef | null;
   recounts: number;
   reason: string | null;
+  /** Where the gate is in the invoice's life (gates started before it followed invoices have none). */
+  phase?: GatePhase;
+  /** Comparison rounds recorded so far (first check, recounts, late-usage rechecks, the finalized recheck). */
+  rounds?: number;
+  /** Why the invoice is held: Stripe and the ledger disagree, the ledger cannot be counted, or no decision by the deadline. */
+  heldBecause?: 'divergence' | 'unverifiable' | 'deadline' | null;
+  /** The comparison before the latest late-usage recheck, to show what changed. */
+  previousComparison?: Comparison | null;
+  /** The finalized invoice compared with the ledger once more. */
+  finalizedComparison?: Comparison | null;
+  /** When Stripe finalized the invoice (epoch ms, the gate's clock), for how long it is followed. */
+  finalizedAt?: number | null;
+  /** invoice.payment_failed events seen. */
+  paymentFailures?: number;
 }
 
 /** Per-customer settings the worker is configured with, read by the workflow through an activity. */
@@ -142,6 +195,12 @@ export interface GateSettings {
   tolerance: Tolerance;
   reminderAfterMs: number;
   reminderEveryMs: number;
+  /** GATE_DECIDE_MARGIN: pause an undecided invoice this long before Stripe finalizes it. */
+  decideMarginMs?: number;
+  /** How long a finalized invoice is followed for payment before the gate ends. */
+  followFinalizedForMs?: number;
+  /** History length at which a long-lived gate continues as new. */
+  continueAsNewAfterEvents?: number;
 }
 
 /** Identifies one gate run in the audit tables. */

@@ -42,6 +42,10 @@ export interface AlertInput {
   comparison: Comparison | null;
   /** Why there is no comparison (the gate holds what it cannot verify). */
   unverifiedReason?: string | null;
+  /** The check is still running (a deadline hold): the message updates when it completes. */
+  stillChecking?: boolean;
+  /** The comparison before late usage changed the draft: the alert shows what changed since. */
+  previousComparison?: Comparison | null;
   workflowId: string;
   links: AlertLinks;
 }
@@ -56,7 +60,8 @@ export type AlertStatus =
   | { kind: 'voided_in_stripe'; at?: Date }
   | { kind: 'deleted_in_stripe'; at?: Date }
   | { kind: 'still_diverging'; comparison: Comparison; recounts: number }
-  | { kind: 'too_late'; reason?: string };
+  | { kind: 'too_late'; reason?: string }
+  | { kind: 'resumed'; at: Date; reason?: string };
 
 export interface SlackMessageContent {
   /** Fallback text for notifications and screen readers (mrkdwn: data in it is escaped). */
@@ -92,6 +97,9 @@ export function alertStatusFromState(state: GateState, at: Date): AlertStatus | 
       return { kind: 'finalized_in_stripe', at, reason: state.reason ?? undefined };
     case 'too_late':
       return { kind: 'too_late', reason: state.reason ?? undefined };
+    case 'passed':
+      // Only a gate that held the invoice first (a deadline hold) has an alert to bring up to date.
+      return state.slackMessage ? { kind: 'resumed', at, reason: state.reason ?? undefined } : null;
     default:
       return null;
   }
@@ -159,6 +167,13 @@ const ALERT_VIEWS: { [K in AlertStatus['kind']]: AlertView<Extract<AlertStatus, 
     header: 'Invoice held',
     line: (s) => `*Still diverging after recount${s.recounts > 1 ? ` #${s.recounts}` : ''}.* Held until a reviewer decides.`,
     summary: () => 'still diverging after recount',
+  },
+  resumed: {
+    gateStatus: 'passed',
+    header: 'Invoice passed',
+    line: (s) =>
+      `*Check completed: within tolerance* at ${slackDate(s.at)}. Auto-advance is on again; Stripe finalizes it as scheduled.`,
+    summary: () => 'passed after the deadline hold; auto-advance is on again',
   },
   too_late: {
     gateStatus: 'too_late',
@@ -273,7 +288,7 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
         text: [
           `*Customer:* ${escapeMrkdwn(customer)} (\`${escapeMrkdwn(inv.customerId)}\`)`,
           `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
-          `*Period:* ${utcDate(inv.periodStart)} – ${utcDate(inv.periodEnd)} (UTC)`,
+          periodText(inv),
         ].join('\n'),
       },
     },
@@ -283,11 +298,23 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
           { type: 'section', text: { type: 'mrkdwn', text: impactText(comparison, currency) } } satisfies SectionBlock,
         ]
       : [{ type: 'section', text: { type: 'mrkdwn', text: unverifiedText(input) } } satisfies SectionBlock]),
+    ...changesBlocks(input, comparison),
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
   ];
   if (decisionPossible(status)) blocks.push(reviewButtons(inv.invoiceId));
   return { text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${viewOf(status).summary(status)}. ${summaryText(input, comparison)}`, blocks };
+}
+
+function changesBlocks(input: AlertInput, comparison: Comparison | null): SectionBlock[] {
+  const text = input.previousComparison && comparison ? changesText(input.previousComparison, comparison) : null;
+  return text ? [{ type: 'section', text: { type: 'mrkdwn', text } }] : [];
+}
+
+/** The period, or that Stripe has not told it yet (an alert posted before any read succeeded). */
+function periodText(inv: AlertInvoice): string {
+  if (!inv.periodStart) return '*Period:* not known yet (Stripe has not answered)';
+  return `*Period:* ${utcDate(inv.periodStart)} – ${utcDate(inv.periodEnd)} (UTC)`;
 }
 
 function summaryText(input: AlertInput, comparison: Comparison | null): string {
@@ -300,10 +327,23 @@ function summaryText(input: AlertInput, comparison: Comparison | null): string {
 }
 
 function unverifiedText(input: AlertInput): string {
-  return (
-    `*Could not verify against the ledger:* ${escapeMrkdwn(truncate(input.unverifiedReason ?? 'unknown reason', 1500))}\n` +
-    'The gate holds what it cannot check. Fix the ledger mapping (INVOICE_GATE_CONFIG) and click *Recount*, or *Release* after checking by hand.'
-  );
+  const advice = input.stillChecking
+    ? 'The gate paused it before Stripe could finalize it and keeps checking: this message updates when the check completes. *Release* after checking by hand if you cannot wait.'
+    : 'The gate holds what it cannot check. Fix the ledger mapping (INVOICE_GATE_CONFIG) and click *Recount*, or *Release* after checking by hand.';
+  const title = input.stillChecking ? 'Held: the check could not complete' : 'Could not verify against the ledger';
+  return `*${title}:* ${escapeMrkdwn(truncate(input.unverifiedReason ?? 'unknown reason', 1500))}\n${advice}`;
+}
+
+/** What late usage changed since the previous check, line by line. */
+function changesText(previous: Comparison, current: Comparison): string | null {
+  const changes = current.lines.flatMap((line) => {
+    const before = previous.lines.find((l) => l.lineId === line.lineId);
+    if (!before || (before.stripeQuantity === line.stripeQuantity && before.ledgerQuantity === line.ledgerQuantity)) return [];
+    return [
+      `• *${lineName(line)}*: Stripe ${formatQuantity(before.stripeQuantity)} → *${formatQuantity(line.stripeQuantity)}* · ledger ${formatQuantity(before.ledgerQuantity)} → *${formatQuantity(line.ledgerQuantity)}*`,
+    ];
+  });
+  return changes.length === 0 ? null : truncate(`*Changed since the last check* (late usage reached the draft):\n${changes.join('\n')}`, 3000);
 }
 
 /** The alert posted when the gate holds an invoice, with Release and Recount buttons. */
@@ -335,6 +375,45 @@ export function buildReminder(input: AlertInput, heldSince: Date, now: Date): Sl
             `Stripe will not finalize it until a reviewer clicks *Release* or *Recount* on the alert above.`,
         },
       },
+    ],
+  };
+}
+
+/**
+ * What Stripe finalized diverges from the ledger: it can no longer be paused, so the alert says what
+ * it costs and what would put it right (a credit note when Stripe billed more than the ledger counted).
+ */
+export function buildFinalizedDivergenceAlert(input: AlertInput & { comparison: Comparison }): SlackMessageContent {
+  const inv = input.invoice;
+  const customer = customerLabel(inv);
+  const impact = input.comparison.totalEstimatedImpactMinor;
+  const overbilled = !impact.startsWith('-') && !/^[-+]?0*(\.0*)?$/.test(impact);
+  const amount = formatMoneyMinor(impact.replace(/^-/, ''), inv.currency);
+  const remedy = overbilled
+    ? `*Suggested credit note:* ${amount} (Stripe billed more than the ledger counted).`
+    : `Stripe billed *${amount} less* than the ledger counted: consider a follow-up invoice item.`;
+  return {
+    text: `Finalized invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)} diverges from the ledger. ${summaryText(input, input.comparison)}`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: truncate(`Finalized invoice diverges: ${customer}`, 150), emoji: true } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: [
+            `*Customer:* ${escapeMrkdwn(customer)} (\`${escapeMrkdwn(inv.customerId)}\`)`,
+            `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${inv.currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
+            `*Period:* ${utcDate(inv.periodStart)} – ${utcDate(inv.periodEnd)} (UTC)`,
+          ].join('\n'),
+        },
+      },
+      divergingLinesBlock(input.comparison, inv.currency, 'Diverging lines as finalized'),
+      { type: 'section', text: { type: 'mrkdwn', text: impactText(input.comparison, inv.currency) } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `:rotating_light: ${remedy} The invoice is finalized and can no longer be paused; the gate does not try.` },
+      },
+      linksBlock(input),
     ],
   };
 }

@@ -21,20 +21,44 @@ async function statusWhenRefused(stripe: Stripe, invoiceId: string, error: unkno
   return { applied: false, status: invoice.status ?? 'unknown' };
 }
 
+/**
+ * Each pause of one invoice is its own write (a gate can pause, resume on a passing recheck, and pause
+ * again on late usage): `pauseNumber` 1, 2, ... keeps their idempotency keys apart.
+ */
 export async function pauseInvoice(
   stripe: Stripe,
   invoiceId: string,
   metadata: Record<string, string>,
+  pauseNumber = 1,
 ): Promise<InvoiceActionResult> {
   try {
     const invoice = await stripe.invoices.update(
       invoiceId,
       { auto_advance: false, metadata },
-      { idempotencyKey: `invoice-gate-pause-${invoiceId}` },
+      { idempotencyKey: pauseNumber === 1 ? `invoice-gate-pause-${invoiceId}` : `invoice-gate-pause-${invoiceId}-${pauseNumber}` },
     );
     return { applied: invoice.status === 'draft', status: invoice.status ?? 'unknown' };
   } catch (error) {
     return callStripe('invoice pause', () => statusWhenRefused(stripe, invoiceId, error));
+  }
+}
+
+/** Turns auto-advance back on after pause `pauseNumber`: Stripe finalizes the draft on its own schedule. */
+export async function resumeInvoice(
+  stripe: Stripe,
+  invoiceId: string,
+  metadata: Record<string, string>,
+  pauseNumber: number,
+): Promise<InvoiceActionResult> {
+  try {
+    const invoice = await stripe.invoices.update(
+      invoiceId,
+      { auto_advance: true, metadata },
+      { idempotencyKey: `invoice-gate-resume-${invoiceId}-${pauseNumber}` },
+    );
+    return { applied: invoice.status === 'draft', status: invoice.status ?? 'unknown' };
+  } catch (error) {
+    return callStripe('invoice resume', () => statusWhenRefused(stripe, invoiceId, error));
   }
 }
 

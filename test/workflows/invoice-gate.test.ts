@@ -1,106 +1,121 @@
 // The gate workflow's every branch, on the embedded engine with fake activities: no PostgreSQL, no
 // Stripe or Slack emulator. The fakes fail the way the real activities do (GateErrors translated by
-// withActivityFailures), so the workflow sees the same failures it sees in production.
-import { after, before, describe, test } from 'node:test';
+// withActivityFailures), so the workflow sees the same failures it sees in production. Each test owns
+// one invoice whose Stripe and ledger answers it changes as the story goes on.
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
 import type { GateActivities } from '../../src/activities';
 import { withActivityFailures } from '../../src/activities/activity-failure';
 import { FailureType, GateError } from '../../src/gate/failures';
-import type { GateState, InvoiceSnapshot, LedgerCounts, MeteredLine } from '../../src/gate/types';
+import type { Comparison, GateSettings, GateStart, GateState, InvoiceSnapshot, MeteredLine, StripeInvoiceEvent } from '../../src/gate/types';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { decisionSignal, gateWorkflowId, stateQuery, stripeInvoiceEventSignal } from '../../src/workflows/definitions';
 import { workflowBundle } from '../support/workflow-bundle';
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
-/** What one fake invoice does; each test owns one invoice id. */
-interface Script {
-  /** Successive reads; the last one repeats. `'deleted'` reads as Stripe's 404. */
-  reads: Array<InvoiceSnapshot | 'deleted'>;
-  /** Successive ledger answers; the last repeats. `'mapping'` fails as a wrong ledger mapping does. */
-  ledger: Array<LedgerCounts | 'mapping'>;
-  pause?: { applied: boolean; status: string } | 'refused';
-  finalize?: { applied: boolean; status: string };
-  /** The first N reads fail with a retryable Stripe 500. */
-  failingReads?: number;
-}
-
-interface Call {
-  activity: string;
-  args: unknown[];
+/** One fake invoice: what Stripe and the ledger answer now. Tests change it as the story goes on. */
+interface FakeInvoice {
+  invoice: InvoiceSnapshot;
+  ledgerQuantity: string;
+  /** Stripe reads fail (HTTP 500, retried) while true. */
+  stripeDown: boolean;
+  /** The invoice is gone (404). */
+  deleted: boolean;
+  /** The ledger mapping cannot answer (final). */
+  ledgerMappingError: boolean;
+  pause: { applied: boolean; status: string } | 'refused';
+  finalize: { applied: boolean; status: string };
+  calls: Array<{ activity: string; args: unknown[] }>;
 }
 
 class FakeWorld {
-  readonly scripts = new Map<string, Script>();
-  readonly calls = new Map<string, Call[]>();
+  readonly invoices = new Map<string, FakeInvoice>();
+  settings: Partial<GateSettings> = {};
 
-  callsOf(invoiceId: string, activity?: string): Call[] {
-    return (this.calls.get(invoiceId) ?? []).filter((c) => !activity || c.activity === activity);
+  get(invoiceId: string): FakeInvoice {
+    const fake = this.invoices.get(invoiceId);
+    if (!fake) throw new Error(`no fake invoice ${invoiceId}`);
+    return fake;
   }
 
-  private record(invoiceId: string, activity: string, args: unknown[]): Script {
-    const list = this.calls.get(invoiceId) ?? [];
-    list.push({ activity, args });
-    this.calls.set(invoiceId, list);
-    const script = this.scripts.get(invoiceId);
-    if (!script) throw new Error(`no script for ${invoiceId}`);
-    return script;
+  calls(invoiceId: string, activity?: string) {
+    return this.get(invoiceId).calls.filter((c) => !activity || c.activity === activity);
+  }
+
+  private record(invoiceId: string, activity: string, args: unknown[]): FakeInvoice {
+    const fake = this.get(invoiceId);
+    fake.calls.push({ activity, args: structuredClone(args) });
+    return fake;
   }
 
   activities(): GateActivities {
-    const next = <T>(list: T[], index: number): T => list[Math.min(index, list.length - 1)];
     const fakes = {
       readInvoice: async (invoiceId: string) => {
-        const script = this.record(invoiceId, 'readInvoice', [invoiceId]);
-        const attempt = this.callsOf(invoiceId, 'readInvoice').length - 1;
-        if (attempt < (script.failingReads ?? 0)) {
-          throw new GateError('Stripe invoice retrieve failed: boom (api_error, HTTP 500)', { type: `${FailureType.stripeRetryable}:api_error`, retryable: true, retryAfterMs: 10 });
-        }
-        const read = next(script.reads, attempt - (script.failingReads ?? 0));
-        if (read === 'deleted') throw new GateError(`Stripe has no invoice ${invoiceId}`, { type: FailureType.invoiceNotFound, retryable: false });
-        return structuredClone(read);
+        const fake = this.record(invoiceId, 'readInvoice', [invoiceId]);
+        if (fake.stripeDown) throw new GateError('Stripe invoice retrieve failed: boom (api_error, HTTP 500)', { type: `${FailureType.stripeRetryable}:api_error`, retryable: true, retryAfterMs: 20_000 });
+        if (fake.deleted) throw new GateError(`Stripe has no invoice ${invoiceId}`, { type: FailureType.invoiceNotFound, retryable: false });
+        return structuredClone(fake.invoice);
       },
-      pauseInvoice: async (invoiceId: string, workflowId: string) => {
-        const script = this.record(invoiceId, 'pauseInvoice', [invoiceId, workflowId]);
-        if (script.pause === 'refused') {
+      pauseInvoice: async (invoiceId: string, workflowId: string, pauseNumber?: number) => {
+        const fake = this.record(invoiceId, 'pauseInvoice', [invoiceId, workflowId, pauseNumber]);
+        if (fake.pause === 'refused') {
           throw new GateError('Stripe invoice pause failed: Keys for idempotent requests (idempotency_error, HTTP 400)', { type: `${FailureType.stripeRejected}:idempotency_error`, retryable: false });
         }
-        return script.pause ?? { applied: true, status: 'draft' };
+        if (fake.pause.applied) fake.invoice.autoAdvance = false;
+        return fake.pause;
       },
-      finalizeInvoice: async (invoiceId: string) => this.record(invoiceId, 'finalizeInvoice', [invoiceId]).finalize ?? { applied: true, status: 'open' },
-      loadGateSettings: async (customerId: string) => {
-        this.record(invoiceOfCustomer(customerId), 'loadGateSettings', [customerId]);
-        return { tolerance: { pct: '1', abs: '0' }, reminderAfterMs: 4 * HOUR, reminderEveryMs: 24 * HOUR };
+      resumeInvoice: async (invoiceId: string, pauseNumber: number) => {
+        const fake = this.record(invoiceId, 'resumeInvoice', [invoiceId, pauseNumber]);
+        fake.invoice.autoAdvance = true;
+        return { applied: true, status: fake.invoice.status };
       },
+      finalizeInvoice: async (invoiceId: string) => {
+        const fake = this.record(invoiceId, 'finalizeInvoice', [invoiceId]);
+        if (fake.finalize.applied) fake.invoice.status = 'open';
+        return fake.finalize;
+      },
+      loadGateSettings: async (customerId: string) => ({
+        tolerance: { pct: '1', abs: '0' },
+        reminderAfterMs: 4 * HOUR,
+        reminderEveryMs: 24 * HOUR,
+        decideMarginMs: 15 * MINUTE,
+        ...this.settings,
+        ...(customerId ? {} : {}),
+      }),
       countLedgerEvents: async (request: { customerId: string; lines: Array<{ lineId: string }> }) => {
-        const invoiceId = invoiceOfCustomer(request.customerId);
-        const script = this.record(invoiceId, 'countLedgerEvents', [request]);
-        const answer = next(script.ledger, this.callsOf(invoiceId, 'countLedgerEvents').length - 1);
-        if (answer === 'mapping') throw new GateError('customer cus_x has no metadata "account_id"', { type: FailureType.ledgerMapping, retryable: false });
-        return answer;
+        const invoiceId = request.customerId.slice('cus_'.length);
+        const fake = this.record(invoiceId, 'countLedgerEvents', [request.lines.length]);
+        if (fake.ledgerMappingError) throw new GateError('customer cus_x has no metadata "account_id"', { type: FailureType.ledgerMapping, retryable: false });
+        return Object.fromEntries(request.lines.map((l) => [l.lineId, fake.ledgerQuantity]));
       },
       notifyReviewers: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => {
-        this.record(run.invoiceId, 'notifyReviewers', [structuredClone(state)]);
-        return { channel: 'C0BILLING', ts: `${this.callsOf(run.invoiceId, 'notifyReviewers').length}.000100` };
+        this.record(run.invoiceId, 'notifyReviewers', [state]);
+        return { channel: 'C0BILLING', ts: `${this.calls(run.invoiceId, 'notifyReviewers').length}.000100` };
       },
-      updateAlert: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => void this.record(run.invoiceId, 'updateAlert', [structuredClone(state)]),
+      updateAlert: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => void this.record(run.invoiceId, 'updateAlert', [state]),
       remindReviewers: async (run: { invoiceId: string }, _invoice: unknown, _state: GateState, reminder: number, now: number) =>
         void this.record(run.invoiceId, 'remindReviewers', [reminder, now]),
-      recordGateStarted: async (run: { invoiceId: string }) => void this.record(run.invoiceId, 'recordGateStarted', []),
+      alertFinalizedDivergence: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => {
+        this.record(run.invoiceId, 'alertFinalizedDivergence', [state]);
+        return { channel: 'C0BILLING', ts: '9.000100' };
+      },
+      recordGateStarted: async (run: { invoiceId: string }, startedBy?: string) => void this.record(run.invoiceId, 'recordGateStarted', [startedBy]),
       recordInvoiceRead: async (run: { invoiceId: string }) => void this.record(run.invoiceId, 'recordInvoiceRead', []),
-      recordComparison: async (run: { invoiceId: string }, comparison: unknown, round: number) => void this.record(run.invoiceId, 'recordComparison', [comparison, round]),
-      recordGateState: async (run: { invoiceId: string }, state: GateState) => void this.record(run.invoiceId, 'recordGateState', [structuredClone(state)]),
+      recordComparison: async (run: { invoiceId: string }, comparison: Comparison, round: number, kind?: string) =>
+        void this.record(run.invoiceId, 'recordComparison', [comparison, round, kind]),
+      recordGateState: async (run: { invoiceId: string }, state: GateState) => void this.record(run.invoiceId, 'recordGateState', [state]),
+      recordInvoiceStatus: async (run: { invoiceId: string; runId: string }, update: { status: string; paymentFailures: number }) =>
+        void this.record(run.invoiceId, 'recordInvoiceStatus', [update, run.runId]),
     };
     return withActivityFailures(fakes) as unknown as GateActivities;
   }
 }
-
-/** Each fake invoice has its own customer `cus_<invoice id>`, so the ledger fake finds the script. */
-const invoiceOfCustomer = (customerId: string) => customerId.slice('cus_'.length);
 
 function meteredLine(stripeQuantity: string): MeteredLine {
   return {
@@ -117,26 +132,6 @@ function meteredLine(stripeQuantity: string): MeteredLine {
   };
 }
 
-function snapshot(invoiceId: string, over: Partial<InvoiceSnapshot> = {}): InvoiceSnapshot {
-  return {
-    invoiceId,
-    customerId: `cus_${invoiceId}`,
-    customerName: 'Acme',
-    customerEmail: null,
-    customerMetadata: {},
-    status: 'draft',
-    autoAdvance: true,
-    currency: 'usd',
-    livemode: false,
-    periodStart: 1_761_955_200,
-    periodEnd: 1_764_547_200,
-    automaticallyFinalizesAt: null,
-    meteredLines: [meteredLine('120')],
-    otherLineCount: 0,
-    ...over,
-  };
-}
-
 describe('invoiceGate workflow (fake activities)', () => {
   let temporal: TemporalEmulator;
   let connection: Connection;
@@ -148,7 +143,7 @@ describe('invoiceGate workflow (fake activities)', () => {
   const taskQueue = `gate-unit-${randomUUID().slice(0, 8)}`;
 
   before(async () => {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+    Runtime.install({ logger: new DefaultLogger(process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR'), telemetryOptions: { logging: { filter: { core: process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR', other: 'ERROR' }, forward: {} } } });
     temporal = await startTemporalEmulator({ port: 0 });
     connection = await Connection.connect({ address: temporal.address });
     await ensureSearchAttributes(connection, 'default');
@@ -167,202 +162,426 @@ describe('invoiceGate workflow (fake activities)', () => {
   });
 
   let n = 0;
-  /** Starts a gate for a fresh invoice that follows `script`. */
-  async function gate(script: (invoiceId: string) => Script) {
+  type Gate = { invoiceId: string; fake: FakeInvoice; handle: WorkflowHandle };
+  const started: Gate[] = [];
+
+  // A gate a test left running (its story told, or a failed assertion) must not keep timers firing
+  // under the next test's skipped time.
+  afterEach(async () => {
+    for (const g of started.splice(0)) {
+      if ((await g.handle.describe()).status.name === 'RUNNING') await g.handle.terminate('test done');
+    }
+  });
+
+  /** Starts a gate for a fresh draft: Stripe bills `stripe`, the ledger counts `ledger`. */
+  async function gate(options: { stripe?: string; ledger?: string; start?: Partial<GateStart>; fake?: Partial<FakeInvoice>; invoice?: Partial<InvoiceSnapshot> } = {}): Promise<Gate> {
     const invoiceId = `in_unit${++n}${randomUUID().slice(0, 6)}`;
-    world.scripts.set(invoiceId, script(invoiceId));
-    const handle = await client.workflow.start('invoiceGate', { args: [invoiceId], taskQueue, workflowId: gateWorkflowId(invoiceId) });
-    return { invoiceId, handle };
+    const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+    const fake: FakeInvoice = {
+      invoice: {
+        invoiceId,
+        customerId: `cus_${invoiceId}`,
+        customerName: 'Acme',
+        customerEmail: null,
+        customerMetadata: {},
+        status: 'draft',
+        autoAdvance: true,
+        currency: 'usd',
+        livemode: false,
+        periodStart: 1_761_955_200,
+        periodEnd: 1_764_547_200,
+        automaticallyFinalizesAt: nowSeconds + 3600,
+        meteredLines: [meteredLine(options.stripe ?? '120')],
+        otherLineCount: 0,
+        ...options.invoice,
+      },
+      ledgerQuantity: options.ledger ?? '120',
+      stripeDown: false,
+      deleted: false,
+      ledgerMappingError: false,
+      pause: { applied: true, status: 'draft' },
+      finalize: { applied: true, status: 'open' },
+      calls: [],
+      ...options.fake,
+    };
+    world.invoices.set(invoiceId, fake);
+    const gateHandle = client.workflow.getHandle(gateWorkflowId(invoiceId));
+    started.push({ invoiceId, fake, handle: gateHandle });
+    const start: GateStart = {
+      customerId: fake.invoice.customerId,
+      createdAt: nowSeconds,
+      automaticallyFinalizesAt: fake.invoice.automaticallyFinalizesAt,
+      ...options.start,
+    };
+    const handle = await client.workflow.start('invoiceGate', { args: [invoiceId, start], taskQueue, workflowId: gateWorkflowId(invoiceId) });
+    return { invoiceId, fake, handle };
   }
 
-  async function until(handle: { query: (q: typeof stateQuery) => Promise<GateState> }, predicate: (s: GateState) => boolean): Promise<GateState> {
+  let eventNumber = 0;
+  async function stripeEvent(g: Gate, type: string, invoiceStatus: string | null, extra: Partial<StripeInvoiceEvent> = {}) {
+    const event: StripeInvoiceEvent = { eventId: `evt_${++eventNumber}`, type, invoiceStatus, ...extra };
+    await g.handle.signal(stripeInvoiceEventSignal, event);
+    return event;
+  }
+
+  async function until(g: Gate, predicate: (s: GateState) => boolean, what = predicate.toString()): Promise<GateState> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const state = await handle.query(stateQuery);
+      const state = await g.handle.query(stateQuery);
       if (predicate(state)) return state;
-      if (Date.now() > deadline) throw new Error(`state never matched: ${JSON.stringify(state)}`);
+      if (Date.now() > deadline) throw new Error(`state never matched ${what}: ${JSON.stringify(state)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
-  const activitiesOf = (invoiceId: string) => world.callsOf(invoiceId).map((c) => c.activity);
-  const lastRecordedState = (invoiceId: string) => world.callsOf(invoiceId, 'recordGateState').at(-1)?.args[0] as GateState;
+  async function untilCalled(g: Gate, activity: string, times = 1) {
+    await waitFor(() => world.calls(g.invoiceId, activity).length >= times, `${activity} x${times}`);
+    return world.calls(g.invoiceId, activity);
+  }
 
-  test('within tolerance: passed, nothing paused, nobody told, the audit has the outcome', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '120' }] }));
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'passed');
-    assert.equal(result.comparison?.passed, true);
-    assert.deepEqual(activitiesOf(invoiceId), [
-      'recordGateStarted', 'readInvoice', 'recordInvoiceRead', 'loadGateSettings', 'countLedgerEvents', 'recordComparison', 'recordGateState',
-    ]);
-    assert.equal(lastRecordedState(invoiceId).status, 'passed');
+  const kinds = (g: Gate) => world.calls(g.invoiceId, 'recordComparison').map((c) => c.args[2]);
+  const statuses = (g: Gate) => world.calls(g.invoiceId, 'recordInvoiceStatus').map((c) => (c.args[0] as { status: string }).status);
+
+  describe('deciding', () => {
+    test('within tolerance: passed, nothing paused, nobody told; the gate goes on watching the draft', async () => {
+      const g = await gate();
+      const state = await until(g, (s) => s.phase === 'watching');
+      assert.equal(state.status, 'passed');
+      assert.equal(state.comparison?.passed, true);
+      assert.deepEqual(world.calls(g.invoiceId, 'recordGateStarted')[0].args, ['webhook']);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 0);
+      assert.deepEqual(kinds(g), ['check']);
+    });
+
+    test('no metered lines: skipped and ended without counting', async () => {
+      const g = await gate({ invoice: { meteredLines: [], otherLineCount: 1 } });
+      const result: GateState = await g.handle.result();
+      assert.equal(result.status, 'skipped');
+      assert.equal(result.phase, 'ended');
+      assert.equal(world.calls(g.invoiceId, 'countLedgerEvents').length, 0);
+    });
+
+    test('deleted before the first read: resolved in Stripe as deleted, ended', async () => {
+      const g = await gate({ fake: { deleted: true } });
+      const result: GateState = await g.handle.result();
+      assert.deepEqual([result.status, result.invoiceStatus, result.phase], ['resolved_in_stripe', 'deleted', 'ended']);
+    });
+
+    test('already finalized when read: too late, the divergence reported, then followed to payment', async () => {
+      const g = await gate({ stripe: '120', ledger: '100', invoice: { status: 'open' } });
+      const state = await until(g, (s) => s.phase === 'following');
+      assert.equal(state.status, 'too_late');
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
+      await stripeEvent(g, 'invoice.paid', 'paid');
+      const result: GateState = await g.handle.result();
+      assert.deepEqual([result.invoiceStatus, result.phase], ['paid', 'ended']);
+    });
+
+    test('beyond tolerance: paused, alerted, held; a release finalizes it, what was finalized is compared once more', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      const held = await until(g, (s) => s.phase === 'held');
+      assert.equal(held.status, 'held');
+      assert.ok(held.slackMessage);
+      assert.equal(held.heldBecause, 'divergence');
+      assert.deepEqual(world.calls(g.invoiceId, 'pauseInvoice')[0].args.slice(2), [1]);
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
+      const following = await until(g, (s) => s.phase === 'following');
+      assert.equal(following.status, 'released');
+      assert.equal(following.reviewer, 'U0ALICE');
+      assert.deepEqual(kinds(g), ['check', 'finalized']);
+      assert.equal(world.calls(g.invoiceId, 'alertFinalizedDivergence').length, 0, 'the reviewer released exactly this divergence');
+      assert.deepEqual(statuses(g), ['open']);
+      await stripeEvent(g, 'invoice.paid', 'paid');
+      assert.equal((await g.handle.result()).invoiceStatus, 'paid');
+    });
+
+    test('a ledger that cannot be counted fails closed: held without a comparison, with the reason', async () => {
+      const g = await gate({ fake: { ledgerMappingError: true } });
+      const held = await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      assert.equal(held.comparison, null);
+      assert.equal(held.heldBecause, 'unverifiable');
+      assert.match(held.reason ?? '', /ledger could not be counted: customer cus_x has no metadata/);
+      assert.equal(world.calls(g.invoiceId, 'countLedgerEvents').length, 1, 'a mapping error is not retried');
+    });
+
+    test('Stripe refuses the pause: too late, reported, followed', async () => {
+      const g = await gate({ stripe: '120', ledger: '100', fake: { pause: 'refused' } });
+      const state = await until(g, (s) => s.phase === 'following');
+      assert.equal(state.status, 'too_late');
+      assert.match(state.reason ?? '', /Stripe refused to pause the invoice .*idempotency_error/);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1, 'a refusal is not retried');
+    });
   });
 
-  test('no metered lines: skipped without counting', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id, { meteredLines: [], otherLineCount: 1 })], ledger: [{}] }));
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'skipped');
-    assert.equal(world.callsOf(invoiceId, 'countLedgerEvents').length, 0);
+  describe('the deadline (fail closed)', () => {
+    test('Stripe reads keep failing: paused a margin before Stripe finalizes; when the check passes, auto-advance is on again', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ fake: { stripeDown: true }, invoice: { automaticallyFinalizesAt: nowSeconds + 20 * 60 } });
+      await untilCalled(g, 'readInvoice', 1);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0, 'not before the deadline');
+      await temporal.skipTime(5 * MINUTE);
+      const held = await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      assert.equal(held.heldBecause, 'deadline');
+      assert.match(held.reason ?? '', /could not complete before Stripe's deadline: Stripe has not answered the invoice read yet/);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1);
+
+      g.fake.stripeDown = false;
+      await temporal.skipTime(30_000); // the read's next retry
+      const passed = await until(g, (s) => s.phase === 'watching');
+      assert.equal(passed.status, 'passed');
+      assert.equal(passed.heldBecause, null);
+      assert.deepEqual(world.calls(g.invoiceId, 'resumeInvoice').map((c) => c.args[1]), [1]);
+      const updates = world.calls(g.invoiceId, 'updateAlert').map((c) => (c.args[0] as GateState).status);
+      assert.deepEqual(updates, ['passed'], 'the same Slack message says it passed');
+      assert.equal(g.fake.invoice.autoAdvance, true);
+    });
+
+    test('the check completes after a deadline hold and diverges: the normal held flow, in the same message', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ stripe: '130', ledger: '100', fake: { stripeDown: true }, invoice: { automaticallyFinalizesAt: nowSeconds + 16 * 60 } });
+      await untilCalled(g, 'readInvoice', 1);
+      await temporal.skipTime(2 * MINUTE);
+      await until(g, (s) => s.heldBecause === 'deadline' && s.slackMessage !== null);
+      g.fake.stripeDown = false;
+      await temporal.skipTime(30_000);
+      const held = await until(g, (s) => s.heldBecause === 'divergence');
+      assert.equal(held.comparison?.lines[0].stripeQuantity, '130');
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1, 'paused once');
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1, 'one message');
+      assert.ok(world.calls(g.invoiceId, 'updateAlert').some((c) => (c.args[0] as GateState).heldBecause === 'divergence'));
+    });
+
+    test('a gate that starts after the deadline: the pause is its first Stripe write', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ stripe: '120', ledger: '120', fake: { stripeDown: true }, invoice: { automaticallyFinalizesAt: nowSeconds + 5 * 60 } });
+      await until(g, (s) => s.heldBecause === 'deadline');
+      const activities = world.calls(g.invoiceId).map((c) => c.activity).filter((a) => ['pauseInvoice', 'resumeInvoice', 'finalizeInvoice'].includes(a));
+      assert.deepEqual(activities, ['pauseInvoice']);
+      g.fake.stripeDown = false;
+      await temporal.skipTime(30_000);
+      await until(g, (s) => s.phase === 'watching');
+    });
+
+    test('without Stripe\'s time: an hour after creation, less the margin', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ fake: { stripeDown: true }, start: { automaticallyFinalizesAt: null, createdAt: nowSeconds - 44 * 60 } });
+      await untilCalled(g, 'readInvoice', 1);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
+      await temporal.skipTime(2 * MINUTE);
+      await until(g, (s) => s.heldBecause === 'deadline');
+      g.fake.stripeDown = false;
+      await temporal.skipTime(30_000);
+      await until(g, (s) => s.phase === 'watching');
+    });
   });
 
-  test('deleted before the first read: resolved in Stripe as deleted', async () => {
-    const { handle } = await gate(() => ({ reads: ['deleted'], ledger: [{}] }));
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'resolved_in_stripe');
-    assert.equal(result.invoiceStatus, 'deleted');
+  describe('late usage before finalization', () => {
+    test('a passed draft that late usage makes diverge is paused and alerted with the change', async () => {
+      const g = await gate({ stripe: '1000', ledger: '1000' });
+      await until(g, (s) => s.phase === 'watching');
+      g.fake.invoice.meteredLines = [meteredLine('1300')];
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines', 'amount_due', 'total'] });
+      const held = await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      assert.equal(held.comparison?.lines[0].stripeQuantity, '1300');
+      assert.equal(held.previousComparison?.lines[0].stripeQuantity, '1000');
+      assert.deepEqual(kinds(g), ['check', 'late_usage']);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1);
+    });
+
+    test('the gate\'s own writes echo as invoice.updated and change nothing', async () => {
+      const g = await gate();
+      await until(g, (s) => s.phase === 'watching');
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['auto_advance', 'metadata'] });
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['metadata'] });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(kinds(g), ['check']);
+      assert.equal(world.calls(g.invoiceId, 'readInvoice').length, 1);
+    });
+
+    test('a burst of updates: one recheck per minute at most', async () => {
+      const g = await gate();
+      await until(g, (s) => s.phase === 'watching');
+      for (let i = 0; i < 5; i++) await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+      await waitFor(() => kinds(g).length === 2, 'first recheck');
+      for (let i = 0; i < 5; i++) await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(kinds(g), ['check', 'late_usage'], 'the second burst waits for the minute');
+      await temporal.skipTime(MINUTE);
+      await waitFor(() => kinds(g).length === 3, 'second recheck');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(kinds(g).length, 3);
+    });
+
+    test('a held draft that now matches (the ledger caught up, an update came) is released as a recount would', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      g.fake.ledgerQuantity = '120';
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+      const state = await until(g, (s) => s.phase === 'following');
+      assert.equal(state.status, 'auto_released');
+      assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 1);
+      assert.deepEqual(kinds(g), ['check', 'late_usage', 'finalized']);
+    });
+
+    test('just before Stripe finalizes, a passed draft is read and compared once more', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ invoice: { automaticallyFinalizesAt: nowSeconds + 3600 } });
+      await until(g, (s) => s.phase === 'watching');
+      g.fake.invoice.meteredLines = [meteredLine('150')];
+      await temporal.skipTime(46 * MINUTE);
+      const held = await until(g, (s) => s.status === 'held');
+      assert.equal(held.comparison?.lines[0].stripeQuantity, '150');
+    });
   });
 
-  test('Stripe failing for a while: the read is retried until it succeeds', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '120' }], failingReads: 2 }));
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'passed');
-    assert.equal(world.callsOf(invoiceId, 'readInvoice').length, 3);
+  describe('after finalization', () => {
+    test('Stripe finalizes a passed invoice with other quantities: one alert, no pause, an audit round', async () => {
+      const g = await gate({ stripe: '100', ledger: '100' });
+      await until(g, (s) => s.phase === 'watching');
+      g.fake.invoice = { ...g.fake.invoice, status: 'open', meteredLines: [meteredLine('130')] };
+      await stripeEvent(g, 'invoice.finalized', 'open');
+      const state = await until(g, (s) => s.phase === 'following');
+      assert.equal(state.finalizedComparison?.passed, false);
+      assert.equal(state.finalizedComparison?.lines[0].stripeQuantity, '130');
+      assert.equal(world.calls(g.invoiceId, 'alertFinalizedDivergence').length, 1);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
+      assert.deepEqual(kinds(g), ['check', 'finalized']);
+      assert.equal(state.status, 'passed', 'the gate\'s decision stays what it was');
+    });
+
+    test('no invoice.finalized came: the gate looks again after Stripe\'s finalization time', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ invoice: { automaticallyFinalizesAt: nowSeconds + 3600 } });
+      await until(g, (s) => s.phase === 'watching');
+      await temporal.skipTime(46 * MINUTE);
+      await waitFor(() => kinds(g).length === 2, 'the pre-finalization look');
+      g.fake.invoice.status = 'open';
+      await temporal.skipTime(30 * MINUTE);
+      const state = await until(g, (s) => s.phase === 'following');
+      assert.equal(state.invoiceStatus, 'open');
+      assert.deepEqual(kinds(g), ['check', 'late_usage', 'finalized']);
+    });
   });
 
-  test('already finalized when read: too late; a divergence is still reported, a match is not', async () => {
-    const diverging = await gate((id) => ({ reads: [snapshot(id, { status: 'open' })], ledger: [{ il_api: '100' }] }));
-    const matching = await gate((id) => ({ reads: [snapshot(id, { status: 'open' })], ledger: [{ il_api: '120' }] }));
-    const [a, b]: GateState[] = await Promise.all([diverging.handle.result(), matching.handle.result()]);
-    assert.equal(a.status, 'too_late');
-    assert.match(a.reason ?? '', /already open when the gate read it/);
-    assert.equal(world.callsOf(diverging.invoiceId, 'notifyReviewers').length, 1);
-    assert.equal(world.callsOf(diverging.invoiceId, 'pauseInvoice').length, 0);
-    assert.equal(b.status, 'too_late');
-    assert.equal(world.callsOf(matching.invoiceId, 'notifyReviewers').length, 0);
+  describe('lifecycle', () => {
+    test('finalized then paid, delivered twice and out of order: paid, never back to open', async () => {
+      const g = await gate();
+      await until(g, (s) => s.phase === 'watching');
+      g.fake.invoice.status = 'paid';
+      const paid = await stripeEvent(g, 'invoice.paid', 'paid', { created: 200 });
+      await stripeEvent(g, 'invoice.finalized', 'open', { created: 100 });
+      await g.handle.signal(stripeInvoiceEventSignal, paid);
+      const result: GateState = await g.handle.result();
+      assert.equal(result.invoiceStatus, 'paid');
+      assert.equal(result.phase, 'ended');
+      assert.deepEqual(statuses(g), ['paid']);
+    });
+
+    test('payment failures are recorded; then paid', async () => {
+      const g = await gate({ invoice: { status: 'open' } });
+      await until(g, (s) => s.phase === 'following');
+      const failed = await stripeEvent(g, 'invoice.payment_failed', 'open', { attemptCount: 1 });
+      await g.handle.signal(stripeInvoiceEventSignal, failed);
+      await stripeEvent(g, 'invoice.payment_failed', 'open', { attemptCount: 2 });
+      await until(g, (s) => s.paymentFailures === 2);
+      await stripeEvent(g, 'invoice.payment_succeeded', 'paid');
+      const result: GateState = await g.handle.result();
+      assert.equal(result.invoiceStatus, 'paid');
+      assert.equal(result.paymentFailures, 2);
+      const recorded = world.calls(g.invoiceId, 'recordInvoiceStatus').map((c) => c.args[0]);
+      assert.deepEqual(recorded.at(-1), { status: 'paid', paymentFailures: 2 });
+    });
+
+    test('voided while held: resolved in Stripe, ended', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      await stripeEvent(g, 'invoice.finalized', 'open');
+      await stripeEvent(g, 'invoice.voided', 'void');
+      const result: GateState = await g.handle.result();
+      assert.deepEqual([result.status, result.invoiceStatus, result.phase], ['resolved_in_stripe', 'void', 'ended']);
+      assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 0);
+    });
+
+    test('followed long enough after finalization without a final status: the gate ends', async () => {
+      const g = await gate({ invoice: { status: 'open' } });
+      await until(g, (s) => s.phase === 'following');
+      await temporal.skipTime(46 * 24 * HOUR);
+      const result: GateState = await g.handle.result();
+      assert.deepEqual([result.invoiceStatus, result.phase], ['open', 'ended']);
+    });
+
+    test('a long life continues as new and keeps its state, dedupe memory and audit key', async () => {
+      world.settings = { continueAsNewAfterEvents: 60 };
+      try {
+        const g = await gate({ invoice: { status: 'open' } });
+        await until(g, (s) => s.phase === 'following');
+        const firstRunId = (await g.handle.describe()).runId;
+        const duplicate = await stripeEvent(g, 'invoice.payment_failed', 'open', { attemptCount: 1 });
+        for (let i = 0; i < 40; i++) await stripeEvent(g, 'invoice.updated', 'open', { changedFields: ['metadata'] });
+        await waitFor(async () => (await client.workflow.getHandle(gateWorkflowId(g.invoiceId)).describe()).runId !== firstRunId, 'continue-as-new');
+        const latest = client.workflow.getHandle(gateWorkflowId(g.invoiceId));
+        await latest.signal(stripeInvoiceEventSignal, duplicate);
+        await latest.signal(stripeInvoiceEventSignal, { eventId: 'evt_paid_after_can', type: 'invoice.paid', invoiceStatus: 'paid' });
+        const result: GateState = await latest.result();
+        assert.deepEqual([result.invoiceStatus, result.paymentFailures], ['paid', 1]);
+        const auditKeys = world.calls(g.invoiceId, 'recordInvoiceStatus').map((c) => c.args[1]);
+        assert.ok(auditKeys.length >= 2);
+        assert.deepEqual(new Set(auditKeys), new Set([firstRunId]), 'one audit row for the whole gate');
+      } finally {
+        world.settings = {};
+      }
+    });
   });
 
-  test('beyond tolerance: paused, alerted, held; a release finalizes it and updates the alert', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }] }));
-    // The status reads held as soon as the pause is done; the alert's reference follows from Slack.
-    const held = await until(handle, (s) => s.status === 'held' && s.slackMessage !== null);
-    assert.equal(held.comparison?.maxVariancePct, '20');
-    assert.deepEqual(held.slackMessage, { channel: 'C0BILLING', ts: '1.000100' });
-    assert.ok(held.heldSince);
-    assert.equal(world.callsOf(invoiceId, 'pauseInvoice').length, 1);
+  describe('review', () => {
+    test('a malformed decision changes nothing', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      await g.handle.signal(decisionSignal, { action: 'approve', reviewer: '' } as never);
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0BOB' });
+      const state = await until(g, (s) => s.phase === 'following');
+      assert.equal(state.reviewer, 'U0BOB');
+      assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 1);
+    });
 
-    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'released');
-    assert.equal(result.reviewer, 'U0ALICE');
-    assert.equal(result.invoiceStatus, 'open');
-    assert.equal(world.callsOf(invoiceId, 'finalizeInvoice').length, 1);
-    const updates = world.callsOf(invoiceId, 'updateAlert').map((c) => (c.args[0] as GateState).status);
-    assert.deepEqual(updates, ['released']);
-    assert.equal(lastRecordedState(invoiceId).status, 'released');
-  });
+    test('a recount that still diverges keeps it held; one that matches releases it', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      g.fake.ledgerQuantity = '105';
+      await g.handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
+      const still = await until(g, (s) => s.status === 'held' && s.recounts === 1);
+      assert.equal(still.comparison?.lines[0].ledgerQuantity, '105');
+      g.fake.ledgerQuantity = '120';
+      await g.handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
+      const released = await until(g, (s) => s.phase === 'following');
+      assert.equal(released.status, 'auto_released');
+      assert.deepEqual(kinds(g), ['check', 'recount', 'recount', 'finalized']);
+    });
 
-  test('a malformed decision changes nothing', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }] }));
-    await until(handle, (s) => s.status === 'held');
-    await handle.signal(decisionSignal, { action: 'approve', reviewer: '' } as never);
-    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0BOB' });
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'released');
-    assert.equal(result.reviewer, 'U0BOB');
-    assert.equal(world.callsOf(invoiceId, 'finalizeInvoice').length, 1);
-  });
-
-  test('a recount that now matches releases without a person', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }, { il_api: '120' }] }));
-    await until(handle, (s) => s.status === 'held');
-    await handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'auto_released');
-    assert.equal(result.recounts, 1);
-    assert.deepEqual(world.callsOf(invoiceId, 'recordComparison').map((c) => c.args[1]), [0, 1]);
-    assert.deepEqual(world.callsOf(invoiceId, 'updateAlert').map((c) => (c.args[0] as GateState).status), ['recounting', 'auto_released']);
-  });
-
-  test('a recount that still diverges keeps it held until a release', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }, { il_api: '105' }] }));
-    await until(handle, (s) => s.status === 'held');
-    await handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
-    const still = await until(handle, (s) => s.status === 'held' && s.recounts === 1);
-    assert.equal(still.comparison?.lines[0].ledgerQuantity, '105');
-    assert.deepEqual(world.callsOf(invoiceId, 'updateAlert').map((c) => (c.args[0] as GateState).status), ['recounting', 'held']);
-    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE' });
-    assert.equal((await handle.result()).status, 'released');
-  });
-
-  test('a recount finds the invoice deleted or finalized in Stripe: resolved there', async () => {
-    const deleted = await gate((id) => ({ reads: [snapshot(id), 'deleted'], ledger: [{ il_api: '100' }] }));
-    const finalized = await gate((id) => ({ reads: [snapshot(id), snapshot(id, { status: 'open' })], ledger: [{ il_api: '100' }] }));
-    for (const { handle } of [deleted, finalized]) {
-      await until(handle, (s) => s.status === 'held');
-      await handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
-    }
-    const a: GateState = await deleted.handle.result();
-    const b: GateState = await finalized.handle.result();
-    assert.deepEqual([a.status, a.invoiceStatus], ['resolved_in_stripe', 'deleted']);
-    assert.deepEqual([b.status, b.invoiceStatus], ['resolved_in_stripe', 'open']);
-  });
-
-  test('voided in Stripe while held: the wait ends, resolved in Stripe as void', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }] }));
-    await until(handle, (s) => s.status === 'held');
-    await handle.signal(stripeInvoiceEventSignal, { eventId: 'evt_1', type: 'invoice.voided', invoiceStatus: 'void' });
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'resolved_in_stripe');
-    assert.equal(result.invoiceStatus, 'void');
-    assert.equal(world.callsOf(invoiceId, 'finalizeInvoice').length, 0);
-  });
-
-  test('a release that finds the invoice already finalized reports that', async () => {
-    const { handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }], finalize: { applied: false, status: 'open' } }));
-    await until(handle, (s) => s.status === 'held');
-    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE' });
-    const result: GateState = await handle.result();
-    assert.equal(result.status, 'resolved_in_stripe');
-    assert.match(result.reason ?? '', /already open in Stripe/);
-  });
-
-  test('Stripe refuses the pause, or the invoice moved on first: too late, reported', async () => {
-    const refused = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }], pause: 'refused' }));
-    const movedOn = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }], pause: { applied: false, status: 'open' } }));
-    const a: GateState = await refused.handle.result();
-    const b: GateState = await movedOn.handle.result();
-    assert.equal(a.status, 'too_late');
-    assert.match(a.reason ?? '', /Stripe refused to pause the invoice .*idempotency_error/);
-    assert.equal(world.callsOf(refused.invoiceId, 'pauseInvoice').length, 1, 'a refusal is not retried');
-    assert.equal(world.callsOf(refused.invoiceId, 'notifyReviewers').length, 1);
-    assert.equal(b.status, 'too_late');
-    assert.equal(b.invoiceStatus, 'open');
-    assert.match(b.reason ?? '', /became open before the gate could pause it/);
-  });
-
-  test('a ledger that cannot be counted fails closed: held without a comparison, with the reason', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: ['mapping'] }));
-    const held = await until(handle, (s) => s.status === 'held');
-    assert.equal(held.comparison, null);
-    assert.match(held.reason ?? '', /ledger could not be counted: customer cus_x has no metadata/);
-    assert.equal(world.callsOf(invoiceId, 'countLedgerEvents').length, 1, 'a mapping error is not retried');
-    assert.equal(world.callsOf(invoiceId, 'pauseInvoice').length, 1);
-    await handle.terminate('test done');
-  });
-
-  test('held: reminders after 4 h and then every 24 h, on the workflow clock, never a release', async () => {
-    const { invoiceId, handle } = await gate((id) => ({ reads: [snapshot(id)], ledger: [{ il_api: '100' }] }));
-    const held = await until(handle, (s) => s.status === 'held');
-    const reminders = () => world.callsOf(invoiceId, 'remindReviewers').map((c) => c.args as [number, number]);
-    await temporal.skipTime(4 * HOUR + 60_000);
-    await waitFor(() => reminders().length === 1);
-    await temporal.skipTime(24 * HOUR);
-    await waitFor(() => reminders().length === 2);
-    const [[first, firstAt], [second, secondAt]] = reminders();
-    assert.deepEqual([first, second], [1, 2]);
-    assert.ok(firstAt - held.heldSince! >= 4 * HOUR, 'the first reminder is due 4 h after the hold');
-    assert.ok(secondAt - held.heldSince! >= 28 * HOUR, 'the second 24 h later');
-    assert.equal((await handle.query(stateQuery)).status, 'held');
-    assert.equal(world.callsOf(invoiceId, 'finalizeInvoice').length, 0);
-    await handle.terminate('test done');
+    test('held: reminders after 4 h and then every 24 h, on the workflow clock, never a release', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      const held = await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      const reminders = () => world.calls(g.invoiceId, 'remindReviewers').map((c) => c.args as [number, number]);
+      await temporal.skipTime(4 * HOUR + MINUTE);
+      await waitFor(() => reminders().length === 1, 'first reminder');
+      await temporal.skipTime(24 * HOUR);
+      await waitFor(() => reminders().length === 2, 'second reminder');
+      const [[first, firstAt], [second, secondAt]] = reminders();
+      assert.deepEqual([first, second], [1, 2]);
+      assert.ok(firstAt - held.heldSince! >= 4 * HOUR);
+      assert.ok(secondAt - held.heldSince! >= 28 * HOUR);
+      assert.equal((await g.handle.query(stateQuery)).status, 'held');
+      assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 0);
+    });
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
