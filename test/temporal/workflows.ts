@@ -10,6 +10,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -283,4 +284,25 @@ export async function parentOfFailure(): Promise<string> {
 export async function parentLeavesChild(): Promise<string> {
   const child = await startChild(waitForApproval, { workflowId: `${workflowInfo().workflowId}-child` });
   return child.workflowId;
+}
+
+// ------------------------------------------------------------------ server fidelity
+
+export interface LocalTestActivities {
+  /** Signals the calling workflow ('add', 1) the first time it runs for that workflow id. */
+  signalSelfOnce(): Promise<void>;
+}
+
+/**
+ * Closes in the same workflow task in which a signal arrived (sent by its own local activity while
+ * the task is running): the server refuses the completion with UnhandledCommand, and the retried
+ * task sees the signal.
+ */
+export async function closesWhileSignalled(): Promise<number> {
+  let total = 0;
+  setHandler(addSignal, (n) => {
+    total += n;
+  });
+  await proxyLocalActivities<LocalTestActivities>({ startToCloseTimeout: '10s' }).signalSelfOnce();
+  return total;
 }
