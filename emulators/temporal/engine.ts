@@ -3,6 +3,7 @@
 // activities and queries live in their own modules and call back into this class.
 import { randomUUID } from 'node:crypto';
 import { ActivityScheduler } from './activities';
+import type { CancelSignal } from './cancel-signal';
 import { VirtualClock } from './clock';
 import { applyParentClosePolicy, childClosed } from './child-workflows';
 import { applyCommands } from './commands';
@@ -475,6 +476,51 @@ export class Engine {
     }
     this.clock.setTo(target);
     await this.settle();
+  }
+
+  /**
+   * TestService Sleep, SleepUntil and UnlockTimeSkippingWithSleep, as the Java test server does
+   * them: the end is a deadline on the virtual clock like any timer, so it comes in real time while
+   * skipping is locked or work is in flight, and by a jump (autoSkip) once nothing is. With `unlock`
+   * one lock is lifted for the wait and taken back when the deadline fires. Returns once the
+   * workflow tasks that became due by then (timer fires and what they set off) have been handled.
+   */
+  async sleepUntil(deadline: number, unlock: boolean, signal: CancelSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        if (unlock) this.lockTimeSkipping();
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const timer = this.clock.at(deadline, finish);
+      const onAbort = () => {
+        this.clock.cancel(timer);
+        finish();
+      };
+      signal.addEventListener('abort', onAbort);
+      if (unlock) this.unlockTimeSkipping();
+      if (this.stopped || signal.aborted) onAbort();
+    });
+    while (!this.stopped && !signal.aborted && this.workflowTasksPending()) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
+   * A workflow task some worker will take is pending or running, or events wait for one. Retried
+   * tasks (a broken workflow) and tasks no worker polls for would never settle, so they do not count.
+   */
+  private workflowTasksPending(): boolean {
+    for (const run of this.openRuns) {
+      if (run.buffered.length > 0) return true;
+      const wft = run.wft;
+      if (!wft || wft.attempt > 1) continue;
+      if (wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName))) return true;
+    }
+    return false;
   }
 
   lockTimeSkipping(): void {

@@ -306,3 +306,53 @@ export async function closesWhileSignalled(): Promise<number> {
   await proxyLocalActivities<LocalTestActivities>({ startToCloseTimeout: '10s' }).signalSelfOnce();
   return total;
 }
+
+// ------------------------------------------------------------------ time-skipping sleeps
+
+export interface LockRequest {
+  holder: string;
+  timeoutMs: number;
+}
+export const lockRequestSignal = defineSignal<[LockRequest]>('lockRequest');
+export const lockGrantedSignal = defineSignal('lockGranted');
+export const lockHolderQuery = defineQuery<string | null>('holder');
+export const lockGrantedQuery = defineQuery<boolean>('granted');
+
+/** Hands a lock to one requester at a time (the samples' mutex); nobody releases, so each lease times out. */
+export async function lockService(): Promise<void> {
+  const queue: LockRequest[] = [];
+  let holder: string | null = null;
+  setHandler(lockRequestSignal, (request) => {
+    queue.push(request);
+  });
+  setHandler(lockHolderQuery, () => holder);
+  for (;;) {
+    await condition(() => queue.length > 0);
+    const request = queue.shift()!;
+    holder = request.holder;
+    await getExternalWorkflowHandle(request.holder).signal(lockGrantedSignal);
+    await sleep(request.timeoutMs);
+    holder = null;
+  }
+}
+
+/** Waits to be granted the lock, then keeps running. */
+export async function lockRequester(): Promise<void> {
+  let granted = false;
+  setHandler(lockGrantedSignal, () => {
+    granted = true;
+  });
+  setHandler(lockGrantedQuery, () => granted);
+  await condition(() => false);
+}
+
+export interface BlockingActivities {
+  /** Returns when the test lets it. */
+  blockUntilReleased(): Promise<void>;
+}
+
+/** Which comes first: a timer, or an activity the test releases. */
+export async function timerOrActivity(timerMs: number): Promise<string> {
+  const { blockUntilReleased } = proxyActivities<BlockingActivities>({ startToCloseTimeout: '1 day' });
+  return await Promise.race([sleep(timerMs).then(() => 'timer'), blockUntilReleased().then(() => 'activity')]);
+}
