@@ -7,7 +7,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestActivities } from './activities';
-import { emulatorOnly, ensureSearchAttributes, eventually, runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
+import { emulatorOnly, eventually, runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
 import type { BlockingActivities, LockRequest } from './workflows';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -100,7 +100,6 @@ describe('temporal conformance: SleepUntil with automatic time skipping', emulat
   let worker: RunningWorker;
   before(async () => {
     env = await startTestEnv({ timeSkipping: true });
-    await ensureSearchAttributes(env, { InvoiceGateStatus: 'INDEXED_VALUE_TYPE_KEYWORD', GateVariancePct: 'INDEXED_VALUE_TYPE_DOUBLE' });
     testEnv = await timeSkippingEnvironment(env);
     worker = await runWorker(env, { activities: createTestActivities() });
   });
@@ -111,7 +110,9 @@ describe('temporal conformance: SleepUntil with automatic time skipping', emulat
   });
 
   it('returns at the timestamp with the reminders that fell due (timer, task, activity, task) handled', async () => {
-    const handle = await testEnv.client.workflow.start('reminderGate', { taskQueue: worker.taskQueue, workflowId: uniqueId('sleep-until') });
+    // Nothing is scheduled after the second reminder: on an engine that skips whenever it can, the
+    // clock would otherwise move on right after the sleep returns.
+    const handle = await testEnv.client.workflow.start('twoReminders', { taskQueue: worker.taskQueue, workflowId: uniqueId('sleep-until') });
     const until = (await testEnv.currentTimeMs()) + 30 * HOUR;
     await testEnv.connection.testService!.sleepUntil({ timestamp: msToTs(until) });
     assert.ok((await testEnv.currentTimeMs()) >= until);
@@ -121,7 +122,6 @@ describe('temporal conformance: SleepUntil with automatic time skipping', emulat
     assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).length, 2);
     const taskEvents = events.filter((e) => [EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED].includes(e.eventType!));
     assert.equal(taskEvents.at(-1)?.eventType, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 'no workflow task left pending');
-    assert.equal(events.at(-1)?.eventType, EventType.EVENT_TYPE_TIMER_STARTED, 'the next reminder is waiting');
     await handle.terminate('test cleanup');
   });
 });

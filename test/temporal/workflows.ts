@@ -356,3 +356,15 @@ export async function timerOrActivity(timerMs: number): Promise<string> {
   const { blockUntilReleased } = proxyActivities<BlockingActivities>({ startToCloseTimeout: '1 day' });
   return await Promise.race([sleep(timerMs).then(() => 'timer'), blockUntilReleased().then(() => 'activity')]);
 }
+
+/** Two reminders (timer, then an activity) at 4 h and 28 h, then waits with nothing scheduled. */
+export async function twoReminders(): Promise<void> {
+  let reminders = 0;
+  setHandler(stateQuery, () => ({ approvedBy: null, total: reminders, signals: 0 }));
+  for (const wait of [4 * 3600_000, 24 * 3600_000]) {
+    await sleep(wait);
+    reminders++;
+    await fast.echo(`reminder ${reminders}`);
+  }
+  await condition(() => false);
+}
