@@ -50,6 +50,22 @@ export class WorkflowTasks {
     this.enqueue(execution, state);
   }
 
+  /**
+   * Eager workflow start: the first task is started for the given poll and returned (it goes back
+   * in the StartWorkflowExecution response) instead of being queued. A worker that drops it lets
+   * it time out; the retry goes through the queue.
+   */
+  startEagerly(execution: Execution, ctx: PollContext): unknown | null {
+    const state = this.newState(execution, false);
+    execution.wft = state;
+    const task = this.dispatch(execution, state, ctx);
+    if (task === null) {
+      execution.wft = null;
+      this.schedule(execution);
+    }
+    return task;
+  }
+
   private newState(execution: Execution, sticky: boolean): WorkflowTaskState {
     return {
       seq: seqCounter++,
