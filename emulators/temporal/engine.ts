@@ -3,12 +3,13 @@
 // activities and queries live in their own modules and call back into this class.
 import { randomUUID } from 'node:crypto';
 import { ActivityScheduler } from './activities';
+import type { CancelSignal } from './cancel-signal';
 import { VirtualClock } from './clock';
 import { applyParentClosePolicy, childClosed } from './child-workflows';
 import { applyCommands } from './commands';
 import { invalidArgument, notFound, workflowAlreadyStarted } from './errors';
 import { Execution, type ExecutionStatus } from './execution';
-import { Matching, queueKey } from './matching';
+import { Matching, queueKey, type PollContext } from './matching';
 import { Namespaces, type NamespaceState, currentRun, findRun } from './namespaces';
 import { type Payload, durationToMs, msToDuration } from './proto-values';
 import { Queries } from './queries';
@@ -44,6 +45,8 @@ export interface StartParams {
   signal?: { name: string; input: unknown; header: unknown; identity: string };
   /** Set when a workflow starts this one as its child. */
   parent?: { execution: Execution; initiatedEventId: number };
+  /** requestEagerExecution: the poll the first workflow task is handed to, in the start response. */
+  eager?: PollContext;
 }
 
 const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
@@ -103,7 +106,7 @@ export class Engine {
   // ---------------------------------------------------------------- start
 
   /** StartWorkflowExecution / SignalWithStart: applies id reuse and conflict policies. */
-  start(params: StartParams): { runId: string; started: boolean; execution: Execution } {
+  start(params: StartParams): { runId: string; started: boolean; execution: Execution; eagerWorkflowTask: unknown } {
     const ns = this.namespaces.get(params.namespace);
     if (!params.workflowId) throw invalidArgument('WorkflowId is not set on request.');
     if (!params.workflowType) throw invalidArgument('WorkflowType is not set on request.');
@@ -111,7 +114,7 @@ export class Engine {
     if (params.workflowId.length > 1000) throw invalidArgument('WorkflowId length exceeds limit.');
     const existing = currentRun(ns, params.workflowId);
     if (existing?.requestIds.has(params.requestId)) {
-      return { runId: existing.runId, started: true, execution: existing };
+      return { runId: existing.runId, started: true, execution: existing, eagerWorkflowTask: null };
     }
     if (existing?.running) {
       let conflict = params.conflictPolicy;
@@ -120,7 +123,7 @@ export class Engine {
         case 'WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING':
           existing.requestIds.add(params.requestId);
           if (params.signal) this.signal(existing, params.signal.name, params.signal.input, params.signal.header, params.signal.identity);
-          return { runId: existing.runId, started: false, execution: existing };
+          return { runId: existing.runId, started: false, execution: existing, eagerWorkflowTask: null };
         case 'WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING':
           this.terminate(existing, 'terminated by a new start with WorkflowIdConflictPolicy TERMINATE_EXISTING', null, params.identity);
           break;
@@ -144,6 +147,9 @@ export class Engine {
     const runId = randomUUID();
     const taskTimeout = Math.min(params.workflowTaskTimeoutMs || DEFAULT_WORKFLOW_TASK_TIMEOUT_MS, MAX_WORKFLOW_TASK_TIMEOUT_MS);
     const now = this.now();
+    // Eager start, as the server does it (not with a start delay), and only while a worker polls the
+    // queue: the SDK asks only after reserving a slot in a worker of this process.
+    const eager = params.eager && params.firstTaskDelayMs === 0 && this.matching.hasLivePoller(queueKey(ns.name, 'workflow', params.taskQueue)) ? params.eager : undefined;
     const execution = this.createRun(ns, {
       workflowId: params.workflowId,
       runId,
@@ -185,8 +191,10 @@ export class Engine {
       firstTaskDelayMs: params.firstTaskDelayMs,
       signal: params.signal,
       parent: params.parent ? { ...params.parent, startedEventId: 0 } : null,
+      holdFirstTask: eager !== undefined,
     });
-    return { runId, started: true, execution };
+    const eagerWorkflowTask = eager ? this.workflowTasks.startEagerly(execution, eager) : null;
+    return { runId, started: true, execution, eagerWorkflowTask };
   }
 
   /** Creates a run, writes WorkflowExecutionStarted and schedules its first workflow task. */
@@ -207,6 +215,8 @@ export class Engine {
       firstTaskDelayMs: number;
       signal?: StartParams['signal'];
       parent?: Execution['parent'];
+      /** The caller hands out the first workflow task itself (eager start). */
+      holdFirstTask?: boolean;
     },
   ): Execution {
     const now = this.now();
@@ -253,7 +263,7 @@ export class Engine {
     if (deadline) execution.runTimeoutTimer = this.clock.at(deadline, () => this.timeOut(execution));
     if (p.firstTaskDelayMs > 0) {
       execution.firstTaskTimer = this.clock.after(p.firstTaskDelayMs, () => this.workflowTasks.schedule(execution));
-    } else {
+    } else if (!p.holdFirstTask) {
       this.workflowTasks.schedule(execution);
     }
     this.log(`started ${p.workflowType} ${p.workflowId}/${p.runId}`);
@@ -475,6 +485,51 @@ export class Engine {
     }
     this.clock.setTo(target);
     await this.settle();
+  }
+
+  /**
+   * TestService Sleep, SleepUntil and UnlockTimeSkippingWithSleep, as the Java test server does
+   * them: the end is a deadline on the virtual clock like any timer, so it comes in real time while
+   * skipping is locked or work is in flight, and by a jump (autoSkip) once nothing is. With `unlock`
+   * one lock is lifted for the wait and taken back when the deadline fires. Returns once the
+   * workflow tasks that became due by then (timer fires and what they set off) have been handled.
+   */
+  async sleepUntil(deadline: number, unlock: boolean, signal: CancelSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        if (unlock) this.lockTimeSkipping();
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const timer = this.clock.at(deadline, finish);
+      const onAbort = () => {
+        this.clock.cancel(timer);
+        finish();
+      };
+      signal.addEventListener('abort', onAbort);
+      if (unlock) this.unlockTimeSkipping();
+      if (this.stopped || signal.aborted) onAbort();
+    });
+    while (!this.stopped && !signal.aborted && this.workflowTasksPending()) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
+   * A workflow task some worker will take is pending or running, or events wait for one. Retried
+   * tasks (a broken workflow) and tasks no worker polls for would never settle, so they do not count.
+   */
+  private workflowTasksPending(): boolean {
+    for (const run of this.openRuns) {
+      if (run.buffered.length > 0) return true;
+      const wft = run.wft;
+      if (!wft || wft.attempt > 1) continue;
+      if (wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName))) return true;
+    }
+    return false;
   }
 
   lockTimeSkipping(): void {

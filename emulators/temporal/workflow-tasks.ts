@@ -18,6 +18,14 @@ const DEFAULT_STICKY_SCHEDULE_TO_START_MS = 5_000;
 
 let seqCounter = 1;
 
+// WorkflowTaskFailedCause UNHANDLED_COMMAND as the server names it (Go enum String()).
+const UNHANDLED_COMMAND = 'UnhandledCommand';
+
+/** The failure the server records on a WorkflowTaskFailed event it decided itself. */
+function serverFailure(message: string) {
+  return { message, source: '', stackTrace: '', encodedAttributes: null, cause: null, serverFailureInfo: { nonRetryable: true } };
+}
+
 export class WorkflowTasks {
   constructor(private readonly engine: Engine) {}
 
@@ -40,6 +48,22 @@ export class WorkflowTasks {
     const state = this.newState(execution, sticky);
     execution.wft = state;
     this.enqueue(execution, state);
+  }
+
+  /**
+   * Eager workflow start: the first task is started for the given poll and returned (it goes back
+   * in the StartWorkflowExecution response) instead of being queued. A worker that drops it lets
+   * it time out; the retry goes through the queue.
+   */
+  startEagerly(execution: Execution, ctx: PollContext): unknown | null {
+    const state = this.newState(execution, false);
+    execution.wft = state;
+    const task = this.dispatch(execution, state, ctx);
+    if (task === null) {
+      execution.wft = null;
+      this.schedule(execution);
+    }
+    return task;
   }
 
   private newState(execution: Execution, sticky: boolean): WorkflowTaskState {
@@ -141,7 +165,7 @@ export class WorkflowTasks {
     const ns = this.engine.namespaces.get(namespace);
     const execution = ns.runs.get(runId);
     if (!execution) throw notFound('Workflow task not found.');
-    if (!execution.running) throw notFound('Workflow execution already completed.');
+    if (!execution.running) throw notFound('workflow execution already completed');
     const state = execution.wft;
     if (!state || state.seq !== seq || state.phase !== 'started') throw notFound('Workflow task not found.');
     return { execution, state };
@@ -162,9 +186,11 @@ export class WorkflowTasks {
     );
     if (closes && execution.buffered.length > 0) {
       // The workflow decided to close without seeing events that arrived meanwhile (e.g. a signal):
-      // the server refuses the completion so the workflow gets to handle them first.
-      this.fail(execution, state, 'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND', null, request.identity ?? '');
-      throw invalidArgument('UnhandledCommand: new events arrived while the workflow task was running');
+      // the server refuses the completion so the workflow gets to handle them first. The message is
+      // the bare cause name, as the server sends it: core matches "UnhandledCommand" exactly and
+      // then only evicts quietly; anything longer is logged as a WARN "Error while completing".
+      this.fail(execution, state, 'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND', serverFailure(UNHANDLED_COMMAND), request.identity ?? '');
+      throw invalidArgument(UNHANDLED_COMMAND);
     }
     const invalid = validateCommands(engine, execution, commands);
     if (invalid) {

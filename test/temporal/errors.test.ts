@@ -2,7 +2,7 @@
 // UNIMPLEMENTED with the method name; malformed requests never take the server down.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { emulatorOnly, startTestEnv, uniqueId, type TestEnv } from './helpers';
 
 describe('temporal conformance: errors', () => {
@@ -46,6 +46,34 @@ describe('temporal conformance: errors', () => {
       return true;
     });
     await assert.rejects(svc().updateWorkflowExecution({ namespace: env.namespace }), { code: 12 });
+  });
+
+  it('gives the SDK client the errors the README lists for what the engine does not do', emulatorOnly('the real server implements these'), async () => {
+    const unimplemented = (method: string) => (err: any) => {
+      assert.equal(err.cause?.code, 12, `${err}`);
+      assert.equal(err.cause?.details, `temporal.api.workflowservice.v1.WorkflowService/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)`);
+      return true;
+    };
+    const client = env.client;
+    const handle = await client.workflow.start('noop', { taskQueue: uniqueId('nobody'), workflowId: uniqueId('unsupported') });
+    await assert.rejects(handle.executeUpdate('anything'), unimplemented('UpdateWorkflowExecution'));
+    const startOp = new WithStartWorkflowOperation('noop', { taskQueue: uniqueId('nobody'), workflowId: uniqueId('uws'), workflowIdConflictPolicy: 'FAIL' });
+    await assert.rejects(client.workflow.executeUpdateWithStart('anything', { startWorkflowOperation: startOp }), unimplemented('ExecuteMultiOperation'));
+    await assert.rejects(
+      client.schedule.create({ scheduleId: uniqueId('schedule'), spec: { intervals: [{ every: '1h' }] }, action: { type: 'startWorkflow', workflowType: 'noop', taskQueue: 'q' } }),
+      unimplemented('CreateSchedule'),
+    );
+    await assert.rejects(client.workflow.start('noop', { taskQueue: 'q', workflowId: uniqueId('cron'), cronSchedule: '0 * * * *' }), (err: any) => {
+      assert.equal(err.cause?.code, 3);
+      assert.equal(err.cause?.details, 'cronSchedule is not supported by the embedded Temporal engine');
+      return true;
+    });
+    await assert.rejects(client.workflow.count('GROUP BY WorkflowType'), (err: any) => {
+      assert.equal(err.cause?.code, 3);
+      assert.match(err.cause?.details, /'GROUP BY' clause is only supported for ExecutionStatus/);
+      return true;
+    });
+    await handle.terminate('test cleanup');
   });
 
   it('survives every WorkflowService method called with an empty request', emulatorOnly('calls every method, including destructive ones'), async () => {

@@ -10,6 +10,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -283,4 +284,87 @@ export async function parentOfFailure(): Promise<string> {
 export async function parentLeavesChild(): Promise<string> {
   const child = await startChild(waitForApproval, { workflowId: `${workflowInfo().workflowId}-child` });
   return child.workflowId;
+}
+
+// ------------------------------------------------------------------ server fidelity
+
+export interface LocalTestActivities {
+  /** Signals the calling workflow ('add', 1) the first time it runs for that workflow id. */
+  signalSelfOnce(): Promise<void>;
+}
+
+/**
+ * Closes in the same workflow task in which a signal arrived (sent by its own local activity while
+ * the task is running): the server refuses the completion with UnhandledCommand, and the retried
+ * task sees the signal.
+ */
+export async function closesWhileSignalled(): Promise<number> {
+  let total = 0;
+  setHandler(addSignal, (n) => {
+    total += n;
+  });
+  await proxyLocalActivities<LocalTestActivities>({ startToCloseTimeout: '10s' }).signalSelfOnce();
+  return total;
+}
+
+// ------------------------------------------------------------------ time-skipping sleeps
+
+export interface LockRequest {
+  holder: string;
+  timeoutMs: number;
+}
+export const lockRequestSignal = defineSignal<[LockRequest]>('lockRequest');
+export const lockGrantedSignal = defineSignal('lockGranted');
+export const lockHolderQuery = defineQuery<string | null>('holder');
+export const lockGrantedQuery = defineQuery<boolean>('granted');
+
+/** Hands a lock to one requester at a time (the samples' mutex); nobody releases, so each lease times out. */
+export async function lockService(): Promise<void> {
+  const queue: LockRequest[] = [];
+  let holder: string | null = null;
+  setHandler(lockRequestSignal, (request) => {
+    queue.push(request);
+  });
+  setHandler(lockHolderQuery, () => holder);
+  for (;;) {
+    await condition(() => queue.length > 0);
+    const request = queue.shift()!;
+    holder = request.holder;
+    await getExternalWorkflowHandle(request.holder).signal(lockGrantedSignal);
+    await sleep(request.timeoutMs);
+    holder = null;
+  }
+}
+
+/** Waits to be granted the lock, then keeps running. */
+export async function lockRequester(): Promise<void> {
+  let granted = false;
+  setHandler(lockGrantedSignal, () => {
+    granted = true;
+  });
+  setHandler(lockGrantedQuery, () => granted);
+  await condition(() => false);
+}
+
+export interface BlockingActivities {
+  /** Returns when the test lets it. */
+  blockUntilReleased(): Promise<void>;
+}
+
+/** Which comes first: a timer, or an activity the test releases. */
+export async function timerOrActivity(timerMs: number): Promise<string> {
+  const { blockUntilReleased } = proxyActivities<BlockingActivities>({ startToCloseTimeout: '1 day' });
+  return await Promise.race([sleep(timerMs).then(() => 'timer'), blockUntilReleased().then(() => 'activity')]);
+}
+
+/** Two reminders (timer, then an activity) at 4 h and 28 h, then waits with nothing scheduled. */
+export async function twoReminders(): Promise<void> {
+  let reminders = 0;
+  setHandler(stateQuery, () => ({ approvedBy: null, total: reminders, signals: 0 }));
+  for (const wait of [4 * 3600_000, 24 * 3600_000]) {
+    await sleep(wait);
+    reminders++;
+    await fast.echo(`reminder ${reminders}`);
+  }
+  await condition(() => false);
 }

@@ -15,17 +15,19 @@ export function testServiceHandlers(engine: Engine): Handlers {
       engine.unlockTimeSkipping();
       return {};
     },
-    Sleep: async (r) => {
-      await engine.skipTime(durationToMs(r.duration));
+    // Sleeps follow the Java test server: the clock jumps only while skipping is unlocked and
+    // nothing is in flight, so Sleep and SleepUntil on a locked engine wait in real time.
+    Sleep: async (r, ctx) => {
+      await engine.sleepUntil(engine.now() + durationToMs(r.duration), false, ctx.signal);
       return {};
     },
-    SleepUntil: async (r) => {
+    SleepUntil: async (r, ctx) => {
       if (!r.timestamp) throw invalidArgument('Timestamp is not set on request.');
-      await engine.skipTime(Math.max(0, protoTimeToMs(r.timestamp) - engine.now()));
+      await engine.sleepUntil(protoTimeToMs(r.timestamp), false, ctx.signal);
       return {};
     },
-    UnlockTimeSkippingWithSleep: async (r) => {
-      await engine.skipTime(durationToMs(r.duration));
+    UnlockTimeSkippingWithSleep: async (r, ctx) => {
+      await engine.sleepUntil(engine.now() + durationToMs(r.duration), true, ctx.signal);
       return {};
     },
     GetCurrentTime: async () => ({ time: msToTimestamp(engine.now()) }),

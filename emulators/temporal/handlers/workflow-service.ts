@@ -59,8 +59,9 @@ function namespaceResponse(engine: Engine, name: string) {
       data: ns.data,
       id: ns.id,
       // Left false on purpose: with workerPollCompleteOnShutdown the SDK waits for the server to
-      // end its polls on shutdown, and the other capabilities are features the engine lacks.
-      capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false, workerHeartbeats: false, reportedProblemsSearchAttribute: false, workerPollCompleteOnShutdown: false },
+      // end its polls on shutdown, and the others are features the engine lacks. eagerWorkflowStart
+      // is informational: core 1.24 decides eager start from its own worker slots, not from this.
+      capabilities: { eagerWorkflowStart: true, syncUpdate: false, asyncUpdate: false, workerHeartbeats: false, reportedProblemsSearchAttribute: false, workerPollCompleteOnShutdown: false },
       supportsSchedules: false,
     },
     config: {
@@ -92,7 +93,7 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         encodedFailureAttributes: true,
         buildIdBasedVersioning: false,
         upsertMemo: true,
-        eagerWorkflowStart: false,
+        eagerWorkflowStart: true,
         sdkMetadata: true,
         countGroupByExecutionStatus: false,
         nexus: false,
@@ -144,8 +145,9 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         ...startParams(r),
         requestId: r.requestId || randomUUID(),
         conflictPolicy: r.workflowIdConflictPolicy,
+        eager: r.requestEagerExecution ? { identity: identityOf(r), request: r } : undefined,
       });
-      return { runId: result.runId, started: result.started, status: STATUS_ENUM[result.execution.status], eagerWorkflowTask: null, link: null };
+      return { runId: result.runId, started: result.started, status: STATUS_ENUM[result.execution.status], eagerWorkflowTask: result.eagerWorkflowTask, link: null };
     },
     SignalWithStartWorkflowExecution: async (r) => {
       if (r.cronSchedule) throw invalidArgument('cronSchedule is not supported by the embedded Temporal engine');
