@@ -3,8 +3,9 @@ import type { SeedOptions } from './admin';
 import type { FaultSettings } from './faults';
 import type { RequestLogEntry } from './server';
 import type { Delivery, DeliverySettings } from './webhooks';
+import type { BillingSettings } from './world';
 
-export type { SeedOptions, FaultSettings, RequestLogEntry, Delivery, DeliverySettings };
+export type { SeedOptions, FaultSettings, RequestLogEntry, Delivery, DeliverySettings, BillingSettings };
 
 /** A Stripe object as JSON (the `stripe` package's types describe them; cast as needed). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -163,5 +164,49 @@ export class StripeEmulatorAdmin {
 
   meterEvents(): Promise<MeterEventRecord[]> {
     return this.call('GET', '/meter-events');
+  }
+
+  /** Grace period, no-webhook-response finalization delay and automatic payment delay (emulated seconds). */
+  billingSettings(): Promise<BillingSettings> {
+    return this.call('GET', '/billing-settings');
+  }
+
+  /**
+   * Changes them for invoices scheduled from now on (e.g. `{ gracePeriodSeconds: 2 }`: cycle drafts
+   * finalize 2 s after invoice.created was answered). `reset()` restores the defaults.
+   */
+  setBillingSettings(patch: Partial<BillingSettings>): Promise<BillingSettings> {
+    return this.call('PUT', '/billing-settings', patch);
+  }
+
+  /**
+   * Schedules a draft (with auto_advance=true) to be finalized `seconds` from the emulated now, with
+   * no event sent. Unless the clock is advanced, that is `seconds` of real time (within the 250 ms
+   * ticker). Webhook delivery does not move it. Returns the invoice with all lines.
+   */
+  finalizeDraftIn(invoiceId: string, seconds: number): Promise<StripeJson> {
+    return this.call('PUT', `/invoices/${encodeURIComponent(invoiceId)}/automatically-finalizes-at`, { in_seconds: seconds });
+  }
+
+  /** As finalizeDraftIn, at an emulated unix time. */
+  finalizeDraftAt(invoiceId: string, timestamp: number): Promise<StripeJson> {
+    return this.call('PUT', `/invoices/${encodeURIComponent(invoiceId)}/automatically-finalizes-at`, { timestamp });
+  }
+
+  /**
+   * One declined payment attempt on an open invoice now: `attempt_count` + 1, `attempted: true`,
+   * `next_payment_attempt: null`, invoice.payment_failed (request null). The invoice stays open.
+   */
+  failPayment(invoiceId: string): Promise<StripeJson> {
+    return this.call('POST', `/invoices/${encodeURIComponent(invoiceId)}/payment-failure`);
+  }
+
+  /**
+   * Sends these events, one after another in exactly this order (to `endpointId` only, or to every
+   * endpoint subscribed to each). Held deliveries (`setWebhookSettings({ hold: true })`) of these
+   * events are sent; other events are delivered again (a repeat, as `redeliver`). Resolves once sent.
+   */
+  deliverEvents(eventIds: string[], endpointId?: string): Promise<Delivery[]> {
+    return this.call('POST', '/events/deliver', { event_ids: eventIds, endpoint_id: endpointId });
   }
 }

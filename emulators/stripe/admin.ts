@@ -2,14 +2,14 @@
 // faults, webhook delivery settings, redelivery, wait-for-idle.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { matchRoute } from './api';
-import { nextDueTime, runDue } from './billing';
+import { failPaymentAttempt, nextDueTime, runDue } from './billing';
 import { StripeApiError } from './errors';
 import type { Faults, FaultSettings } from './faults';
 import type { Params } from './form';
 import type { ApiServer } from './server';
 import { clone, type Obj } from './util';
 import type { DeliverySettings, WebhookDeliverer } from './webhooks';
-import { NO_REQUEST, type World } from './world';
+import { NO_REQUEST, type BillingSettings, type World } from './world';
 
 export interface SeedOptions {
   customer?: { email?: string; name?: string };
@@ -231,6 +231,19 @@ export class Admin {
       }
       case 'GET /meter-events':
         return w.meterEvents;
+      case 'GET /billing-settings':
+        return w.billing;
+      case 'PUT /billing-settings':
+        return this.setBilling(body);
+      case 'POST /events/deliver': {
+        const ids = body.event_ids;
+        if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {
+          throw new StripeApiError(400, 'invalid_request_error', 'event_ids must be an array of event ids');
+        }
+        const missing = (ids as string[]).find((id) => !w.eventsById.has(id));
+        if (missing) throw new StripeApiError(404, 'invalid_request_error', `No such event: '${missing}'`, 'resource_missing');
+        return this.hooks.deliverEvents(ids as string[], body.endpoint_id);
+      }
     }
     if (method === 'GET' && (m = /^\/invoices\/([^/]+)$/.exec(path))) {
       const inv = w.invoices.get(m[1]);
@@ -241,6 +254,17 @@ export class Admin {
       if (!w.eventsById.has(m[1])) throw new StripeApiError(404, 'invalid_request_error', `No such event: '${m[1]}'`, 'resource_missing');
       return this.hooks.redeliver(m[1], body.endpoint_id);
     }
+    if (method === 'PUT' && (m = /^\/invoices\/([^/]+)\/automatically-finalizes-at$/.exec(path))) {
+      return this.scheduleFinalization(m[1], body);
+    }
+    if (method === 'POST' && (m = /^\/invoices\/([^/]+)\/payment-failure$/.exec(path))) {
+      const inv = this.invoiceOr404(m[1]);
+      if (inv.status !== 'open') {
+        throw new StripeApiError(400, 'invalid_request_error', `Only open invoices can have a failed payment; this invoice is ${inv.status}.`);
+      }
+      failPaymentAttempt(w, inv, NO_REQUEST);
+      return this.fullInvoice(inv);
+    }
     if (method === 'PUT' && (m = /^\/customers\/([^/]+)\/payment-behavior$/.exec(path))) {
       if (body.behavior !== 'succeed' && body.behavior !== 'fail') {
         throw new StripeApiError(400, 'invalid_request_error', "behavior must be 'succeed' or 'fail'");
@@ -249,6 +273,42 @@ export class Admin {
       return { customer: m[1], behavior: body.behavior };
     }
     return undefined;
+  }
+
+  private invoiceOr404(id: string): Obj {
+    const inv = this.world.invoices.get(id);
+    if (!inv) throw new StripeApiError(404, 'invalid_request_error', `No such invoice: '${id}'`, 'resource_missing');
+    return inv;
+  }
+
+  /**
+   * Sets a draft's `automatically_finalizes_at` (emulated unix seconds, or `in_seconds` from the
+   * emulated now) without an event, as a custom time that webhook delivery does not move. With the
+   * clock not advanced, emulated time runs at wall-clock speed, so `in_seconds: 3` finalizes the
+   * draft about 3 real seconds later (the ticker runs every 250 ms).
+   */
+  private scheduleFinalization(id: string, body: Obj): Obj {
+    const inv = this.invoiceOr404(id);
+    const now = this.world.clock.now();
+    const at = body.in_seconds !== undefined ? now + whole(body.in_seconds, 'in_seconds') : whole(body.timestamp, 'timestamp');
+    if (inv.status !== 'draft') {
+      throw new StripeApiError(400, 'invalid_request_error', `Only drafts are finalized automatically; this invoice is ${inv.status}.`);
+    }
+    if (!inv.auto_advance) {
+      throw new StripeApiError(400, 'invalid_request_error', 'This draft has auto_advance=false and will not be finalized automatically; set auto_advance=true first.');
+    }
+    inv.automatically_finalizes_at = at;
+    this.world.invoiceState.get(inv.id)!.customFinalizeAt = true;
+    return this.fullInvoice(inv);
+  }
+
+  private setBilling(body: Obj): BillingSettings {
+    const patch: Partial<BillingSettings> = {};
+    for (const key of ['gracePeriodSeconds', 'noWebhookResponseFinalizeSeconds', 'autoPayDelaySeconds'] as const) {
+      if (body[key] !== undefined) patch[key] = whole(body[key], key);
+    }
+    this.world.billing = { ...this.world.billing, ...patch };
+    return this.world.billing;
   }
 
   /** The invoice with every line (not just the first 10). */

@@ -5,9 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   aggregateUsage as billingAggregate,
   announceCreated,
+  applyLateUsage,
   attachPendingItems,
   finalizeInvoice,
-  GRACE_PERIOD_SECONDS,
   invoiceItemLine,
   lineAmount,
   newInvoice,
@@ -15,7 +15,6 @@ import {
   payInvoice,
   recomputeTotals,
   subscriptionLine,
-  AUTO_PAY_DELAY_SECONDS,
 } from './billing';
 import { periodBoundary } from './clock';
 import {
@@ -47,7 +46,9 @@ import {
   optObject,
   optString,
   paginate,
+  previousAttributes,
   randomId,
+  rangeFilter,
   reqString,
   type Obj,
 } from './util';
@@ -102,15 +103,6 @@ function get(map: Map<string, Obj>, kind: string, id: string, param = 'id'): Obj
   const v = map.get(id);
   if (!v || v.deleted) throw resourceMissing(kind, id, param);
   return v;
-}
-
-function changed(before: Obj, after: Obj): Obj | undefined {
-  const prev: Obj = {};
-  for (const key of Object.keys(after)) {
-    if (key === 'lines') continue;
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) prev[key] = clone(before[key]);
-  }
-  return Object.keys(prev).length > 0 ? prev : undefined;
 }
 
 function enumParam<T extends string>(params: Params, name: string, values: readonly T[], path = name): T | undefined {
@@ -406,6 +398,7 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
     seq: world.nextSeq(),
     payload: stringPayload,
   });
+  applyLateUsage(world, customer, eventName, timestamp);
   return {
     object: 'billing.meter_event',
     created: now,
@@ -424,25 +417,31 @@ route('GET', '/v1/billing/meters/:id/event_summaries', ({ world, params, path, u
   const end = optInt(params, 'end_time');
   if (start === undefined) throw parameterMissing('start_time');
   if (end === undefined) throw parameterMissing('end_time');
+  const window = enumParam(params, 'value_grouping_window', ['hour', 'day'] as const);
+  // Minute alignment always; with a grouping window, hour or UTC-day alignment (Stripe's docs).
+  const align = window === 'hour' ? 3600 : window === 'day' ? 86400 : 60;
+  const unit = window === 'hour' ? 'hour' : window === 'day' ? 'UTC day' : 'minute';
   for (const [name, t] of [['start_time', start], ['end_time', end]] as const) {
-    if (t % 60 !== 0) throw parameterInvalid(name, `${name} must be aligned to minute boundaries.`);
+    if (t % align !== 0) throw parameterInvalid(name, `${name} must be aligned to ${unit} boundaries.`);
   }
   if (end <= start) throw parameterInvalid('end_time', 'end_time must be after start_time.');
-  const window = enumParam(params, 'value_grouping_window', ['hour', 'day'] as const);
-  const step = window === 'hour' ? 3600 : window === 'day' ? 86400 : end - start;
-  const summaries: Obj[] = [];
-  for (let s = start; s < end; s += step) {
-    const e = Math.min(end, s + step);
-    summaries.push({
-      id: summaryId(meter.id, customer, s, e),
-      object: 'billing.meter_event_summary',
-      aggregated_value: aggregateForSummary(world, meter, customer, s, e),
-      end_time: e,
-      livemode: false,
-      meter: meter.id,
-      start_time: s,
-    });
+  const summary = (s: number, e: number): Obj => ({
+    id: summaryId(meter.id, customer, s, e),
+    object: 'billing.meter_event_summary',
+    aggregated_value: aggregateForSummary(world, meter, customer, s, e),
+    end_time: e,
+    livemode: false,
+    meter: meter.id,
+    start_time: s,
+  });
+  // No window: one summary for the whole range, even without events.
+  if (!window) return paginate([summary(start, end)], params, url);
+  // Per window: only windows that have events, newest first (as Stripe's documented example).
+  const buckets = new Set<number>();
+  for (const e of world.meterEventsOf(meter.event_name, customer)) {
+    if (e.timestamp >= start && e.timestamp < end) buckets.add(e.timestamp - (e.timestamp % align));
   }
+  const summaries = [...buckets].sort((a, b) => b - a).map((s) => summary(s, s + align));
   return paginate(summaries, params, url);
 });
 
@@ -556,13 +555,20 @@ route('GET', '/v1/subscription_items/:id', ({ world, path }) => get(world.subscr
 route('POST', '/v1/invoices', ({ world, params, request, hasSubscribers }) => {
   allow(params, [
     'customer', 'auto_advance', 'collection_method', 'days_until_due', 'description', 'metadata', 'currency',
-    'pending_invoice_items_behavior', 'subscription', 'footer',
+    'pending_invoice_items_behavior', 'subscription', 'footer', 'automatically_finalizes_at',
   ]);
   const customer = get(world.customers, 'customer', reqString(params, 'customer'), 'customer');
   const now = world.clock.now();
   const currency = (optString(params, 'currency') || customer.currency || 'usd').toLowerCase();
+  const autoAdvance = optBool(params, 'auto_advance') ?? false;
+  const finalizesAt = optInt(params, 'automatically_finalizes_at');
+  if (finalizesAt !== undefined) checkFinalizesAt(finalizesAt, autoAdvance, now);
   const invoice = newInvoice(world, customer, currency, now);
-  invoice.auto_advance = optBool(params, 'auto_advance') ?? false;
+  invoice.auto_advance = autoAdvance;
+  if (finalizesAt !== undefined) {
+    invoice.automatically_finalizes_at = finalizesAt;
+    world.invoiceState.get(invoice.id)!.customFinalizeAt = true;
+  }
   invoice.collection_method = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically';
   const days = optInt(params, 'days_until_due');
   if (invoice.collection_method === 'send_invoice' && days === undefined) throw parameterMissing('days_until_due');
@@ -591,24 +597,46 @@ route('GET', '/v1/invoices/:id', ({ world, path }) => get(world.invoices, 'invoi
 route('GET', '/v1/invoices', ({ world, params, url }) => {
   const customer = optString(params, 'customer');
   const subscription = optString(params, 'subscription');
-  const status = optString(params, 'status');
-  const collection = optString(params, 'collection_method');
-  const items = newestFirst(world.invoices.values()).filter(
-    (i) =>
-      !i.deleted &&
-      (!customer || i.customer === customer) &&
-      (!subscription || i.parent?.subscription_details?.subscription === subscription) &&
-      (!status || i.status === status) &&
-      (!collection || i.collection_method === collection),
-  );
+  const status = enumParam(params, 'status', ['draft', 'open', 'paid', 'uncollectible', 'void'] as const);
+  const collection = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const);
+  const created = rangeFilter(params, 'created');
+  const dueDate = rangeFilter(params, 'due_date');
+  // Newest first by creation time (ties: later created first).
+  const items = newestFirst(world.invoices.values())
+    .map((invoice, i) => ({ invoice, i }))
+    .sort((a, b) => b.invoice.created - a.invoice.created || a.i - b.i)
+    .map((x) => x.invoice)
+    .filter(
+      (i) =>
+        !i.deleted &&
+        (!customer || i.customer === customer) &&
+        (!subscription || i.parent?.subscription_details?.subscription === subscription) &&
+        (!status || i.status === status) &&
+        (!collection || i.collection_method === collection) &&
+        (!created || created(i.created)) &&
+        (!dueDate || dueDate(i.due_date)),
+    );
   return paginate(items, params, url);
 });
+
+const MAX_FINALIZE_AHEAD = 5 * 366 * 86400;
+
+/** A custom finalization time needs auto_advance and lies in the future, at most 5 years ahead. */
+function checkFinalizesAt(at: number, autoAdvance: boolean, now: number): void {
+  if (!autoAdvance) {
+    throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at can only be set when auto_advance is true.');
+  }
+  if (at <= now) throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at must be in the future.');
+  if (at > now + MAX_FINALIZE_AHEAD) {
+    throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at must be at most 5 years in the future.');
+  }
+}
 
 const EDITABLE_WHEN_OPEN = ['metadata', 'auto_advance', 'description', 'footer'];
 const EDITABLE_WHEN_CLOSED = ['metadata'];
 
 route('POST', '/v1/invoices/:id', ({ world, params, path, request }) => {
-  allow(params, ['auto_advance', 'metadata', 'description', 'footer', 'collection_method', 'days_until_due', 'due_date']);
+  allow(params, ['auto_advance', 'automatically_finalizes_at', 'metadata', 'description', 'footer', 'collection_method', 'days_until_due', 'due_date']);
   const invoice = get(world.invoices, 'invoice', path.id);
   if (invoice.status !== 'draft') {
     const allowed = invoice.status === 'open' ? EDITABLE_WHEN_OPEN : EDITABLE_WHEN_CLOSED;
@@ -621,32 +649,39 @@ route('POST', '/v1/invoices/:id', ({ world, params, path, request }) => {
       );
     }
   }
-  const before = clone(invoice);
+  // Every parameter is read and checked before anything changes.
   const now = world.clock.now();
   const autoAdvance = optBool(params, 'auto_advance');
-  if (autoAdvance !== undefined) invoice.auto_advance = autoAdvance;
-  for (const f of ['description', 'footer']) {
-    const v = nullable(params, f);
-    if (v !== undefined) invoice[f] = v;
-  }
+  const texts = (['description', 'footer'] as const).map((f) => [f, nullable(params, f)] as const);
   const cm = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const);
-  if (cm) invoice.collection_method = cm;
   const days = optInt(params, 'days_until_due');
-  if (days !== undefined) world.invoiceState.get(invoice.id)!.daysUntilDue = days;
   const due = optInt(params, 'due_date');
+  const metadata = applyMetadata(invoice.metadata, params);
+  const finalizesAt = optInt(params, 'automatically_finalizes_at');
+  if (finalizesAt !== undefined) checkFinalizesAt(finalizesAt, autoAdvance ?? invoice.auto_advance, now);
+
+  const before = clone(invoice);
+  const state = world.invoiceState.get(invoice.id)!;
+  if (autoAdvance !== undefined) invoice.auto_advance = autoAdvance;
+  for (const [f, v] of texts) if (v !== undefined) invoice[f] = v;
+  if (cm) invoice.collection_method = cm;
+  if (days !== undefined) state.daysUntilDue = days;
   if (due !== undefined) invoice.due_date = due;
-  invoice.metadata = applyMetadata(invoice.metadata, params);
-  if (autoAdvance !== undefined && autoAdvance !== before.auto_advance) {
-    const state = world.invoiceState.get(invoice.id)!;
+  invoice.metadata = metadata;
+  if (finalizesAt !== undefined) {
+    invoice.automatically_finalizes_at = finalizesAt;
+    state.customFinalizeAt = true;
+  } else if (autoAdvance !== undefined && autoAdvance !== before.auto_advance) {
     if (invoice.status === 'draft') {
       // Re-enabling schedules finalization after the grace period, never immediately.
-      invoice.automatically_finalizes_at = autoAdvance ? now + GRACE_PERIOD_SECONDS : null;
+      invoice.automatically_finalizes_at = autoAdvance ? now + world.billing.gracePeriodSeconds : null;
+      state.customFinalizeAt = false;
     } else if (invoice.status === 'open') {
-      state.paymentDueAt = autoAdvance && invoice.collection_method === 'charge_automatically' ? now + AUTO_PAY_DELAY_SECONDS : null;
+      state.paymentDueAt = autoAdvance && invoice.collection_method === 'charge_automatically' ? now + world.billing.autoPayDelaySeconds : null;
       invoice.next_payment_attempt = state.paymentDueAt;
     }
   }
-  const prev = changed(before, invoice);
+  const prev = previousAttributes(before, invoice);
   if (prev) world.emit('invoice.updated', invoice, request, prev);
   return invoice;
 });

@@ -4,12 +4,8 @@ import Decimal from 'decimal.js';
 import { periodBoundary } from './clock';
 import { stateError, StripeApiError } from './errors';
 import { invoiceObject, lineItemObject } from './objects';
-import { randomId, type Obj } from './util';
+import { previousAttributes, randomId, type Obj } from './util';
 import { NO_REQUEST, type RequestInfo, type World } from './world';
-
-export const GRACE_PERIOD_SECONDS = 3600;
-export const NO_WEBHOOK_RESPONSE_FINALIZE_SECONDS = 72 * 3600;
-export const AUTO_PAY_DELAY_SECONDS = 3600;
 
 /** Usage of one customer on a meter over [start, end), per the meter's formula, decimal-exact. */
 export function aggregateUsage(world: World, meter: Obj, customer: string, start: number, end: number): Decimal {
@@ -52,7 +48,7 @@ export function recomputeTotals(world: World, invoice: Obj): void {
 export function newInvoice(world: World, customer: Obj, currency: string, created: number): Obj {
   const invoice = invoiceObject(randomId('in'), created, customer, currency);
   world.invoices.set(invoice.id, invoice);
-  world.invoiceState.set(invoice.id, { lines: [], paymentDueAt: null, createdEventId: null, daysUntilDue: null });
+  world.invoiceState.set(invoice.id, { lines: [], paymentDueAt: null, createdEventId: null, daysUntilDue: null, customFinalizeAt: false });
   return invoice;
 }
 
@@ -139,6 +135,29 @@ export function refreshMeteredLines(world: World, invoice: Obj): void {
   recomputeTotals(world, invoice);
 }
 
+/**
+ * Late usage: a meter event whose timestamp falls in the period of a metered line of one of the
+ * customer's draft invoices updates that line (quantity, amount) and the invoice's totals, and
+ * sends invoice.updated with `previous_attributes`. Finalized invoices never change.
+ */
+export function applyLateUsage(world: World, customer: string, eventName: string, timestamp: number): void {
+  for (const invoice of world.invoices.values()) {
+    if (invoice.customer !== customer || invoice.status !== 'draft') continue;
+    const lines = world.invoiceState.get(invoice.id)?.lines ?? [];
+    const affected = lines.some((line) => {
+      const details = line.parent?.subscription_item_details;
+      if (!details || timestamp < line.period.start || timestamp >= line.period.end) return false;
+      const item = world.subscriptionItems.get(details.subscription_item);
+      return item !== undefined && meterOf(world, item)?.event_name === eventName;
+    });
+    if (!affected) continue;
+    const before = world.renderInvoice(invoice);
+    refreshMeteredLines(world, invoice);
+    const prev = previousAttributes(before, world.renderInvoice(invoice));
+    if (prev) world.emit('invoice.updated', invoice, NO_REQUEST, prev);
+  }
+}
+
 /** The automatic-finalization time once the invoice.created event is (or is not) delivered. */
 export function scheduleAutoFinalize(world: World, invoice: Obj, from: number, delay: number): void {
   if (invoice.status === 'draft' && invoice.auto_advance) {
@@ -154,20 +173,24 @@ export function onInvoiceCreatedDelivered(world: World, event: Obj): void {
   if (!invoice) return;
   const now = world.clock.now();
   invoice.webhooks_delivered_at = now;
-  if (world.invoiceState.get(invoice.id)?.createdEventId === event.id) {
-    scheduleAutoFinalize(world, invoice, now, GRACE_PERIOD_SECONDS);
+  const state = world.invoiceState.get(invoice.id);
+  // A custom automatically_finalizes_at is not moved by webhook delivery.
+  if (state && state.createdEventId === event.id && !state.customFinalizeAt) {
+    scheduleAutoFinalize(world, invoice, now, world.billing.gracePeriodSeconds);
   }
 }
 
 /** Emits invoice.created and starts the finalization clock (72 h until webhooks succeed). */
 export function announceCreated(world: World, invoice: Obj, request: RequestInfo, hasSubscribers: (type: string) => boolean): void {
   const waitsForWebhooks = hasSubscribers('invoice.created');
-  scheduleAutoFinalize(
-    world,
-    invoice,
-    invoice.created,
-    waitsForWebhooks ? NO_WEBHOOK_RESPONSE_FINALIZE_SECONDS : GRACE_PERIOD_SECONDS,
-  );
+  if (!world.invoiceState.get(invoice.id)?.customFinalizeAt) {
+    scheduleAutoFinalize(
+      world,
+      invoice,
+      invoice.created,
+      waitsForWebhooks ? world.billing.noWebhookResponseFinalizeSeconds : world.billing.gracePeriodSeconds,
+    );
+  }
   if (!waitsForWebhooks) invoice.webhooks_delivered_at = invoice.created;
   const event = world.emit('invoice.created', invoice, request);
   const state = world.invoiceState.get(invoice.id);
@@ -200,7 +223,7 @@ export function finalizeInvoice(world: World, invoice: Obj, request: RequestInfo
   if (invoice.amount_due === 0) {
     markPaid(world, invoice, request);
   } else if (invoice.auto_advance && invoice.collection_method === 'charge_automatically' && state) {
-    state.paymentDueAt = now + AUTO_PAY_DELAY_SECONDS;
+    state.paymentDueAt = now + world.billing.autoPayDelaySeconds;
     invoice.next_payment_attempt = state.paymentDueAt;
   }
 }
@@ -229,18 +252,26 @@ export function payInvoice(world: World, invoice: Obj, request: RequestInfo, out
     throw stateError(`You cannot pay an invoice with status ${invoice.status}.`, 'invoice_unexpected_state');
   }
   if (!outOfBand && world.paymentBehavior.get(invoice.customer) === 'fail') {
-    invoice.attempt_count += 1;
-    invoice.attempted = true;
-    const state = world.invoiceState.get(invoice.id);
-    if (state) state.paymentDueAt = null;
-    invoice.next_payment_attempt = null;
-    world.emit('invoice.payment_failed', invoice, request);
+    failPaymentAttempt(world, invoice, request);
     throw new StripeApiError(402, 'card_error', 'Your card was declined.', 'card_declined', undefined, true, {
       decline_code: 'generic_decline',
     });
   }
   if (!outOfBand) invoice.attempt_count += 1;
   markPaid(world, invoice, request);
+}
+
+/**
+ * One declined payment attempt on an open invoice: `attempt_count` + 1, `attempted`, no further
+ * automatic attempt (the emulator has no Smart Retries), invoice.payment_failed. It stays open.
+ */
+export function failPaymentAttempt(world: World, invoice: Obj, request: RequestInfo): void {
+  invoice.attempt_count += 1;
+  invoice.attempted = true;
+  const state = world.invoiceState.get(invoice.id);
+  if (state) state.paymentDueAt = null;
+  invoice.next_payment_attempt = null;
+  world.emit('invoice.payment_failed', invoice, request);
 }
 
 /** Creates the cycle invoice for one closed period and moves the items to the next period. */

@@ -7,7 +7,7 @@ import { onInvoiceCreatedDelivered } from './billing';
 import { Faults } from './faults';
 import { ApiServer } from './server';
 import { WebhookDeliverer } from './webhooks';
-import { World } from './world';
+import { DEFAULT_BILLING_SETTINGS, World, type BillingSettings } from './world';
 
 export { StripeEmulatorAdmin } from './admin-client';
 export type * from './admin-client';
@@ -23,6 +23,8 @@ export interface StripeEmulatorOptions {
   webhookRetryBaseMs?: number;
   /** How often due billing actions run on the wall clock. Default 250 ms. */
   tickMs?: number;
+  /** Finalization grace period, 72 h fallback, automatic payment delay (emulated seconds); Stripe's by default. */
+  billing?: Partial<BillingSettings>;
   log?: (msg: string) => void;
 }
 
@@ -59,7 +61,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   const host = opts.host ?? '127.0.0.1';
   const apiKey = opts.apiKey ?? 'sk_test_emulator';
   const log = opts.log ?? (() => undefined);
-  const world = new World();
+  const world = new World({ ...DEFAULT_BILLING_SETTINGS, ...opts.billing });
   const hooks = new WebhookDeliverer(
     world,
     opts.webhookRetryBaseMs ?? 200,

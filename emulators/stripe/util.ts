@@ -126,3 +126,56 @@ export function paginate(items: Obj[], params: Params, url: string): ListPage {
   }
   return { object: 'list', data: items.slice(0, limit), has_more: items.length > limit, url };
 }
+
+function isHash(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Stripe's `data.previous_attributes` for an update from `before` to `after`: every changed key
+ * with its prior value; nested hashes show only their changed keys (a key that did not exist
+ * before is null), arrays are shown whole (API versions since 2015-01-26 and 2017-05-25).
+ */
+export function previousAttributes(before: Obj, after: Obj): Obj | undefined {
+  const prev: Obj = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const b = before[key];
+    const a = after[key];
+    if (JSON.stringify(b) === JSON.stringify(a)) continue;
+    if (isHash(b) && isHash(a)) {
+      const nested = previousAttributes(b, a);
+      if (nested) prev[key] = nested;
+    } else {
+      prev[key] = b === undefined ? null : clone(b);
+    }
+  }
+  return Object.keys(prev).length > 0 ? prev : undefined;
+}
+
+/**
+ * A list filter on a timestamp field: `created=<ts>` (equal) or `created[gt|gte|lt|lte]=<ts>`,
+ * as Stripe's list endpoints take it. Returns a predicate, or undefined without the parameter.
+ */
+export function rangeFilter(params: Params, name: string): ((value: number | null) => boolean) | undefined {
+  const v = params[name];
+  if (v === undefined || v === '') return undefined;
+  if (typeof v === 'string') {
+    const exact = optInt(params, name);
+    return exact === undefined ? undefined : (x) => x === exact;
+  }
+  if (!isHash(v)) throw parameterInvalid(name, `Invalid ${name}: must be an integer or a hash of gt, gte, lt, lte`);
+  const bounds: Array<[string, (x: number, b: number) => boolean]> = [
+    ['gt', (x, b) => x > b],
+    ['gte', (x, b) => x >= b],
+    ['lt', (x, b) => x < b],
+    ['lte', (x, b) => x <= b],
+  ];
+  for (const key of Object.keys(v)) {
+    if (!bounds.some(([k]) => k === key)) throw parameterUnknown(`${name}[${key}]`);
+  }
+  const checks = bounds.flatMap(([k, test]) => {
+    const b = optInt(v as Params, k, `${name}[${k}]`);
+    return b === undefined ? [] : [(x: number) => test(x, b)];
+  });
+  return (x) => x !== null && checks.every((c) => c(x));
+}

@@ -30,6 +30,11 @@ export interface DeliverySettings {
   /** in_order: sent as emitted; reverse/shuffle: collected for `batchWindowMs`, then sent one by one in that order. */
   order: 'in_order' | 'reverse' | 'shuffle';
   batchWindowMs: number;
+  /**
+   * Hold deliveries instead of sending them: they stay `pending` until `deliverEvents` sends them in
+   * a chosen order, or until `hold` is set back to false (then the rest go out in emission order).
+   */
+  hold: boolean;
   maxAttempts: number;
   retryBaseMs: number;
   timeoutMs: number;
@@ -53,6 +58,7 @@ export class WebhookDeliverer {
   private active = 0;
   private batch: Delivery[] = [];
   private batchTimer: NodeJS.Timeout | null = null;
+  private held: Delivery[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
   private notified = new Set<string>();
@@ -67,6 +73,7 @@ export class WebhookDeliverer {
       duplicates: 1,
       order: 'in_order',
       batchWindowMs: 150,
+      hold: false,
       maxAttempts: 5,
       retryBaseMs,
       timeoutMs: 10_000,
@@ -82,7 +89,17 @@ export class WebhookDeliverer {
 
   configure(patch: Partial<DeliverySettings>): DeliverySettings {
     this.settings = { ...this.settings, ...patch };
+    if (!this.settings.hold && this.held.length > 0) {
+      const released = this.held;
+      this.held = [];
+      void this.sendInOrder(released);
+    }
     return this.settings;
+  }
+
+  /** Deliveries held back by `hold`, in emission order. */
+  heldDeliveries(): Delivery[] {
+    return [...this.held];
   }
 
   reset(): void {
@@ -91,6 +108,7 @@ export class WebhookDeliverer {
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
     this.batch = [];
+    this.held = [];
     this.deliveries.length = 0;
     this.notified.clear();
     this.settings = { ...this.defaults };
@@ -101,7 +119,7 @@ export class WebhookDeliverer {
     this.reset();
   }
 
-  /** True when nothing is queued, in flight or waiting for a retry. */
+  /** True when nothing is queued, in flight or waiting for a retry (held deliveries do not count). */
   idle(): boolean {
     return this.active === 0 && this.batch.length === 0 && this.timers.size === 0 && this.batchTimer === null;
   }
@@ -122,7 +140,56 @@ export class WebhookDeliverer {
     return this.enqueue(event, endpointId);
   }
 
+  /**
+   * Sends the given events one after another in exactly this order (each send waits for the one
+   * before to be answered; failed ones are retried as usual). An event with held deliveries sends
+   * those; any other event is delivered again, as `redeliver` does. Resolves once all were sent.
+   */
+  async deliverEvents(eventIds: string[], onlyEndpoint?: string): Promise<Delivery[]> {
+    const events = eventIds.map((id) => this.world.eventsById.get(id));
+    const missing = eventIds.find((_, i) => !events[i]);
+    if (missing) throw new Error(`No such event: '${missing}'`);
+    const ordered: Delivery[] = [];
+    for (const event of events as Obj[]) {
+      const mine = (d: Delivery) => d.event_id === event.id && (!onlyEndpoint || d.endpoint_id === onlyEndpoint);
+      const held = this.held.filter(mine);
+      if (held.length > 0) {
+        this.held = this.held.filter((d) => !mine(d));
+        ordered.push(...held);
+      } else {
+        ordered.push(...this.createDeliveries(event, onlyEndpoint));
+      }
+    }
+    await this.sendInOrder(ordered);
+    return ordered;
+  }
+
+  private async sendInOrder(list: Delivery[]): Promise<void> {
+    this.active++;
+    try {
+      for (const d of list) await this.attempt(d);
+    } finally {
+      this.active--;
+    }
+  }
+
   private enqueue(event: Obj, onlyEndpoint?: string): Delivery[] {
+    const created = this.createDeliveries(event, onlyEndpoint);
+    if (created.length === 0) return created;
+    if (this.settings.hold) {
+      this.held.push(...created);
+    } else if (this.settings.order === 'in_order') {
+      for (const d of created) void this.attempt(d);
+    } else {
+      this.batch.push(...created);
+      if (!this.batchTimer) {
+        this.batchTimer = setTimeout(() => void this.flushBatch(), this.settings.batchWindowMs);
+      }
+    }
+    return created;
+  }
+
+  private createDeliveries(event: Obj, onlyEndpoint?: string): Delivery[] {
     const created: Delivery[] = [];
     for (const ep of this.world.webhookEndpoints.values()) {
       if (onlyEndpoint ? ep.id !== onlyEndpoint : !endpointWants(ep, event.type)) continue;
@@ -140,15 +207,6 @@ export class WebhookDeliverer {
       created.push(d);
     }
     event.pending_webhooks += created.length;
-    if (created.length === 0) return created;
-    if (this.settings.order === 'in_order') {
-      for (const d of created) void this.attempt(d);
-    } else {
-      this.batch.push(...created);
-      if (!this.batchTimer) {
-        this.batchTimer = setTimeout(() => void this.flushBatch(), this.settings.batchWindowMs);
-      }
-    }
     return created;
   }
 
@@ -162,13 +220,8 @@ export class WebhookDeliverer {
         [batch[i], batch[j]] = [batch[j], batch[i]];
       }
     }
-    this.active++;
     this.batchTimer = null;
-    try {
-      for (const d of batch) await this.attempt(d);
-    } finally {
-      this.active--;
-    }
+    await this.sendInOrder(batch);
   }
 
   private async attempt(d: Delivery): Promise<void> {

@@ -29,7 +29,28 @@ export interface InvoiceState {
   createdEventId: string | null;
   /** For send_invoice collection. */
   daysUntilDue: number | null;
+  /**
+   * True when `automatically_finalizes_at` was set explicitly (API parameter or admin): a custom
+   * time is not moved by the delivery of invoice.created, as at Stripe.
+   */
+  customFinalizeAt: boolean;
 }
+
+/** Timing of automatic billing actions, in emulated seconds (admin `setBillingSettings`). */
+export interface BillingSettings {
+  /** Finalization grace period after invoice.created was answered with a 2xx (Stripe: 1 h by default, up to 72 h). */
+  gracePeriodSeconds: number;
+  /** Finalization after creation while no endpoint answered invoice.created with a 2xx (Stripe: 72 h). */
+  noWebhookResponseFinalizeSeconds: number;
+  /** Automatic payment attempt after finalization of an auto-advancing charge_automatically invoice (1 h). */
+  autoPayDelaySeconds: number;
+}
+
+export const DEFAULT_BILLING_SETTINGS: BillingSettings = {
+  gracePeriodSeconds: 3600,
+  noWebhookResponseFinalizeSeconds: 72 * 3600,
+  autoPayDelaySeconds: 3600,
+};
 
 export interface SubscriptionState {
   interval: string;
@@ -63,8 +84,13 @@ export class World {
   eventsById = new Map<string, Obj>();
   /** Per customer: whether automatic and API payments succeed. */
   paymentBehavior = new Map<string, 'succeed' | 'fail'>();
+  billing: BillingSettings;
   private seq = 0;
   private listeners: EventListener[] = [];
+
+  constructor(private readonly defaultBilling: BillingSettings = DEFAULT_BILLING_SETTINGS) {
+    this.billing = { ...defaultBilling };
+  }
 
   addMeterEvent(event: MeterEventRecord): void {
     this.meterEvents.push(event);
@@ -105,6 +131,7 @@ export class World {
     this.events = [];
     this.eventsById.clear();
     this.paymentBehavior.clear();
+    this.billing = { ...this.defaultBilling };
     this.clock.reset();
   }
 
@@ -126,14 +153,17 @@ export class World {
     return clone(obj);
   }
 
-  /** Emits an event with a snapshot of the object; webhook delivery listens. */
+  /**
+   * Emits an event with a snapshot of the object; webhook delivery listens. As at Stripe,
+   * `data.previous_attributes` is only part of `*.updated` events.
+   */
   emit(type: string, object: Obj, request: RequestInfo, previousAttributes?: Obj): Obj {
     const event = eventObject({
       id: randomId('evt'),
       created: this.clock.now(),
       type,
       object: this.render(object),
-      previousAttributes,
+      previousAttributes: type.endsWith('.updated') ? previousAttributes : undefined,
       request,
     });
     this.events.unshift(event);

@@ -1,6 +1,7 @@
-// Every object the emulator returns has every key of Stripe's own fixture (fixtures3.json) for
-// that resource with the same JSON type (null allowed where the fixture or the pinned SDK's type
-// allows it), and every extra key exists in the pinned `stripe` package's types.
+// Every object the emulator returns has every key of Stripe's own fixture (fixtures3.json, the parts
+// used copied to fixtures/stripe-fixtures3.json) for that resource with the same JSON type (null
+// allowed where the fixture or the pinned SDK's type allows it), and every extra key exists in the
+// pinned `stripe` package's types.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +13,8 @@ import { SdkTypes } from './sdk-types';
 import { startAll, startReceiver, type Receiver } from './helpers';
 
 type Json = null | string | number | boolean | Json[] | { [k: string]: Json };
-// shared/ sits beside the repository (../shared from its root), in development and in CI alike.
-const FIXTURES_PATH = join(__dirname, '..', '..', '..', 'shared', 'stripe', 'fixtures3.json');
+// The resources this test needs, copied into the repository from Stripe's fixtures3.json (see fixtures/README.md).
+const FIXTURES_PATH = join(__dirname, 'fixtures', 'stripe-fixtures3.json');
 const FIXTURES = JSON.parse(readFileSync(FIXTURES_PATH, 'utf8')).resources as Record<string, Json>;
 
 let emulator: StripeEmulator;
