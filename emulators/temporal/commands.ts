@@ -125,9 +125,14 @@ export function applyCommands(
         const fireInMs = durationToMs(a.startToFireTimeout);
         const started = execution.addEvent('TimerStarted', { timerId: a.timerId, startToFireTimeout: a.startToFireTimeout, workflowTaskCompletedEventId: completedEventId }, now, userMetadata);
         const clockTimer = engine.clock.after(fireInMs, () => {
-          if (!execution.timers.has(a.timerId)) return;
-          execution.timers.delete(a.timerId);
-          engine.deliver(execution, () => execution.addEvent('TimerFired', { timerId: a.timerId, startedEventId: started.eventId }, engine.now()));
+          const timer = execution.timers.get(a.timerId);
+          if (!timer) return;
+          // Until the TimerFired event is written, a CancelTimer from the running task still wins.
+          timer.heldFire = () => {
+            execution.timers.delete(a.timerId);
+            execution.addEvent('TimerFired', { timerId: a.timerId, startedEventId: started.eventId }, engine.now());
+          };
+          engine.deliver(execution, timer.heldFire);
         });
         execution.timers.set(a.timerId, { timerId: a.timerId, startedEventId: started.eventId, clockTimer });
         break;
@@ -135,8 +140,10 @@ export function applyCommands(
       case 'COMMAND_TYPE_CANCEL_TIMER': {
         const a = c.cancelTimerCommandAttributes;
         const timer = execution.timers.get(a.timerId);
-        if (!timer) break; // already fired: the firing is (or will be) in history
-        engine.clock.cancel(timer.clockTimer);
+        if (!timer) break; // already fired: the firing is in history
+        // As Temporal Server does: a firing held back during the task is dropped, the timer is canceled.
+        if (timer.heldFire) execution.buffered = execution.buffered.filter((write) => write !== timer.heldFire);
+        else engine.clock.cancel(timer.clockTimer);
         execution.timers.delete(a.timerId);
         execution.addEvent('TimerCanceled', { timerId: a.timerId, startedEventId: timer.startedEventId, workflowTaskCompletedEventId: completedEventId, identity }, now);
         break;

@@ -101,6 +101,8 @@ export interface TimerState {
   timerId: string;
   startedEventId: number;
   clockTimer: ClockTimer;
+  /** The TimerFired write, when the timer fired during a workflow task and the event is held back. */
+  heldFire?: () => void;
 }
 
 let taskIdSeq = 1;
