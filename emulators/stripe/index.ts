@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { Admin } from './admin';
 import { StripeEmulatorAdmin } from './admin-client';
 import { onInvoiceCreatedDelivered } from './billing';
+import { STRIPE_EMULATOR_DEFAULTS } from './defaults';
 import { Faults } from './faults';
 import { ApiServer } from './server';
 import { WebhookDeliverer } from './webhooks';
 import { World } from './world';
 
 export { StripeEmulatorAdmin } from './admin-client';
+export { STRIPE_EMULATOR_DEFAULTS } from './defaults';
 export type * from './admin-client';
 export { signPayload } from './webhooks';
 
@@ -56,8 +58,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
-  const host = opts.host ?? '127.0.0.1';
-  const apiKey = opts.apiKey ?? 'sk_test_emulator';
+  const host = opts.host ?? STRIPE_EMULATOR_DEFAULTS.host;
+  const apiKey = opts.apiKey ?? STRIPE_EMULATOR_DEFAULTS.apiKey;
   const log = opts.log ?? (() => undefined);
   const world = new World();
   const hooks = new WebhookDeliverer(
@@ -86,7 +88,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 12111, host, () => resolve());
+    server.listen(opts.port ?? STRIPE_EMULATOR_DEFAULTS.port, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
