@@ -2,8 +2,8 @@
 // interaction handlers, against an in-memory gate.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GateGoneError } from '../../src/slack/review-interactions';
-import { gateState } from './fixtures';
+import { GateGoneError } from '../../../src/http/gate-client';
+import { gateState } from '../../slack/fixtures';
 import { startHarness, type Harness } from './harness';
 
 let h: Harness;
