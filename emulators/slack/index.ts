@@ -16,10 +16,10 @@ export { signSlackRequest } from './interactions';
 export type { FaultSpec, RateLimitSpec, StoredEphemeral, ResponseUrlPost, RequestLogEntry } from './state';
 
 export interface SlackEmulatorOptions {
-  /** Default 12112; 0 picks a random free port (tests). */
+  /** Default SLACK_EMULATOR_DEFAULTS.port; 0 picks a random free port (tests). */
   port?: number;
   host?: string;
-  /** Default 'xoxb-emulator-token'. */
+  /** Default SLACK_EMULATOR_DEFAULTS.botToken. */
   botToken?: string;
   /** Default: generated. */
   signingSecret?: string;

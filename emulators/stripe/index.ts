@@ -16,10 +16,10 @@ export type * from './admin-client';
 export { signPayload } from './webhooks';
 
 export interface StripeEmulatorOptions {
-  /** 0 = a random free port (tests). Default 12111. */
+  /** 0 = a random free port (tests). Default STRIPE_EMULATOR_DEFAULTS.port. */
   port?: number;
   host?: string;
-  /** The secret key clients must send. Default 'sk_test_emulator'. */
+  /** The secret key clients must send. Default STRIPE_EMULATOR_DEFAULTS.apiKey. */
   apiKey?: string;
   /** First webhook retry delay; doubles per attempt. Default 200 ms. */
   webhookRetryBaseMs?: number;

@@ -7,7 +7,7 @@ import { startGrpcServer } from './server';
 export { TEMPORAL_EMULATOR_DEFAULTS } from './defaults';
 
 export interface TemporalEmulatorOptions {
-  /** Default 7233; 0 picks a random free port (tests). */
+  /** Default TEMPORAL_EMULATOR_DEFAULTS.port; 0 picks a random free port (tests). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
