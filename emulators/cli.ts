@@ -1,18 +1,18 @@
 // `npm run emulators`: the Temporal, Stripe and Slack emulators together, on their default ports and
-// with the well-known test credentials the gate's start-up wiring uses, until SIGINT/SIGTERM.
-// Imports nothing from src/ (the credentials below mirror src/runtime/embedded-services.ts).
+// with the well-known test credentials (each emulator's defaults.ts, which the gate's embedded
+// start-up wiring reads too), until SIGINT/SIGTERM. Imports nothing from src/.
 import { parseArgs } from 'node:util';
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
-import { startSlackEmulator, type SlackEmulator } from './slack/index';
-import { startStripeEmulator, type StripeEmulator } from './stripe/index';
-import { startTemporalEmulator, type TemporalEmulator } from './temporal/index';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from './slack/index';
+import { STRIPE_EMULATOR_DEFAULTS, startStripeEmulator, type StripeEmulator } from './stripe/index';
+import { TEMPORAL_EMULATOR_DEFAULTS, startTemporalEmulator, type TemporalEmulator } from './temporal/index';
 
 const USAGE = `Usage: npm run emulators -- [options]
 
-  --temporal-port <port>  Temporal emulator (gRPC) port   default 7233   env TEMPORAL_EMULATOR_PORT
-  --stripe-port <port>    Stripe emulator port            default 12111  env STRIPE_EMULATOR_PORT
-  --slack-port <port>     Slack emulator port             default 12112  env SLACK_EMULATOR_PORT
-  --host <host>           address all three listen on     default 127.0.0.1
+  --temporal-port <port>  Temporal emulator (gRPC) port   default ${TEMPORAL_EMULATOR_DEFAULTS.port}   env TEMPORAL_EMULATOR_PORT
+  --stripe-port <port>    Stripe emulator port            default ${STRIPE_EMULATOR_DEFAULTS.port}  env STRIPE_EMULATOR_PORT
+  --slack-port <port>     Slack emulator port             default ${SLACK_EMULATOR_DEFAULTS.port}  env SLACK_EMULATOR_PORT
+  --host <host>           address all three listen on     default ${TEMPORAL_EMULATOR_DEFAULTS.host}
   --time-skipping         Temporal: jump to the next timer whenever nothing is in flight
   --gate-url <url>        where the gate listens, e.g. http://127.0.0.1:3000: registers a Stripe webhook
                           endpoint at <url>/webhooks/stripe (printing STRIPE_WEBHOOK_SECRET) and sets
@@ -21,14 +21,6 @@ const USAGE = `Usage: npm run emulators -- [options]
   -h, --help              this text
 
 Port 0 picks a free port.`;
-
-/** The credentials the gate's start-up wiring assumes for the emulators (EMULATOR_DEFAULTS). */
-const CREDENTIALS = {
-  stripeSecretKey: 'sk_test_emulator',
-  slackBotToken: 'xoxb-emulator-token',
-  slackSigningSecret: 'emulator-signing-secret',
-  slackChannelId: 'C0BILLING',
-} as const;
 
 /** Stopping normally takes well under a second; past this something hangs. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -78,7 +70,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
         'temporal-port': { type: 'string' },
         'stripe-port': { type: 'string' },
         'slack-port': { type: 'string' },
-        host: { type: 'string', default: '127.0.0.1' },
+        host: { type: 'string', default: TEMPORAL_EMULATOR_DEFAULTS.host },
         'time-skipping': { type: 'boolean', default: false },
         'gate-url': { type: 'string' },
         verbose: { type: 'boolean', default: false },
@@ -102,9 +94,9 @@ function parseCli(argv: string[]): CliOptions | 'help' {
   }
   return {
     host: values.host,
-    temporal: portSetting('Temporal', 'temporal-port', 'TEMPORAL_EMULATOR_PORT', values['temporal-port'], 7233),
-    stripe: portSetting('Stripe', 'stripe-port', 'STRIPE_EMULATOR_PORT', values['stripe-port'], 12111),
-    slack: portSetting('Slack', 'slack-port', 'SLACK_EMULATOR_PORT', values['slack-port'], 12112),
+    temporal: portSetting('Temporal', 'temporal-port', 'TEMPORAL_EMULATOR_PORT', values['temporal-port'], TEMPORAL_EMULATOR_DEFAULTS.port),
+    stripe: portSetting('Stripe', 'stripe-port', 'STRIPE_EMULATOR_PORT', values['stripe-port'], STRIPE_EMULATOR_DEFAULTS.port),
+    slack: portSetting('Slack', 'slack-port', 'SLACK_EMULATOR_PORT', values['slack-port'], SLACK_EMULATOR_DEFAULTS.port),
     timeSkipping: values['time-skipping'],
     gateUrl,
     verbose: values.verbose,
@@ -170,7 +162,7 @@ function printReady(options: CliOptions, running: Required<Running>, webhookSecr
     ['SLACK_API_URL', slack.apiUrl],
     ['SLACK_BOT_TOKEN', slack.botToken],
     ['SLACK_SIGNING_SECRET', slack.signingSecret],
-    ['SLACK_CHANNEL_ID', CREDENTIALS.slackChannelId],
+    ['SLACK_CHANNEL_ID', SLACK_EMULATOR_DEFAULTS.channelId],
   ];
   const lines = [
     `Temporal emulator  ${temporal.address}  (gRPC, namespace ${temporal.namespace}${options.timeSkipping ? ', time skipping' : ''})`,
@@ -250,14 +242,14 @@ async function main(): Promise<number> {
       startTemporalEmulator({ port: opts.temporal.port, host: opts.host, timeSkipping: opts.timeSkipping, log: log('temporal') }),
     );
     running.stripe = await startOn(opts.stripe, opts.host, () =>
-      startStripeEmulator({ port: opts.stripe.port, host: opts.host, apiKey: CREDENTIALS.stripeSecretKey, log: log('stripe') }),
+      startStripeEmulator({ port: opts.stripe.port, host: opts.host, apiKey: STRIPE_EMULATOR_DEFAULTS.apiKey, log: log('stripe') }),
     );
     running.slack = await startOn(opts.slack, opts.host, () =>
       startSlackEmulator({
         port: opts.slack.port,
         host: opts.host,
-        botToken: CREDENTIALS.slackBotToken,
-        signingSecret: CREDENTIALS.slackSigningSecret,
+        botToken: SLACK_EMULATOR_DEFAULTS.botToken,
+        signingSecret: SLACK_EMULATOR_DEFAULTS.signingSecret,
         interactivityUrl: opts.gateUrl && new URL('/slack/interactions', opts.gateUrl).href,
         log: log('slack'),
       }),

@@ -9,14 +9,16 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import { StripeEmulatorAdmin, type StripeJson } from '../emulators/stripe/admin-client';
-import type { AdminMessage } from '../emulators/slack/admin-client';
-import { startGate, type RunningGate } from '../src/app';
+import { SlackEmulatorAdmin, type AdminMessage } from '../emulators/slack/admin-client';
 import { loadConfig, type Env } from '../src/config/env';
 import type { GateRunRecord } from '../src/audit/audit-store';
+import { createGateContext, type GateContext } from '../src/context';
 import type { GateState } from '../src/gate/types';
 import { createLogger } from '../src/observability/logger';
-import { resolveServices, type ResolvedServices } from '../src/runtime/embedded-services';
+import { startServer } from '../src/server';
+import { resolveServices, type ResolvedServices } from '../src/services/resolve-services';
 import { createStripeClient } from '../src/stripe/client';
+import { startWorker } from '../src/worker';
 import { gateWorkflowId } from '../src/workflows/definitions';
 
 const REVIEWER = 'U0ALICE';
@@ -190,27 +192,22 @@ async function main(): Promise<void> {
     // Bundling the workflow code takes a few seconds: do it while the emulators start.
     const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundlerLogger });
     bundling.catch(() => undefined);
-    const services: ResolvedServices = await resolveServices(config, { emulators: 'in-process', ports: 'random' });
+    const services: ResolvedServices = await resolveServices(config, { emulators: 'in-process', ports: 'random', serves: true });
     cleanups.push(() => services.stop());
     for (const note of services.notes) say(note.replace(/ \(set [^)]*\)$/, '').replace(/ under \.data\/$/, ` in ${dataDir}`));
     const workflowBundle = await bundling;
-    const gate: RunningGate = await startGate({
-      config,
-      services,
-      logger,
-      roles: { server: true, worker: true },
-      workflowBundle,
-      ensureLedgerTable: true,
-      database: { dataDir },
-    });
+    // What `npm start` runs (src/bin/start.ts), on a fresh database directory and a pre-built bundle.
+    const gate = await createGateContext({ config, services, logger, ensureLedgerTable: true, database: { dataDir } });
     cleanups.push(() => gate.stop());
-    say(`The gate listens on ${gate.url}: Stripe webhooks at /webhooks/stripe, Slack clicks at /slack/interactions.`);
+    await startWorker(gate, { workflowBundle });
+    const url = await startServer(gate);
+    say(`The gate listens on ${url}: Stripe webhooks at /webhooks/stripe, Slack clicks at /slack/interactions.`);
     say(`Tolerance: a line passes when Stripe and the ledger differ by at most ${config.tolerance.pct} %.`);
     say(`Reviewer allowed to decide in Slack: ${REVIEWER} (alice).`);
 
-    check(services.stripe.apiUrl && services.slack.emulatorAdmin, 'the demo needs the Stripe and Slack emulators');
+    check(services.stripe.embedded && services.stripe.apiUrl && services.slack.embedded && services.slack.apiUrl, 'the demo needs the Stripe and Slack emulators');
     const stripeAdmin = new StripeEmulatorAdmin(services.stripe.apiUrl);
-    const slackAdmin = services.slack.emulatorAdmin;
+    const slackAdmin = new SlackEmulatorAdmin(new URL(services.slack.apiUrl).origin);
     const stripe = createStripeClient({ secretKey: services.stripe.secretKey, apiUrl: services.stripe.apiUrl });
     const gateState = (invoiceId: string) => gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).query<GateState>('state');
     const waitForGate = (invoiceId: string, what: string, predicate: (s: GateState) => boolean) =>
@@ -372,7 +369,7 @@ const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error
 async function recordUsage(
   stripe: Stripe,
   stripeAdmin: StripeEmulatorAdmin,
-  gate: RunningGate,
+  gate: GateContext,
   customer: Customer,
   stripeCount: number,
   ledgerCount: number,
@@ -399,7 +396,7 @@ async function recordUsage(
   await sql`
     insert into billable_events (stripe_customer_id, event_name, value, occurred_at)
     select ${customer.customerId}, ${EVENT_NAME}, 1, to_timestamp(${first}::bigint + g * 60)
-    from generate_series(0, ${ledgerCount - 1}::int) as g`.execute(gate.ledgerDb);
+    from generate_series(0, ${ledgerCount - 1}::int) as g`.execute(gate.databases.ledgerDb);
 }
 
 main().then(

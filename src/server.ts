@@ -1,21 +1,25 @@
-// The HTTP half: Stripe webhooks, Slack interactivity, health and metrics. It only starts or signals
-// workflows (through the Temporal client); all gate work happens in the worker.
+// The HTTP half: Stripe webhooks, Slack interactivity, health, readiness and metrics. It only starts,
+// signals and queries workflows (through the gate client); all gate work happens in the worker.
+// `npm run server` runs it alone (src/bin/server.ts), `npm start` next to the worker (src/bin/start.ts).
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { AuditStore } from './audit/audit-store';
+import type { GateContext } from './context';
+import { pingDatabase } from './db';
+import { createGateClient, type GateClient } from './http/gate-client';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
+import { createSlackApp, type SlackApp } from './http/slack/slack-app';
+import { stripeWebhook } from './http/stripe-webhook';
 import type { GateMetrics } from './observability/metrics';
-import type { SlackApp } from './slack/slack-app';
-import type { GateLauncher } from './webhook/gate-launcher';
-import { stripeWebhook } from './webhook/stripe-webhook';
+import { temporalReadinessCheck } from './temporal/readiness';
 
 export interface ServerDeps {
   logger: Logger;
+  /** Used only to verify webhook signatures. */
   stripe: Stripe;
-  /** A function: with the Stripe emulator the secret is known only once the endpoint is registered. */
-  webhookSecret: () => string | undefined;
-  gates: GateLauncher;
+  webhookSecret: string;
+  gate: GateClient;
   audit: AuditStore;
   metrics: GateMetrics;
   slack: SlackApp;
@@ -25,25 +29,69 @@ export interface ServerDeps {
 
 export async function buildServer(deps: ServerDeps) {
   const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true });
-
-  await app.register(healthRoutes, { checks: deps.readiness, metrics: deps.metrics, isShuttingDown: deps.isShuttingDown });
-  app.addHook('onRequest', async (request) => {
-    // The held gauge comes from the audit tables, so it survives restarts and counts every worker's gates.
-    if (request.url === '/metrics') deps.metrics.setHeld(await deps.audit.countHeld());
+  await app.register(healthRoutes, {
+    checks: deps.readiness,
+    metrics: {
+      // The held gauge comes from the audit tables, so it survives restarts and counts every worker's gates.
+      render: async () => {
+        deps.metrics.setHeld(await deps.audit.countHeld());
+        return deps.metrics.render();
+      },
+    },
+    isShuttingDown: deps.isShuttingDown,
   });
-
   await app.register(stripeWebhook, {
     stripe: deps.stripe,
     webhookSecret: deps.webhookSecret,
-    gates: deps.gates,
+    gates: deps.gate,
     recordEvent: (event) =>
       deps.audit.recordStripeEvent({ eventId: event.eventId, type: event.type, invoiceId: event.invoiceId, created: event.createdAt }),
-    onResult: (type, result) => deps.metrics.webhookReceived(type, result),
+    metrics: deps.metrics,
   });
   await app.register(deps.slack.receiver.plugin);
   return app;
 }
 
-if (require.main === module) {
-  void import('./main').then(({ runFromCommandLine }) => runFromCommandLine({ server: true, worker: false }));
+/** Builds the server from the context, listens, and returns its base URL; context.stop() closes it. */
+export async function startServer(context: GateContext): Promise<string> {
+  const { config, services, logger, audit } = context;
+  const webhookSecret = services.stripe.webhookSecret;
+  if (!webhookSecret) throw new Error('the HTTP server needs the Stripe webhook signing secret (STRIPE_WEBHOOK_SECRET)');
+  const gate = createGateClient(context.client, services.temporal.taskQueue);
+  const slack = createSlackApp({
+    signingSecret: services.slack.signingSecret,
+    botToken: services.slack.botToken,
+    slackApiUrl: services.slack.apiUrl ?? 'https://slack.com/api/',
+    reviewerIds: services.slack.reviewerIds,
+    gate,
+    recordReviewAttempt: async (attempt) => void (await audit.recordReviewAttempt(attempt)),
+    logger,
+  });
+  let shuttingDown = false;
+  const server = await buildServer({
+    logger,
+    stripe: context.stripe,
+    webhookSecret,
+    gate,
+    audit,
+    metrics: context.metrics,
+    slack,
+    readiness: {
+      temporal: temporalReadinessCheck(context.connection, services.temporal.namespace),
+      database: () => pingDatabase(context.databases.db),
+    },
+    isShuttingDown: () => shuttingDown,
+  });
+  await server.listen({ port: config.port, host: config.host });
+  context.onStop(async () => {
+    shuttingDown = true;
+    await server.close();
+    await slack.receiver.stop();
+  });
+
+  const address = server.server.address();
+  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+  await services.serverListening(url);
+  logger.info({ url }, `invoice-gate is serving: POST ${url}/webhooks/stripe, ${url}/slack/interactions`);
+  return url;
 }

@@ -1,6 +1,6 @@
 // Runs the Slack emulator alone: `tsx emulators/slack/cli.ts [--port 12112] [--interactivity-url URL]`.
 // Env: SLACK_EMULATOR_PORT, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_INTERACTIVITY_URL.
-import { SLACK_EMULATOR_DEFAULT_PORT, startSlackEmulator } from './index';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator } from './index';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -9,8 +9,8 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const emulator = await startSlackEmulator({
-    port: Number(flag('port') ?? process.env.SLACK_EMULATOR_PORT ?? SLACK_EMULATOR_DEFAULT_PORT),
-    host: flag('host') ?? '127.0.0.1',
+    port: Number(flag('port') ?? process.env.SLACK_EMULATOR_PORT ?? SLACK_EMULATOR_DEFAULTS.port),
+    host: flag('host') ?? SLACK_EMULATOR_DEFAULTS.host,
     botToken: process.env.SLACK_BOT_TOKEN,
     signingSecret: process.env.SLACK_SIGNING_SECRET,
     interactivityUrl: flag('interactivity-url') ?? process.env.SLACK_INTERACTIVITY_URL,
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   console.log(`  SLACK_API_URL=${emulator.apiUrl}`);
   console.log(`  SLACK_BOT_TOKEN=${emulator.botToken}`);
   console.log(`  SLACK_SIGNING_SECRET=${emulator.signingSecret}`);
-  console.log(`  SLACK_CHANNEL_ID=C0BILLING  users: U0ALICE (alice, the demo reviewer), U0BOB (bob)`);
+  console.log(`  SLACK_CHANNEL_ID=${SLACK_EMULATOR_DEFAULTS.channelId}  users: U0ALICE (alice, the demo reviewer), U0BOB (bob)`);
   console.log(`  admin: ${emulator.url}/_emulator/info`);
   const shutdown = () => {
     void emulator.stop().then(() => process.exit(0));

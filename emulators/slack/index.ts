@@ -7,20 +7,19 @@ import { SlackWorkspace, type StoredMessage, type FaultSpec, type RateLimitSpec 
 import { callMethod, isKnownMethod, needsAuth, SlackApiError, type Args } from './web-api';
 import { Interactions, type ClickRequest } from './interactions';
 import { SlackEmulatorAdmin } from './admin-client';
+import { SLACK_EMULATOR_DEFAULTS } from './defaults';
 
 export { SlackEmulatorAdmin } from './admin-client';
+export { SLACK_EMULATOR_DEFAULTS } from './defaults';
 export type { AdminMessage, ClickOptions, ClickReport } from './admin-client';
 export { signSlackRequest } from './interactions';
 export type { FaultSpec, RateLimitSpec, StoredEphemeral, ResponseUrlPost, RequestLogEntry } from './state';
 
-/** Default port of the command-line emulator (see CONTRACT.md). */
-export const SLACK_EMULATOR_DEFAULT_PORT = 12112;
-
 export interface SlackEmulatorOptions {
-  /** Default 12112; 0 picks a random free port (tests). */
+  /** Default SLACK_EMULATOR_DEFAULTS.port; 0 picks a random free port (tests). */
   port?: number;
   host?: string;
-  /** Default 'xoxb-emulator-token'. */
+  /** Default SLACK_EMULATOR_DEFAULTS.botToken. */
   botToken?: string;
   /** Default: generated. */
   signingSecret?: string;
@@ -93,7 +92,7 @@ function adminMessage(m: StoredMessage) {
 }
 
 export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
-  const botToken = opts.botToken ?? 'xoxb-emulator-token';
+  const botToken = opts.botToken ?? SLACK_EMULATOR_DEFAULTS.botToken;
   const signingSecret = opts.signingSecret ?? randomBytes(16).toString('hex');
   const verificationToken = randomBytes(12).toString('hex');
   const log = opts.log ?? (() => {});
@@ -199,7 +198,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
         if (typeof body.id !== 'string' || typeof body.name !== 'string') return sendJson(res, 400, { error: 'id and name are required' });
         const user = ws.addUser(body as { id: string; name: string });
         // New users join the seeded review channel unless told otherwise.
-        const channels = Array.isArray(body.channels) ? (body.channels as string[]) : ['C0BILLING'];
+        const channels = Array.isArray(body.channels) ? (body.channels as string[]) : [SLACK_EMULATOR_DEFAULTS.channelId];
         for (const c of channels) {
           const ch = ws.channels.get(c);
           if (ch && !ch.members.includes(user.id)) ch.members.push(user.id);
@@ -293,10 +292,10 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     sendJson(res, 404, { ok: false, error: 'not_found' });
   });
 
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? SLACK_EMULATOR_DEFAULTS.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? SLACK_EMULATOR_DEFAULT_PORT, host, () => {
+    server.listen(opts.port ?? SLACK_EMULATOR_DEFAULTS.port, host, () => {
       server.off('error', reject);
       resolve();
     });

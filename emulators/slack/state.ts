@@ -1,5 +1,6 @@
 // In-memory workspace of the Slack emulator: team, users, channels, messages, ephemerals,
 // what was posted to response_urls, faults and the request log.
+import { SLACK_EMULATOR_DEFAULTS } from './defaults';
 
 export interface EmulatedTeam {
   id: string;
@@ -165,7 +166,7 @@ export class SlackWorkspace {
     this.addUser({ id: 'U0ALICE', name: 'alice', realName: 'Alice Reviewer', email: 'alice@example.com' });
     this.addUser({ id: 'U0BOB', name: 'bob', realName: 'Bob Builder', email: 'bob@example.com' });
     this.addUser({ id: BOT_USER_ID, name: 'invoice-gate', realName: 'Invoice Gate', isBot: true });
-    this.addChannel({ id: 'C0BILLING', name: 'billing-review', members: ['U0ALICE', 'U0BOB', BOT_USER_ID] });
+    this.addChannel({ id: SLACK_EMULATOR_DEFAULTS.channelId, name: 'billing-review', members: ['U0ALICE', 'U0BOB', BOT_USER_ID] });
   }
 
   addUser(u: { id: string; name: string; realName?: string; email?: string; isBot?: boolean; deleted?: boolean; tz?: string }): EmulatedUser {

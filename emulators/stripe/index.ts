@@ -4,20 +4,22 @@ import type { AddressInfo } from 'node:net';
 import { Admin } from './admin';
 import { StripeEmulatorAdmin } from './admin-client';
 import { onInvoiceCreatedDelivered } from './billing';
+import { STRIPE_EMULATOR_DEFAULTS } from './defaults';
 import { Faults } from './faults';
 import { ApiServer } from './server';
 import { WebhookDeliverer } from './webhooks';
 import { DEFAULT_BILLING_SETTINGS, World, type BillingSettings } from './world';
 
 export { StripeEmulatorAdmin } from './admin-client';
+export { STRIPE_EMULATOR_DEFAULTS } from './defaults';
 export type * from './admin-client';
 export { signPayload } from './webhooks';
 
 export interface StripeEmulatorOptions {
-  /** 0 = a random free port (tests). Default 12111. */
+  /** 0 = a random free port (tests). Default STRIPE_EMULATOR_DEFAULTS.port. */
   port?: number;
   host?: string;
-  /** The secret key clients must send. Default 'sk_test_emulator'. */
+  /** The secret key clients must send. Default STRIPE_EMULATOR_DEFAULTS.apiKey. */
   apiKey?: string;
   /** First webhook retry delay; doubles per attempt. Default 200 ms. */
   webhookRetryBaseMs?: number;
@@ -58,8 +60,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
-  const host = opts.host ?? '127.0.0.1';
-  const apiKey = opts.apiKey ?? 'sk_test_emulator';
+  const host = opts.host ?? STRIPE_EMULATOR_DEFAULTS.host;
+  const apiKey = opts.apiKey ?? STRIPE_EMULATOR_DEFAULTS.apiKey;
   const log = opts.log ?? (() => undefined);
   const world = new World({ ...DEFAULT_BILLING_SETTINGS, ...opts.billing });
   const hooks = new WebhookDeliverer(
@@ -88,7 +90,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 12111, host, () => resolve());
+    server.listen(opts.port ?? STRIPE_EMULATOR_DEFAULTS.port, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;

@@ -1,13 +1,13 @@
 // The embedded Temporal engine: an in-memory, Temporal-compatible gRPC server for tests, the demo
 // and offline development. See README.md for what it covers and what it is not.
 import { Engine } from './engine';
+import { TEMPORAL_EMULATOR_DEFAULTS } from './defaults';
 import { startGrpcServer } from './server';
 
-/** Temporal's own default frontend port, so tools pointed at localhost:7233 find the emulator. */
-export const DEFAULT_TEMPORAL_PORT = 7233;
+export { TEMPORAL_EMULATOR_DEFAULTS } from './defaults';
 
 export interface TemporalEmulatorOptions {
-  /** Default 7233; 0 picks a random free port (tests). */
+  /** Default TEMPORAL_EMULATOR_DEFAULTS.port; 0 picks a random free port (tests). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
@@ -31,10 +31,10 @@ export interface TemporalEmulator {
 }
 
 export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}): Promise<TemporalEmulator> {
-  const host = opts.host ?? '127.0.0.1';
-  const namespace = opts.namespace ?? 'default';
+  const host = opts.host ?? TEMPORAL_EMULATOR_DEFAULTS.host;
+  const namespace = opts.namespace ?? TEMPORAL_EMULATOR_DEFAULTS.namespace;
   const engine = new Engine({ namespace, timeSkipping: opts.timeSkipping ?? false, log: opts.log ?? (() => {}) });
-  const server = await startGrpcServer(engine, host, opts.port ?? DEFAULT_TEMPORAL_PORT);
+  const server = await startGrpcServer(engine, host, opts.port ?? TEMPORAL_EMULATOR_DEFAULTS.port);
   let stopping: Promise<void> | undefined;
   return {
     address: `${host}:${server.port}`,

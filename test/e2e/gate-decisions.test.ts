@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from './harness';
 import { decisionSignal, gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
+import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 describe('held invoices', () => {
   let h: GateHarness;
@@ -27,12 +31,12 @@ describe('held invoices', () => {
     assert.equal(paused.auto_advance, false);
     assert.equal(paused.metadata?.invoice_gate_status, 'held');
 
-    const [alert] = (await h.slackEmulator.admin.messages('C0BILLING')).filter((m) => messageText(m).includes(invoiceId));
+    const [alert] = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId));
     assert.ok(alert, 'a Slack alert names the invoice');
     assert.match(messageText(alert), /120/);
     assert.match(messageText(alert), /100/);
     assert.match(messageText(alert), /gate_release/);
-    assert.deepEqual(held.slackMessage, { channel: 'C0BILLING', ts: alert.ts });
+    assert.deepEqual(held.slackMessage, { channel: CHANNEL, ts: alert.ts });
 
     // Stripe's own finalization an hour later must not happen while held.
     await h.stripeEmulator.admin.advanceClock(2 * 3600);
@@ -45,7 +49,7 @@ describe('held invoices', () => {
     assert.equal(result.reviewer, 'U0ALICE');
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
 
-    const updated = await h.slackEmulator.admin.message('C0BILLING', alert.ts);
+    const updated = await h.slackEmulator.admin.message(CHANNEL, alert.ts);
     assert.doesNotMatch(messageText(updated), /gate_release/, 'buttons are gone once decided');
     assert.match(messageText(updated), /U0ALICE/);
 
@@ -120,7 +124,7 @@ describe('held invoices', () => {
       const runs = [];
       for await (const run of h.gate.client.workflow.list({ query: `WorkflowId = '${gateWorkflowId(invoiceId)}'` })) runs.push(run);
       assert.equal(runs.length, 1);
-      const alerts = (await h.slackEmulator.admin.messages('C0BILLING')).filter((m) => messageText(m).includes(invoiceId));
+      const alerts = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId));
       assert.equal(alerts.length, 1);
       await h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).terminate('test cleanup');
     } finally {
@@ -147,7 +151,7 @@ describe('held invoices', () => {
       return h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).result();
     })();
     assert.equal(result.status, 'too_late');
-    const alert = (await h.slackEmulator.admin.messages('C0BILLING')).find((m) => messageText(m).includes(invoiceId));
+    const alert = (await h.slackEmulator.admin.messages(CHANNEL)).find((m) => messageText(m).includes(invoiceId));
     assert.ok(alert, 'the divergence is still reported');
     assert.doesNotMatch(messageText(alert), /gate_release/);
     assert.equal((await h.gate.audit.getRun(invoiceId))?.outcome, 'too_late');

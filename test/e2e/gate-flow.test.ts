@@ -1,6 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from './harness';
+import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 describe('invoice gate end to end', () => {
   let h: GateHarness;
@@ -24,7 +28,7 @@ describe('invoice gate end to end', () => {
     const invoice = await h.stripe.invoices.retrieve(invoiceId);
     assert.equal(invoice.status, 'draft');
     assert.equal(invoice.auto_advance, true);
-    assert.equal((await h.slackEmulator.admin.messages('C0BILLING')).length, 0);
+    assert.equal((await h.slackEmulator.admin.messages(CHANNEL)).length, 0);
 
     await h.stripeEmulator.admin.advanceClock(3601);
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');

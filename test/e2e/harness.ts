@@ -5,13 +5,16 @@ import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import Stripe from 'stripe';
-import { startGate, type RunningGate } from '../../src/app';
 import { parseConfig } from '../../src/config/env';
-import type { ResolvedServices } from '../../src/runtime/embedded-services';
-import { createStripeClient } from '../../src/stripe/client';
-import { gateWorkflowId } from '../../src/workflows/definitions';
+import { createGateContext, type GateContext } from '../../src/context';
 import type { GateState } from '../../src/gate/types';
-import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack';
+import { startServer } from '../../src/server';
+import { registerGateWebhookEndpoint } from '../../src/services/gate-webhook-endpoint';
+import type { ResolvedServices } from '../../src/services/resolve-services';
+import { createStripeClient } from '../../src/stripe/client';
+import { startWorker } from '../../src/worker';
+import { gateWorkflowId } from '../../src/workflows/definitions';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
 
@@ -43,6 +46,9 @@ async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }>
     },
   };
 }
+
+/** The gate as `npm start` runs it: both halves on one context, and the server's base URL. */
+export type RunningGate = GateContext & { url: string };
 
 export interface HarnessOptions {
   timeSkipping?: boolean;
@@ -85,27 +91,41 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...options.env,
   });
+  const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
+  // As the embedded wiring does: the gate's endpoint exists (and its secret is known) before the server listens.
+  const endpoint = await registerGateWebhookEndpoint(stripe, `http://${config.host}:${config.port}`);
   const services: ResolvedServices = {
     temporal: { ...config.temporal, address: temporal.address, embedded: true },
-    stripe: { secretKey: stripeEmulator.apiKey, webhookSecret: undefined, apiUrl: stripeEmulator.url, embedded: true },
+    stripe: { secretKey: stripeEmulator.apiKey, webhookSecret: endpoint.secret, apiUrl: stripeEmulator.url, embedded: true },
     slack: {
       botToken: slackEmulator.botToken,
       signingSecret: slackEmulator.signingSecret,
-      channelId: 'C0BILLING',
+      channelId: SLACK_EMULATOR_DEFAULTS.channelId,
       apiUrl: slackEmulator.apiUrl,
       reviewerIds: config.slack.reviewerIds,
-      emulatorAdmin: slackEmulator.admin,
+      embedded: true,
     },
     databaseUrl: database.url,
     ledgerDatabaseUrl: undefined,
     notes: [],
-    stop: async () => undefined,
+    serverListening: async (url) => {
+      await endpoint.moveTo(url);
+      await slackEmulator.admin.setInteractivityUrl(`${url}/slack/interactions`);
+    },
+    stop: () => endpoint.remove(),
   };
   const logger = pino({ level: config.logLevel });
-  const gate = await startGate({ config, services, logger, roles: { server: true, worker: true }, workflowBundle: await workflowBundle(), ensureLedgerTable: true });
+  const context = await createGateContext({ config, services, logger, ensureLedgerTable: true });
+  let gate: RunningGate;
+  try {
+    await startWorker(context, { workflowBundle: await workflowBundle() });
+    gate = { ...context, url: await startServer(context) };
+  } catch (error) {
+    await context.stop();
+    throw error;
+  }
   const ledger = new PgClient({ connectionString: database.url });
   await ledger.connect();
-  const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
 
   const harness: GateHarness = {
     temporal,
@@ -160,6 +180,7 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     async stop() {
       await ledger.end().catch(() => undefined);
       await gate.stop();
+      await services.stop();
       await Promise.all([temporal.stop(), stripeEmulator.stop(), slackEmulator.stop()]);
       await database.drop();
     },

@@ -6,6 +6,10 @@ import { closeCohort, seedCohort } from '../../bench/month-end';
 import { startGateHarness, type GateHarness } from './harness';
 import { gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
+import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 /** Usually 4-16 s; the bound is loose for a busy CI machine. */
 const SETTLE_MS = 70_000;
@@ -77,7 +81,7 @@ describe('the gate while Stripe fails and rate-limits', () => {
     for (const m of members.filter((x) => x.diverging)) {
       const invoiceId = invoices.get(m.customerId)!;
       await h.waitFor(invoiceId, (s) => s.slackMessage !== null, SETTLE_MS);
-      const alerts = (await h.slackEmulator.admin.messages('C0BILLING')).filter((msg) => mentions(msg, invoiceId));
+      const alerts = (await h.slackEmulator.admin.messages(CHANNEL)).filter((msg) => mentions(msg, invoiceId));
       assert.equal(alerts.length, 1, `one alert for ${invoiceId}`);
       await h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).terminate('test cleanup');
     }
@@ -137,7 +141,7 @@ describe('the gate while Stripe fails and rate-limits', () => {
     // The invoice is not paused, so Stripe finalizes it on schedule: the reviewers are told so.
     const invoice = await h.stripe.invoices.retrieve(invoiceId);
     assert.equal(invoice.auto_advance, true);
-    const alerts = (await h.slackEmulator.admin.messages('C0BILLING')).filter((m) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(invoiceId));
+    const alerts = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(invoiceId));
     assert.equal(alerts.length, 1);
     assert.doesNotMatch(JSON.stringify(alerts[0].blocks), /gate_release/);
     const { rows } = await h.ledger.query(`select outcome, reason from invoice_gate.gate_runs where invoice_id = $1`, [invoiceId]);

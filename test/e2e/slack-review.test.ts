@@ -7,8 +7,9 @@ import type { AdminMessage } from '../../emulators/slack/admin-client';
 import type { GateState } from '../../src/gate/types';
 import { gateWorkflowId } from '../../src/workflows/definitions';
 import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from './harness';
+import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
 
-const CHANNEL = 'C0BILLING';
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 const REVIEWER = 'U0ALICE';
 const SECOND_REVIEWER = 'U0CAROL';
 const OUTSIDER = 'U0BOB';

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { WebClient } from '@slack/web-api';
 import Stripe from 'stripe';
+import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack/defaults';
+import { STRIPE_EMULATOR_DEFAULTS } from '../../emulators/stripe/defaults';
 
 const CLI = join(__dirname, '../../emulators/cli.ts');
 const START_TIMEOUT_MS = 30_000;
@@ -96,11 +98,11 @@ describe('npm run emulators', () => {
       assert.deepEqual(env, {
         TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
         STRIPE_API_URL: `http://127.0.0.1:${stripePort}`,
-        STRIPE_SECRET_KEY: 'sk_test_emulator',
+        STRIPE_SECRET_KEY: STRIPE_EMULATOR_DEFAULTS.apiKey,
         SLACK_API_URL: `http://127.0.0.1:${slackPort}/api/`,
-        SLACK_BOT_TOKEN: 'xoxb-emulator-token',
-        SLACK_SIGNING_SECRET: 'emulator-signing-secret',
-        SLACK_CHANNEL_ID: 'C0BILLING',
+        SLACK_BOT_TOKEN: SLACK_EMULATOR_DEFAULTS.botToken,
+        SLACK_SIGNING_SECRET: SLACK_EMULATOR_DEFAULTS.signingSecret,
+        SLACK_CHANNEL_ID: SLACK_EMULATOR_DEFAULTS.channelId,
       });
 
       const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
@@ -125,7 +127,7 @@ describe('npm run emulators', () => {
       assert.equal(auth.ok, true);
       assert.equal(typeof auth.user_id, 'string');
       const slackInfo = (await (await fetch(`http://127.0.0.1:${slackPort}/_emulator/info`)).json()) as { signingSecret: string; interactivityUrl: string | null };
-      assert.equal(slackInfo.signingSecret, 'emulator-signing-secret');
+      assert.equal(slackInfo.signingSecret, SLACK_EMULATOR_DEFAULTS.signingSecret);
       assert.equal(slackInfo.interactivityUrl, null);
 
       cli.child.kill('SIGTERM');

@@ -28,7 +28,9 @@ const SUFFIXES: Record<MetricFamily['type'], string[]> = {
 function parseValue(text: string, line: string): number {
   if (text === '+Inf' || text === 'Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // prom-client writes `Nan` (e.g. event-loop lag before its first sample); Prometheus reads floats
+  // with Go's ParseFloat, which takes NaN in any case.
+  if (/^nan$/i.test(text)) return NaN;
   assert.match(text, /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, `bad sample value in: ${line}`);
   return Number(text);
 }

@@ -30,6 +30,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+/** /metrics as parsed Prometheus text. */
+async function scrape(url: string) {
+  return parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+}
+
 describe('readiness and metrics of the running gate', () => {
   const proxy = new CuttableProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
   let harness: typeof Harness;
@@ -55,7 +60,7 @@ describe('readiness and metrics of the running gate', () => {
   });
 
   test('/metrics parses as Prometheus text and counts a gate run', async () => {
-    const before = parsePrometheusText(await (await fetch(`${h.gate.url}/metrics`)).text());
+    const before = await scrape(h.gate.url);
     assert.equal(sampleValue(before, 'invoice_gate_gate_outcomes_total', { outcome: 'passed' }) ?? 0, 0);
 
     const c = await harness.seedCustomer(h, { name: 'Metrics Co' });
@@ -64,6 +69,11 @@ describe('readiness and metrics of the running gate', () => {
     await h.addLedgerEvents(c.customerId, c.eventName, usage);
     const invoiceId = await harness.closePeriod(h, c.periodEnd, c.customerId);
     await h.waitForStatus(invoiceId, ['passed']);
+    // The workflow's state says `passed` before its activity has written the outcome to the audit and
+    // counted it in the metrics: wait for the count itself.
+    await until('the passed outcome to be counted', async () =>
+      (sampleValue(await scrape(h.gate.url), 'invoice_gate_gate_outcomes_total', { outcome: 'passed' }) ?? 0) > 0 ? true : undefined,
+    );
 
     const res = await fetch(`${h.gate.url}/metrics`);
     assert.equal(res.status, 200);
@@ -122,6 +132,8 @@ describe('readiness and metrics of the running gate', () => {
       );
       const invoiceId = await harness.closePeriod(h, c.periodEnd, c.customerId);
       await h.waitForStatus(invoiceId, ['passed']);
+      // The audit row gets its outcome from an activity that runs after the state query says `passed`.
+      await until(`the audit row of ${invoiceId} to have its outcome`, async () => (await h.gate.audit.getRun(invoiceId))?.outcome ?? undefined);
       assert.equal((await h.gate.audit.getRun(invoiceId))?.outcome, 'passed');
     } finally {
       await ledger.end();

@@ -5,7 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isValidSlackRequest, verifySlackRequest } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 interface Received {
   headers: Record<string, string>;
@@ -50,7 +53,7 @@ beforeEach(async () => {
 async function postAlert(): Promise<string> {
   const slack = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl });
   const r = await slack.chat.postMessage({
-    channel: 'C0BILLING',
+    channel: CHANNEL,
     text: 'Invoice in_123 held',
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: '*Invoice in_123 held*' } },
@@ -77,7 +80,7 @@ function verifyOpts(r: Received) {
 
 test('a click posts a block_actions payload that Bolt verifies', async () => {
   const ts = await postAlert();
-  const report = await emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release', userId: 'U0ALICE' });
+  const report = await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0ALICE' });
   assert.equal(report.status, 200);
   assert.equal(report.acknowledgedInTime, true);
   assert.ok(report.ms >= 0);
@@ -89,8 +92,8 @@ test('a click posts a block_actions payload that Bolt verifies', async () => {
   const p = r.payload;
   assert.equal(p.type, 'block_actions');
   assert.deepEqual(p.user, { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0GATE' });
-  assert.deepEqual(p.container, { type: 'message', message_ts: ts, channel_id: 'C0BILLING', is_ephemeral: false });
-  assert.deepEqual(p.channel, { id: 'C0BILLING', name: 'billing-review' });
+  assert.deepEqual(p.container, { type: 'message', message_ts: ts, channel_id: CHANNEL, is_ephemeral: false });
+  assert.deepEqual(p.channel, { id: CHANNEL, name: 'billing-review' });
   assert.deepEqual(p.team, { id: 'T0GATE', domain: 'invoice-gate' });
   assert.equal(p.enterprise, null);
   assert.equal(p.is_enterprise_install, false);
@@ -114,8 +117,8 @@ test('a click posts a block_actions payload that Bolt verifies', async () => {
 
 test('forged and stale signatures are rejected by Bolt', async () => {
   const ts = await postAlert();
-  await emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_recount', signature: 'forged' });
-  await emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_recount', signature: 'stale' });
+  await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_recount', signature: 'forged' });
+  await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_recount', signature: 'stale' });
   assert.equal(received.length, 2);
   assert.equal(isValidSlackRequest(verifyOpts(received[0])), false);
   assert.throws(() => verifySlackRequest(verifyOpts(received[0])), /signature mismatch/);
@@ -126,29 +129,29 @@ test('forged and stale signatures are rejected by Bolt', async () => {
 test('the report carries the app answer and time; a slow app is not acknowledged in time', async () => {
   const ts = await postAlert();
   answer = () => ({ status: 401, body: '{"error":"invalid signature"}' });
-  const denied = await emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release' });
+  const denied = await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release' });
   assert.equal(denied.status, 401);
   assert.equal(denied.body, '{"error":"invalid signature"}');
   assert.equal(denied.acknowledgedInTime, false);
   answer = () => ({ status: 200, body: '', delayMs: 120 });
-  const slow = await emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release' });
+  const slow = await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release' });
   assert.ok(slow.ms >= 100, `took ${slow.ms} ms`);
 });
 
 test('click errors: unknown message, action, user; no interactivity url', async () => {
   const ts = await postAlert();
-  await assert.rejects(emu.admin.click({ channel: 'C0BILLING', ts: '1.000001', actionId: 'gate_release' }), /message_not_found/);
-  await assert.rejects(emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'nope' }), /action_not_found/);
-  await assert.rejects(emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release', userId: 'U0NOPE' }), /user_not_found/);
+  await assert.rejects(emu.admin.click({ channel: CHANNEL, ts: '1.000001', actionId: 'gate_release' }), /message_not_found/);
+  await assert.rejects(emu.admin.click({ channel: CHANNEL, ts, actionId: 'nope' }), /action_not_found/);
+  await assert.rejects(emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0NOPE' }), /user_not_found/);
   await emu.admin.setInteractivityUrl(null);
-  await assert.rejects(emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release' }), /409/);
+  await assert.rejects(emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release' }), /409/);
   assert.equal(received.length, 0);
   await emu.admin.setInteractivityUrl(`http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/interactions`);
 });
 
 test('response_url: ephemeral, replace_original, in_channel, delete_original, use limit', async () => {
   const ts = await postAlert();
-  const { responseUrl } = await emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release', userId: 'U0BOB' });
+  const { responseUrl } = await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0BOB' });
   const post = (body: unknown) => fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   assert.equal((await post({ text: 'only you see this' })).status, 200);
@@ -157,15 +160,15 @@ test('response_url: ephemeral, replace_original, in_channel, delete_original, us
   assert.equal(eph[0].via, 'response_url');
 
   assert.equal((await post({ replace_original: true, text: 'replaced' })).status, 200);
-  const m = await emu.admin.message('C0BILLING', ts);
+  const m = await emu.admin.message(CHANNEL, ts);
   assert.equal(m.text, 'replaced');
   assert.equal(m.edits[0].via, 'response_url');
 
   assert.equal((await post({ response_type: 'in_channel', text: 'for everyone' })).status, 200);
-  assert.equal((await emu.admin.messages('C0BILLING')).length, 2);
+  assert.equal((await emu.admin.messages(CHANNEL)).length, 2);
 
   assert.equal((await post({ delete_original: true })).status, 200);
-  await assert.rejects(emu.admin.message('C0BILLING', ts), /404/);
+  await assert.rejects(emu.admin.message(CHANNEL, ts), /404/);
 
   assert.equal((await post({ text: 'fifth use' })).status, 200);
   assert.equal((await post({ text: 'sixth use' })).status, 404, 'a response_url takes 5 uses');

@@ -2,7 +2,10 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebClient, ErrorCode, type WebAPIPlatformError, type WebAPIHTTPError } from '@slack/web-api';
-import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 let emu: SlackEmulator;
 let slack: WebClient;
@@ -41,7 +44,7 @@ describe('auth', () => {
 
   test('no token -> not_authed; wrong token -> invalid_auth', async () => {
     assert.equal(await platformError(client().auth.test()), 'not_authed');
-    assert.equal(await platformError(client('xoxb-wrong').chat.postMessage({ channel: 'C0BILLING', text: 'x' })), 'invalid_auth');
+    assert.equal(await platformError(client('xoxb-wrong').chat.postMessage({ channel: CHANNEL, text: 'x' })), 'invalid_auth');
     assert.equal((await emu.admin.messages()).length, 0);
   });
 
@@ -49,7 +52,7 @@ describe('auth', () => {
     const res = await fetch(`${emu.apiUrl}chat.postMessage`, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${emu.botToken}` },
-      body: JSON.stringify({ channel: 'C0BILLING', text: 'json', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] }),
+      body: JSON.stringify({ channel: CHANNEL, text: 'json', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] }),
     });
     const body = (await res.json()) as { ok: boolean; ts: string; message: { blocks: unknown[] } };
     assert.equal(body.ok, true);
@@ -64,62 +67,62 @@ describe('chat', () => {
   ];
 
   test('postMessage stores text and blocks and returns an increasing ts', async () => {
-    const a = await slack.chat.postMessage({ channel: 'C0BILLING', text: 'first', blocks });
+    const a = await slack.chat.postMessage({ channel: CHANNEL, text: 'first', blocks });
     const b = await slack.chat.postMessage({ channel: '#billing-review', text: 'second' });
     assert.match(a.ts!, /^\d{10}\.\d{6}$/);
     assert.ok(b.ts! > a.ts!);
-    assert.equal(a.channel, 'C0BILLING');
-    assert.equal(b.channel, 'C0BILLING', 'a channel name resolves to its id');
+    assert.equal(a.channel, CHANNEL);
+    assert.equal(b.channel, CHANNEL, 'a channel name resolves to its id');
     assert.equal(a.message?.bot_id, 'B0GATEBOT');
-    const stored = await emu.admin.messages('C0BILLING');
+    const stored = await emu.admin.messages(CHANNEL);
     assert.deepEqual(stored.map((m) => m.text), ['first', 'second']);
     assert.equal(stored[0].blocks?.[1].block_id, 'gate');
     assert.equal(typeof stored[0].blocks?.[0].block_id, 'string', 'Slack fills in missing block_ids');
   });
 
   test('thread replies are kept under their parent', async () => {
-    const parent = await slack.chat.postMessage({ channel: 'C0BILLING', text: 'alert' });
-    const reply = await slack.chat.postMessage({ channel: 'C0BILLING', text: 'reminder', thread_ts: parent.ts! });
+    const parent = await slack.chat.postMessage({ channel: CHANNEL, text: 'alert' });
+    const reply = await slack.chat.postMessage({ channel: CHANNEL, text: 'reminder', thread_ts: parent.ts! });
     assert.equal(reply.message?.thread_ts, parent.ts);
-    const replies = await emu.admin.replies('C0BILLING', parent.ts!);
+    const replies = await emu.admin.replies(CHANNEL, parent.ts!);
     assert.deepEqual(replies.map((m) => m.text), ['reminder']);
-    assert.equal((await emu.admin.message('C0BILLING', parent.ts!)).replyCount, 1);
-    assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0BILLING', text: 'x', thread_ts: '1.000001' })), 'thread_not_found');
+    assert.equal((await emu.admin.message(CHANNEL, parent.ts!)).replyCount, 1);
+    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x', thread_ts: '1.000001' })), 'thread_not_found');
   });
 
   test('postMessage errors: channel_not_found, no_text, invalid_blocks, not_in_channel', async () => {
     assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0NOPE', text: 'x' })), 'channel_not_found');
-    assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0BILLING', text: '' })), 'no_text');
-    assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0BILLING', text: 'x', blocks: [{ text: 'no type' } as never] })), 'invalid_blocks');
+    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: '' })), 'no_text');
+    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [{ text: 'no type' } as never] })), 'invalid_blocks');
     await emu.admin.addChannel({ id: 'C0OTHER', name: 'other', members: ['U0ALICE'] });
     assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0OTHER', text: 'x' })), 'not_in_channel');
   });
 
   test('update replaces text and blocks and keeps the edit history', async () => {
-    const posted = await slack.chat.postMessage({ channel: 'C0BILLING', text: 'held', blocks });
-    const updated = await slack.chat.update({ channel: 'C0BILLING', ts: posted.ts!, text: 'released', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'done' } }] });
+    const posted = await slack.chat.postMessage({ channel: CHANNEL, text: 'held', blocks });
+    const updated = await slack.chat.update({ channel: CHANNEL, ts: posted.ts!, text: 'released', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'done' } }] });
     assert.equal(updated.ts, posted.ts);
     assert.equal(updated.text, 'released');
-    const m = await emu.admin.message('C0BILLING', posted.ts!);
+    const m = await emu.admin.message(CHANNEL, posted.ts!);
     assert.equal(m.text, 'released');
     assert.equal(m.blocks?.length, 1);
     assert.equal(m.edits.length, 1);
     assert.equal(m.edits[0].previousText, 'held');
     assert.equal(m.edits[0].via, 'chat.update');
-    assert.equal(await platformError(slack.chat.update({ channel: 'C0BILLING', ts: '1700000000.000001', text: 'x' })), 'message_not_found');
+    assert.equal(await platformError(slack.chat.update({ channel: CHANNEL, ts: '1700000000.000001', text: 'x' })), 'message_not_found');
     assert.equal(await platformError(slack.chat.update({ channel: 'C0NOPE', ts: posted.ts!, text: 'x' })), 'channel_not_found');
   });
 
   test('postEphemeral is recorded for one user; unknown users are refused', async () => {
-    const r = await slack.chat.postEphemeral({ channel: 'C0BILLING', user: 'U0BOB', text: 'not allowed' });
+    const r = await slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0BOB', text: 'not allowed' });
     assert.match(r.message_ts!, /^\d{10}\.\d{6}$/);
     const eph = await emu.admin.ephemerals({ user: 'U0BOB' });
     assert.equal(eph.length, 1);
     assert.equal(eph[0].text, 'not allowed');
     assert.equal((await emu.admin.messages()).length, 0, 'ephemerals are not channel messages');
-    assert.equal(await platformError(slack.chat.postEphemeral({ channel: 'C0BILLING', user: 'U0NOBODY', text: 'x' })), 'user_not_found');
+    assert.equal(await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0NOBODY', text: 'x' })), 'user_not_found');
     await emu.admin.addUser({ id: 'U0CAROL', name: 'carol', channels: [] });
-    assert.equal(await platformError(slack.chat.postEphemeral({ channel: 'C0BILLING', user: 'U0CAROL', text: 'x' })), 'user_not_in_channel');
+    assert.equal(await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0CAROL', text: 'x' })), 'user_not_in_channel');
   });
 });
 
@@ -134,7 +137,7 @@ describe('users and conversations', () => {
   });
 
   test('conversations.info; channel_not_found otherwise', async () => {
-    const c = await slack.conversations.info({ channel: 'C0BILLING' });
+    const c = await slack.conversations.info({ channel: CHANNEL });
     assert.equal(c.channel?.name, 'billing-review');
     assert.equal(c.channel?.is_member, true);
     assert.equal(await platformError(slack.conversations.info({ channel: 'C0NOPE' })), 'channel_not_found');
@@ -145,7 +148,7 @@ describe('faults and rate limits', () => {
   test('429 with Retry-After is retried by the client after the wait', async () => {
     await emu.admin.setFaults({ methods: ['chat.postMessage'], count: 1, error: 'ratelimited', retryAfter: 1 });
     const started = Date.now();
-    const r = await client(emu.botToken, 2).chat.postMessage({ channel: 'C0BILLING', text: 'after the limit' });
+    const r = await client(emu.botToken, 2).chat.postMessage({ channel: CHANNEL, text: 'after the limit' });
     assert.equal(r.ok, true);
     assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
     const log = (await emu.admin.requests()).filter((e) => e.apiMethod === 'chat.postMessage');
@@ -163,7 +166,7 @@ describe('faults and rate limits', () => {
   test('the next N calls fail with a Slack error, then calls succeed', async () => {
     await emu.admin.setFaults({ count: 2, error: 'internal_error' });
     assert.equal(await platformError(slack.auth.test()), 'internal_error');
-    assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0BILLING', text: 'x' })), 'internal_error');
+    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x' })), 'internal_error');
     assert.equal((await slack.auth.test()).ok, true);
   });
 
@@ -176,17 +179,17 @@ describe('faults and rate limits', () => {
 
   test('a time window of failures ends by itself', async () => {
     await emu.admin.setFaults({ durationMs: 400, error: 'service_unavailable', methods: ['chat.postMessage'] });
-    assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0BILLING', text: 'x' })), 'service_unavailable');
+    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x' })), 'service_unavailable');
     assert.equal((await slack.auth.test()).ok, true, 'other methods are unaffected');
     await new Promise((r) => setTimeout(r, 420));
-    assert.equal((await slack.chat.postMessage({ channel: 'C0BILLING', text: 'x' })).ok, true);
+    assert.equal((await slack.chat.postMessage({ channel: CHANNEL, text: 'x' })).ok, true);
   });
 
   test('clearFaults and reset', async () => {
     await emu.admin.setFaults({ count: 5 });
     await emu.admin.clearFaults();
     assert.equal((await slack.auth.test()).ok, true);
-    await slack.chat.postMessage({ channel: 'C0BILLING', text: 'x' });
+    await slack.chat.postMessage({ channel: CHANNEL, text: 'x' });
     await emu.admin.reset();
     assert.equal((await emu.admin.messages()).length, 0);
     assert.equal((await emu.admin.requests()).length, 0);

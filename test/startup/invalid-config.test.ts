@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 test('npm start refuses a bad configuration, naming each bad variable, and exits non-zero', () => {
   const root = join(__dirname, '..', '..');
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/start.ts'], {
     cwd: root,
     env: { ...process.env, PORT: 'eighty', GATE_TOLERANCE_PCT: '-5', DATABASE_URL: 'mysql://nope', INVOICE_GATE_CONFIG: '' },
     encoding: 'utf8',

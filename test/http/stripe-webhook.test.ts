@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
-import { createTemporalGateLauncher } from '../../src/webhook/gate-launcher';
-import { stripeWebhook, type StripeEventRecord } from '../../src/webhook/stripe-webhook';
+import { createGateClient } from '../../src/http/gate-client';
+import { stripeWebhook, type StripeEventRecord } from '../../src/http/stripe-webhook';
 import { startTemporalEmulator } from '../../emulators/temporal';
 
 const secret = 'whsec_test_secret';
@@ -17,6 +17,7 @@ describe('POST /webhooks/stripe when Temporal is down', () => {
   let app: FastifyInstance;
   let connection: Connection;
   const recorded: StripeEventRecord[] = [];
+  const counted: string[] = [];
   before(async () => {
     const temporal = await startTemporalEmulator({ port: 0 });
     connection = await Connection.connect({ address: temporal.address });
@@ -24,9 +25,10 @@ describe('POST /webhooks/stripe when Temporal is down', () => {
     app = Fastify();
     await app.register(stripeWebhook, {
       stripe,
-      webhookSecret: () => secret,
-      gates: createTemporalGateLauncher(new Client({ connection }), 'invoice-gate'),
+      webhookSecret: secret,
+      gates: createGateClient(new Client({ connection }), 'invoice-gate'),
       recordEvent: async (event) => void recorded.push(event),
+      metrics: { webhookReceived: (type, result) => void counted.push(`${type} ${result}`) },
     });
     // Another route keeps Fastify's own JSON parser.
     app.post('/echo', async (request) => request.body);
@@ -42,6 +44,18 @@ describe('POST /webhooks/stripe when Temporal is down', () => {
     assert.equal(response.statusCode, 503);
     assert.equal(response.json().error, 'temporarily_unavailable');
     assert.equal(recorded.length, 0);
+    assert.deepEqual(counted.splice(0), ['invoice.created unavailable']);
+  });
+
+  test('answers 400 to a missing or wrong signature, counted as rejected', async () => {
+    const body = invoiceCreated('in_unsigned');
+    const missing = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json' } });
+    assert.equal(missing.statusCode, 400);
+    assert.equal(missing.json().error, 'missing_signature');
+    const forged = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=forged' } });
+    assert.equal(forged.statusCode, 400);
+    assert.equal(forged.json().error, 'invalid_signature');
+    assert.deepEqual(counted.splice(0), ['unknown rejected', 'unknown rejected']);
   });
 
   test('rejects a body over the limit', async () => {

@@ -6,7 +6,7 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { verifySlackRequest, ReceiverMultipleAckError } from '@slack/bolt';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { GateLogger } from './logger';
+import type { GateLogger } from './bolt-logger';
 
 export interface FastifyBoltReceiverOptions {
   signingSecret: string;

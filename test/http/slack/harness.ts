@@ -2,13 +2,17 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
-import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
-import { buildHeldAlert } from '../../src/slack/alert-message';
-import { createSlackApp, type SlackApp } from '../../src/slack/slack-app';
-import type { GateReviewPort, ReviewAttempt } from '../../src/slack/review-interactions';
-import type { GateLogger } from '../../src/slack/logger';
-import type { Decision, GateState } from '../../src/gate/types';
-import { alertInput } from './fixtures';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../../emulators/slack/index';
+import { buildHeldAlert } from '../../../src/slack/alert-message';
+import { createSlackApp, type SlackApp } from '../../../src/http/slack/slack-app';
+import type { GateReviewPort } from '../../../src/http/gate-client';
+import type { ReviewAttempt } from '../../../src/http/slack/review-interactions';
+import type { GateLogger } from '../../../src/http/slack/bolt-logger';
+import type { Decision, GateState } from '../../../src/gate/types';
+import { alertInput } from '../../slack/fixtures';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -83,7 +87,7 @@ export async function startHarness(opts: { reviewerIds?: string[]; ackTimeoutMs?
     botToken: emu.botToken,
     slackApiUrl: emu.apiUrl,
     reviewerIds: opts.reviewerIds ?? ['U0ALICE'],
-    port: gate,
+    gate,
     recordReviewAttempt: (a) => {
       audit.push(a);
     },
@@ -109,7 +113,7 @@ export async function startHarness(opts: { reviewerIds?: string[]; ackTimeoutMs?
     baseUrl,
     async postAlert(invoiceId = 'in_1Test') {
       const input = alertInput({ invoice: { ...alertInput().invoice, invoiceId } });
-      const r = await web.chat.postMessage({ channel: 'C0BILLING', ...buildHeldAlert(input) });
+      const r = await web.chat.postMessage({ channel: CHANNEL, ...buildHeldAlert(input) });
       return r.ts!;
     },
     async close() {

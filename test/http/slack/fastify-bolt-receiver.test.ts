@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
-import { signSlackRequest } from '../../emulators/slack/index';
-import { FastifyBoltReceiver } from '../../src/slack/fastify-bolt-receiver';
-import { toBoltLogger } from '../../src/slack/logger';
+import { signSlackRequest } from '../../../emulators/slack/index';
+import { FastifyBoltReceiver } from '../../../src/http/slack/fastify-bolt-receiver';
+import { toBoltLogger } from '../../../src/http/slack/bolt-logger';
 import { MemoryLogger, startHarness, type Harness } from './harness';
 
 let h: Harness;

@@ -1,5 +1,22 @@
-// The part of a verified Stripe event the gate relies on, validated once.
+// The Stripe events the gate acts on, and the part of a verified event it relies on, validated once.
 import { z } from 'zod';
+
+/** The event that starts an invoice's gate. */
+export const STARTS_GATE = 'invoice.created';
+/** Later invoice events that a held gate needs to hear about. */
+export const FOLLOW_UP_EVENTS: ReadonlySet<string> = new Set([
+  'invoice.updated',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice.payment_failed',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'invoice.deleted',
+]);
+
+/** Every event type the endpoint acts on: what a Stripe webhook endpoint for the gate subscribes to. */
+export const GATE_EVENT_TYPES: readonly string[] = [STARTS_GATE, ...FOLLOW_UP_EVENTS];
 
 const invoiceObject = z.object({
   id: z.string().min(1),

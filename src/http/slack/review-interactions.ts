@@ -1,24 +1,11 @@
 // The Release / Recount buttons: ack first, then check who clicked, then ask the gate. Every click is
 // reported to the audit callback, allowed or not. The user always hears back (ephemeral), never an error page.
 import type { App, BlockButtonAction, SlackActionMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
-import type { Decision, GateState } from '../gate/types';
-import { RECOUNT_ACTION_ID, RELEASE_ACTION_ID } from './alert-message';
-import { escapeMrkdwn } from './format';
-import type { GateLogger } from './logger';
-
-export interface GateReviewPort {
-  /** The gate's current state; null when there is no gate for this invoice. */
-  state(invoiceId: string): Promise<GateState | null>;
-  decide(invoiceId: string, decision: Decision): Promise<void>;
-}
-
-/** Thrown by a GateReviewPort when the gate ended between state() and decide(). */
-export class GateGoneError extends Error {
-  constructor(readonly invoiceId: string, options?: { cause?: unknown }) {
-    super(`no running gate for invoice ${invoiceId}`, options);
-    this.name = 'GateGoneError';
-  }
-}
+import type { Decision, GateState } from '../../gate/types';
+import { RECOUNT_ACTION_ID, RELEASE_ACTION_ID } from '../../slack/alert-message';
+import { escapeMrkdwn } from '../../slack/format';
+import { GateGoneError, type GateReviewPort } from '../gate-client';
+import type { GateLogger } from './bolt-logger';
 
 export type ReviewAction = Decision['action'];
 
@@ -49,7 +36,7 @@ export interface ReviewAttempt {
 
 export interface ReviewInteractionDeps {
   reviewerIds: readonly string[];
-  port: GateReviewPort;
+  gate: GateReviewPort;
   recordReviewAttempt(attempt: ReviewAttempt): Promise<void> | void;
   logger: GateLogger;
   now?: () => Date;
@@ -152,7 +139,7 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
 
     let state: GateState | null;
     try {
-      state = await deps.port.state(invoiceId);
+      state = await deps.gate.state(invoiceId);
     } catch (err) {
       log.error({ ...ctx, err }, 'could not read the gate state for a review click');
       await Promise.all([record(true, 'gate_unreachable'), tell(UNREACHABLE(invoiceId))]);
@@ -168,7 +155,7 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
     }
 
     try {
-      await deps.port.decide(invoiceId, { action, reviewer: slackUserId });
+      await deps.gate.decide(invoiceId, { action, reviewer: slackUserId });
     } catch (err) {
       if (err instanceof GateGoneError) {
         await Promise.all([record(true, 'no_gate'), tell(`The gate for invoice \`${escapeMrkdwn(invoiceId)}\` ended just now. Nothing to do.`)]);

@@ -1,11 +1,11 @@
-// GateReviewPort over a Temporal Client: the right workflow id, query and signal; not-found mapping.
+// The gate client's review calls over a Temporal Client: the right workflow id, query and signal;
+// not-found mapping.
 // (The run against a real Temporal engine is in the end-to-end tests.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { createTemporalReviewPort } from '../../src/slack/temporal-review-port';
-import { GateGoneError } from '../../src/slack/review-interactions';
-import { gateState } from './fixtures';
+import { createGateClient, GateGoneError } from '../../src/http/gate-client';
+import { gateState } from '../slack/fixtures';
 
 interface Call {
   kind: 'query' | 'signal';
@@ -39,7 +39,7 @@ function fakeClient(behaviour: (call: Call) => unknown): { client: Client; calls
 
 test('state queries `state` on invoice-gate-<id>; decide signals `decision`', async () => {
   const { client, calls } = fakeClient((c) => (c.kind === 'query' ? gateState() : undefined));
-  const port = createTemporalReviewPort(client);
+  const port = createGateClient(client, 'invoice-gate');
   assert.equal((await port.state('in_1Test'))?.status, 'held');
   await port.decide('in_1Test', { action: 'release', reviewer: 'U0ALICE' });
   assert.deepEqual(calls, [
@@ -52,14 +52,15 @@ test('an unknown workflow: state -> null, decide -> GateGoneError; other errors 
   const notFound = fakeClient(() => {
     throw new WorkflowNotFoundError('workflow not found', 'invoice-gate-in_x', undefined);
   });
-  const port = createTemporalReviewPort(notFound.client);
+  const port = createGateClient(notFound.client, 'invoice-gate');
   assert.equal(await port.state('in_x'), null);
   await assert.rejects(port.decide('in_x', { action: 'recount', reviewer: 'U0ALICE' }), GateGoneError);
 
-  const down = createTemporalReviewPort(
+  const down = createGateClient(
     fakeClient(() => {
       throw new Error('14 UNAVAILABLE');
     }).client,
+    'invoice-gate',
   );
   await assert.rejects(down.state('in_x'), /UNAVAILABLE/);
   await assert.rejects(down.decide('in_x', { action: 'release', reviewer: 'U0ALICE' }), /UNAVAILABLE/);

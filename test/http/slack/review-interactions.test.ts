@@ -2,9 +2,13 @@
 // interaction handlers, against an in-memory gate.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GateGoneError } from '../../src/slack/review-interactions';
-import { gateState } from './fixtures';
+import { GateGoneError } from '../../../src/http/gate-client';
+import { gateState } from '../../slack/fixtures';
 import { startHarness, type Harness } from './harness';
+import { SLACK_EMULATOR_DEFAULTS } from '../../../emulators/slack/index';
+
+/** The Slack emulator's seeded review channel. */
+const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 let h: Harness;
 let ts: string;
@@ -23,7 +27,7 @@ beforeEach(async () => {
 });
 
 async function click(actionId: string, userId = 'U0ALICE', signature: 'valid' | 'forged' | 'stale' = 'valid') {
-  const report = await h.emu.admin.click({ channel: 'C0BILLING', ts, actionId, userId, signature });
+  const report = await h.emu.admin.click({ channel: CHANNEL, ts, actionId, userId, signature });
   await h.slack.receiver.drain();
   return report;
 }
@@ -58,7 +62,7 @@ test('a user who is not a reviewer: ephemeral "not allowed", no decision, attemp
   assert.match((await ephemeralTexts('U0BOB'))[0], /not allowed/);
   assert.deepEqual(h.audit.map((a) => [a.slackUserId, a.allowed, a.outcome]), [['U0BOB', false, 'not_allowed']]);
   assert.equal(h.logger.at('warn').length, 1);
-  const m = await h.emu.admin.message('C0BILLING', ts);
+  const m = await h.emu.admin.message(CHANNEL, ts);
   assert.equal(m.edits.length, 0, 'the alert is unchanged');
 });
 
@@ -98,7 +102,7 @@ test('ack comes back fast while decide is still running; the confirmation follow
         finish = resolve;
       });
   });
-  const r = await h.emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release', userId: 'U0ALICE' });
+  const r = await h.emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0ALICE' });
   assert.equal(r.status, 200);
   assert.ok(r.ms < 1000, `acked in ${r.ms} ms`);
   await decideStarted;
@@ -146,8 +150,8 @@ test('the gate ended between state and decide: explained, not an error', async (
 test('two reviewers click Release: both are acked and both decisions reach the gate (it decides once)', async () => {
   await h.emu.admin.addUser({ id: 'U0CAROL', name: 'carol' });
   const [a, b] = await Promise.all([
-    h.emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release', userId: 'U0ALICE' }),
-    h.emu.admin.click({ channel: 'C0BILLING', ts, actionId: 'gate_release', userId: 'U0CAROL' }),
+    h.emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0ALICE' }),
+    h.emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0CAROL' }),
   ]);
   await h.slack.receiver.drain();
   assert.deepEqual([a.status, b.status], [200, 200]);
@@ -168,7 +172,7 @@ test('no reviewers configured: a warning at creation, and every click is refused
     assert.ok(empty.logger.at('warn').some((e) => /SLACK_REVIEWER_IDS is empty/.test(String(e.msg))));
     empty.gate.states.set('in_1Test', gateState());
     const alertTs = await empty.postAlert();
-    const r = await empty.emu.admin.click({ channel: 'C0BILLING', ts: alertTs, actionId: 'gate_release', userId: 'U0ALICE' });
+    const r = await empty.emu.admin.click({ channel: CHANNEL, ts: alertTs, actionId: 'gate_release', userId: 'U0ALICE' });
     await empty.slack.receiver.drain();
     assert.equal(r.status, 200);
     assert.equal(empty.gate.decisions.length, 0);

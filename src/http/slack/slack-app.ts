@@ -3,8 +3,9 @@
 import { App } from '@slack/bolt';
 import type { RetryOptions } from '@slack/web-api';
 import { FastifyBoltReceiver } from './fastify-bolt-receiver';
-import { toBoltLogger, type GateLogger } from './logger';
-import { registerReviewInteractions, type GateReviewPort, type ReviewAttempt } from './review-interactions';
+import { toBoltLogger, type GateLogger } from './bolt-logger';
+import type { GateReviewPort } from '../gate-client';
+import { registerReviewInteractions, type ReviewAttempt } from './review-interactions';
 
 export interface CreateSlackAppOptions {
   signingSecret: string;
@@ -12,7 +13,8 @@ export interface CreateSlackAppOptions {
   /** e.g. 'https://slack.com/api/' or the emulator's apiUrl. */
   slackApiUrl: string;
   reviewerIds: readonly string[];
-  port: GateReviewPort;
+  /** The gate the buttons query and decide on. */
+  gate: GateReviewPort;
   recordReviewAttempt(attempt: ReviewAttempt): Promise<void> | void;
   logger: GateLogger;
   /** Route of the interactivity endpoint; default '/slack/interactions'. */
@@ -58,7 +60,7 @@ export function createSlackApp(opts: CreateSlackAppOptions): SlackApp {
   }
   registerReviewInteractions(app, {
     reviewerIds: opts.reviewerIds,
-    port: opts.port,
+    gate: opts.gate,
     recordReviewAttempt: opts.recordReviewAttempt,
     logger: opts.logger,
   });

@@ -1,0 +1,107 @@
+// The HTTP side's only way into the gate: start one workflow per invoice, signal it Stripe's later
+// invoice events and reviewers' decisions, query its state. The Stripe webhook and the Slack
+// interactions both go through it; all gate work happens in the worker.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Decision, GateState, StripeInvoiceEvent } from '../gate/types';
+import { InvoiceGateStatusKey, StripeCustomerIdKey, StripeInvoiceIdKey } from '../temporal/search-attribute-keys';
+import {
+  decisionSignal,
+  gateWorkflowId,
+  INVOICE_GATE_WORKFLOW_TYPE,
+  stateQuery,
+  stripeInvoiceEventSignal,
+} from '../workflows/definitions';
+import type { invoiceGate } from '../workflows/invoice-gate';
+
+export type StartResult = 'started' | 'already_gated';
+export type SignalResult = 'signalled' | 'no_running_gate';
+
+export interface GateClient {
+  startGate(invoice: { id: string; customerId: string | null }, stripeEventId: string): Promise<StartResult>;
+  signalInvoiceEvent(invoiceId: string, event: StripeInvoiceEvent): Promise<SignalResult>;
+  /** The gate's current state; null when there is no gate for this invoice. */
+  state(invoiceId: string): Promise<GateState | null>;
+  /** Throws GateGoneError when the gate ended (or never existed). */
+  decide(invoiceId: string, decision: Decision): Promise<void>;
+}
+
+/** What the Stripe webhook needs of the gate. */
+export type GateLauncher = Pick<GateClient, 'startGate' | 'signalInvoiceEvent'>;
+/** What the Slack review buttons need of the gate. */
+export type GateReviewPort = Pick<GateClient, 'state' | 'decide'>;
+
+/** Thrown by decide() when the gate ended between state() and decide(). */
+export class GateGoneError extends Error {
+  constructor(readonly invoiceId: string, options?: { cause?: unknown }) {
+    super(`no running gate for invoice ${invoiceId}`, options);
+    this.name = 'GateGoneError';
+  }
+}
+
+/** Stripe waits about 10 s for an answer; give up on Temporal well before and answer 503. */
+const WEBHOOK_TEMPORAL_DEADLINE_MS = 8_000;
+
+export function createGateClient(client: Client, taskQueue: string): GateClient {
+  const withWebhookDeadline = <T>(call: () => Promise<T>) =>
+    client.connection.withDeadline(Date.now() + WEBHOOK_TEMPORAL_DEADLINE_MS, call);
+  const handle = (invoiceId: string) => client.workflow.getHandle(gateWorkflowId(invoiceId));
+
+  return {
+    async startGate(invoice, stripeEventId) {
+      try {
+        await withWebhookDeadline(() =>
+          client.workflow.start<typeof invoiceGate>(INVOICE_GATE_WORKFLOW_TYPE, {
+            taskQueue,
+            workflowId: gateWorkflowId(invoice.id),
+            args: [invoice.id],
+            // A duplicate or concurrent delivery joins the running gate; a gate that already finished
+            // is never run twice for the same invoice.
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: [
+              { key: StripeInvoiceIdKey, value: invoice.id },
+              { key: InvoiceGateStatusKey, value: 'reading' },
+              ...(invoice.customerId ? [{ key: StripeCustomerIdKey, value: invoice.customerId }] : []),
+            ],
+            memo: { stripeEventId, customerId: invoice.customerId },
+            staticSummary: `Invoice gate for ${invoice.id}${invoice.customerId ? ` (customer ${invoice.customerId})` : ''}`,
+          }),
+        );
+        return 'started';
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_gated';
+        throw error;
+      }
+    },
+
+    async signalInvoiceEvent(invoiceId, event) {
+      try {
+        await withWebhookDeadline(() => handle(invoiceId).signal(stripeInvoiceEventSignal, event));
+        return 'signalled';
+      } catch (error) {
+        // No gate, or it already finished (often because the gate itself finalized the invoice).
+        if (error instanceof WorkflowNotFoundError) return 'no_running_gate';
+        throw error;
+      }
+    },
+
+    async state(invoiceId) {
+      try {
+        return await handle(invoiceId).query(stateQuery);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return null;
+        throw error;
+      }
+    },
+
+    async decide(invoiceId, decision) {
+      try {
+        await handle(invoiceId).signal(decisionSignal, decision);
+      } catch (error) {
+        // Signalling a finished (or unknown) workflow: the gate is gone, not unreachable.
+        if (error instanceof WorkflowNotFoundError) throw new GateGoneError(invoiceId, { cause: error });
+        throw error;
+      }
+    },
+  };
+}

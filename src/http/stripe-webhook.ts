@@ -1,0 +1,170 @@
+// POST /webhooks/stripe: verify, then start or signal the invoice's gate. It answers 2xx only once
+// Temporal has durably accepted the work, and 503 when it could not, so Stripe retries. Every answer
+// notes its result on the reply; one onResponse hook counts them (webhooks by type and result).
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type Stripe from 'stripe';
+import type { GateLauncher, SignalResult, StartResult } from './gate-client';
+import {
+  FOLLOW_UP_EVENTS,
+  invoiceFromEvent,
+  STARTS_GATE,
+  stripeEventSchema,
+  type InvoiceFromEvent,
+  type StripeEventEnvelope,
+} from './stripe-event';
+
+export interface StripeEventRecord {
+  eventId: string;
+  type: string;
+  invoiceId: string | null;
+  createdAt: number | null;
+}
+
+export interface StripeWebhookOptions {
+  /** The endpoint's signing secret (whsec_...). */
+  webhookSecret: string;
+  /** Used only for stripe.webhooks.constructEvent. */
+  stripe: Stripe;
+  gates: GateLauncher;
+  /** Audit of every received event id (duplicates are recorded once). */
+  recordEvent: (event: StripeEventRecord) => Promise<unknown>;
+  /** Counts each answered webhook by event type and result (GateMetrics satisfies it). */
+  metrics?: { webhookReceived(eventType: string, result: string): void };
+  /** Stripe events are a few KB; 1 MiB leaves room for invoices with many lines. */
+  bodyLimit?: number;
+}
+
+/** What the webhook made of one request: the event type ('unknown' before verification) and the result. */
+export interface StripeWebhookResult {
+  eventType: string;
+  result: 'rejected' | 'ignored' | 'unavailable' | StartResult | SignalResult;
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Set by POST /webhooks/stripe before it answers; null on other routes. */
+    stripeWebhookResult: StripeWebhookResult | null;
+  }
+}
+
+interface ErrorBody {
+  error: string;
+  message: string;
+}
+
+const errorBody = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+const routeSchema = {
+  // Checked here, answered by the handler: a missing signature gets the same JSON error as a bad one.
+  headers: {
+    type: 'object',
+    required: ['stripe-signature'],
+    properties: { 'stripe-signature': { type: 'string', minLength: 1 } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['received'],
+      properties: { received: { type: 'boolean' }, ignored: { type: 'boolean' }, result: { type: 'string' } },
+    },
+    400: errorBody,
+    503: errorBody,
+  },
+} as const;
+
+export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (app, options) => {
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  // The signature covers the exact bytes, so this route keeps the raw body (encapsulated: other
+  // routes keep Fastify's JSON parser).
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.decorateReply('stripeWebhookResult', null);
+  const metrics = options.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (_request, reply) => {
+      const noted = reply.stripeWebhookResult;
+      if (noted) metrics.webhookReceived(noted.eventType, noted.result);
+    });
+  }
+
+  app.post('/webhooks/stripe', { bodyLimit, schema: routeSchema, attachValidation: true }, async (request, reply) => {
+    const verified = verifyStripeEvent(request, options);
+    if ('rejected' in verified) return answer(reply, 400, { eventType: 'unknown', result: 'rejected' }, verified.rejected);
+    const event = verified.event;
+
+    if (event.type !== STARTS_GATE && !FOLLOW_UP_EVENTS.has(event.type)) {
+      return answer(reply, 200, { eventType: event.type, result: 'ignored' }, { received: true, ignored: true });
+    }
+    const invoice = invoiceFromEvent(event);
+    if ('error' in invoice) {
+      return answer(reply, 400, { eventType: event.type, result: 'rejected' }, { error: 'invalid_event', message: invoice.error });
+    }
+
+    const log = request.log.child({ stripeEventId: event.id, eventType: event.type });
+    let result: StartResult | SignalResult;
+    try {
+      result = await handToGate(event, invoice, options);
+    } catch (error) {
+      log.error({ err: error, invoiceId: invoice.id }, 'could not hand the event to the gate; Stripe will retry');
+      return answer(
+        reply,
+        503,
+        { eventType: event.type, result: 'unavailable' },
+        { error: 'temporarily_unavailable', message: 'the gate could not accept the event; retry later' },
+      );
+    }
+    log.info({ invoiceId: invoice.id, result }, 'stripe event accepted');
+    return answer(reply, 200, { eventType: event.type, result }, { received: true, result });
+  });
+};
+
+/** Checks the signature over the raw body and the event's shape; says why when it is not one. */
+function verifyStripeEvent(
+  request: FastifyRequest,
+  options: Pick<StripeWebhookOptions, 'stripe' | 'webhookSecret'>,
+): { event: StripeEventEnvelope } | { rejected: ErrorBody } {
+  const signature = request.headers['stripe-signature'];
+  if (request.validationError || typeof signature !== 'string') {
+    return { rejected: { error: 'missing_signature', message: 'Stripe-Signature header is required' } };
+  }
+  if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+    return { rejected: { error: 'missing_body', message: 'a JSON body is required' } };
+  }
+  let verified: unknown;
+  try {
+    verified = options.stripe.webhooks.constructEvent(request.body, signature, options.webhookSecret);
+  } catch (error) {
+    return { rejected: { error: 'invalid_signature', message: (error as Error).message } };
+  }
+  const parsed = stripeEventSchema.safeParse(verified);
+  if (!parsed.success) return { rejected: { error: 'invalid_event', message: 'the body is not a Stripe event' } };
+  return { event: parsed.data };
+}
+
+/** Starts the invoice's gate (invoice.created) or signals it a later event, then records the event. */
+async function handToGate(
+  event: StripeEventEnvelope,
+  invoice: InvoiceFromEvent,
+  options: Pick<StripeWebhookOptions, 'gates' | 'recordEvent'>,
+): Promise<StartResult | SignalResult> {
+  const result =
+    event.type === STARTS_GATE
+      ? await options.gates.startGate(invoice, event.id)
+      : await options.gates.signalInvoiceEvent(invoice.id, {
+          eventId: event.id,
+          type: event.type,
+          invoiceStatus: event.type === 'invoice.deleted' ? 'deleted' : invoice.status,
+        });
+  await options.recordEvent({ eventId: event.id, type: event.type, invoiceId: invoice.id, createdAt: event.created ?? null });
+  return result;
+}
+
+function answer(reply: FastifyReply, status: 200 | 400 | 503, noted: StripeWebhookResult, body: object): FastifyReply {
+  reply.stripeWebhookResult = noted;
+  return reply.code(status).send(body);
+}
