@@ -7,7 +7,6 @@ import type { Delivery, DeliverySettings } from './webhooks';
 export type { SeedOptions, FaultSettings, RequestLogEntry, Delivery, DeliverySettings };
 
 /** A Stripe object as JSON (the `stripe` package's types describe them; cast as needed). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type StripeJson = Record<string, any>;
 
 export interface ClockState {

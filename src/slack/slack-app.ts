@@ -13,7 +13,7 @@ export interface CreateSlackAppOptions {
   slackApiUrl: string;
   reviewerIds: readonly string[];
   port: GateReviewPort;
-  recordReviewAttempt(attempt: ReviewAttempt): Promise<void> | void;
+  recordReviewAttempt: (attempt: ReviewAttempt) => Promise<void> | void;
   logger: GateLogger;
   /** Route of the interactivity endpoint; default '/slack/interactions'. */
   path?: string;
