@@ -255,6 +255,7 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
 }
 
 if (require.main === module) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cpus, loadavg } = require('node:os') as typeof import('node:os');
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, node ${process.version}, load at start ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   runMonthEndBench().then(

@@ -8,7 +8,6 @@ import type { BillingSettings } from './world';
 export type { SeedOptions, FaultSettings, RequestLogEntry, Delivery, DeliverySettings, BillingSettings };
 
 /** A Stripe object as JSON (the `stripe` package's types describe them; cast as needed). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type StripeJson = Record<string, any>;
 
 export interface ClockState {

@@ -4,7 +4,6 @@ import { parameterInvalid, parameterMissing, parameterUnknown } from './errors';
 import type { FormValue, Params } from './form';
 
 // Stripe objects are kept as plain JSON documents in exactly the shape the API returns.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

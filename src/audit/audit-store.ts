@@ -328,7 +328,7 @@ export class AuditStore {
     const newRank = INVOICE_STATUS_RANK[input.status];
     const result = await this.db
       .updateTable('gate_runs')
-      .set((eb) => ({
+      .set(() => ({
         invoice_status: sql<string>`case when ${rank(sql.ref('invoice_status'))} < ${newRank} then ${input.status} else invoice_status end`,
         invoice_status_at: sql<Date>`case when ${rank(sql.ref('invoice_status'))} < ${newRank} then ${input.at ?? new Date()}::timestamptz else invoice_status_at end`,
         payment_failures: sql<number>`greatest(payment_failures, ${input.paymentFailures ?? 0})`,

@@ -108,7 +108,7 @@ describe('runBenchmarks', () => {
     const table = lines.join('\n');
     assert.match(table, /^suite\s+benchmark\s+ops\s+seconds\s+per second\s+p50 ms\s+p99 ms$/m);
     assert.match(table, /^json\s+JSON\.parse 50 lines\s+200\s+\d/m);
-    assert.match(table, /^notes:\n  json \/ JSON\.parse 50 lines: one op = one parse$/m);
+    assert.match(table, /^notes:\n {2}json \/ JSON\.parse 50 lines: one op = one parse$/m);
   });
 
   it('--only runs the named suites, and latest.json keeps the newest run of the others', async () => {

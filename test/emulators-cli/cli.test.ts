@@ -134,7 +134,7 @@ describe('npm run emulators', () => {
       const { code, signal } = await exitWithin(cli, 10_000);
       assert.deepEqual({ code, signal }, { code: 0, signal: null }, cli.stderr());
       // Every port is released.
-      for (const port of [temporalPort, stripePort, slackPort]) await new Promise((r) => occupy(port).then((s) => s.close(r)));
+      for (const port of [temporalPort, stripePort, slackPort]) await occupy(port).then((s) => new Promise((r) => s.close(r)));
     } finally {
       cli.child.kill('SIGKILL');
     }
@@ -177,7 +177,7 @@ describe('npm run emulators', () => {
       assert.match(cli.stderr(), /--stripe-port <port>/);
       assert.doesNotMatch(cli.stdout(), /Ready\./);
       // The Temporal emulator, started first, let go of its port.
-      await new Promise((r) => occupy(temporalPort).then((s) => s.close(r)));
+      await occupy(temporalPort).then((s) => new Promise((r) => s.close(r)));
     } finally {
       await new Promise((r) => blocker.close(r));
     }

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('@temporalio/proto/protos/json-module');
 const definitions = fromJSON(root.toJSON(), { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
 

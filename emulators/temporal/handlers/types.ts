@@ -9,7 +9,6 @@ export interface CallContext {
 }
 
 // Requests are proto-loader objects; handlers read the fields they need from them.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Handler = (request: any, ctx: CallContext) => Promise<unknown>;
 
 export type Handlers = Record<string, Handler>;

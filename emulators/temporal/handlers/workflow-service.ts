@@ -26,7 +26,6 @@ function identityOf(r: { identity?: string | null }): string {
 }
 
 /** What StartWorkflowExecution and SignalWithStartWorkflowExecution requests share (proto-loader objects). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function startParams(r: any) {
   return {
     namespace: r.namespace,

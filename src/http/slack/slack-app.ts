@@ -15,7 +15,7 @@ export interface CreateSlackAppOptions {
   reviewerIds: readonly string[];
   /** The gate the buttons query and decide on. */
   gate: GateReviewPort;
-  recordReviewAttempt(attempt: ReviewAttempt): Promise<void> | void;
+  recordReviewAttempt: (attempt: ReviewAttempt) => Promise<void> | void;
   logger: GateLogger;
   /** Route of the interactivity endpoint; default '/slack/interactions'. */
   path?: string;
