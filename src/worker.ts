@@ -45,6 +45,7 @@ function buildActivities({ config, services, stripe, databases, audit, metrics }
       ledgerDb: databases.ledgerDb,
       gateConfig: loadGateConfig(config.gateConfigPath, config.tolerance),
       reminder: config.reminder,
+      lifecycle: config.lifecycle,
     },
     slack: {
       slack: new WebClient(services.slack.botToken, { slackApiUrl: services.slack.apiUrl, retryConfig: { retries: 2 } }),

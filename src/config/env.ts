@@ -54,6 +54,14 @@ export interface AppConfig {
   tolerance: Tolerance;
   /** INVOICE_GATE_CONFIG: path of the JSON config file. */
   gateConfigPath: string | undefined;
+  lifecycle: {
+    /** GATE_DECIDE_MARGIN: pause an undecided invoice this long before Stripe finalizes it. */
+    decideMarginMs: number;
+    /** GATE_SWEEP_EVERY: how often drafts of the last 2 h are listed for missed webhooks; null = off. */
+    sweepEveryMs: number | null;
+    /** GATE_FOLLOW_FINALIZED_FOR: how long a finalized invoice is followed for payment. */
+    followFinalizedForMs: number;
+  };
   reminder: {
     /** GATE_REMINDER_AFTER: first reminder for a held invoice, in ms. */
     afterMs: number;
@@ -137,6 +145,20 @@ const envSchema = z.object({
   INVOICE_GATE_CONFIG: optional(text),
   GATE_REMINDER_AFTER: optional(duration).default(4 * 3_600_000),
   GATE_REMINDER_EVERY: optional(duration).default(24 * 3_600_000),
+  GATE_DECIDE_MARGIN: optional(duration).default(15 * 60_000),
+  /** `off` (or 0) turns the sweep for missed webhooks off. */
+  GATE_SWEEP_EVERY: optional(
+    text.transform((v, ctx) => {
+      if (v === 'off' || v === '0') return null;
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a positive duration like 5m, or off' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  ).default(5 * 60_000),
+  GATE_FOLLOW_FINALIZED_FOR: optional(duration).default(45 * 86_400_000),
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
@@ -185,6 +207,11 @@ export function parseConfig(env: Env): AppConfig {
     tolerance: { pct: e.GATE_TOLERANCE_PCT, abs: e.GATE_TOLERANCE_ABS },
     gateConfigPath: e.INVOICE_GATE_CONFIG,
     reminder: { afterMs: e.GATE_REMINDER_AFTER, everyMs: e.GATE_REMINDER_EVERY },
+    lifecycle: {
+      decideMarginMs: e.GATE_DECIDE_MARGIN,
+      sweepEveryMs: e.GATE_SWEEP_EVERY,
+      followFinalizedForMs: e.GATE_FOLLOW_FINALIZED_FOR,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -263,6 +290,11 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     tolerance: config.tolerance,
     gateConfig: config.gateConfigPath ?? 'built-in defaults',
     reminder: { after: formatDuration(config.reminder.afterMs), every: formatDuration(config.reminder.everyMs) },
+    lifecycle: {
+      decideMargin: formatDuration(config.lifecycle.decideMarginMs),
+      sweepEvery: config.lifecycle.sweepEveryMs === null ? 'off' : formatDuration(config.lifecycle.sweepEveryMs),
+      followFinalizedFor: formatDuration(config.lifecycle.followFinalizedForMs),
+    },
     logLevel: config.logLevel,
   };
 }
