@@ -19,6 +19,8 @@ export interface ServerDeps {
   /** Used only to verify webhook signatures. */
   stripe: Stripe;
   webhookSecret: string;
+  /** The Stripe key's mode (true: live): events of the other mode are ignored. */
+  livemode?: boolean;
   gate: GateClient;
   audit: AuditStore;
   metrics: GateMetrics;
@@ -43,6 +45,7 @@ export async function buildServer(deps: ServerDeps) {
   await app.register(stripeWebhook, {
     stripe: deps.stripe,
     webhookSecret: deps.webhookSecret,
+    livemode: deps.livemode,
     gates: deps.gate,
     recordEvent: (event) =>
       deps.audit.recordStripeEvent({ eventId: event.eventId, type: event.type, invoiceId: event.invoiceId, created: event.createdAt }),
@@ -50,6 +53,11 @@ export async function buildServer(deps: ServerDeps) {
   });
   await app.register(deps.slack.receiver.plugin);
   return app;
+}
+
+/** sk_live_ / rk_live_ keys act on live data; test keys (and the emulator's) on test data. */
+export function stripeKeyIsLive(secretKey: string): boolean {
+  return /^(sk|rk)_live_/.test(secretKey);
 }
 
 /** Builds the server from the context, listens, and returns its base URL; context.stop() closes it. */
@@ -72,6 +80,7 @@ export async function startServer(context: GateContext): Promise<string> {
     logger,
     stripe: context.stripe,
     webhookSecret,
+    livemode: stripeKeyIsLive(services.stripe.secretKey),
     gate,
     audit,
     metrics: context.metrics,

@@ -32,6 +32,11 @@ export interface StripeWebhookOptions {
   metrics?: { webhookReceived(eventType: string, result: string): void };
   /** Stripe events are a few KB; 1 MiB leaves room for invoices with many lines. */
   bodyLimit?: number;
+  /**
+   * The mode of the configured Stripe key (true: live). An event of the other mode reached the wrong
+   * deployment: it is acknowledged and ignored, never gated. Undefined: no check.
+   */
+  livemode?: boolean;
 }
 
 /** What the webhook made of one request: the event type ('unknown' before verification) and the result. */
@@ -106,6 +111,13 @@ export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (ap
     }
 
     const log = request.log.child({ stripeEventId: event.id, eventType: event.type });
+    if (options.livemode !== undefined && invoice.livemode !== null && invoice.livemode !== options.livemode) {
+      log.warn(
+        { invoiceId: invoice.id, eventLivemode: invoice.livemode, keyLivemode: options.livemode },
+        'a Stripe event of the other mode reached this deployment; acknowledged and ignored',
+      );
+      return answer(reply, 200, { eventType: event.type, result: 'ignored' }, { received: true, ignored: true });
+    }
     let result: StartResult | SignalResult;
     try {
       result = await handToGate(event, invoice, options);
@@ -159,6 +171,9 @@ async function handToGate(
           eventId: event.id,
           type: event.type,
           invoiceStatus: event.type === 'invoice.deleted' ? 'deleted' : invoice.status,
+          ...(event.created === undefined ? {} : { created: event.created }),
+          ...(invoice.changedFields ? { changedFields: invoice.changedFields } : {}),
+          ...(invoice.attemptCount === null ? {} : { attemptCount: invoice.attemptCount }),
         });
   await options.recordEvent({ eventId: event.id, type: event.type, invoiceId: invoice.id, createdAt: event.created ?? null });
   return result;

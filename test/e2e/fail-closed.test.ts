@@ -36,7 +36,7 @@ describe('a gate that cannot count the ledger fails closed', () => {
     await handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
     await h.waitFor(invoiceId, (s) => s.status === 'held' && s.recounts === 1);
     await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'checked by hand' });
-    const result: GateState = await handle.result();
+    const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
   });

@@ -44,7 +44,7 @@ describe('held invoices', () => {
 
     const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
     await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'checked with the customer' });
-    const result: GateState = await handle.result();
+    const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
     assert.equal(result.reviewer, 'U0ALICE');
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
@@ -71,7 +71,7 @@ describe('held invoices', () => {
     await h.addLedgerEvents(c.customerId, c.eventName, c.usage.slice(100));
     const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
     await handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
-    const result: GateState = await handle.result();
+    const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'auto_released');
     assert.equal(result.recounts, 1);
     assert.equal(result.comparison?.lines[0].ledgerQuantity, '120');
@@ -102,7 +102,7 @@ describe('held invoices', () => {
     await h.waitForStatus(invoiceId, ['held']);
     await h.stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: false });
     await h.stripe.invoices.voidInvoice(invoiceId);
-    const result: GateState = await h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).result();
+    const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'resolved_in_stripe');
     assert.ok(['open', 'void'].includes(result.invoiceStatus ?? ''), result.invoiceStatus ?? 'null');
     assert.equal((await h.gate.audit.getRun(invoiceId))?.outcome, 'resolved_in_stripe');
@@ -148,7 +148,7 @@ describe('held invoices', () => {
     await h.stripeEmulator.admin.redeliver(created.id, endpoint.id);
     const result: GateState = await (async () => {
       await h.waitForStatus(invoiceId, ['too_late']);
-      return h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).result();
+      return h.decision(invoiceId);
     })();
     assert.equal(result.status, 'too_late');
     const alert = (await h.slackEmulator.admin.messages(CHANNEL)).find((m) => messageText(m).includes(invoiceId));

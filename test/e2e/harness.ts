@@ -7,6 +7,7 @@ import pino from 'pino';
 import Stripe from 'stripe';
 import { parseConfig } from '../../src/config/env';
 import { createGateContext, type GateContext } from '../../src/context';
+import { isFinal } from '../../src/gate/status';
 import type { GateState } from '../../src/gate/types';
 import { startServer } from '../../src/server';
 import { registerGateWebhookEndpoint } from '../../src/services/gate-webhook-endpoint';
@@ -17,6 +18,8 @@ import { gateWorkflowId } from '../../src/workflows/definitions';
 import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
+
+const DECIDED_PHASES: readonly string[] = ['watching', 'finalized', 'following', 'ended'];
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -71,6 +74,11 @@ export interface GateHarness {
   gateState(invoiceId: string): Promise<GateState>;
   waitForStatus(invoiceId: string, statuses: string[], timeoutMs?: number): Promise<GateState>;
   waitFor(invoiceId: string, predicate: (state: GateState) => boolean, timeoutMs?: number): Promise<GateState>;
+  /**
+   * The gate's decision once it is final and recorded (the workflow itself goes on following the
+   * invoice to payment, so its result() would wait for that).
+   */
+  decision(invoiceId: string, timeoutMs?: number): Promise<GateState>;
   stop(): Promise<void>;
 }
 
@@ -176,6 +184,10 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`gate for ${invoiceId} did not reach ${predicate.toString()}; last state ${JSON.stringify(last)} ${lastError ?? ''}`);
+    },
+    async decision(invoiceId, timeoutMs) {
+      // The phase moves on only after the outcome's audit write: reading the audit then is safe.
+      return harness.waitFor(invoiceId, (s) => isFinal(s.status) && DECIDED_PHASES.includes(s.phase ?? 'deciding'), timeoutMs);
     },
     async stop() {
       await ledger.end().catch(() => undefined);

@@ -131,8 +131,7 @@ describe('the gate while Stripe fails and rate-limits', () => {
     await h.stripeEmulator.admin.clearRequests();
     await deliverInvoiceCreated(h, invoiceId, endpoint.id);
 
-    const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
-    const result = (await withTimeout(handle.result(), SETTLE_MS)) as GateState;
+    const result = await h.decision(invoiceId, SETTLE_MS);
     assert.equal(result.status, 'too_late');
     assert.match(result.reason ?? '', /Stripe refused to pause the invoice/);
 

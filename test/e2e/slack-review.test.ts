@@ -92,7 +92,7 @@ describe('Slack review loop end to end', () => {
     assert.equal(click.status, 200, click.body);
     assert.ok(click.ms < 3000 && click.acknowledgedInTime, `answered in ${click.ms} ms`);
 
-    const result: GateState = await handle(invoiceId).result();
+    const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
     assert.equal(result.reviewer, REVIEWER);
     assert.deepEqual(result.decision, { action: 'release', reviewer: REVIEWER });
@@ -181,7 +181,7 @@ describe('Slack review loop end to end', () => {
       assert.ok(click.ms < 3000, `answered in ${click.ms} ms`);
     }
 
-    const result: GateState = await handle(invoiceId).result();
+    const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
     assert.ok([REVIEWER, SECOND_REVIEWER].includes(result.reviewer ?? ''), String(result.reviewer));
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
@@ -222,7 +222,7 @@ describe('Slack review loop end to end', () => {
       const recount = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_recount', userId: SECOND_REVIEWER });
       assert.equal(recount.status, 200, recount.body);
 
-      const result: GateState = await handle(invoiceId).result();
+      const result: GateState = await h.decision(invoiceId);
       assert.equal(result.status, 'released');
       assert.equal(result.recounts, 0, 'the recount never ran');
       const [answer] = await eventually('an answer for the second reviewer', () =>
@@ -249,7 +249,7 @@ describe('Slack review loop end to end', () => {
     assert.equal(click.status, 200, click.body);
     assert.ok(click.ms < 3000);
 
-    const result: GateState = await handle(c.invoiceId).result();
+    const result: GateState = await h.decision(c.invoiceId);
     assert.equal(result.status, 'auto_released');
     assert.equal(result.recounts, 1);
     assert.equal(result.comparison?.lines[0].ledgerQuantity, '120');
