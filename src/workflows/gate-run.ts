@@ -325,6 +325,11 @@ export class GateRun {
     return this.stripeEvents.length > 0;
   }
 
+  /** Stripe's finalization time as read from the invoice itself; undefined before a read succeeded. */
+  readFinalizesAt(): number | null | undefined {
+    return this.invoice ? this.invoice.automaticallyFinalizesAt : undefined;
+  }
+
   /** What the check is still waiting for, for the deadline hold's alert. */
   pendingStep(): string {
     return this.state.status === 'reading'

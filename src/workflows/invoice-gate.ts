@@ -56,12 +56,32 @@ export async function invoiceGate(invoiceId: string, start: GateStart = {}): Pro
 /** Step 1: the check races a durable timer set a margin before Stripe finalizes. */
 async function decide(gate: GateRun, start: GateStart): Promise<void> {
   await audit.recordGateStarted(gate.key, start.startedBy ?? 'webhook');
-  const deadline = decideBy(
-    { automaticallyFinalizesAt: start.automaticallyFinalizesAt, createdAt: start.createdAt, gateStartedAtMs: workflowInfo().startTime.getTime() },
-    gate.settings.decideMarginMs ?? DEFAULT_DECIDE_MARGIN_MS,
-  );
   const check = gate.startCheck();
-  if (!(await condition(check.done, Math.max(1, deadline - Date.now())))) {
+  // The deadline sharpens once the check has read Stripe's own finalization time.
+  let decidedInTime = false;
+  for (;;) {
+    const readSoFar = gate.readFinalizesAt();
+    const deadline = decideBy(
+      {
+        readFinalizesAt: readSoFar,
+        announcedFinalizesAt: start.automaticallyFinalizesAt,
+        createdAt: start.createdAt,
+        gateStartedAtMs: workflowInfo().startTime.getTime(),
+      },
+      gate.settings.decideMarginMs ?? DEFAULT_DECIDE_MARGIN_MS,
+    );
+    const news = () => check.done() || gate.readFinalizesAt() !== readSoFar;
+    const inTime = deadline === Infinity ? (await condition(news), true) : await condition(news, Math.max(1, deadline - Date.now()));
+    if (inTime) {
+      if (check.done()) {
+        decidedInTime = true;
+        break;
+      }
+      continue;
+    }
+    break;
+  }
+  if (!decidedInTime) {
     const notPaused = await gate.holdUndecided(`the check could not complete before Stripe's deadline: ${gate.pendingStep()}`);
     if (notPaused) {
       check.cancel();

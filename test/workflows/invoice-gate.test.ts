@@ -364,11 +364,13 @@ describe('invoiceGate workflow (fake activities)', () => {
       await until(g, (s) => s.phase === 'watching');
     });
 
-    test('without Stripe\'s time: an hour after creation, less the margin', async () => {
+    test('without Stripe\'s time (or only its 72 h fallback): an hour after the webhook, less the margin', async () => {
       const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
-      const g = await gate({ fake: { stripeDown: true }, start: { automaticallyFinalizesAt: null, createdAt: nowSeconds - 44 * 60 } });
+      const g = await gate({ fake: { stripeDown: true }, start: { automaticallyFinalizesAt: nowSeconds + 72 * 3600, createdAt: nowSeconds - 10 * 60 } });
       await untilCalled(g, 'readInvoice', 1);
-      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
+      await temporal.skipTime(44 * MINUTE);
+      await untilCalled(g, 'readInvoice', 2);
+      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0, 'not before an hour after the webhook, less the margin');
       await temporal.skipTime(2 * MINUTE);
       await until(g, (s) => s.heldBecause === 'deadline');
       g.fake.stripeDown = false;
