@@ -2,7 +2,7 @@
 // invoice events and reviewers' decisions, query its state. The Stripe webhook and the Slack
 // interactions both go through it; all gate work happens in the worker.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Decision, GateState, StripeInvoiceEvent } from '../gate/types';
+import type { Decision, GateStart, GateState, StripeInvoiceEvent } from '../gate/types';
 import { InvoiceGateStatusKey, StripeCustomerIdKey, StripeInvoiceIdKey } from '../temporal/search-attribute-keys';
 import {
   decisionSignal,
@@ -17,12 +17,33 @@ export type StartResult = 'started' | 'already_gated';
 export type SignalResult = 'signalled' | 'no_running_gate';
 
 export interface GateClient {
-  startGate(invoice: { id: string; customerId: string | null }, stripeEventId: string): Promise<StartResult>;
+  startGate(invoice: InvoiceToGate, stripeEventId: string): Promise<StartResult>;
   signalInvoiceEvent(invoiceId: string, event: StripeInvoiceEvent): Promise<SignalResult>;
   /** The gate's current state; null when there is no gate for this invoice. */
   state(invoiceId: string): Promise<GateState | null>;
   /** Throws GateGoneError when the gate ended (or never existed). */
   decide(invoiceId: string, decision: Decision): Promise<void>;
+}
+
+/** The invoice a gate starts for, with what Stripe told of it (the gate decides before Stripe's deadline). */
+export interface InvoiceToGate {
+  id: string;
+  customerId: string | null;
+  createdAt?: number | null;
+  automaticallyFinalizesAt?: number | null;
+  currency?: string | null;
+  livemode?: boolean | null;
+}
+
+function gateStartOf(invoice: InvoiceToGate): GateStart {
+  return {
+    customerId: invoice.customerId,
+    createdAt: invoice.createdAt ?? null,
+    automaticallyFinalizesAt: invoice.automaticallyFinalizesAt ?? null,
+    currency: invoice.currency ?? null,
+    ...(invoice.livemode === null || invoice.livemode === undefined ? {} : { livemode: invoice.livemode }),
+    startedBy: 'webhook',
+  };
 }
 
 /** What the Stripe webhook needs of the gate. */
@@ -53,7 +74,7 @@ export function createGateClient(client: Client, taskQueue: string): GateClient 
           client.workflow.start<typeof invoiceGate>(INVOICE_GATE_WORKFLOW_TYPE, {
             taskQueue,
             workflowId: gateWorkflowId(invoice.id),
-            args: [invoice.id],
+            args: [invoice.id, gateStartOf(invoice)],
             // A duplicate or concurrent delivery joins the running gate; a gate that already finished
             // is never run twice for the same invoice.
             workflowIdConflictPolicy: 'USE_EXISTING',

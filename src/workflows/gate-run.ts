@@ -553,10 +553,9 @@ export class GateRun {
   /** The invoice as last read; before any read succeeded (a deadline hold), what the webhook said of it. */
   private requireInvoice(): InvoiceSnapshot {
     if (this.invoice) return this.invoice;
-    if (!this.start.customerId) throw new Error(`gate ${this.key.workflowId}: the invoice has not been read`);
     return {
       invoiceId: this.invoiceId,
-      customerId: this.start.customerId,
+      customerId: this.start.customerId ?? 'unknown (Stripe has not answered)',
       customerName: null,
       customerEmail: null,
       customerMetadata: {},

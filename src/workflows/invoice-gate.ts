@@ -88,8 +88,9 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
       await check.result.catch(ignoreCancellation);
       return gate.enter('following');
     }
-    // Held, and still checking: a reviewer or Stripe may settle it before the check completes.
-    await condition(() => check.done() || gate.hasNews());
+    // Held, and still checking: a reviewer may decide before the check completes (Stripe's events,
+    // including the echo of the pause, wait for the review).
+    await condition(() => check.done() || gate.hasDecision());
     if (!check.done()) {
       check.cancel();
       await check.result.catch(ignoreCancellation);
