@@ -1,6 +1,6 @@
 // Records the gate workflow's histories in every phase it can be in, against the emulators, and writes
-// them to test/workflows/replay/histories/. Run it when the workflow changes on purpose *and* the old
-// histories no longer matter (never for a change that must stay replay-compatible: use patched() then):
+// them to test/workflows/replay/histories/. Run it to add histories of a new version of the gate (the
+// old ones stay: gates started on them must still replay), or to record a scenario that is missing:
 //   npx tsx test/workflows/replay/record-histories.ts [name ...]
 // The recorded files are what replay.test.ts replays on every `npm test`.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,18 +31,22 @@ async function heldInvoice(h: GateHarness, name: string) {
   return { ...c, invoiceId };
 }
 
-/** Every phase of today's gate, each ending where a deploy could find it. */
+/**
+ * Every phase of the gate that follows its invoice to the end, each ending where a deploy could find
+ * it. Files are named `follows-<phase>.json`; the `v1-*` files were recorded from the first version of
+ * the gate (./invoice-gate-v1.ts), which new gates no longer take, so they cannot be recorded again.
+ */
 const scenarios: Record<string, Scenario> = {
-  async passed(h) {
+  async 'follows-passed-watching'(h) {
     const c = await seedCustomer(h, { name: 'Replay Passed' });
     const usage = timestamps(c.periodStart + 10, 20);
     await h.addMeterEvents(c.customerId, c.eventName, usage);
     await h.addLedgerEvents(c.customerId, c.eventName, usage);
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
-    await handle(h, invoiceId).result();
+    await h.waitFor(invoiceId, (s) => s.phase === 'watching');
     return invoiceId;
   },
-  async skipped(h) {
+  async 'follows-skipped'(h) {
     const customer = await h.stripe.customers.create({ name: 'Replay Seats Only' });
     await h.stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Onboarding' });
     const invoice = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
@@ -50,49 +54,10 @@ const scenarios: Record<string, Scenario> = {
     await handle(h, invoice.id!).result();
     return invoice.id!;
   },
-  async 'held-waiting'(h) {
+  async 'follows-held-waiting'(h) {
     return (await heldInvoice(h, 'Replay Held')).invoiceId;
   },
-  async released(h) {
-    const { invoiceId } = await heldInvoice(h, 'Replay Released');
-    await handle(h, invoiceId).signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
-    await handle(h, invoiceId).result();
-    return invoiceId;
-  },
-  async 'recount-auto-released'(h) {
-    const c = await heldInvoice(h, 'Replay Recount Passes');
-    await h.addLedgerEvents(c.customerId, c.eventName, c.usage.slice(100));
-    await handle(h, c.invoiceId).signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
-    await handle(h, c.invoiceId).result();
-    return c.invoiceId;
-  },
-  async 'recount-still-held'(h) {
-    const { invoiceId } = await heldInvoice(h, 'Replay Recount Holds');
-    await handle(h, invoiceId).signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
-    await h.waitFor(invoiceId, (s: GateState) => s.status === 'held' && s.recounts === 1);
-    return invoiceId;
-  },
-  async 'resolved-in-stripe'(h) {
-    const { invoiceId } = await heldInvoice(h, 'Replay Voided');
-    await h.stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: false });
-    await h.stripe.invoices.voidInvoice(invoiceId);
-    await handle(h, invoiceId).result();
-    return invoiceId;
-  },
-  async 'too-late'(h) {
-    const c = await seedDivergingCustomer(h, 'Replay Too Late');
-    const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
-    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
-    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
-    await h.stripe.invoices.finalizeInvoice(invoiceId);
-    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: false });
-    const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
-    await h.stripeEmulator.admin.redeliver(created!.id, endpoint.id);
-    await h.waitForStatus(invoiceId, ['too_late']);
-    await handle(h, invoiceId).result();
-    return invoiceId;
-  },
-  async 'held-with-reminders'(h) {
+  async 'follows-held-with-reminders'(h) {
     const { invoiceId } = await heldInvoice(h, 'Replay Reminded');
     const replies = async () => {
       const state = await h.gateState(invoiceId);
@@ -102,6 +67,53 @@ const scenarios: Record<string, Scenario> = {
     await eventually(async () => (await replies()) === 1);
     await h.temporal.skipTime(24 * HOUR);
     await eventually(async () => (await replies()) === 2);
+    return invoiceId;
+  },
+  async 'follows-released-following'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Released');
+    await handle(h, invoiceId).signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
+    await h.waitFor(invoiceId, (s) => s.phase === 'following');
+    return invoiceId;
+  },
+  async 'follows-recount-still-held'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Recount Holds');
+    await handle(h, invoiceId).signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
+    await h.waitFor(invoiceId, (s: GateState) => s.status === 'held' && s.recounts === 1);
+    return invoiceId;
+  },
+  async 'follows-late-usage-held'(h) {
+    const c = await seedCustomer(h, { name: 'Replay Late Usage', formula: 'sum' });
+    await h.addMeterEvents(c.customerId, c.eventName, [c.periodStart + 10], '1000');
+    await h.addLedgerEvents(c.customerId, c.eventName, [c.periodStart + 10], '1000');
+    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+    await h.waitFor(invoiceId, (s) => s.phase === 'watching');
+    await h.addMeterEvents(c.customerId, c.eventName, [c.periodStart + 20], '300');
+    await h.waitFor(invoiceId, (s) => s.phase === 'held' && s.slackMessage !== null);
+    return invoiceId;
+  },
+  async 'follows-paid-ended'(h) {
+    const c = await seedCustomer(h, { name: 'Replay Paid' });
+    const usage = timestamps(c.periodStart + 10, 5);
+    await h.addMeterEvents(c.customerId, c.eventName, usage);
+    await h.addLedgerEvents(c.customerId, c.eventName, usage);
+    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+    await h.waitFor(invoiceId, (s) => s.phase === 'watching');
+    await h.stripe.invoices.finalizeInvoice(invoiceId);
+    await h.waitFor(invoiceId, (s) => s.phase === 'following');
+    await h.stripe.invoices.pay(invoiceId, { paid_out_of_band: true });
+    await handle(h, invoiceId).result();
+    return invoiceId;
+  },
+  async 'follows-too-late-following'(h) {
+    const c = await seedDivergingCustomer(h, 'Replay Too Late');
+    const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
+    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
+    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+    await h.stripe.invoices.finalizeInvoice(invoiceId);
+    await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: false });
+    const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
+    await h.stripeEmulator.admin.redeliver(created!.id, endpoint.id);
+    await h.waitFor(invoiceId, (s) => s.status === 'too_late' && s.phase === 'following');
     return invoiceId;
   },
 };

@@ -10,16 +10,27 @@ import { workflowBundle } from '../../support/workflow-bundle';
 import { readHistoryDir } from './history-files';
 
 const recorded = readHistoryDir(join(__dirname, 'histories'));
+// v1-*: the first gate (decide once, end), which gates started before the follow-the-invoice patch run on.
+// follows-*: the gate that follows its invoice to the end.
 const PHASES = [
-  'passed',
-  'skipped',
-  'held-waiting',
-  'held-with-reminders',
-  'released',
-  'recount-auto-released',
-  'recount-still-held',
-  'resolved-in-stripe',
-  'too-late',
+  'v1-passed',
+  'v1-skipped',
+  'v1-held-waiting',
+  'v1-held-with-reminders',
+  'v1-released',
+  'v1-recount-auto-released',
+  'v1-recount-still-held',
+  'v1-resolved-in-stripe',
+  'v1-too-late',
+  'follows-passed-watching',
+  'follows-skipped',
+  'follows-held-waiting',
+  'follows-held-with-reminders',
+  'follows-released-following',
+  'follows-recount-still-held',
+  'follows-late-usage-held',
+  'follows-paid-ended',
+  'follows-too-late-following',
 ];
 
 describe('recorded gate histories replay on the current workflow code', () => {
@@ -49,7 +60,7 @@ describe('recorded gate histories replay on the current workflow code', () => {
   }
 
   test('a history that does not match the code is caught (the check is live)', async () => {
-    const held = recorded.find((r) => r.name === 'held-waiting');
+    const held = recorded.find((r) => r.name === 'follows-held-waiting');
     assert.ok(held);
     const altered = structuredClone(held.history);
     const scheduled = altered.events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
