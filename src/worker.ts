@@ -6,12 +6,17 @@ import type { Logger } from 'pino';
 import { createActivities, type GateActivities } from './activities';
 import { loadGateConfig } from './config/gate-config';
 import type { GateContext } from './context';
+import { createGateClient } from './http/gate-client';
 import { activityMetricsInterceptor } from './observability/activity-metrics-interceptor';
 import { temporalLoggerFromPino } from './observability/logger';
+import type { invoiceSweeper } from './workflows/invoice-sweeper';
+import { INVOICE_SWEEPER_WORKFLOW_ID, INVOICE_SWEEPER_WORKFLOW_TYPE } from './workflows/sweeper-definitions';
 
 export interface StartWorkerOptions {
   /** Tests and the demo pass a pre-built bundle; otherwise the workflows are bundled from source at start. */
   workflowBundle?: WorkflowBundle;
+  /** Stripe's clock (unix seconds) for the sweep's window; default this machine's. Tests pass the Stripe emulator's. */
+  stripeNow?: () => Promise<number>;
 }
 
 /** Starts the worker; context.stop() shuts it down (in-flight activities get a grace time). */
@@ -25,7 +30,7 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
     namespace: services.temporal.namespace,
     taskQueue: services.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
-    activities: buildActivities(context),
+    activities: buildActivities(context, options),
     interceptors: { activity: [activityMetricsInterceptor(context.metrics)] },
     // In-flight activities get this long to finish on SIGTERM; anything left is retried by another worker.
     shutdownGraceTime: '20s',
@@ -36,9 +41,27 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
     await running;
   });
   logger.info({ taskQueue: services.temporal.taskQueue }, 'worker started');
+  await startSweeper(context);
 }
 
-function buildActivities({ config, services, stripe, databases, audit, metrics }: GateContext): GateActivities {
+/** The sweep for missed webhooks runs in one workflow; every worker asks for it and joins the running one. */
+async function startSweeper({ client, config, services, logger }: GateContext): Promise<void> {
+  const everyMs = config.lifecycle.sweepEveryMs;
+  if (everyMs === null) return;
+  const handle = await client.workflow.start<typeof invoiceSweeper>(INVOICE_SWEEPER_WORKFLOW_TYPE, {
+    taskQueue: services.temporal.taskQueue,
+    workflowId: INVOICE_SWEEPER_WORKFLOW_ID,
+    args: [{ everyMs }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: 'Sweep for missed invoice.created webhooks',
+  });
+  logger.info({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, 'sweep for missed webhooks running');
+}
+
+function buildActivities(
+  { config, services, stripe, databases, audit, metrics, client }: GateContext,
+  options: StartWorkerOptions,
+): GateActivities {
   return createActivities({
     stripe,
     ledger: {
@@ -54,6 +77,13 @@ function buildActivities({ config, services, stripe, databases, audit, metrics }
       audit,
     },
     audit: { audit, metrics },
+    sweep: {
+      stripe,
+      gates: createGateClient(client, services.temporal.taskQueue),
+      config: config.lifecycle,
+      metrics,
+      ...(options.stripeNow && { stripeNow: options.stripeNow }),
+    },
   });
 }
 

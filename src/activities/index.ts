@@ -6,17 +6,20 @@ import { createAuditActivities, type AuditActivityDeps } from './audit';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createSlackAlertActivities, type SlackAlertDeps } from './slack-alerts';
 import { createStripeInvoiceActivities } from './stripe-invoices';
+import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-invoices';
 
 export type { AuditActivities } from './audit';
 export type { LedgerActivities } from './ledger';
 export type { SlackAlertActivities } from './slack-alerts';
 export type { StripeInvoiceActivities } from './stripe-invoices';
+export type { SweepActivities, SweepResult } from './sweep-missed-invoices';
 
 export interface ActivityDeps {
   stripe: Stripe;
   ledger: LedgerActivityDeps;
   slack: SlackAlertDeps;
   audit: AuditActivityDeps;
+  sweep: SweepActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps.ledger),
     ...createSlackAlertActivities(deps.slack),
     ...createAuditActivities(deps.audit),
+    ...createSweepActivities(deps.sweep),
   });
 }
 

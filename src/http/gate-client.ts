@@ -1,6 +1,7 @@
 // The HTTP side's only way into the gate: start one workflow per invoice, signal it Stripe's later
 // invoice events and reviewers' decisions, query its state. The Stripe webhook and the Slack
-// interactions both go through it; all gate work happens in the worker.
+// interactions both go through it, and so does the worker's sweep for missed webhooks; all gate work
+// happens in the worker.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Decision, GateStart, GateState, StripeInvoiceEvent } from '../gate/types';
 import { InvoiceGateStatusKey, StripeCustomerIdKey, StripeInvoiceIdKey } from '../temporal/search-attribute-keys';
@@ -17,7 +18,10 @@ export type StartResult = 'started' | 'already_gated';
 export type SignalResult = 'signalled' | 'no_running_gate';
 
 export interface GateClient {
-  startGate(invoice: InvoiceToGate, stripeEventId: string): Promise<StartResult>;
+  /** Starts the invoice's gate, or joins the running one; `stripeEventId` is the webhook's event, if any. */
+  startGate(invoice: InvoiceToGate, stripeEventId?: string): Promise<StartResult>;
+  /** Whether the invoice has a gate, running or closed. */
+  hasGate(invoiceId: string): Promise<boolean>;
   signalInvoiceEvent(invoiceId: string, event: StripeInvoiceEvent): Promise<SignalResult>;
   /** The gate's current state; null when there is no gate for this invoice. */
   state(invoiceId: string): Promise<GateState | null>;
@@ -33,6 +37,8 @@ export interface InvoiceToGate {
   automaticallyFinalizesAt?: number | null;
   currency?: string | null;
   livemode?: boolean | null;
+  /** Who noticed the invoice: its invoice.created webhook (the default), or the sweep for missed webhooks. */
+  startedBy?: 'webhook' | 'sweep';
 }
 
 function gateStartOf(invoice: InvoiceToGate): GateStart {
@@ -42,12 +48,14 @@ function gateStartOf(invoice: InvoiceToGate): GateStart {
     automaticallyFinalizesAt: invoice.automaticallyFinalizesAt ?? null,
     currency: invoice.currency ?? null,
     ...(invoice.livemode === null || invoice.livemode === undefined ? {} : { livemode: invoice.livemode }),
-    startedBy: 'webhook',
+    startedBy: invoice.startedBy ?? 'webhook',
   };
 }
 
 /** What the Stripe webhook needs of the gate. */
 export type GateLauncher = Pick<GateClient, 'startGate' | 'signalInvoiceEvent'>;
+/** What the sweep for missed webhooks needs of the gate. */
+export type GateSweepPort = Pick<GateClient, 'hasGate' | 'startGate'>;
 /** What the Slack review buttons need of the gate. */
 export type GateReviewPort = Pick<GateClient, 'state' | 'decide'>;
 
@@ -75,8 +83,8 @@ export function createGateClient(client: Client, taskQueue: string): GateClient 
             taskQueue,
             workflowId: gateWorkflowId(invoice.id),
             args: [invoice.id, gateStartOf(invoice)],
-            // A duplicate or concurrent delivery joins the running gate; a gate that already finished
-            // is never run twice for the same invoice.
+            // A duplicate or concurrent delivery (or the sweep racing a late webhook) joins the running
+            // gate; a gate that already finished is never run twice for the same invoice.
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             typedSearchAttributes: [
@@ -84,13 +92,27 @@ export function createGateClient(client: Client, taskQueue: string): GateClient 
               { key: InvoiceGateStatusKey, value: 'reading' },
               ...(invoice.customerId ? [{ key: StripeCustomerIdKey, value: invoice.customerId }] : []),
             ],
-            memo: { stripeEventId, customerId: invoice.customerId },
+            memo: {
+              ...(stripeEventId !== undefined && { stripeEventId }),
+              customerId: invoice.customerId,
+              startedBy: invoice.startedBy ?? 'webhook',
+            },
             staticSummary: `Invoice gate for ${invoice.id}${invoice.customerId ? ` (customer ${invoice.customerId})` : ''}`,
           }),
         );
         return 'started';
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_gated';
+        throw error;
+      }
+    },
+
+    async hasGate(invoiceId) {
+      try {
+        await withWebhookDeadline(() => handle(invoiceId).describe());
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
         throw error;
       }
     },

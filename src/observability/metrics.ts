@@ -33,6 +33,8 @@ export interface GateMetrics {
   activityFailed(activity: string, retryable: boolean): void;
   /** Seconds from an invoice being held to the reviewer's decision. */
   decisionLatency(seconds: number): void;
+  /** The sweep gated a draft whose invoice.created never started a gate: each one is a missed webhook. */
+  sweepFound(count?: number): void;
   /** Prometheus text exposition of every metric, with its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -78,6 +80,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): GateMetrics {
     buckets: DECISION_LATENCY_BUCKETS_SECONDS,
     registers: [registry],
   });
+  const sweepFound = new Counter({
+    name: 'invoice_gate_sweep_found_total',
+    help: 'Draft invoices without a gate that the sweep for missed webhooks found and gated',
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -91,6 +98,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): GateMetrics {
     activityFailed: (activity, retryable) => activityFailures.inc({ activity, retryable: String(retryable) }),
     decisionLatency: (seconds) => {
       if (Number.isFinite(seconds) && seconds >= 0) decisionLatency.observe(seconds);
+    },
+    sweepFound: (count = 1) => {
+      if (Number.isFinite(count) && count > 0) sweepFound.inc(count);
     },
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

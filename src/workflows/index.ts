@@ -1,2 +1,3 @@
 // Everything the worker's workflow bundle registers.
 export { invoiceGate } from './invoice-gate';
+export { invoiceSweeper } from './invoice-sweeper';
