@@ -97,6 +97,8 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     TEMPORAL_TASK_QUEUE: `invoice-gate-${randomBytes(4).toString('hex')}`,
     SLACK_REVIEWER_IDS: (options.reviewerIds ?? ['U0ALICE']).join(','),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    // No surprise gates from the sweep for missed webhooks: a test that wants it sets GATE_SWEEP_EVERY.
+    GATE_SWEEP_EVERY: 'off',
     ...options.env,
   });
   const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
@@ -126,7 +128,11 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const context = await createGateContext({ config, services, logger, ensureLedgerTable: true });
   let gate: RunningGate;
   try {
-    await startWorker(context, { workflowBundle: await workflowBundle() });
+    await startWorker(context, {
+      workflowBundle: await workflowBundle(),
+      // Drafts carry the emulator's (advanced) clock: the sweep's window is measured on it.
+      stripeNow: async () => (await stripeEmulator.admin.clock()).now,
+    });
     gate = { ...context, url: await startServer(context) };
   } catch (error) {
     await context.stop();
