@@ -2,7 +2,7 @@
 // sdkMetadata kept in history, and workflow task failures the server retries.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
 import { eventually, uniqueId, useEnvWithWorker } from './helpers';
@@ -75,6 +75,24 @@ describe('temporal conformance: workflow lifecycle', () => {
     const current = await suite.env.client.workflow.getHandle(handle.workflowId).describe();
     assert.equal(current.status.name, 'COMPLETED');
     assert.notEqual(current.runId, handle.firstExecutionRunId);
+  });
+
+  it('USE_EXISTING after continue-as-new joins the chain\'s current run (workers sharing one long-running sweeper)', async () => {
+    const { client } = suite.env;
+    const workflowId = uniqueId('can-existing');
+    const options = { taskQueue: suite.worker.taskQueue, workflowId, args: [1], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING };
+    const first = await client.workflow.start('continuesThenWaits', options);
+    const current = await eventually(async () => {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return d.runId !== first.firstExecutionRunId && d.status.name === 'RUNNING' && d;
+    });
+    const again = await client.workflow.start('continuesThenWaits', options);
+    assert.equal(again.firstExecutionRunId, current.runId, 'the continued run, not a new one');
+    await again.signal('approve', 'bob');
+    assert.equal(await first.result(), 'bob');
+    const runs = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.status.name);
+    assert.deepEqual(runs.sort(), ['COMPLETED', 'CONTINUED_AS_NEW']);
   });
 
   it('records patch markers', async () => {

@@ -226,6 +226,15 @@ export async function counter(n: number, limit: number): Promise<number> {
   return n;
 }
 
+/** Continues as new `times` times, then waits for approval (a long-running singleton such as the sweeper). */
+export async function continuesThenWaits(times: number): Promise<string> {
+  if (times > 0) await continueAsNew<typeof continuesThenWaits>(times - 1);
+  let approvedBy: string | null = null;
+  setHandler(approveSignal, (who) => void (approvedBy = who));
+  await condition(() => approvedBy !== null);
+  return approvedBy!;
+}
+
 export async function cancellable(): Promise<string> {
   try {
     await condition(() => false);
