@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from './harness';
+import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
 import { decisionSignal, gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';

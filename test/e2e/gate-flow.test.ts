@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from './harness';
+import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from '../support/gate-harness';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
 
 /** The Slack emulator's seeded review channel. */

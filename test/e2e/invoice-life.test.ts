@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GateState } from '../../src/gate/types';
 import { gateWorkflowId } from '../../src/workflows/definitions';
-import { closePeriod, messageText, seedCustomer, startGateHarness, type GateHarness } from './harness';
+import { closePeriod, messageText, seedCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
 
 describe('the gate follows the invoice to the end', () => {
   let h: GateHarness;

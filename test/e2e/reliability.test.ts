@@ -2,8 +2,8 @@
 // Stripe refusing a request outright (4xx), which must end the run (reported) instead of retrying forever.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeCohort, seedCohort } from '../../bench/month-end';
-import { startGateHarness, type GateHarness } from './harness';
+import { closeCohort, seedCohort } from '../support/cohort';
+import { startGateHarness, type GateHarness } from '../support/gate-harness';
 import { gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { AdminMessage } from '../../emulators/slack/admin-client';
 import type { GateState } from '../../src/gate/types';
 import { gateWorkflowId } from '../../src/workflows/definitions';
-import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from './harness';
+import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
 
 const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { gateWorkflowId } from '../../src/workflows/definitions';
 import { INVOICE_SWEEPER_WORKFLOW_ID } from '../../src/workflows/sweeper-definitions';
-import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from './harness';
+import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from '../support/gate-harness';
 
 /** A round every 2 s: usually within a few seconds; the bound is loose for a busy CI machine. */
 const SWEPT_WITHIN_MS = 60_000;

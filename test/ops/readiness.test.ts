@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client as PgClient } from 'pg';
-import type * as Harness from '../e2e/harness';
+import type * as Harness from '../support/gate-harness';
 import { CuttableProxy } from './cuttable-proxy';
 import { parsePrometheusText, sampleValue } from './prometheus-text';
 
@@ -47,7 +47,7 @@ describe('readiness and metrics of the running gate', () => {
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     process.env.TEST_DATABASE_ADMIN_URL = viaProxy.toString();
-    harness = await import('../e2e/harness');
+    harness = await import('../support/gate-harness');
     h = await harness.startGateHarness();
     assert.equal(new URL(h.databaseUrl).port, String(proxy.port), 'the gate must reach the database through the proxy');
     // The harness's own ledger client also goes through the proxy; a cut must not crash the process.

@@ -11,7 +11,7 @@ import {
   StripeCustomerIdKey,
   StripeInvoiceIdKey,
 } from '../../src/temporal/search-attribute-keys';
-import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from '../e2e/harness';
+import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarness } from '../support/gate-harness';
 
 const HELD = 'InvoiceGateStatus="held"';
 

@@ -15,7 +15,7 @@ import {
   startGateHarness,
   timestamps,
   type GateHarness,
-} from '../../e2e/harness';
+} from '../../support/gate-harness';
 
 const HOUR = 3_600_000;
 const OUT = join(__dirname, 'histories');
