@@ -10,6 +10,9 @@ export function describeGate(state: GateState): string {
     parts.push(`max variance ${state.comparison.maxVariancePct}%`, `${diverging}/${state.comparison.lines.length} lines beyond tolerance`);
   }
   if (state.reviewer) parts.push(`decided by ${state.reviewer}`);
+  if (state.phase && state.invoiceStatus) parts.push(`Stripe: ${state.invoiceStatus}`);
+  if (state.finalizedComparison && !state.finalizedComparison.passed) parts.push('finalized with a divergence');
+  if (state.paymentFailures) parts.push(`${state.paymentFailures} failed payment attempt${state.paymentFailures === 1 ? '' : 's'}`);
   if (state.reason) parts.push(state.reason);
   return parts.join(' · ');
 }
