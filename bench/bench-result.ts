@@ -47,7 +47,12 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
  * A BenchResult from per-operation latencies and the wall-clock time of the whole run (which is
  * shorter than their sum when operations overlap).
  */
-export function toBenchResult(name: string, latenciesMs: readonly number[], totalMs: number, notes?: string): BenchResult {
+export function toBenchResult(
+  name: string,
+  latenciesMs: readonly number[],
+  totalMs: number,
+  notes?: string,
+): BenchResult {
   if (!(totalMs > 0)) throw new RangeError(`total time must be positive, got ${totalMs}`);
   const seconds = totalMs / 1000;
   return {

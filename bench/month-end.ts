@@ -52,8 +52,18 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { key: 'none', name: 'no faults', faults: null },
   // The gate caps its own requests below Stripe's limits (20 for test keys, 80 for live keys by default).
-  { key: 'test', name: 'Stripe test-mode limit 25 req/s', faults: { rateLimitPerSecond: 25 }, gateEnv: { STRIPE_MAX_REQUESTS_PER_SECOND: '20' } },
-  { key: 'live', name: 'Stripe live limit 100 req/s', faults: { rateLimitPerSecond: 100 }, gateEnv: { STRIPE_MAX_REQUESTS_PER_SECOND: '80' } },
+  {
+    key: 'test',
+    name: 'Stripe test-mode limit 25 req/s',
+    faults: { rateLimitPerSecond: 25 },
+    gateEnv: { STRIPE_MAX_REQUESTS_PER_SECOND: '20' },
+  },
+  {
+    key: 'live',
+    name: 'Stripe live limit 100 req/s',
+    faults: { rateLimitPerSecond: 100 },
+    gateEnv: { STRIPE_MAX_REQUESTS_PER_SECOND: '80' },
+  },
 ];
 
 export interface ScenarioMeasurement {
@@ -70,7 +80,12 @@ export interface ScenarioMeasurement {
   completed: boolean;
 }
 
-async function runScenario(scenario: Scenario, size: number, divergingEvery: number, timeoutMs: number): Promise<ScenarioMeasurement> {
+async function runScenario(
+  scenario: Scenario,
+  size: number,
+  divergingEvery: number,
+  timeoutMs: number,
+): Promise<ScenarioMeasurement> {
   const h = await startGateHarness({ env: scenario.gateEnv });
   try {
     const members = await seedCohort(h, { size, divergingEvery });
@@ -128,9 +143,13 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
   const timeoutMs = envInt('BENCH_SCENARIO_TIMEOUT_S', 600) * 1000;
   if (size < 1) throw new Error('BENCH_INVOICES must be at least 1');
 
-  const keys = (process.env.BENCH_SCENARIOS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const unknown = keys.filter((k) => !SCENARIOS.some((s) => s.key === k));
-  if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.key).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.key).join(', ')}`);
   const selected = keys.length > 0 ? SCENARIOS.filter((s) => keys.includes(s.key)) : SCENARIOS;
 
   const measured: ScenarioMeasurement[] = [];
@@ -142,7 +161,9 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
     if (m.latenciesMs.length === 0) throw new Error(`${m.scenario}: no gate settled within ${timeoutMs} ms`);
     const notes = [
       `${m.passed} passed + ${m.held} held of ${m.invoices}${m.completed ? '' : ` (TIMED OUT after ${Math.round(m.totalMs / 1000)} s)`}`,
-      ...(baseline ? [`${(m.totalMs / baseline).toFixed(2)}x the no-fault time${m.completed ? '' : ' (at least)'}`] : []),
+      ...(baseline
+        ? [`${(m.totalMs / baseline).toFixed(2)}x the no-fault time${m.completed ? '' : ' (at least)'}`]
+        : []),
       `${(m.stripeRequests / m.invoices).toFixed(2)} Stripe requests/invoice (${m.stripeRequests} total)`,
       `${m.rateLimited} x 429`,
       ...(m.serverErrors > 0 ? [`${m.serverErrors} x 5xx`] : []),
@@ -155,12 +176,22 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cpus, loadavg } = require('node:os') as typeof import('node:os');
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, node ${process.version}, load at start ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, node ${process.version}, load at start ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  );
   runMonthEndBench().then(
     (results) => {
-      console.table(results.map(({ notes, ...r }) => ({ ...r, seconds: r.seconds.toFixed(2), perSecond: r.perSecond.toFixed(1) })));
+      console.table(
+        results.map(({ notes, ...r }) => ({ ...r, seconds: r.seconds.toFixed(2), perSecond: r.perSecond.toFixed(1) })),
+      );
       for (const r of results) console.log(`${r.name}: ${r.notes}`);
-      console.log(`load at end ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+      console.log(
+        `load at end ${loadavg()
+          .map((n) => n.toFixed(2))
+          .join(' ')}`,
+      );
       process.exit(0);
     },
     (error: unknown) => {

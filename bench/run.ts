@@ -107,7 +107,10 @@ function assertBenchResult(value: unknown, suite: string): asserts value is Benc
 
 /** `2026-11-23T19-42-07Z`: ISO 8601 with the colons made safe for file names. */
 export function fileStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 function readLatest(path: string): LatestFile | undefined {
@@ -141,7 +144,11 @@ export function formatTable(reports: readonly SuiteReport[]): string {
   const all = [[...COLUMNS], ...rows];
   const widths = COLUMNS.map((_, i) => Math.max(...all.map((row) => row[i].length)));
   // Text columns align left, numbers right.
-  const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -208,7 +215,9 @@ export async function runBenchmarks(options: RunOptions): Promise<RunSummary> {
     writeFileSync(latestPath, `${JSON.stringify(latest, null, 2)}\n`);
     log('');
     log(formatTable(summary.reports));
-    const notes = summary.reports.flatMap((r) => r.results.filter((x) => x.notes).map((x) => `  ${r.suite} / ${x.name}: ${x.notes}`));
+    const notes = summary.reports.flatMap((r) =>
+      r.results.filter((x) => x.notes).map((x) => `  ${r.suite} / ${x.name}: ${x.notes}`),
+    );
     if (notes.length > 0) log(['', 'notes:', ...notes].join('\n'));
     log('');
     log(`results: ${summary.reports.map((r) => join(outDir, r.file)).join(', ')} and ${latestPath}`);
@@ -227,7 +236,10 @@ function parseCli(argv: string[]): { only: string[]; outDir: string | undefined;
   });
   return {
     // --only a --only b, or --only a,b
-    only: (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
+    only: (values.only ?? [])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean),
     outDir: values.out,
     list: values.list,
   };
@@ -238,7 +250,9 @@ async function main(): Promise<number> {
   try {
     cli = parseCli(process.argv.slice(2));
   } catch (error) {
-    console.error(`bench: ${(error as Error).message}\nUsage: npm run bench -- [--only <suite>[,<suite>]] [--out <dir>] [--list]`);
+    console.error(
+      `bench: ${(error as Error).message}\nUsage: npm run bench -- [--only <suite>[,<suite>]] [--out <dir>] [--list]`,
+    );
     return 2;
   }
   if (cli.list) {

@@ -21,7 +21,11 @@ import { type BenchResult, startTimer, toBenchResult } from './bench-result';
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** Runs `total` operations with `concurrency` loops; returns each operation's latency. */
-async function runConcurrently(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<{ latencies: number[]; totalMs: number }> {
+async function runConcurrently(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; totalMs: number }> {
   const latencies: number[] = [];
   let next = 0;
   const elapsed = startTimer();
@@ -74,13 +78,19 @@ async function connectHarness(address: string, namespace: string): Promise<Harne
 
 let bundle: Promise<{ code: string }> | undefined;
 function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../test/temporal/workflows'), logger: silent as any });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../test/temporal/workflows'),
+    logger: silent as any,
+  });
   return bundle;
 }
 
 function greeter(h: Harness, tag: string) {
   const runId = randomUUID().slice(0, 8);
-  return (i: number) => h.client.workflow.execute('greet', { taskQueue: h.taskQueue, workflowId: `bench-${runId}-${tag}-${i}`, args: ['bench'] }).then(() => undefined);
+  return (i: number) =>
+    h.client.workflow
+      .execute('greet', { taskQueue: h.taskQueue, workflowId: `bench-${runId}-${tag}-${i}`, args: ['bench'] })
+      .then(() => undefined);
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux only). */
@@ -98,7 +108,11 @@ const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Starts the engine's CLI in its own process and returns its address. */
 async function spawnEngine(): Promise<{ address: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', require.resolve('../emulators/temporal/cli.ts'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', require.resolve('../emulators/temporal/cli.ts'), '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
@@ -123,7 +137,10 @@ const WARM_UP_WORKFLOWS = 1_000;
 
 export async function runTemporalEngineBench(): Promise<BenchResult[]> {
   try {
-    Runtime.install({ logger: silent as any, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    Runtime.install({
+      logger: silent as any,
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
   } catch {
     // Another suite in this process installed the runtime already.
   }
@@ -140,24 +157,46 @@ export async function runTemporalEngineBench(): Promise<BenchResult[]> {
       await runConcurrently(WARM_UP_WORKFLOWS, 50, greeter(h, 'warm'));
 
       const serial = await runConcurrently(200, 1, greeter(h, 'serial'));
-      results.push(toBenchResult('one-activity workflow, 1 starter', serial.latencies, serial.totalMs, `${note}; engine in-process`));
+      results.push(
+        toBenchResult(
+          'one-activity workflow, 1 starter',
+          serial.latencies,
+          serial.totalMs,
+          `${note}; engine in-process`,
+        ),
+      );
 
       const parallel = await runConcurrently(1_000, 50, greeter(h, 'parallel'));
-      results.push(toBenchResult('one-activity workflow, 50 starters', parallel.latencies, parallel.totalMs, `${note}; engine in-process`));
+      results.push(
+        toBenchResult(
+          'one-activity workflow, 50 starters',
+          parallel.latencies,
+          parallel.totalMs,
+          `${note}; engine in-process`,
+        ),
+      );
 
       const count = 1_000;
       const runId = randomUUID().slice(0, 8);
       const elapsed = startTimer();
       const handles: Array<Awaited<ReturnType<typeof h.client.workflow.start>>> = [];
       await runConcurrently(count, 50, async (i) => {
-        handles[i] = await h.client.workflow.start('waitForApproval', { taskQueue: h.taskQueue, workflowId: `bench-${runId}-signal-${i}` });
+        handles[i] = await h.client.workflow.start('waitForApproval', {
+          taskQueue: h.taskQueue,
+          workflowId: `bench-${runId}-signal-${i}`,
+        });
       });
       const signalled = await runConcurrently(count, 50, async (i) => {
         await handles[i].signal('approve', 'bench');
         await handles[i].result();
       });
       results.push(
-        toBenchResult('1,000 signal-waiting workflows', signalled.latencies, elapsed(), 'start all 1,000 (50 at a time), then signal all (50 at a time); latency = signal -> result; rate = completed / whole run'),
+        toBenchResult(
+          '1,000 signal-waiting workflows',
+          signalled.latencies,
+          elapsed(),
+          'start all 1,000 (50 at a time), then signal all (50 at a time); latency = signal -> result; rate = completed / whole run',
+        ),
       );
     });
   } finally {
@@ -179,7 +218,14 @@ export async function runTemporalEngineBench(): Promise<BenchResult[]> {
         cpuBefore !== undefined && cpuAfter !== undefined
           ? `; engine CPU ${(((cpuAfter - cpuBefore) * 1000) / parallel.latencies.length).toFixed(2)} ms per workflow (${(((cpuAfter - cpuBefore) / (parallel.totalMs / 1000)) * 100).toFixed(0)}% of one core)`
           : '';
-      results.push(toBenchResult('one-activity workflow, 50 starters, engine in its own process', parallel.latencies, parallel.totalMs, `${note}${cpuNote}`));
+      results.push(
+        toBenchResult(
+          'one-activity workflow, 50 starters, engine in its own process',
+          parallel.latencies,
+          parallel.totalMs,
+          `${note}${cpuNote}`,
+        ),
+      );
     });
   } finally {
     await h2.close();

@@ -46,18 +46,21 @@ interface CliOptions {
 
 function parsePort(raw: string, source: string): number {
   const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${source} must be a port number from 0 to 65535, got "${raw}"`);
+  if (!(port >= 0 && port <= 65535))
+    throw new UsageError(`${source} must be a port number from 0 to 65535, got "${raw}"`);
   return port;
 }
 
-function portSetting(service: PortSetting['service'], flag: string, envVar: string, flagValue: string | undefined, fallback: number): PortSetting {
+function portSetting(
+  service: PortSetting['service'],
+  flag: string,
+  envVar: string,
+  flagValue: string | undefined,
+  fallback: number,
+): PortSetting {
   const fromEnv = process.env[envVar];
   const port =
-    flagValue !== undefined
-      ? parsePort(flagValue, `--${flag}`)
-      : fromEnv
-        ? parsePort(fromEnv, envVar)
-        : fallback;
+    flagValue !== undefined ? parsePort(flagValue, `--${flag}`) : fromEnv ? parsePort(fromEnv, envVar) : fallback;
   return { service, flag: `--${flag}`, envVar, port };
 }
 
@@ -94,9 +97,27 @@ function parseCli(argv: string[]): CliOptions | 'help' {
   }
   return {
     host: values.host,
-    temporal: portSetting('Temporal', 'temporal-port', 'TEMPORAL_EMULATOR_PORT', values['temporal-port'], TEMPORAL_EMULATOR_DEFAULTS.port),
-    stripe: portSetting('Stripe', 'stripe-port', 'STRIPE_EMULATOR_PORT', values['stripe-port'], STRIPE_EMULATOR_DEFAULTS.port),
-    slack: portSetting('Slack', 'slack-port', 'SLACK_EMULATOR_PORT', values['slack-port'], SLACK_EMULATOR_DEFAULTS.port),
+    temporal: portSetting(
+      'Temporal',
+      'temporal-port',
+      'TEMPORAL_EMULATOR_PORT',
+      values['temporal-port'],
+      TEMPORAL_EMULATOR_DEFAULTS.port,
+    ),
+    stripe: portSetting(
+      'Stripe',
+      'stripe-port',
+      'STRIPE_EMULATOR_PORT',
+      values['stripe-port'],
+      STRIPE_EMULATOR_DEFAULTS.port,
+    ),
+    slack: portSetting(
+      'Slack',
+      'slack-port',
+      'SLACK_EMULATOR_PORT',
+      values['slack-port'],
+      SLACK_EMULATOR_DEFAULTS.port,
+    ),
     timeSkipping: values['time-skipping'],
     gateUrl,
     verbose: values.verbose,
@@ -120,7 +141,9 @@ async function startOn<T>(setting: PortSetting, host: string, start: () => Promi
           `Stop whatever holds it, or choose another port with ${setting.flag} <port> (or ${setting.envVar}).`,
       );
     }
-    throw new Error(`${setting.service} emulator failed to start on ${host}:${setting.port}: ${(error as Error).message}`);
+    throw new Error(
+      `${setting.service} emulator failed to start on ${host}:${setting.port}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -239,10 +262,20 @@ async function main(): Promise<number> {
   let webhookSecret: string | undefined;
   try {
     running.temporal = await startOn(opts.temporal, opts.host, () =>
-      startTemporalEmulator({ port: opts.temporal.port, host: opts.host, timeSkipping: opts.timeSkipping, log: log('temporal') }),
+      startTemporalEmulator({
+        port: opts.temporal.port,
+        host: opts.host,
+        timeSkipping: opts.timeSkipping,
+        log: log('temporal'),
+      }),
     );
     running.stripe = await startOn(opts.stripe, opts.host, () =>
-      startStripeEmulator({ port: opts.stripe.port, host: opts.host, apiKey: STRIPE_EMULATOR_DEFAULTS.apiKey, log: log('stripe') }),
+      startStripeEmulator({
+        port: opts.stripe.port,
+        host: opts.host,
+        apiKey: STRIPE_EMULATOR_DEFAULTS.apiKey,
+        log: log('stripe'),
+      }),
     );
     running.slack = await startOn(opts.slack, opts.host, () =>
       startSlackEmulator({

@@ -50,7 +50,8 @@ const SERVICE_VARIABLES = [
 class DemoFailure extends Error {}
 
 const n = (value: number | string) => new Intl.NumberFormat('en-US').format(Number(value));
-const usd = (cents: number | string | null | undefined) => (cents === null || cents === undefined ? '-' : `$${(Number(cents) / 100).toFixed(2)}`);
+const usd = (cents: number | string | null | undefined) =>
+  cents === null || cents === undefined ? '-' : `$${(Number(cents) / 100).toFixed(2)}`;
 const day = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().slice(0, 10);
 
 let stepNumber = 0;
@@ -66,7 +67,11 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new DemoFailure(message);
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = STEP_TIMEOUT_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -108,7 +113,9 @@ function renderBlocks(message: Pick<AdminMessage, 'text' | 'blocks'>): string[] 
       case 'actions':
         lines.push(
           (block.elements ?? [])
-            .map((e: Record<string, any>) => (e.type === 'button' ? `[ ${e.text?.text ?? e.action_id} ]` : `[${e.type}]`))
+            .map((e: Record<string, any>) =>
+              e.type === 'button' ? `[ ${e.text?.text ?? e.action_id} ]` : `[${e.type}]`,
+            )
             .join('  '),
         );
         break;
@@ -148,7 +155,11 @@ function box(lines: string[]): void {
 
 function table(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   say(format(headers));
   say(widths.map((w) => '─'.repeat(w)).join('  '));
   for (const row of rows) say(format(row));
@@ -190,11 +201,19 @@ async function main(): Promise<void> {
   try {
     step('Starting invoice-gate on its embedded defaults');
     // Bundling the workflow code takes a few seconds: do it while the emulators start.
-    const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundlerLogger });
+    const bundling = bundleWorkflowCode({
+      workflowsPath: require.resolve('../src/workflows'),
+      logger: quietBundlerLogger,
+    });
     bundling.catch(() => undefined);
-    const services: ResolvedServices = await resolveServices(config, { emulators: 'in-process', ports: 'random', serves: true });
+    const services: ResolvedServices = await resolveServices(config, {
+      emulators: 'in-process',
+      ports: 'random',
+      serves: true,
+    });
     cleanups.push(() => services.stop());
-    for (const note of services.notes) say(note.replace(/ \(set [^)]*\)$/, '').replace(/ under \.data\/$/, ` in ${dataDir}`));
+    for (const note of services.notes)
+      say(note.replace(/ \(set [^)]*\)$/, '').replace(/ under \.data\/$/, ` in ${dataDir}`));
     const workflowBundle = await bundling;
     // What `npm start` runs (src/bin/start.ts), on a fresh database directory and a pre-built bundle.
     const gate = await createGateContext({ config, services, logger, ensureLedgerTable: true, database: { dataDir } });
@@ -205,11 +224,15 @@ async function main(): Promise<void> {
     say(`Tolerance: a line passes when Stripe and the ledger differ by at most ${config.tolerance.pct} %.`);
     say(`Reviewer allowed to decide in Slack: ${REVIEWER} (alice).`);
 
-    check(services.stripe.embedded && services.stripe.apiUrl && services.slack.embedded && services.slack.apiUrl, 'the demo needs the Stripe and Slack emulators');
+    check(
+      services.stripe.embedded && services.stripe.apiUrl && services.slack.embedded && services.slack.apiUrl,
+      'the demo needs the Stripe and Slack emulators',
+    );
     const stripeAdmin = new StripeEmulatorAdmin(services.stripe.apiUrl);
     const slackAdmin = new SlackEmulatorAdmin(new URL(services.slack.apiUrl).origin);
     const stripe = createStripeClient({ secretKey: services.stripe.secretKey, apiUrl: services.stripe.apiUrl });
-    const gateState = (invoiceId: string) => gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).query<GateState>('state');
+    const gateState = (invoiceId: string) =>
+      gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).query<GateState>('state');
     const waitForGate = (invoiceId: string, what: string, predicate: (s: GateState) => boolean) =>
       eventually(`the gate of ${invoiceId} to be ${what}`, async () => {
         const state = await gateState(invoiceId);
@@ -235,12 +258,16 @@ async function main(): Promise<void> {
         periodEnd: item.current_period_end,
       };
       customers.push(customer);
-      say(`${spec.name}: customer ${customer.customerId}, subscription ${customer.subscriptionId}, meter "${EVENT_NAME}" (${seeded.meter.id}, counts events)`);
+      say(
+        `${spec.name}: customer ${customer.customerId}, subscription ${customer.subscriptionId}, meter "${EVENT_NAME}" (${seeded.meter.id}, counts events)`,
+      );
     }
     const [matching, diverging] = customers;
-    say(`Price: ${usd(CENTS_PER_CALL)} per API call, billed monthly; current period ${day(matching.periodStart)} to ${day(matching.periodEnd)}.`);
+    say(
+      `Price: ${usd(CENTS_PER_CALL)} per API call, billed monthly; current period ${day(matching.periodStart)} to ${day(matching.periodEnd)}.`,
+    );
 
-    step('Recording usage: in Stripe\'s meter and in our own ledger (table billable_events)');
+    step("Recording usage: in Stripe's meter and in our own ledger (table billable_events)");
     for (const [customer, spec] of [
       [matching, MATCHING],
       [diverging, DIVERGING],
@@ -250,7 +277,9 @@ async function main(): Promise<void> {
       const pct = ((diff / spec.ledger) * 100).toFixed(1);
       say(
         `${customer.name}: ${n(spec.stripe)} API calls sent to Stripe, ${n(spec.ledger)} rows in the ledger` +
-          (diff === 0 ? ' (they match).' : ` (Stripe has ${n(diff)} more: ${pct} %, beyond the ${config.tolerance.pct} % tolerance).`),
+          (diff === 0
+            ? ' (they match).'
+            : ` (Stripe has ${n(diff)} more: ${pct} %, beyond the ${config.tolerance.pct} % tolerance).`),
       );
     }
 
@@ -258,32 +287,53 @@ async function main(): Promise<void> {
     await stripeAdmin.advanceClockTo(matching.periodEnd + 1);
     const invoices: Record<string, StripeJson> = {};
     for (const customer of customers) {
-      const invoice = (await stripeAdmin.invoices(customer.customerId)).find((i) => i.billing_reason === 'subscription_cycle');
+      const invoice = (await stripeAdmin.invoices(customer.customerId)).find(
+        (i) => i.billing_reason === 'subscription_cycle',
+      );
       check(invoice, `Stripe created no cycle invoice for ${customer.name}`);
       invoices[customer.customerId] = invoice;
-      say(`Stripe created draft invoice ${invoice.id} for ${customer.name}: ${usd(invoice.total)} (status ${invoice.status}).`);
+      say(
+        `Stripe created draft invoice ${invoice.id} for ${customer.name}: ${usd(invoice.total)} (status ${invoice.status}).`,
+      );
     }
     const matchingInvoice = invoices[matching.customerId].id as string;
     const divergingInvoice = invoices[diverging.customerId].id as string;
     const ours = new Set([matchingInvoice, divergingInvoice]);
     await eventually('the invoice.created webhooks to be delivered', async () => {
       const events = (await stripeAdmin.events('invoice.created')).filter((e) => ours.has(e.data?.object?.id));
-      const delivered = new Set((await stripeAdmin.deliveries({ eventType: 'invoice.created' })).filter((d) => d.status === 'succeeded').map((d) => d.event_id));
+      const delivered = new Set(
+        (await stripeAdmin.deliveries({ eventType: 'invoice.created' }))
+          .filter((d) => d.status === 'succeeded')
+          .map((d) => d.event_id),
+      );
       return events.length === 2 && events.every((e) => delivered.has(e.id));
     });
-    say('Stripe sent invoice.created for both to the gate (signed webhooks); each started a gate workflow, invoice-gate-<invoice id>.');
+    say(
+      'Stripe sent invoice.created for both to the gate (signed webhooks); each started a gate workflow, invoice-gate-<invoice id>.',
+    );
 
     step(`Gate on ${matching.name}'s invoice ${matchingInvoice}`);
     const passed = await waitForGate(matchingInvoice, 'passed', (s) => s.status === 'passed');
     const passedLine = passed.comparison?.lines[0];
     check(passedLine, 'the passed gate has no compared line');
-    say(`PASSED: Stripe ${n(passedLine.stripeQuantity)} API calls, ledger ${n(passedLine.ledgerQuantity)} (difference ${n(passedLine.difference)}).`);
+    say(
+      `PASSED: Stripe ${n(passedLine.stripeQuantity)} API calls, ledger ${n(passedLine.ledgerQuantity)} (difference ${n(passedLine.difference)}).`,
+    );
     const passedInvoice = await stripe.invoices.retrieve(matchingInvoice);
-    check(passedInvoice.status === 'draft' && passedInvoice.auto_advance === true, `expected the passed invoice to stay a draft with auto_advance on, got ${passedInvoice.status}/${passedInvoice.auto_advance}`);
-    say('The invoice stays a draft with auto_advance on: Stripe will finalize it on its own schedule. No Slack message.');
+    check(
+      passedInvoice.status === 'draft' && passedInvoice.auto_advance === true,
+      `expected the passed invoice to stay a draft with auto_advance on, got ${passedInvoice.status}/${passedInvoice.auto_advance}`,
+    );
+    say(
+      'The invoice stays a draft with auto_advance on: Stripe will finalize it on its own schedule. No Slack message.',
+    );
 
     step(`Gate on ${diverging.name}'s invoice ${divergingInvoice}`);
-    const held = await waitForGate(divergingInvoice, 'held with its Slack alert posted', (s) => s.status === 'held' && s.slackMessage !== null);
+    const held = await waitForGate(
+      divergingInvoice,
+      'held with its Slack alert posted',
+      (s) => s.status === 'held' && s.slackMessage !== null,
+    );
     const heldLine = held.comparison?.lines[0];
     check(heldLine && held.slackMessage, 'the held gate has no compared line or Slack message');
     say(
@@ -291,13 +341,21 @@ async function main(): Promise<void> {
         `(difference ${n(heldLine.difference)}, ${held.comparison?.maxVariancePct} %, about ${usd(heldLine.estimatedImpactMinor)} overbilled).`,
     );
     const paused = await stripe.invoices.retrieve(divergingInvoice);
-    check(paused.status === 'draft' && paused.auto_advance === false, `expected the held invoice to be paused, got ${paused.status}/${paused.auto_advance}`);
+    check(
+      paused.status === 'draft' && paused.auto_advance === false,
+      `expected the held invoice to be paused, got ${paused.status}/${paused.auto_advance}`,
+    );
     say('The gate paused it in Stripe (auto_advance off) and posted this alert to #billing-review:');
     const alert = await slackAdmin.message(held.slackMessage.channel, held.slackMessage.ts);
     box(renderBlocks(alert));
 
     step(`alice (${REVIEWER}) clicks Release in Slack`);
-    const click = await slackAdmin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId: REVIEWER });
+    const click = await slackAdmin.click({
+      channel: alert.channel,
+      ts: alert.ts,
+      actionId: 'gate_release',
+      userId: REVIEWER,
+    });
     check(click.status === 200, `Slack's signed click was answered with HTTP ${click.status}: ${click.body}`);
     say(`Slack posted the signed click to the gate; it answered ${click.status} in ${click.ms} ms.`);
     const released = await waitForGate(divergingInvoice, 'released', (s) => s.status === 'released');
@@ -305,12 +363,16 @@ async function main(): Promise<void> {
       const invoice = await stripe.invoices.retrieve(divergingInvoice);
       return invoice.status === 'open' ? invoice : undefined;
     });
-    say(`RELEASED by ${released.reviewer}: the gate finalized ${divergingInvoice} in Stripe, status now "${finalized.status}" (${usd(finalized.total)} due).`);
+    say(
+      `RELEASED by ${released.reviewer}: the gate finalized ${divergingInvoice} in Stripe, status now "${finalized.status}" (${usd(finalized.total)} due).`,
+    );
     const updated = await eventually('the Slack alert to show the decision', async () => {
       const message = await slackAdmin.message(alert.channel, alert.ts);
       return message.edits.length > 0 ? message : undefined;
     });
-    say(`The alert was updated in place: "${renderBlocks(updated).find((l) => /released|alice|U0ALICE/i.test(l)) ?? renderBlocks(updated)[0]}"`);
+    say(
+      `The alert was updated in place: "${renderBlocks(updated).find((l) => /released|alice|U0ALICE/i.test(l)) ?? renderBlocks(updated)[0]}"`,
+    );
 
     step('An hour later: advancing the Stripe clock by one hour');
     await stripeAdmin.advanceClock(3600);
@@ -318,7 +380,9 @@ async function main(): Promise<void> {
       const invoice = await stripe.invoices.retrieve(matchingInvoice);
       return invoice.status === 'open' ? invoice : undefined;
     });
-    say(`FINALIZED by Stripe: ${matchingInvoice} (${matching.name}) is now "${autoFinalized.status}" (${usd(autoFinalized.total)} due).`);
+    say(
+      `FINALIZED by Stripe: ${matchingInvoice} (${matching.name}) is now "${autoFinalized.status}" (${usd(autoFinalized.total)} due).`,
+    );
 
     step('The audit trail: gate runs recorded by the gate (audit.listRuns, oldest first)');
     const runs = await eventually('the audit rows of both invoices to be final', async () => {
@@ -343,7 +407,9 @@ async function main(): Promise<void> {
     );
     const others = runs.filter((r) => !ours.has(r.invoiceId));
     if (others.length > 0) {
-      say(`(${others.length} more: the $0.00 first invoices Stripe issued when the subscriptions started; nothing metered to compare.)`);
+      say(
+        `(${others.length} more: the $0.00 first invoices Stripe issued when the subscriptions started; nothing metered to compare.)`,
+      );
     }
     const releasedRun = await gate.audit.getRun(divergingInvoice);
     say(
@@ -356,7 +422,9 @@ async function main(): Promise<void> {
 
     step('Stopping everything');
     await stopAll();
-    say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: one invoice passed, one was held, released by a reviewer and finalized.`);
+    say(
+      `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: one invoice passed, one was held, released by a reviewer and finalized.`,
+    );
   } catch (error) {
     await stopAll();
     throw error;
@@ -402,7 +470,12 @@ async function recordUsage(
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    const message = error instanceof DemoFailure ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message =
+      error instanceof DemoFailure
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
     process.stderr.write(`\ndemo FAILED: ${message}\n`);
     process.exit(1);
   },

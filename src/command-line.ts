@@ -43,11 +43,16 @@ export async function runFromCommandLine(roles: Roles, start: (context: GateCont
   let context: GateContext | undefined;
   try {
     // Only `npm start` runs the emulators in-process; the split commands share the ones from `npm run emulators`.
-    services = await resolveServices(config, { emulators: roles.server && roles.worker ? 'in-process' : 'external', serves: roles.server });
+    services = await resolveServices(config, {
+      emulators: roles.server && roles.worker ? 'in-process' : 'external',
+      serves: roles.server,
+    });
     if (services.notes.length > 0) {
       logger.info({ embedded: services.notes }, 'embedded defaults in use for what is not configured');
       if (services.temporal.embedded && temporalCliOnPath()) {
-        logger.info('a temporal CLI is on the PATH: `temporal server start-dev` gives the Web UI; then set TEMPORAL_ADDRESS=localhost:7233');
+        logger.info(
+          'a temporal CLI is on the PATH: `temporal server start-dev` gives the Web UI; then set TEMPORAL_ADDRESS=localhost:7233',
+        );
       }
     }
     context = await createGateContext({ config, services, logger });

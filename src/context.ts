@@ -6,7 +6,13 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { AuditStore } from './audit/audit-store';
 import type { AppConfig } from './config/env';
-import { ensureDefaultLedgerTable, migrateToLatest, openDatabases, type CreateDatabaseOptions, type Databases } from './db';
+import {
+  ensureDefaultLedgerTable,
+  migrateToLatest,
+  openDatabases,
+  type CreateDatabaseOptions,
+  type Databases,
+} from './db';
 import { createMetrics, type GateMetrics } from './observability/metrics';
 import type { ResolvedServices } from './services/resolve-services';
 import { createStripeClient, defaultMaxRequestsPerSecond } from './stripe/client';
@@ -52,7 +58,10 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
   };
 
   try {
-    const databases = openDatabases({ databaseUrl: services.databaseUrl, ledgerDatabaseUrl: services.ledgerDatabaseUrl }, options.database);
+    const databases = openDatabases(
+      { databaseUrl: services.databaseUrl, ledgerDatabaseUrl: services.ledgerDatabaseUrl },
+      options.database,
+    );
     onStop(() => databases.destroy());
     await migrateToLatest(databases.db);
     if (options.ensureLedgerTable ?? databases.embedded) await ensureDefaultLedgerTable(databases.ledgerDb);
@@ -61,7 +70,8 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       secretKey: services.stripe.secretKey,
       apiUrl: services.stripe.apiUrl,
       maxRequestsPerSecond:
-        config.stripe.maxRequestsPerSecond ?? (services.stripe.embedded ? undefined : defaultMaxRequestsPerSecond(services.stripe.secretKey)),
+        config.stripe.maxRequestsPerSecond ??
+        (services.stripe.embedded ? undefined : defaultMaxRequestsPerSecond(services.stripe.secretKey)),
     });
     const temporalOptions = buildTemporalConnectionOptions({
       address: services.temporal.address,

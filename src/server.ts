@@ -48,7 +48,12 @@ export async function buildServer(deps: ServerDeps) {
     livemode: deps.livemode,
     gates: deps.gate,
     recordEvent: (event) =>
-      deps.audit.recordStripeEvent({ eventId: event.eventId, type: event.type, invoiceId: event.invoiceId, created: event.createdAt }),
+      deps.audit.recordStripeEvent({
+        eventId: event.eventId,
+        type: event.type,
+        invoiceId: event.invoiceId,
+        created: event.createdAt,
+      }),
     metrics: deps.metrics,
   });
   await app.register(deps.slack.receiver.plugin);
@@ -64,7 +69,8 @@ export function stripeKeyIsLive(secretKey: string): boolean {
 export async function startServer(context: GateContext): Promise<string> {
   const { config, services, logger, audit } = context;
   const webhookSecret = services.stripe.webhookSecret;
-  if (!webhookSecret) throw new Error('the HTTP server needs the Stripe webhook signing secret (STRIPE_WEBHOOK_SECRET)');
+  if (!webhookSecret)
+    throw new Error('the HTTP server needs the Stripe webhook signing secret (STRIPE_WEBHOOK_SECRET)');
   const gate = createGateClient(context.client, services.temporal.taskQueue);
   const slack = createSlackApp({
     signingSecret: services.slack.signingSecret,

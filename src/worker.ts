@@ -29,7 +29,9 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
     connection,
     namespace: services.temporal.namespace,
     taskQueue: services.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities: buildActivities(context, options),
     interceptors: { activity: [activityMetricsInterceptor(context.metrics)] },
     // In-flight activities get this long to finish on SIGTERM; anything left is retried by another worker.
@@ -55,7 +57,10 @@ async function startSweeper({ client, config, services, logger }: GateContext): 
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'Sweep for missed invoice.created webhooks',
   });
-  logger.info({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, 'sweep for missed webhooks running');
+  logger.info(
+    { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
+    'sweep for missed webhooks running',
+  );
 }
 
 function buildActivities(
@@ -71,7 +76,10 @@ function buildActivities(
       lifecycle: config.lifecycle,
     },
     slack: {
-      slack: new WebClient(services.slack.botToken, { slackApiUrl: services.slack.apiUrl, retryConfig: { retries: 2 } }),
+      slack: new WebClient(services.slack.botToken, {
+        slackApiUrl: services.slack.apiUrl,
+        retryConfig: { retries: 2 },
+      }),
       channelId: services.slack.channelId,
       links: { temporalUiUrl: config.temporal.uiUrl, temporalNamespace: services.temporal.namespace },
       audit,

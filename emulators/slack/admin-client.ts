@@ -109,7 +109,15 @@ export class SlackEmulatorAdmin {
   }
 
   /** Adds a user; they join C0BILLING unless `channels` says otherwise. */
-  addUser(user: { id: string; name: string; realName?: string; email?: string; isBot?: boolean; deleted?: boolean; channels?: string[] }): Promise<EmulatedUser> {
+  addUser(user: {
+    id: string;
+    name: string;
+    realName?: string;
+    email?: string;
+    isBot?: boolean;
+    deleted?: boolean;
+    channels?: string[];
+  }): Promise<EmulatedUser> {
     return this.call('POST', '/users', user);
   }
 
@@ -117,7 +125,13 @@ export class SlackEmulatorAdmin {
     return this.call('GET', '/channels');
   }
 
-  addChannel(channel: { id: string; name: string; isPrivate?: boolean; isArchived?: boolean; members?: string[] }): Promise<EmulatedChannel> {
+  addChannel(channel: {
+    id: string;
+    name: string;
+    isPrivate?: boolean;
+    isArchived?: boolean;
+    members?: string[];
+  }): Promise<EmulatedChannel> {
     return this.call('POST', '/channels', channel);
   }
 

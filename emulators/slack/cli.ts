@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   console.log(`  SLACK_API_URL=${emulator.apiUrl}`);
   console.log(`  SLACK_BOT_TOKEN=${emulator.botToken}`);
   console.log(`  SLACK_SIGNING_SECRET=${emulator.signingSecret}`);
-  console.log(`  SLACK_CHANNEL_ID=${SLACK_EMULATOR_DEFAULTS.channelId}  users: U0ALICE (alice, the demo reviewer), U0BOB (bob)`);
+  console.log(
+    `  SLACK_CHANNEL_ID=${SLACK_EMULATOR_DEFAULTS.channelId}  users: U0ALICE (alice, the demo reviewer), U0BOB (bob)`,
+  );
   console.log(`  admin: ${emulator.url}/_emulator/info`);
   const shutdown = () => {
     void emulator.stop().then(() => process.exit(0));

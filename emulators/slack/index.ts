@@ -73,7 +73,11 @@ function parseArgs(contentType: string | undefined, raw: string, query: URLSearc
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -104,8 +108,21 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
     const raw = await readBody(req);
     const at = Date.now();
-    const answer = (status: number, body: Record<string, unknown>, extra: { fault?: string; headers?: Record<string, string> } = {}) => {
-      ws.log({ at, httpMethod: req.method ?? 'POST', path: url.pathname, apiMethod: method, status, ok: body.ok === true, error: typeof body.error === 'string' ? body.error : undefined, fault: extra.fault });
+    const answer = (
+      status: number,
+      body: Record<string, unknown>,
+      extra: { fault?: string; headers?: Record<string, string> } = {},
+    ) => {
+      ws.log({
+        at,
+        httpMethod: req.method ?? 'POST',
+        path: url.pathname,
+        apiMethod: method,
+        status,
+        ok: body.ok === true,
+        error: typeof body.error === 'string' ? body.error : undefined,
+        fault: extra.fault,
+      });
       log(`slack-emulator ${method} -> ${status} ${body.ok === true ? 'ok' : String(body.error ?? '')}`);
       sendJson(res, status, body, extra.headers);
     };
@@ -122,10 +139,21 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       const label = `fault#${fault.id}`;
       if (fault.status === 429 || (!fault.status && fault.error === 'ratelimited')) {
-        return answer(429, { ok: false, error: 'ratelimited' }, { fault: label, headers: { 'retry-after': String(fault.retryAfter ?? 1) } });
+        return answer(
+          429,
+          { ok: false, error: 'ratelimited' },
+          { fault: label, headers: { 'retry-after': String(fault.retryAfter ?? 1) } },
+        );
       }
       if (fault.status && fault.status !== 200) {
-        ws.log({ at, httpMethod: req.method ?? 'POST', path: url.pathname, apiMethod: method, status: fault.status, fault: label });
+        ws.log({
+          at,
+          httpMethod: req.method ?? 'POST',
+          path: url.pathname,
+          apiMethod: method,
+          status: fault.status,
+          fault: label,
+        });
         res.writeHead(fault.status, { 'content-type': 'text/plain' });
         res.end(fault.status >= 500 ? 'Service Unavailable' : 'Error');
         return;
@@ -137,13 +165,21 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
 
     if (needsAuth(method)) {
       const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof args.token === 'string' ? args.token : undefined;
+      const token = header?.startsWith('Bearer ')
+        ? header.slice(7).trim()
+        : typeof args.token === 'string'
+          ? args.token
+          : undefined;
       if (!token) return answer(200, { ok: false, error: 'not_authed' });
       if (token !== botToken) return answer(200, { ok: false, error: 'invalid_auth' });
     }
     const retryAfter = ws.checkRateLimit(method);
     if (retryAfter !== undefined) {
-      return answer(429, { ok: false, error: 'ratelimited' }, { fault: 'rate_limit', headers: { 'retry-after': String(retryAfter) } });
+      return answer(
+        429,
+        { ok: false, error: 'ratelimited' },
+        { fault: 'rate_limit', headers: { 'retry-after': String(retryAfter) } },
+      );
     }
     delete args.token;
     try {
@@ -188,17 +224,24 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       case 'GET /_emulator/ephemerals': {
         const ch = url.searchParams.get('channel');
         const user = url.searchParams.get('user');
-        return sendJson(res, 200, ws.ephemerals.filter((e) => (!ch || e.channel === ch) && (!user || e.user === user)));
+        return sendJson(
+          res,
+          200,
+          ws.ephemerals.filter((e) => (!ch || e.channel === ch) && (!user || e.user === user)),
+        );
       }
       case 'GET /_emulator/responses':
         return sendJson(res, 200, ws.responses);
       case 'GET /_emulator/users':
         return sendJson(res, 200, [...ws.users.values()]);
       case 'POST /_emulator/users': {
-        if (typeof body.id !== 'string' || typeof body.name !== 'string') return sendJson(res, 400, { error: 'id and name are required' });
+        if (typeof body.id !== 'string' || typeof body.name !== 'string')
+          return sendJson(res, 400, { error: 'id and name are required' });
         const user = ws.addUser(body as { id: string; name: string });
         // New users join the seeded review channel unless told otherwise.
-        const channels = Array.isArray(body.channels) ? (body.channels as string[]) : [SLACK_EMULATOR_DEFAULTS.channelId];
+        const channels = Array.isArray(body.channels)
+          ? (body.channels as string[])
+          : [SLACK_EMULATOR_DEFAULTS.channelId];
         for (const c of channels) {
           const ch = ws.channels.get(c);
           if (ch && !ch.members.includes(user.id)) ch.members.push(user.id);
@@ -208,7 +251,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       case 'GET /_emulator/channels':
         return sendJson(res, 200, [...ws.channels.values()]);
       case 'POST /_emulator/channels': {
-        if (typeof body.id !== 'string' || typeof body.name !== 'string') return sendJson(res, 400, { error: 'id and name are required' });
+        if (typeof body.id !== 'string' || typeof body.name !== 'string')
+          return sendJson(res, 400, { error: 'id and name are required' });
         return sendJson(res, 201, ws.addChannel(body as { id: string; name: string }));
       }
       case 'GET /_emulator/interactivity':
@@ -252,8 +296,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
           const result = await interactions.click(body as unknown as ClickRequest);
           return sendJson(res, 200, result);
         } catch (e) {
-          if (e instanceof SlackApiError) return sendJson(res, e.error === 'no_interactivity_url' ? 409 : 404, { error: e.error });
-          return sendJson(res, 502, { error: 'interactivity_request_failed', message: e instanceof Error ? e.message : String(e) });
+          if (e instanceof SlackApiError)
+            return sendJson(res, e.error === 'no_interactivity_url' ? 409 : 404, { error: e.error });
+          return sendJson(res, 502, {
+            error: 'interactivity_request_failed',
+            message: e instanceof Error ? e.message : String(e),
+          });
         }
       }
       default:
@@ -279,12 +327,21 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
           const raw = await readBody(req);
           let body: Record<string, unknown>;
           try {
-            body = req.headers['content-type']?.includes('application/json') ? (JSON.parse(raw) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(raw));
+            body = req.headers['content-type']?.includes('application/json')
+              ? (JSON.parse(raw) as Record<string, unknown>)
+              : Object.fromEntries(new URLSearchParams(raw));
           } catch {
             return sendJson(res, 400, { ok: false, error: 'invalid_payload' });
           }
           const out = interactions.handleResponseUrl(action[1], body);
-          ws.log({ at: Date.now(), httpMethod: 'POST', path, status: out.status, ok: out.body.ok === true, error: out.body.error as string | undefined });
+          ws.log({
+            at: Date.now(),
+            httpMethod: 'POST',
+            path,
+            status: out.status,
+            ok: out.body.ok === true,
+            error: out.body.error as string | undefined,
+          });
           sendJson(res, out.status, out.body);
         })(),
       );

@@ -53,7 +53,10 @@ interface FoundAction {
 function findAction(m: StoredMessage, actionId: string): FoundAction | undefined {
   for (const raw of m.blocks ?? []) {
     const block = raw as { type?: string; block_id?: string; elements?: unknown[]; accessory?: unknown };
-    const candidates = [...(Array.isArray(block.elements) ? block.elements : []), ...(block.accessory ? [block.accessory] : [])];
+    const candidates = [
+      ...(Array.isArray(block.elements) ? block.elements : []),
+      ...(block.accessory ? [block.accessory] : []),
+    ];
     for (const e of candidates) {
       const el = e as Record<string, unknown>;
       if (el && el.action_id === actionId) return { blockId: String(block.block_id ?? ''), element: el };
@@ -90,7 +93,14 @@ export class Interactions {
 
     const grantId = randomBytes(6).toString('hex');
     const secret = randomBytes(12).toString('hex');
-    this.grants.set(grantId, { id: grantId, channel: channel.id, messageTs: message.ts, userId, createdAt: Date.now(), uses: 0 });
+    this.grants.set(grantId, {
+      id: grantId,
+      channel: channel.id,
+      messageTs: message.ts,
+      userId,
+      createdAt: Date.now(),
+      uses: 0,
+    });
     const responseUrl = `${this.baseUrl()}/actions/${ws.team.id}/${grantId}/${secret}`;
     const actionTs = ws.nextTs();
     const el = found.element;
@@ -152,7 +162,14 @@ export class Interactions {
     });
     const text = await res.text();
     const ms = Math.round(performance.now() - started);
-    return { status: res.status, body: text, ms, acknowledgedInTime: res.status === 200 && ms < ACK_DEADLINE_MS, payload, responseUrl };
+    return {
+      status: res.status,
+      body: text,
+      ms,
+      acknowledgedInTime: res.status === 200 && ms < ACK_DEADLINE_MS,
+      payload,
+      responseUrl,
+    };
   }
 
   /** POST to a response_url. Returns the HTTP status and body to answer with. */
@@ -160,11 +177,20 @@ export class Interactions {
     const ws = this.ws;
     const grant = this.grants.get(grantId);
     if (!grant) return { status: 404, body: { ok: false, error: 'no_such_url' } };
-    if (Date.now() - grant.createdAt > RESPONSE_URL_TTL_MS) return { status: 404, body: { ok: false, error: 'expired_url' } };
+    if (Date.now() - grant.createdAt > RESPONSE_URL_TTL_MS)
+      return { status: 404, body: { ok: false, error: 'expired_url' } };
     if (grant.uses >= RESPONSE_URL_MAX_USES) return { status: 404, body: { ok: false, error: 'used_url' } };
     grant.uses += 1;
     const record = (effect: 'replaced' | 'deleted' | 'ephemeral' | 'in_channel' | 'rejected') =>
-      ws.responses.push({ responseUrlId: grantId, channel: grant.channel, messageTs: grant.messageTs, userId: grant.userId, body, effect, at: Date.now() });
+      ws.responses.push({
+        responseUrlId: grantId,
+        channel: grant.channel,
+        messageTs: grant.messageTs,
+        userId: grant.userId,
+        body,
+        effect,
+        at: Date.now(),
+      });
     const text = typeof body.text === 'string' ? body.text : '';
     const blocks = Array.isArray(body.blocks) ? (body.blocks as unknown[]) : undefined;
     if (body.delete_original === true || body.delete_original === 'true') {
@@ -213,7 +239,14 @@ export class Interactions {
       return { status: 200, body: { ok: true } };
     }
     // Default response_type is ephemeral: only the clicking user sees it.
-    ws.ephemerals.push({ channel: grant.channel, user: grant.userId, messageTs: ws.nextTs(), text, blocks, via: 'response_url' });
+    ws.ephemerals.push({
+      channel: grant.channel,
+      user: grant.userId,
+      messageTs: ws.nextTs(),
+      text,
+      blocks,
+      via: 'response_url',
+    });
     record('ephemeral');
     return { status: 200, body: { ok: true } };
   }

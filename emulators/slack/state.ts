@@ -166,10 +166,22 @@ export class SlackWorkspace {
     this.addUser({ id: 'U0ALICE', name: 'alice', realName: 'Alice Reviewer', email: 'alice@example.com' });
     this.addUser({ id: 'U0BOB', name: 'bob', realName: 'Bob Builder', email: 'bob@example.com' });
     this.addUser({ id: BOT_USER_ID, name: 'invoice-gate', realName: 'Invoice Gate', isBot: true });
-    this.addChannel({ id: SLACK_EMULATOR_DEFAULTS.channelId, name: 'billing-review', members: ['U0ALICE', 'U0BOB', BOT_USER_ID] });
+    this.addChannel({
+      id: SLACK_EMULATOR_DEFAULTS.channelId,
+      name: 'billing-review',
+      members: ['U0ALICE', 'U0BOB', BOT_USER_ID],
+    });
   }
 
-  addUser(u: { id: string; name: string; realName?: string; email?: string; isBot?: boolean; deleted?: boolean; tz?: string }): EmulatedUser {
+  addUser(u: {
+    id: string;
+    name: string;
+    realName?: string;
+    email?: string;
+    isBot?: boolean;
+    deleted?: boolean;
+    tz?: string;
+  }): EmulatedUser {
     const user: EmulatedUser = {
       id: u.id,
       name: u.name,
@@ -183,7 +195,15 @@ export class SlackWorkspace {
     return user;
   }
 
-  addChannel(c: { id: string; name: string; isPrivate?: boolean; isArchived?: boolean; members?: string[]; topic?: string; purpose?: string }): EmulatedChannel {
+  addChannel(c: {
+    id: string;
+    name: string;
+    isPrivate?: boolean;
+    isArchived?: boolean;
+    members?: string[];
+    topic?: string;
+    purpose?: string;
+  }): EmulatedChannel {
     const channel: EmulatedChannel = {
       id: c.id,
       name: c.name,
@@ -252,7 +272,9 @@ export class SlackWorkspace {
   /** The fault that applies to this call (consuming one use of a counted rule), if any. */
   takeFault(apiMethod: string): FaultRule | undefined {
     const now = Date.now();
-    this.faults = this.faults.filter((f) => (f.remaining === undefined || f.remaining > 0) && (f.untilMs === undefined || f.untilMs > now));
+    this.faults = this.faults.filter(
+      (f) => (f.remaining === undefined || f.remaining > 0) && (f.untilMs === undefined || f.untilMs > now),
+    );
     const rule = this.faults.find((f) => !f.methods || f.methods.includes(apiMethod));
     if (rule && rule.remaining !== undefined) rule.remaining -= 1;
     return rule;

@@ -1,9 +1,20 @@
 // The Web API methods the gate uses, answering as Slack does: HTTP 200 with `{ ok: true, ... }` or
 // `{ ok: false, error }`.
-import { APP_ID, BOT_ID, BOT_USER_ID, type EmulatedChannel, type EmulatedUser, type SlackWorkspace, type StoredMessage } from './state';
+import {
+  APP_ID,
+  BOT_ID,
+  BOT_USER_ID,
+  type EmulatedChannel,
+  type EmulatedUser,
+  type SlackWorkspace,
+  type StoredMessage,
+} from './state';
 
 export class SlackApiError extends Error {
-  constructor(readonly error: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly error: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(error);
   }
 }
@@ -33,20 +44,33 @@ function parseBlocks(args: Args): unknown[] | undefined {
     }
   }
   if (!Array.isArray(blocks)) throw new SlackApiError('invalid_blocks_format');
-  if (blocks.length > MAX_BLOCKS) throw new SlackApiError('invalid_blocks', { errors: [`must provide an array of no more than ${MAX_BLOCKS} items`] });
+  if (blocks.length > MAX_BLOCKS)
+    throw new SlackApiError('invalid_blocks', {
+      errors: [`must provide an array of no more than ${MAX_BLOCKS} items`],
+    });
   blocks.forEach((b, i) => {
     if (typeof b !== 'object' || b === null || typeof (b as { type?: unknown }).type !== 'string') {
-      throw new SlackApiError('invalid_blocks', { errors: [`missing required field: type [json-pointer:/blocks/${i}]`] });
+      throw new SlackApiError('invalid_blocks', {
+        errors: [`missing required field: type [json-pointer:/blocks/${i}]`],
+      });
     }
     const block = b as { type: string; elements?: unknown; block_id?: unknown };
     if (block.type === 'actions') {
       if (!Array.isArray(block.elements) || block.elements.length === 0 || block.elements.length > 25) {
-        throw new SlackApiError('invalid_blocks', { errors: [`actions block needs 1 to 25 elements [json-pointer:/blocks/${i}/elements]`] });
+        throw new SlackApiError('invalid_blocks', {
+          errors: [`actions block needs 1 to 25 elements [json-pointer:/blocks/${i}/elements]`],
+        });
       }
       for (const [j, e] of (block.elements as unknown[]).entries()) {
         const el = e as { type?: unknown; action_id?: unknown; text?: unknown };
-        if (typeof el?.type !== 'string') throw new SlackApiError('invalid_blocks', { errors: [`missing required field: type [json-pointer:/blocks/${i}/elements/${j}]`] });
-        if (el.type === 'button' && typeof el.text !== 'object') throw new SlackApiError('invalid_blocks', { errors: [`missing required field: text [json-pointer:/blocks/${i}/elements/${j}]`] });
+        if (typeof el?.type !== 'string')
+          throw new SlackApiError('invalid_blocks', {
+            errors: [`missing required field: type [json-pointer:/blocks/${i}/elements/${j}]`],
+          });
+        if (el.type === 'button' && typeof el.text !== 'object')
+          throw new SlackApiError('invalid_blocks', {
+            errors: [`missing required field: text [json-pointer:/blocks/${i}/elements/${j}]`],
+          });
       }
     }
   });
@@ -142,7 +166,16 @@ export function channelJson(c: EmulatedChannel): Record<string, unknown> {
   };
 }
 
-const KEPT_POST_ARGS = ['username', 'icon_emoji', 'icon_url', 'metadata', 'attachments', 'unfurl_links', 'unfurl_media', 'mrkdwn'];
+const KEPT_POST_ARGS = [
+  'username',
+  'icon_emoji',
+  'icon_url',
+  'metadata',
+  'attachments',
+  'unfurl_links',
+  'unfurl_media',
+  'mrkdwn',
+];
 
 const handlers: Record<string, Handler> = {
   'api.test': (_ws, args) => ({ ok: true, args }),
@@ -224,7 +257,15 @@ const handlers: Record<string, Handler> = {
     const blocks = parseBlocks(args);
     if (!text && !blocks && !args.attachments) throw new SlackApiError('no_text');
     const messageTs = ws.nextTs();
-    ws.ephemerals.push({ channel: channel.id, user: user.id, messageTs, threadTs: str(args, 'thread_ts'), text, blocks, via: 'chat.postEphemeral' });
+    ws.ephemerals.push({
+      channel: channel.id,
+      user: user.id,
+      messageTs,
+      threadTs: str(args, 'thread_ts'),
+      text,
+      blocks,
+      via: 'chat.postEphemeral',
+    });
     return { ok: true, message_ts: messageTs };
   },
 

@@ -184,7 +184,9 @@ export class StripeEmulatorAdmin {
    * ticker). Webhook delivery does not move it. Returns the invoice with all lines.
    */
   finalizeDraftIn(invoiceId: string, seconds: number): Promise<StripeJson> {
-    return this.call('PUT', `/invoices/${encodeURIComponent(invoiceId)}/automatically-finalizes-at`, { in_seconds: seconds });
+    return this.call('PUT', `/invoices/${encodeURIComponent(invoiceId)}/automatically-finalizes-at`, {
+      in_seconds: seconds,
+    });
   }
 
   /** As finalizeDraftIn, at an emulated unix time. */

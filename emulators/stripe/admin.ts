@@ -13,7 +13,13 @@ import { NO_REQUEST, type BillingSettings, type World } from './world';
 
 export interface SeedOptions {
   customer?: { email?: string; name?: string };
-  meter?: { event_name?: string; display_name?: string; formula?: 'count' | 'sum' | 'last'; value_key?: string; customer_key?: string };
+  meter?: {
+    event_name?: string;
+    display_name?: string;
+    formula?: 'count' | 'sum' | 'last';
+    value_key?: string;
+    customer_key?: string;
+  };
   product_name?: string;
   /** Unit price of the metered price in minor units (decimal string); default '1'. */
   metered_unit_amount_decimal?: string;
@@ -50,7 +56,12 @@ export class Admin {
 
   clock(): Obj {
     const now = this.world.clock.now();
-    return { now, iso: new Date(now * 1000).toISOString(), offset_seconds: this.world.clock.offsetSeconds, next_due_at: nextDueTime(this.world) };
+    return {
+      now,
+      iso: new Date(now * 1000).toISOString(),
+      offset_seconds: this.world.clock.offsetSeconds,
+      next_due_at: nextDueTime(this.world),
+    };
   }
 
   /**
@@ -160,7 +171,9 @@ export class Admin {
     try {
       const result = await this.route(method, path, url.searchParams, body);
       if (result === undefined) {
-        return send(res, 404, { error: { type: 'invalid_request_error', message: `No admin route ${method} ${url.pathname}` } });
+        return send(res, 404, {
+          error: { type: 'invalid_request_error', message: `No admin route ${method} ${url.pathname}` },
+        });
       }
       send(res, 200, result);
     } catch (err) {
@@ -203,7 +216,9 @@ export class Admin {
       case 'GET /deliveries': {
         const eventId = q.get('event_id');
         const type = q.get('event_type');
-        return this.hooks.deliveries.filter((d) => (!eventId || d.event_id === eventId) && (!type || d.event_type === type));
+        return this.hooks.deliveries.filter(
+          (d) => (!eventId || d.event_id === eventId) && (!type || d.event_type === type),
+        );
       }
       case 'GET /webhook-endpoints':
         return [...w.webhookEndpoints.values()].map((ep) => ({ ...ep, secret: w.webhookSecrets.get(ep.id) }));
@@ -241,17 +256,20 @@ export class Admin {
           throw new StripeApiError(400, 'invalid_request_error', 'event_ids must be an array of event ids');
         }
         const missing = (ids as string[]).find((id) => !w.eventsById.has(id));
-        if (missing) throw new StripeApiError(404, 'invalid_request_error', `No such event: '${missing}'`, 'resource_missing');
+        if (missing)
+          throw new StripeApiError(404, 'invalid_request_error', `No such event: '${missing}'`, 'resource_missing');
         return this.hooks.deliverEvents(ids as string[], body.endpoint_id);
       }
     }
     if (method === 'GET' && (m = /^\/invoices\/([^/]+)$/.exec(path))) {
       const inv = w.invoices.get(m[1]);
-      if (!inv) throw new StripeApiError(404, 'invalid_request_error', `No such invoice: '${m[1]}'`, 'resource_missing');
+      if (!inv)
+        throw new StripeApiError(404, 'invalid_request_error', `No such invoice: '${m[1]}'`, 'resource_missing');
       return this.fullInvoice(inv);
     }
     if (method === 'POST' && (m = /^\/events\/([^/]+)\/redeliver$/.exec(path))) {
-      if (!w.eventsById.has(m[1])) throw new StripeApiError(404, 'invalid_request_error', `No such event: '${m[1]}'`, 'resource_missing');
+      if (!w.eventsById.has(m[1]))
+        throw new StripeApiError(404, 'invalid_request_error', `No such event: '${m[1]}'`, 'resource_missing');
       return this.hooks.redeliver(m[1], body.endpoint_id);
     }
     if (method === 'PUT' && (m = /^\/invoices\/([^/]+)\/automatically-finalizes-at$/.exec(path))) {
@@ -260,7 +278,11 @@ export class Admin {
     if (method === 'POST' && (m = /^\/invoices\/([^/]+)\/payment-failure$/.exec(path))) {
       const inv = this.invoiceOr404(m[1]);
       if (inv.status !== 'open') {
-        throw new StripeApiError(400, 'invalid_request_error', `Only open invoices can have a failed payment; this invoice is ${inv.status}.`);
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          `Only open invoices can have a failed payment; this invoice is ${inv.status}.`,
+        );
       }
       failPaymentAttempt(w, inv, NO_REQUEST);
       return this.fullInvoice(inv);
@@ -290,12 +312,21 @@ export class Admin {
   private scheduleFinalization(id: string, body: Obj): Obj {
     const inv = this.invoiceOr404(id);
     const now = this.world.clock.now();
-    const at = body.in_seconds !== undefined ? now + whole(body.in_seconds, 'in_seconds') : whole(body.timestamp, 'timestamp');
+    const at =
+      body.in_seconds !== undefined ? now + whole(body.in_seconds, 'in_seconds') : whole(body.timestamp, 'timestamp');
     if (inv.status !== 'draft') {
-      throw new StripeApiError(400, 'invalid_request_error', `Only drafts are finalized automatically; this invoice is ${inv.status}.`);
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `Only drafts are finalized automatically; this invoice is ${inv.status}.`,
+      );
     }
     if (!inv.auto_advance) {
-      throw new StripeApiError(400, 'invalid_request_error', 'This draft has auto_advance=false and will not be finalized automatically; set auto_advance=true first.');
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        'This draft has auto_advance=false and will not be finalized automatically; set auto_advance=true first.',
+      );
     }
     inv.automatically_finalizes_at = at;
     this.world.invoiceState.get(inv.id)!.customFinalizeAt = true;

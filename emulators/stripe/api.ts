@@ -17,13 +17,7 @@ import {
   subscriptionLine,
 } from './billing';
 import { periodBoundary } from './clock';
-import {
-  parameterInvalid,
-  parameterMissing,
-  resourceMissing,
-  stateError,
-  StripeApiError,
-} from './errors';
+import { parameterInvalid, parameterMissing, resourceMissing, stateError, StripeApiError } from './errors';
 import type { Params } from './form';
 import {
   customerObject,
@@ -75,9 +69,7 @@ interface Route {
 const routes: Route[] = [];
 function route(method: string, template: string, handler: Handler): void {
   const names: string[] = [];
-  const pattern = new RegExp(
-    '^' + template.replace(/:([a-z_]+)/g, (_, n: string) => (names.push(n), '([^/]+)')) + '$',
-  );
+  const pattern = new RegExp('^' + template.replace(/:([a-z_]+)/g, (_, n: string) => (names.push(n), '([^/]+)')) + '$');
   routes.push({ method, pattern, names, handler });
 }
 
@@ -171,7 +163,19 @@ route('GET', '/v1/customers', ({ world, params, url }) => {
 // ---------- products ----------
 
 route('POST', '/v1/products', ({ world, params }) => {
-  allow(params, ['name', 'description', 'metadata', 'active', 'unit_label', 'id', 'statement_descriptor', 'tax_code', 'url', 'images', 'shippable']);
+  allow(params, [
+    'name',
+    'description',
+    'metadata',
+    'active',
+    'unit_label',
+    'id',
+    'statement_descriptor',
+    'tax_code',
+    'url',
+    'images',
+    'shippable',
+  ]);
   const now = world.clock.now();
   const id = optString(params, 'id') || randomId('prod', 14);
   if (world.products.has(id)) throw stateError(`Product already exists.`, 'resource_already_exists', 'id');
@@ -207,7 +211,9 @@ route('DELETE', '/v1/products/:id', ({ world, path }) => {
 });
 route('GET', '/v1/products', ({ world, params, url }) => {
   const active = optBool(params, 'active');
-  const items = newestFirst(world.products.values()).filter((p) => !p.deleted && (active === undefined || p.active === active));
+  const items = newestFirst(world.products.values()).filter(
+    (p) => !p.deleted && (active === undefined || p.active === active),
+  );
   return paginate(items, params, url);
 });
 
@@ -215,8 +221,18 @@ route('GET', '/v1/products', ({ world, params, url }) => {
 
 route('POST', '/v1/prices', ({ world, params }) => {
   allow(params, [
-    'currency', 'product', 'product_data', 'unit_amount', 'unit_amount_decimal', 'recurring', 'nickname',
-    'lookup_key', 'metadata', 'active', 'billing_scheme', 'tax_behavior',
+    'currency',
+    'product',
+    'product_data',
+    'unit_amount',
+    'unit_amount_decimal',
+    'recurring',
+    'nickname',
+    'lookup_key',
+    'metadata',
+    'active',
+    'billing_scheme',
+    'tax_behavior',
   ]);
   const now = world.clock.now();
   const currency = reqString(params, 'currency').toLowerCase();
@@ -235,7 +251,10 @@ route('POST', '/v1/prices', ({ world, params }) => {
   const unitAmount = optInt(params, 'unit_amount');
   const unitAmountDecimal = optDecimalString(params, 'unit_amount_decimal');
   if (unitAmount !== undefined && unitAmountDecimal !== undefined) {
-    throw parameterInvalid('unit_amount_decimal', 'You may only specify one of these parameters: unit_amount, unit_amount_decimal.');
+    throw parameterInvalid(
+      'unit_amount_decimal',
+      'You may only specify one of these parameters: unit_amount, unit_amount_decimal.',
+    );
   }
   if (unitAmount === undefined && unitAmountDecimal === undefined) throw parameterMissing('unit_amount');
   const dec = new Decimal(unitAmountDecimal ?? unitAmount!);
@@ -245,7 +264,8 @@ route('POST', '/v1/prices', ({ world, params }) => {
   if (recurring) {
     const interval = enumParam(recurring, 'interval', ['day', 'week', 'month', 'year'] as const, 'recurring[interval]');
     if (!interval) throw parameterMissing('recurring[interval]');
-    const usageType = enumParam(recurring, 'usage_type', ['licensed', 'metered'] as const, 'recurring[usage_type]') ?? 'licensed';
+    const usageType =
+      enumParam(recurring, 'usage_type', ['licensed', 'metered'] as const, 'recurring[usage_type]') ?? 'licensed';
     const meter = optString(recurring, 'meter', 'recurring[meter]') || null;
     if (usageType === 'metered' && !meter) throw parameterMissing('recurring[meter]');
     if (meter) get(world.meters, 'billing.meter', meter, 'recurring[meter]');
@@ -260,7 +280,8 @@ route('POST', '/v1/prices', ({ world, params }) => {
   }
   price.nickname = nullable(params, 'nickname') ?? null;
   price.lookup_key = nullable(params, 'lookup_key') ?? null;
-  price.tax_behavior = enumParam(params, 'tax_behavior', ['exclusive', 'inclusive', 'unspecified'] as const) ?? 'unspecified';
+  price.tax_behavior =
+    enumParam(params, 'tax_behavior', ['exclusive', 'inclusive', 'unspecified'] as const) ?? 'unspecified';
   price.active = optBool(params, 'active') ?? true;
   price.metadata = applyMetadata({}, params);
   world.prices.set(price.id, price);
@@ -284,7 +305,10 @@ route('GET', '/v1/prices', ({ world, params, url }) => {
   const active = optBool(params, 'active');
   const type = optString(params, 'type');
   const items = newestFirst(world.prices.values()).filter(
-    (p) => (!product || p.product === product) && (active === undefined || p.active === active) && (!type || p.type === type),
+    (p) =>
+      (!product || p.product === product) &&
+      (active === undefined || p.active === active) &&
+      (!type || p.type === type),
   );
   return paginate(items, params, url);
 });
@@ -292,14 +316,25 @@ route('GET', '/v1/prices', ({ world, params, url }) => {
 // ---------- billing meters ----------
 
 route('POST', '/v1/billing/meters', ({ world, params }) => {
-  allow(params, ['display_name', 'event_name', 'default_aggregation', 'customer_mapping', 'value_settings', 'event_time_window']);
+  allow(params, [
+    'display_name',
+    'event_name',
+    'default_aggregation',
+    'customer_mapping',
+    'value_settings',
+    'event_time_window',
+  ]);
   const now = world.clock.now();
   const m = meterObject(randomId('mtr'), now);
   m.display_name = reqString(params, 'display_name');
   m.event_name = reqString(params, 'event_name');
   for (const other of world.meters.values()) {
     if (other.status === 'active' && other.event_name === m.event_name) {
-      throw stateError(`An active meter with event_name '${m.event_name}' already exists.`, 'resource_already_exists', 'event_name');
+      throw stateError(
+        `An active meter with event_name '${m.event_name}' already exists.`,
+        'resource_already_exists',
+        'event_name',
+      );
     }
   }
   const agg = optObject(params, 'default_aggregation');
@@ -315,7 +350,10 @@ route('POST', '/v1/billing/meters', ({ world, params }) => {
     };
   }
   const value = optObject(params, 'value_settings');
-  if (value) m.value_settings = { event_payload_key: reqString(value, 'event_payload_key', 'value_settings[event_payload_key]') };
+  if (value)
+    m.value_settings = {
+      event_payload_key: reqString(value, 'event_payload_key', 'value_settings[event_payload_key]'),
+    };
   m.event_time_window = enumParam(params, 'event_time_window', ['day', 'hour'] as const) ?? null;
   world.meters.set(m.id, m);
   return m;
@@ -358,7 +396,13 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
   if (!payload) throw parameterMissing('payload');
   const meter = [...world.meters.values()].find((m) => m.event_name === eventName && m.status === 'active');
   if (!meter) {
-    throw new StripeApiError(400, 'invalid_request_error', `No active meter was found for event_name '${eventName}'.`, 'resource_missing', 'event_name');
+    throw new StripeApiError(
+      400,
+      'invalid_request_error',
+      `No active meter was found for event_name '${eventName}'.`,
+      'resource_missing',
+      'event_name',
+    );
   }
   const now = world.clock.now();
   const timestamp = optInt(params, 'timestamp') ?? now;
@@ -383,7 +427,11 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
   const identifier = optString(params, 'identifier') || randomId('mev');
   const seen = world.meterIdentifiers.get(identifier);
   if (seen !== undefined) {
-    throw stateError(`An event with identifier '${identifier}' already exists.`, 'resource_already_exists', 'identifier');
+    throw stateError(
+      `An event with identifier '${identifier}' already exists.`,
+      'resource_already_exists',
+      'identifier',
+    );
   }
   world.meterIdentifiers.set(identifier, now);
   const stringPayload: Record<string, string> = {};
@@ -421,7 +469,10 @@ route('GET', '/v1/billing/meters/:id/event_summaries', ({ world, params, path, u
   // Minute alignment always; with a grouping window, hour or UTC-day alignment (Stripe's docs).
   const align = window === 'hour' ? 3600 : window === 'day' ? 86400 : 60;
   const unit = window === 'hour' ? 'hour' : window === 'day' ? 'UTC day' : 'minute';
-  for (const [name, t] of [['start_time', start], ['end_time', end]] as const) {
+  for (const [name, t] of [
+    ['start_time', start],
+    ['end_time', end],
+  ] as const) {
     if (t % align !== 0) throw parameterInvalid(name, `${name} must be aligned to ${unit} boundaries.`);
   }
   if (end <= start) throw parameterInvalid('end_time', 'end_time must be after start_time.');
@@ -447,7 +498,14 @@ route('GET', '/v1/billing/meters/:id/event_summaries', ({ world, params, path, u
 
 /** Stable ids, so `starting_after` works across pages of summaries. */
 function summaryId(meter: string, customer: string, start: number, end: number): string {
-  return 'mtrusg_' + createHash('sha256').update(`${meter}:${customer}:${start}:${end}`).digest('base64url').replace(/[-_]/g, '').slice(0, 24);
+  return (
+    'mtrusg_' +
+    createHash('sha256')
+      .update(`${meter}:${customer}:${start}:${end}`)
+      .digest('base64url')
+      .replace(/[-_]/g, '')
+      .slice(0, 24)
+  );
 }
 
 function aggregateForSummary(world: World, meter: Obj, customer: string, start: number, end: number): number {
@@ -458,7 +516,16 @@ function aggregateForSummary(world: World, meter: Obj, customer: string, start: 
 // ---------- subscriptions ----------
 
 route('POST', '/v1/subscriptions', ({ world, params, request, hasSubscribers }) => {
-  allow(params, ['customer', 'items', 'metadata', 'collection_method', 'days_until_due', 'description', 'payment_behavior', 'currency']);
+  allow(params, [
+    'customer',
+    'items',
+    'metadata',
+    'collection_method',
+    'days_until_due',
+    'description',
+    'payment_behavior',
+    'currency',
+  ]);
   const customer = get(world.customers, 'customer', reqString(params, 'customer'), 'customer');
   const itemsParam = optArray(params, 'items');
   if (!itemsParam || itemsParam.length === 0) throw parameterMissing('items');
@@ -467,16 +534,23 @@ route('POST', '/v1/subscriptions', ({ world, params, request, hasSubscribers }) 
     const priceId = reqString(it, 'price', `items[${i}][price]`);
     const price = get(world.prices, 'price', priceId, `items[${i}][price]`);
     if (!price.recurring) {
-      throw parameterInvalid(`items[${i}][price]`, `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`);
+      throw parameterInvalid(
+        `items[${i}][price]`,
+        `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
+      );
     }
     return price;
   });
   const { interval, interval_count: count } = prices[0].recurring;
   if (prices.some((p) => p.recurring.interval !== interval || p.recurring.interval_count !== count)) {
-    throw parameterInvalid('items', 'All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.');
+    throw parameterInvalid(
+      'items',
+      'All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.',
+    );
   }
   const sub = subscriptionObject(randomId('sub'), now, customer.id, prices[0].currency);
-  sub.collection_method = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically';
+  sub.collection_method =
+    enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically';
   sub.days_until_due = optInt(params, 'days_until_due') ?? null;
   sub.description = nullable(params, 'description') ?? null;
   sub.metadata = applyMetadata({}, params);
@@ -485,7 +559,8 @@ route('POST', '/v1/subscriptions', ({ world, params, request, hasSubscribers }) 
     const item = subscriptionItemObject(randomId('si', 14), now, sub.id, clone(prices[i]));
     item.current_period_start = now;
     item.current_period_end = periodEnd;
-    if (prices[i].recurring.usage_type !== 'metered') item.quantity = optInt(it, 'quantity', `items[${i}][quantity]`) ?? 1;
+    if (prices[i].recurring.usage_type !== 'metered')
+      item.quantity = optInt(it, 'quantity', `items[${i}][quantity]`) ?? 1;
     else delete item.quantity;
     item.metadata = applyMetadata({}, it as Params);
     world.subscriptionItems.set(item.id, item);
@@ -495,11 +570,17 @@ route('POST', '/v1/subscriptions', ({ world, params, request, hasSubscribers }) 
   world.subscriptionState.set(sub.id, { interval, intervalCount: count, anchor: now, periodIndex: 0 });
   if (!customer.currency) customer.currency = sub.currency;
   // The first invoice bills licensed items in advance and is finalized at once (charge_automatically).
-  const invoice = newSubscriptionInvoice(world, sub, customer, 'subscription_create', { start: now, end: now, created: now });
+  const invoice = newSubscriptionInvoice(world, sub, customer, 'subscription_create', {
+    start: now,
+    end: now,
+    created: now,
+  });
   const state = world.invoiceState.get(invoice.id)!;
   state.lines = sub.items.data
     .filter((item: Obj) => item.price.recurring.usage_type !== 'metered')
-    .map((item: Obj) => subscriptionLine(world, invoice, sub, item, { start: now, end: periodEnd }, new Decimal(item.quantity)));
+    .map((item: Obj) =>
+      subscriptionLine(world, invoice, sub, item, { start: now, end: periodEnd }, new Decimal(item.quantity)),
+    );
   state.daysUntilDue = sub.days_until_due;
   recomputeTotals(world, invoice);
   sub.latest_invoice = invoice.id;
@@ -548,14 +629,25 @@ route('GET', '/v1/subscription_items', ({ world, params, url }) => {
   const sub = get(world.subscriptions, 'subscription', subscription, 'subscription');
   return paginate([...sub.items.data], params, url);
 });
-route('GET', '/v1/subscription_items/:id', ({ world, path }) => get(world.subscriptionItems, 'subscription_item', path.id));
+route('GET', '/v1/subscription_items/:id', ({ world, path }) =>
+  get(world.subscriptionItems, 'subscription_item', path.id),
+);
 
 // ---------- invoices ----------
 
 route('POST', '/v1/invoices', ({ world, params, request, hasSubscribers }) => {
   allow(params, [
-    'customer', 'auto_advance', 'collection_method', 'days_until_due', 'description', 'metadata', 'currency',
-    'pending_invoice_items_behavior', 'subscription', 'footer', 'automatically_finalizes_at',
+    'customer',
+    'auto_advance',
+    'collection_method',
+    'days_until_due',
+    'description',
+    'metadata',
+    'currency',
+    'pending_invoice_items_behavior',
+    'subscription',
+    'footer',
+    'automatically_finalizes_at',
   ]);
   const customer = get(world.customers, 'customer', reqString(params, 'customer'), 'customer');
   const now = world.clock.now();
@@ -569,7 +661,8 @@ route('POST', '/v1/invoices', ({ world, params, request, hasSubscribers }) => {
     invoice.automatically_finalizes_at = finalizesAt;
     world.invoiceState.get(invoice.id)!.customFinalizeAt = true;
   }
-  invoice.collection_method = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically';
+  invoice.collection_method =
+    enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically';
   const days = optInt(params, 'days_until_due');
   if (invoice.collection_method === 'send_invoice' && days === undefined) throw parameterMissing('days_until_due');
   world.invoiceState.get(invoice.id)!.daysUntilDue = days ?? null;
@@ -624,11 +717,18 @@ const MAX_FINALIZE_AHEAD = 5 * 366 * 86400;
 /** A custom finalization time needs auto_advance and lies in the future, at most 5 years ahead. */
 function checkFinalizesAt(at: number, autoAdvance: boolean, now: number): void {
   if (!autoAdvance) {
-    throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at can only be set when auto_advance is true.');
+    throw parameterInvalid(
+      'automatically_finalizes_at',
+      'automatically_finalizes_at can only be set when auto_advance is true.',
+    );
   }
-  if (at <= now) throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at must be in the future.');
+  if (at <= now)
+    throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at must be in the future.');
   if (at > now + MAX_FINALIZE_AHEAD) {
-    throw parameterInvalid('automatically_finalizes_at', 'automatically_finalizes_at must be at most 5 years in the future.');
+    throw parameterInvalid(
+      'automatically_finalizes_at',
+      'automatically_finalizes_at must be at most 5 years in the future.',
+    );
   }
 }
 
@@ -636,7 +736,16 @@ const EDITABLE_WHEN_OPEN = ['metadata', 'auto_advance', 'description', 'footer']
 const EDITABLE_WHEN_CLOSED = ['metadata'];
 
 route('POST', '/v1/invoices/:id', ({ world, params, path, request }) => {
-  allow(params, ['auto_advance', 'automatically_finalizes_at', 'metadata', 'description', 'footer', 'collection_method', 'days_until_due', 'due_date']);
+  allow(params, [
+    'auto_advance',
+    'automatically_finalizes_at',
+    'metadata',
+    'description',
+    'footer',
+    'collection_method',
+    'days_until_due',
+    'due_date',
+  ]);
   const invoice = get(world.invoices, 'invoice', path.id);
   if (invoice.status !== 'draft') {
     const allowed = invoice.status === 'open' ? EDITABLE_WHEN_OPEN : EDITABLE_WHEN_CLOSED;
@@ -677,7 +786,10 @@ route('POST', '/v1/invoices/:id', ({ world, params, path, request }) => {
       invoice.automatically_finalizes_at = autoAdvance ? now + world.billing.gracePeriodSeconds : null;
       state.customFinalizeAt = false;
     } else if (invoice.status === 'open') {
-      state.paymentDueAt = autoAdvance && invoice.collection_method === 'charge_automatically' ? now + world.billing.autoPayDelaySeconds : null;
+      state.paymentDueAt =
+        autoAdvance && invoice.collection_method === 'charge_automatically'
+          ? now + world.billing.autoPayDelaySeconds
+          : null;
       invoice.next_payment_attempt = state.paymentDueAt;
     }
   }
@@ -701,7 +813,10 @@ route('POST', '/v1/invoices/:id/finalize', ({ world, params, path, request }) =>
   allow(params, ['auto_advance']);
   const invoice = get(world.invoices, 'invoice', path.id);
   if (invoice.status !== 'draft') {
-    throw stateError("This invoice is already finalized, you can't re-finalize a non-draft invoice.", 'invoice_not_editable');
+    throw stateError(
+      "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+      'invoice_not_editable',
+    );
   }
   const autoAdvance = optBool(params, 'auto_advance');
   if (autoAdvance !== undefined) invoice.auto_advance = autoAdvance;
@@ -717,7 +832,10 @@ route('POST', '/v1/invoices/:id/pay', ({ world, params, path, request }) => {
 route('POST', '/v1/invoices/:id/void', ({ world, path, request }) => {
   const invoice = get(world.invoices, 'invoice', path.id);
   if (invoice.status !== 'open' && invoice.status !== 'uncollectible') {
-    throw stateError(`You can only void invoices with status \`open\` or \`uncollectible\`; this invoice is \`${invoice.status}\`.`, 'invoice_not_editable');
+    throw stateError(
+      `You can only void invoices with status \`open\` or \`uncollectible\`; this invoice is \`${invoice.status}\`.`,
+      'invoice_not_editable',
+    );
   }
   const previous = { status: invoice.status };
   invoice.status = 'void';
@@ -730,7 +848,10 @@ route('POST', '/v1/invoices/:id/void', ({ world, path, request }) => {
 route('POST', '/v1/invoices/:id/mark_uncollectible', ({ world, path, request }) => {
   const invoice = get(world.invoices, 'invoice', path.id);
   if (invoice.status !== 'open') {
-    throw stateError(`You can only mark open invoices as uncollectible; this invoice is \`${invoice.status}\`.`, 'invoice_not_editable');
+    throw stateError(
+      `You can only mark open invoices as uncollectible; this invoice is \`${invoice.status}\`.`,
+      'invoice_not_editable',
+    );
   }
   const previous = { status: invoice.status };
   invoice.status = 'uncollectible';
@@ -751,8 +872,19 @@ const MAX_INVOICE_ITEMS = 250;
 
 route('POST', '/v1/invoiceitems', ({ world, params }) => {
   allow(params, [
-    'customer', 'invoice', 'amount', 'currency', 'description', 'metadata', 'period', 'pricing', 'quantity',
-    'quantity_decimal', 'unit_amount_decimal', 'subscription', 'discountable',
+    'customer',
+    'invoice',
+    'amount',
+    'currency',
+    'description',
+    'metadata',
+    'period',
+    'pricing',
+    'quantity',
+    'quantity_decimal',
+    'unit_amount_decimal',
+    'subscription',
+    'discountable',
   ]);
   const customer = get(world.customers, 'customer', reqString(params, 'customer'), 'customer');
   const now = world.clock.now();
@@ -764,7 +896,13 @@ route('POST', '/v1/invoiceitems', ({ world, params }) => {
   const pricing = optObject(params, 'pricing');
   const priceId = pricing ? optString(pricing, 'price', 'pricing[price]') : undefined;
   const price = priceId ? get(world.prices, 'price', priceId, 'pricing[price]') : undefined;
-  const currency = (optString(params, 'currency') || price?.currency || invoice?.currency || customer.currency || 'usd').toLowerCase();
+  const currency = (
+    optString(params, 'currency') ||
+    price?.currency ||
+    invoice?.currency ||
+    customer.currency ||
+    'usd'
+  ).toLowerCase();
   const ii = invoiceItemObject(randomId('ii'), now, customer.id, currency);
   const qd = optDecimalString(params, 'quantity_decimal');
   const q = qd !== undefined ? new Decimal(qd) : new Decimal(optInt(params, 'quantity') ?? 1);
@@ -774,13 +912,21 @@ route('POST', '/v1/invoiceitems', ({ world, params }) => {
   const unit = optDecimalString(params, 'unit_amount_decimal');
   if (price) {
     ii.amount = lineAmount(q, price.unit_amount_decimal);
-    ii.pricing = { type: 'price_details', price_details: { price: price.id, product: price.product }, unit_amount_decimal: price.unit_amount_decimal };
+    ii.pricing = {
+      type: 'price_details',
+      price_details: { price: price.id, product: price.product },
+      unit_amount_decimal: price.unit_amount_decimal,
+    };
   } else if (unit !== undefined) {
     ii.amount = lineAmount(q, unit);
     ii.pricing = { type: 'price_details', price_details: null, unit_amount_decimal: unit };
   } else if (amount !== undefined) {
     ii.amount = amount;
-    ii.pricing = { type: 'price_details', price_details: null, unit_amount_decimal: new Decimal(amount).dividedBy(q.isZero() ? 1 : q).toFixed() };
+    ii.pricing = {
+      type: 'price_details',
+      price_details: null,
+      unit_amount_decimal: new Decimal(amount).dividedBy(q.isZero() ? 1 : q).toFixed(),
+    };
   } else {
     throw parameterMissing('amount');
   }
@@ -802,7 +948,11 @@ route('POST', '/v1/invoiceitems', ({ world, params }) => {
   if (invoice) {
     const state = world.invoiceState.get(invoice.id)!;
     if (state.lines.length >= MAX_INVOICE_ITEMS) {
-      throw stateError(`An invoice can have at most ${MAX_INVOICE_ITEMS} invoice items.`, 'invoice_not_editable', 'invoice');
+      throw stateError(
+        `An invoice can have at most ${MAX_INVOICE_ITEMS} invoice items.`,
+        'invoice_not_editable',
+        'invoice',
+      );
     }
     ii.invoice = invoice.id;
     state.lines.push(invoiceItemLine(invoice, ii));
@@ -817,7 +967,10 @@ route('DELETE', '/v1/invoiceitems/:id', ({ world, path }) => {
   if (ii.invoice) {
     const invoice = world.invoices.get(ii.invoice);
     if (invoice && invoice.status !== 'draft') {
-      throw stateError('This invoice item is attached to a finalized invoice and cannot be deleted.', 'invoice_not_editable');
+      throw stateError(
+        'This invoice item is attached to a finalized invoice and cannot be deleted.',
+        'invoice_not_editable',
+      );
     }
     if (invoice) {
       const state = world.invoiceState.get(invoice.id)!;
@@ -872,7 +1025,9 @@ route('POST', '/v1/webhook_endpoints', ({ world, params }) => {
   world.webhookSecrets.set(ep.id, secret);
   return { ...ep, secret };
 });
-route('GET', '/v1/webhook_endpoints/:id', ({ world, path }) => get(world.webhookEndpoints, 'webhook endpoint', path.id));
+route('GET', '/v1/webhook_endpoints/:id', ({ world, path }) =>
+  get(world.webhookEndpoints, 'webhook endpoint', path.id),
+);
 route('POST', '/v1/webhook_endpoints/:id', ({ world, params, path }) => {
   allow(params, ['url', 'enabled_events', 'description', 'metadata', 'disabled']);
   const ep = get(world.webhookEndpoints, 'webhook endpoint', path.id);
@@ -909,6 +1064,9 @@ route('GET', '/v1/events', ({ world, params, url }) => {
     if (type.endsWith('*')) return t.startsWith(type.slice(0, -1));
     return t === type;
   };
-  return paginate(world.events.filter((e) => matches(e.type)), params, url);
+  return paginate(
+    world.events.filter((e) => matches(e.type)),
+    params,
+    url,
+  );
 });
-

@@ -16,7 +16,9 @@ export function aggregateUsage(world: World, meter: Obj, customer: string, start
   if (formula === 'count') return new Decimal(events.length);
   if (formula === 'last') {
     if (events.length === 0) return new Decimal(0);
-    const last = events.reduce((a, b) => (b.timestamp > a.timestamp || (b.timestamp === a.timestamp && b.seq > a.seq) ? b : a));
+    const last = events.reduce((a, b) =>
+      b.timestamp > a.timestamp || (b.timestamp === a.timestamp && b.seq > a.seq) ? b : a,
+    );
     return new Decimal(last.value);
   }
   return events.reduce((sum, e) => sum.plus(e.value), new Decimal(0));
@@ -48,7 +50,13 @@ export function recomputeTotals(world: World, invoice: Obj): void {
 export function newInvoice(world: World, customer: Obj, currency: string, created: number): Obj {
   const invoice = invoiceObject(randomId('in'), created, customer, currency);
   world.invoices.set(invoice.id, invoice);
-  world.invoiceState.set(invoice.id, { lines: [], paymentDueAt: null, createdEventId: null, daysUntilDue: null, customFinalizeAt: false });
+  world.invoiceState.set(invoice.id, {
+    lines: [],
+    paymentDueAt: null,
+    createdEventId: null,
+    daysUntilDue: null,
+    customFinalizeAt: false,
+  });
   return invoice;
 }
 
@@ -181,7 +189,12 @@ export function onInvoiceCreatedDelivered(world: World, event: Obj): void {
 }
 
 /** Emits invoice.created and starts the finalization clock (72 h until webhooks succeed). */
-export function announceCreated(world: World, invoice: Obj, request: RequestInfo, hasSubscribers: (type: string) => boolean): void {
+export function announceCreated(
+  world: World,
+  invoice: Obj,
+  request: RequestInfo,
+  hasSubscribers: (type: string) => boolean,
+): void {
   const waitsForWebhooks = hasSubscribers('invoice.created');
   if (!world.invoiceState.get(invoice.id)?.customFinalizeAt) {
     scheduleAutoFinalize(
@@ -199,7 +212,10 @@ export function announceCreated(world: World, invoice: Obj, request: RequestInfo
 
 export function finalizeInvoice(world: World, invoice: Obj, request: RequestInfo): void {
   if (invoice.status !== 'draft') {
-    throw stateError("This invoice is already finalized, you can't re-finalize a non-draft invoice.", 'invoice_not_editable');
+    throw stateError(
+      "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+      'invoice_not_editable',
+    );
   }
   refreshMeteredLines(world, invoice);
   const now = world.clock.now();
@@ -229,7 +245,11 @@ export function finalizeInvoice(world: World, invoice: Obj, request: RequestInfo
 }
 
 function markPaid(world: World, invoice: Obj, request: RequestInfo): void {
-  const previous = { status: invoice.status, amount_paid: invoice.amount_paid, amount_remaining: invoice.amount_remaining };
+  const previous = {
+    status: invoice.status,
+    amount_paid: invoice.amount_paid,
+    amount_remaining: invoice.amount_remaining,
+  };
   invoice.status = 'paid';
   invoice.amount_paid = invoice.amount_due;
   invoice.amount_remaining = 0;
@@ -275,7 +295,11 @@ export function failPaymentAttempt(world: World, invoice: Obj, request: RequestI
 }
 
 /** Creates the cycle invoice for one closed period and moves the items to the next period. */
-export function closePeriod(world: World, subscription: Obj, hasSubscribers: (type: string) => boolean): Obj | undefined {
+export function closePeriod(
+  world: World,
+  subscription: Obj,
+  hasSubscribers: (type: string) => boolean,
+): Obj | undefined {
   const state = world.subscriptionState.get(subscription.id);
   const customer = world.customers.get(subscription.customer);
   if (!state || !customer) return undefined;
@@ -283,7 +307,11 @@ export function closePeriod(world: World, subscription: Obj, hasSubscribers: (ty
   const end = periodBoundary(state.anchor, state.interval, state.intervalCount, state.periodIndex + 1);
   const next = periodBoundary(state.anchor, state.interval, state.intervalCount, state.periodIndex + 2);
   state.periodIndex += 1;
-  const invoice = newSubscriptionInvoice(world, subscription, customer, 'subscription_cycle', { start, end, created: Math.max(end, world.clock.now()) });
+  const invoice = newSubscriptionInvoice(world, subscription, customer, 'subscription_cycle', {
+    start,
+    end,
+    created: Math.max(end, world.clock.now()),
+  });
   const lines: Obj[] = [];
   for (const item of subscription.items.data as Obj[]) {
     const meter = meterOf(world, item);
@@ -291,7 +319,16 @@ export function closePeriod(world: World, subscription: Obj, hasSubscribers: (ty
       const quantity = aggregateUsage(world, meter, customer.id, start, end);
       lines.push(subscriptionLine(world, invoice, subscription, item, { start, end }, quantity));
     } else {
-      lines.push(subscriptionLine(world, invoice, subscription, item, { start: end, end: next }, new Decimal(item.quantity ?? 1)));
+      lines.push(
+        subscriptionLine(
+          world,
+          invoice,
+          subscription,
+          item,
+          { start: end, end: next },
+          new Decimal(item.quantity ?? 1),
+        ),
+      );
     }
   }
   for (const item of subscription.items.data as Obj[]) {
@@ -369,7 +406,12 @@ export function runDue(world: World, hasSubscribers: (type: string) => boolean):
     }
   }
   for (const inv of world.invoices.values()) {
-    if (inv.status === 'draft' && inv.auto_advance && inv.automatically_finalizes_at !== null && inv.automatically_finalizes_at <= now) {
+    if (
+      inv.status === 'draft' &&
+      inv.auto_advance &&
+      inv.automatically_finalizes_at !== null &&
+      inv.automatically_finalizes_at <= now
+    ) {
       finalizeInvoice(world, inv, NO_REQUEST);
       ran++;
     }
@@ -385,4 +427,3 @@ export function runDue(world: World, hasSubscribers: (type: string) => boolean):
   }
   return ran;
 }
-

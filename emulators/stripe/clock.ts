@@ -46,7 +46,5 @@ export function periodBoundary(anchor: number, interval: string, count: number, 
   const year = d.getUTCFullYear() + Math.floor(total / 12);
   const month = ((total % 12) + 12) % 12;
   const day = Math.min(d.getUTCDate(), daysInMonth(year, month));
-  return Math.floor(
-    Date.UTC(year, month, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000,
-  );
+  return Math.floor(Date.UTC(year, month, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000);
 }

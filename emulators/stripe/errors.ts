@@ -1,10 +1,6 @@
 // Stripe's error envelope: { error: { type, code, message, param, doc_url } } with its HTTP status.
 
-export type StripeErrorType =
-  | 'api_error'
-  | 'card_error'
-  | 'idempotency_error'
-  | 'invalid_request_error';
+export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error';
 
 export class StripeApiError extends Error {
   constructor(
@@ -37,7 +33,13 @@ export function resourceMissing(kind: string, id: string, param = 'id'): StripeA
 }
 
 export function parameterMissing(param: string): StripeApiError {
-  return new StripeApiError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
+  return new StripeApiError(
+    400,
+    'invalid_request_error',
+    `Missing required param: ${param}.`,
+    'parameter_missing',
+    param,
+  );
 }
 
 export function parameterInvalid(param: string, message: string): StripeApiError {
@@ -45,7 +47,13 @@ export function parameterInvalid(param: string, message: string): StripeApiError
 }
 
 export function parameterUnknown(param: string): StripeApiError {
-  return new StripeApiError(400, 'invalid_request_error', `Received unknown parameter: ${param}`, 'parameter_unknown', param);
+  return new StripeApiError(
+    400,
+    'invalid_request_error',
+    `Received unknown parameter: ${param}`,
+    'parameter_unknown',
+    param,
+  );
 }
 
 /** An error about the state of an object: the endpoint ran, so the result is saved for replay. */

@@ -42,7 +42,7 @@ export class Faults {
   }
 
   latency(method: string, path: string): number {
-    return this.applies(method, path) ? this.settings.latencyMs ?? 0 : 0;
+    return this.applies(method, path) ? (this.settings.latencyMs ?? 0) : 0;
   }
 
   /** Throws the injected error, if any, for this request. */
@@ -67,11 +67,7 @@ export class Faults {
     const forced = (s.failNext ?? 0) > 0;
     if (forced) s.failNext! -= 1;
     if (forced || (s.errorRate && Math.random() < s.errorRate)) {
-      throw new StripeApiError(
-        500,
-        'api_error',
-        'An unknown error occurred. (Injected by the Stripe emulator.)',
-      );
+      throw new StripeApiError(500, 'api_error', 'An unknown error occurred. (Injected by the Stripe emulator.)');
     }
   }
 }

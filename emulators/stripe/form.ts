@@ -24,9 +24,7 @@ function arrayify(value: FormValue): FormValue {
   const keys = Object.keys(value);
   for (const k of keys) value[k] = arrayify(value[k]);
   if (keys.length > 0 && keys.every((k) => /^\d+$/.test(k) || k.startsWith('\u0000'))) {
-    return keys
-      .sort((a, b) => order(a) - order(b))
-      .map((k) => value[k] as FormValue);
+    return keys.sort((a, b) => order(a) - order(b)).map((k) => value[k] as FormValue);
   }
   return value;
 }
@@ -38,7 +36,11 @@ function decode(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {
-    throw new StripeApiError(400, 'invalid_request_error', `Invalid request body: cannot decode '${raw.slice(0, 40)}'.`);
+    throw new StripeApiError(
+      400,
+      'invalid_request_error',
+      `Invalid request body: cannot decode '${raw.slice(0, 40)}'.`,
+    );
   }
 }
 

@@ -74,7 +74,13 @@ export class ApiServer {
       const fingerprint = `${method} ${path} ${canonical(params)}`;
       const saved = idemScope ? this.idempotency.get(idemScope) : undefined;
       if (idempotencyKey && idempotencyKey.length > 255) {
-        throw new StripeApiError(400, 'invalid_request_error', 'Idempotency keys can be at most 255 characters long.', undefined, undefined);
+        throw new StripeApiError(
+          400,
+          'invalid_request_error',
+          'Idempotency keys can be at most 255 characters long.',
+          undefined,
+          undefined,
+        );
       }
       if (saved) {
         if (saved.fingerprint !== fingerprint) {
@@ -94,7 +100,12 @@ export class ApiServer {
           status = 200;
         } catch (err) {
           if (err instanceof StripeApiError && err.executed && idemScope) {
-            this.save(idemScope, { fingerprint, status: err.status, body: JSON.stringify(withRequestLog(err, requestId), null, 2), requestId });
+            this.save(idemScope, {
+              fingerprint,
+              status: err.status,
+              body: JSON.stringify(withRequestLog(err, requestId), null, 2),
+              requestId,
+            });
           }
           throw err;
         }
@@ -112,7 +123,10 @@ export class ApiServer {
     res.statusCode = status;
     res.setHeader('content-type', 'application/json');
     res.setHeader('request-id', requestId);
-    res.setHeader('stripe-version', typeof req.headers['stripe-version'] === 'string' ? req.headers['stripe-version'] : API_VERSION);
+    res.setHeader(
+      'stripe-version',
+      typeof req.headers['stripe-version'] === 'string' ? req.headers['stripe-version'] : API_VERSION,
+    );
     if (idempotencyKey) res.setHeader('idempotency-key', idempotencyKey);
     if (replayed) res.setHeader('idempotent-replayed', 'true');
     res.end(body);
@@ -153,7 +167,8 @@ export class ApiServer {
       );
     }
     if (key !== this.apiKey) {
-      const shown = key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
+      const shown =
+        key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
       throw new StripeApiError(401, 'invalid_request_error', `Invalid API Key provided: ${shown}`);
     }
   }

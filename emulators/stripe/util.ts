@@ -69,7 +69,11 @@ export function optArray(params: Params | FormValue | undefined, name: string): 
   return v;
 }
 
-export function optDecimalString(params: Params | FormValue | undefined, name: string, path = name): string | undefined {
+export function optDecimalString(
+  params: Params | FormValue | undefined,
+  name: string,
+  path = name,
+): string | undefined {
   const v = optString(params, name, path);
   if (v === undefined || v === '') return undefined;
   if (!/^-?\d+(\.\d+)?$/.test(v)) throw parameterInvalid(path, `Invalid decimal: ${v}`);

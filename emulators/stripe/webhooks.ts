@@ -245,9 +245,7 @@ export class WebhookDeliverer {
     };
     const started = Date.now();
     const copies = Math.max(1, this.settings.duplicates);
-    const results = await Promise.all(
-      Array.from({ length: copies }, () => this.post(d.url, payload, headers)),
-    );
+    const results = await Promise.all(Array.from({ length: copies }, () => this.post(d.url, payload, headers)));
     const ok = results.find((r) => r.status !== null && r.status >= 200 && r.status < 300);
     const shown = ok ?? results[0];
     d.attempts.push({
@@ -272,7 +270,9 @@ export class WebhookDeliverer {
       }
       return;
     }
-    this.log(`webhook ${d.event_type} ${d.event_id} -> ${d.url}: ${shown.status ?? shown.error} (attempt ${d.attempts.length})`);
+    this.log(
+      `webhook ${d.event_type} ${d.event_id} -> ${d.url}: ${shown.status ?? shown.error} (attempt ${d.attempts.length})`,
+    );
     if (d.attempts.length >= this.settings.maxAttempts) {
       d.status = 'failed';
       return;

@@ -30,12 +30,20 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
       });
     },
 
-    async recordComparison(run: GateRunKey, comparison: Comparison, round: number, kind?: ComparisonKind): Promise<void> {
+    async recordComparison(
+      run: GateRunKey,
+      comparison: Comparison,
+      round: number,
+      kind?: ComparisonKind,
+    ): Promise<void> {
       await audit.recordComparison(key(run), comparison, round, kind);
     },
 
     /** Stripe's status of the invoice (only ever forward) and payment failures, as the gate follows it. */
-    async recordInvoiceStatus(run: GateRunKey, update: { status: InvoiceStatus; paymentFailures: number }): Promise<void> {
+    async recordInvoiceStatus(
+      run: GateRunKey,
+      update: { status: InvoiceStatus; paymentFailures: number },
+    ): Promise<void> {
       await audit.recordInvoiceStatus(key(run), update);
       log.info('invoice status', { invoiceId: run.invoiceId, ...update });
     },

@@ -22,7 +22,9 @@ export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecyc
         reminderAfterMs: reminder.afterMs,
         reminderEveryMs: reminder.everyMs,
         ...(lifecycle?.decideMarginMs === undefined ? {} : { decideMarginMs: lifecycle.decideMarginMs }),
-        ...(lifecycle?.followFinalizedForMs === undefined ? {} : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
+        ...(lifecycle?.followFinalizedForMs === undefined
+          ? {}
+          : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
       };
     },
 

@@ -43,7 +43,8 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
     async notifyReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
       // A retry after Slack accepted the message but before the activity completed must not post twice.
       const recorded = await audit.getRun(run.invoiceId);
-      if (recorded?.workflowId === run.workflowId && recorded.runId === run.runId && recorded.slack) return recorded.slack;
+      if (recorded?.workflowId === run.workflowId && recorded.runId === run.runId && recorded.slack)
+        return recorded.slack;
 
       const message = messageFor(alertInput(run, invoice, state, links), state);
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
@@ -60,18 +61,35 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
     },
 
     /** What Stripe finalized diverges from the ledger: a button-less alert with the money difference. */
-    async alertFinalizedDivergence(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
+    async alertFinalizedDivergence(
+      run: GateRunKey,
+      invoice: InvoiceSnapshot,
+      state: GateState,
+    ): Promise<SlackMessageRef> {
       if (!state.finalizedComparison) throw new Error(`gate ${run.workflowId}: no finalized comparison to report`);
-      const message = buildFinalizedDivergenceAlert({ ...alertInput(run, invoice, state, links), comparison: state.finalizedComparison });
+      const message = buildFinalizedDivergenceAlert({
+        ...alertInput(run, invoice, state, links),
+        comparison: state.finalizedComparison,
+      });
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
       if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
       return { channel: posted.channel, ts: posted.ts };
     },
 
     /** `workflowNow` is the workflow's clock, the one `heldSince` was read from. */
-    async remindReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, reminder: number, workflowNow: number): Promise<void> {
+    async remindReviewers(
+      run: GateRunKey,
+      invoice: InvoiceSnapshot,
+      state: GateState,
+      reminder: number,
+      workflowNow: number,
+    ): Promise<void> {
       if (!state.slackMessage || state.heldSince === null) return;
-      const message = buildReminder(alertInput(run, invoice, state, links), new Date(state.heldSince), new Date(workflowNow));
+      const message = buildReminder(
+        alertInput(run, invoice, state, links),
+        new Date(state.heldSince),
+        new Date(workflowNow),
+      );
       await slack.chat.postMessage({
         channel: state.slackMessage.channel,
         thread_ts: state.slackMessage.ts,

@@ -19,14 +19,22 @@ export function createStripeInvoiceActivities(stripe: Stripe) {
     async pauseInvoice(invoiceId: string, workflowId: string, pauseNumber = 1): Promise<InvoiceActionResult> {
       const metadata = { invoice_gate_status: 'held', invoice_gate_workflow_id: workflowId };
       const result = await pauseInvoice(stripe, invoiceId, metadata, pauseNumber);
-      log.info(result.applied ? 'invoice paused' : 'invoice could not be paused', { invoiceId, pauseNumber, ...result });
+      log.info(result.applied ? 'invoice paused' : 'invoice could not be paused', {
+        invoiceId,
+        pauseNumber,
+        ...result,
+      });
       return result;
     },
 
     /** auto_advance=true again after a pause the gate no longer needs: Stripe finalizes on its schedule. */
     async resumeInvoice(invoiceId: string, pauseNumber: number): Promise<InvoiceActionResult> {
       const result = await resumeInvoice(stripe, invoiceId, { invoice_gate_status: 'passed' }, pauseNumber);
-      log.info(result.applied ? 'invoice resumed' : 'invoice was no longer a draft', { invoiceId, pauseNumber, ...result });
+      log.info(result.applied ? 'invoice resumed' : 'invoice was no longer a draft', {
+        invoiceId,
+        pauseNumber,
+        ...result,
+      });
       return result;
     },
 

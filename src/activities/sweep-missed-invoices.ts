@@ -51,7 +51,11 @@ export function createSweepActivities({ stripe, gates, config, metrics, stripeNo
       const drafts = await callStripe('invoice list', async () => {
         const all: Stripe.Invoice[] = [];
         // Auto-pagination: every page, 100 at a time.
-        for await (const invoice of stripe.invoices.list({ status: 'draft', created: { gte: now - SWEEP_WINDOW_SECONDS }, limit: 100 })) {
+        for await (const invoice of stripe.invoices.list({
+          status: 'draft',
+          created: { gte: now - SWEEP_WINDOW_SECONDS },
+          limit: 100,
+        })) {
           all.push(invoice);
         }
         return all;
@@ -81,7 +85,8 @@ export function createSweepActivities({ stripe, gates, config, metrics, stripeNo
           created: invoice.created,
         });
       }
-      if (found.length > 0 || drafts.length > 0) log.info('sweep for missed webhooks', { listed: drafts.length, found: found.length });
+      if (found.length > 0 || drafts.length > 0)
+        log.info('sweep for missed webhooks', { listed: drafts.length, found: found.length });
       return { found, listed: drafts.length, nextSweepInMs };
     },
   };

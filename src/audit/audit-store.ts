@@ -147,7 +147,8 @@ export class AuditRunNotFoundError extends Error {
   }
 }
 
-const toDate = (s: UnixSeconds | null | undefined): Date | null => (s === null || s === undefined ? null : new Date(s * 1000));
+const toDate = (s: UnixSeconds | null | undefined): Date | null =>
+  s === null || s === undefined ? null : new Date(s * 1000);
 
 export class AuditStore {
   readonly schema: string;
@@ -211,8 +212,14 @@ export class AuditStore {
    * Stores one comparison round (0 = first count, n = nth recount): its lines, and the run's
    * totals unless a later round is already recorded.
    */
-  async recordComparison(key: RunKey, comparison: Comparison, recountNumber: number, kind: ComparisonKind = recountNumber === 0 ? 'check' : 'recount'): Promise<void> {
-    if (!Number.isInteger(recountNumber) || recountNumber < 0) throw new RangeError(`recountNumber must be a whole number >= 0, got ${recountNumber}`);
+  async recordComparison(
+    key: RunKey,
+    comparison: Comparison,
+    recountNumber: number,
+    kind: ComparisonKind = recountNumber === 0 ? 'check' : 'recount',
+  ): Promise<void> {
+    if (!Number.isInteger(recountNumber) || recountNumber < 0)
+      throw new RangeError(`recountNumber must be a whole number >= 0, got ${recountNumber}`);
     await this.database.transaction().execute(async (trx) => {
       const tx = trx.withSchema(this.schema);
       const run = await tx
@@ -484,7 +491,8 @@ function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
     ledgerTotal: r.ledger_total,
     maxVariancePct: r.max_variance_pct,
     totalEstimatedImpactMinor: r.total_estimated_impact_minor,
-    tolerance: r.tolerance_pct !== null && r.tolerance_abs !== null ? { pct: r.tolerance_pct, abs: r.tolerance_abs } : null,
+    tolerance:
+      r.tolerance_pct !== null && r.tolerance_abs !== null ? { pct: r.tolerance_pct, abs: r.tolerance_abs } : null,
     recounts: r.recounts,
     reviewer: r.reviewer,
     decisionNote: r.decision_note,

@@ -90,10 +90,16 @@ const urlWith = (protocols: string[], message: string) =>
   );
 const databaseUrl = urlWith(['postgres:', 'postgresql:'], 'must be a postgres:// or postgresql:// URL');
 const httpUrl = urlWith(['http:', 'https:'], 'must be an http:// or https:// URL');
-const port = text.regex(/^\d+$/, 'must be a whole number from 0 to 65535').transform(Number).refine((n) => n <= 65535, {
-  message: 'must be a whole number from 0 to 65535',
-});
-const hostPort = text.regex(/^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port, e.g. localhost:7233');
+const port = text
+  .regex(/^\d+$/, 'must be a whole number from 0 to 65535')
+  .transform(Number)
+  .refine((n) => n <= 65535, {
+    message: 'must be a whole number from 0 to 65535',
+  });
+const hostPort = text.regex(
+  /^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/,
+  'must be host:port, e.g. localhost:7233',
+);
 export const NON_NEGATIVE_DECIMAL = /^\d+(\.\d+)?$/;
 const nonNegativeDecimal = text.regex(NON_NEGATIVE_DECIMAL, 'must be a non-negative decimal number, e.g. 1 or 0.5');
 const duration = text.transform((v, ctx) => {
@@ -106,10 +112,20 @@ const duration = text.transform((v, ctx) => {
 });
 const SLACK_ID = /^[A-Za-z0-9_-]+$/;
 const reviewerIds = text.transform((v, ctx) => {
-  const ids = [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))];
+  const ids = [
+    ...new Set(
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   const bad = ids.filter((id) => !SLACK_ID.test(id));
   if (bad.length > 0) {
-    ctx.addIssue({ code: 'custom', message: `must be comma-separated Slack user IDs (e.g. U012ABCDEF); not IDs: ${bad.join(', ')}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be comma-separated Slack user IDs (e.g. U012ABCDEF); not IDs: ${bad.join(', ')}`,
+    });
     return z.NEVER;
   }
   return ids;
@@ -127,13 +143,18 @@ const envSchema = z.object({
   TEMPORAL_TLS_CERT: optional(text),
   TEMPORAL_TLS_KEY: optional(text),
   TEMPORAL_UI_URL: optional(httpUrl).default('http://localhost:8233'),
-  STRIPE_SECRET_KEY: optional(text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)')),
+  STRIPE_SECRET_KEY: optional(
+    text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)'),
+  ),
   STRIPE_WEBHOOK_SECRET: optional(text.regex(/^whsec_\S+$/, 'must be a webhook signing secret (whsec_...)')),
   STRIPE_API_URL: optional(httpUrl),
   STRIPE_MAX_REQUESTS_PER_SECOND: optional(
-    text.regex(/^\d+(\.\d+)?$/, 'must be a positive number of requests per second').transform(Number).refine((n) => n > 0, {
-      message: 'must be a positive number of requests per second',
-    }),
+    text
+      .regex(/^\d+(\.\d+)?$/, 'must be a positive number of requests per second')
+      .transform(Number)
+      .refine((n) => n > 0, {
+        message: 'must be a positive number of requests per second',
+      }),
   ),
   SLACK_BOT_TOKEN: optional(text.regex(/^xox[a-z]-\S+$/, 'must be a Slack bot token (xoxb-...)')),
   SLACK_SIGNING_SECRET: optional(text),

@@ -41,7 +41,10 @@ export const DEFAULT_LEDGER_MAPPING: LedgerMapping = {
 
 const identifier = z
   .string()
-  .regex(SAFE_IDENTIFIER, 'must be a plain SQL identifier (letters, digits, _ or $, not starting with a digit, at most 63 characters)');
+  .regex(
+    SAFE_IDENTIFIER,
+    'must be a plain SQL identifier (letters, digits, _ or $, not starting with a digit, at most 63 characters)',
+  );
 
 /** JSON numbers are accepted too, but strings keep decimals exact. */
 const nonNegativeDecimal = z
@@ -95,7 +98,8 @@ export function parseGateConfig(input: unknown, envTolerance: Tolerance, source 
   const file = result.data;
   const d = DEFAULT_LEDGER_MAPPING;
   const customers: GateConfig['customers'] = {};
-  for (const [id, c] of Object.entries(file.customers ?? {})) customers[id] = { tolerance: definedOnly(c.tolerance ?? {}) };
+  for (const [id, c] of Object.entries(file.customers ?? {}))
+    customers[id] = { tolerance: definedOnly(c.tolerance ?? {}) };
   return {
     ledger: {
       schema: file.ledger?.schema ?? d.schema,
@@ -117,13 +121,17 @@ export function loadGateConfig(path: string | undefined, envTolerance: Tolerance
   try {
     raw = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ variable: 'INVOICE_GATE_CONFIG', message: `cannot read ${path}: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { variable: 'INVOICE_GATE_CONFIG', message: `cannot read ${path}: ${(err as Error).message}` },
+    ]);
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    throw new ConfigError([{ variable: 'INVOICE_GATE_CONFIG', message: `${path} is not valid JSON: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { variable: 'INVOICE_GATE_CONFIG', message: `${path} is not valid JSON: ${(err as Error).message}` },
+    ]);
   }
   return parseGateConfig(json, envTolerance, `INVOICE_GATE_CONFIG (${path})`);
 }
@@ -142,5 +150,7 @@ export function ledgerEventName(mapping: LedgerMapping, line: { meterId: string;
 }
 
 function definedOnly<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }

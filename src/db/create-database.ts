@@ -24,7 +24,10 @@ export interface CreateDatabaseOptions {
 }
 
 /** A Kysely instance for `url`, or for embedded PGlite when `url` is undefined. Connects lazily. */
-export function createDatabase<DB = GateDatabase>(url: string | undefined, options: CreateDatabaseOptions = {}): Kysely<DB> {
+export function createDatabase<DB = GateDatabase>(
+  url: string | undefined,
+  options: CreateDatabaseOptions = {},
+): Kysely<DB> {
   if (url === undefined) {
     return new Kysely<DB>({
       dialect: new PGliteDialect({ dataDir: options.dataDir ?? DEFAULT_PGLITE_DIR, onPoolError: options.onPoolError }),

@@ -12,7 +12,10 @@ export interface DefaultLedgerTableOptions {
  * Creates `billable_events(stripe_customer_id text, event_name text, value numeric default 1,
  * occurred_at timestamptz)` and an index matching the ledger query, unless the table exists.
  */
-export async function ensureDefaultLedgerTable(db: Kysely<any>, options: DefaultLedgerTableOptions = {}): Promise<void> {
+export async function ensureDefaultLedgerTable(
+  db: Kysely<any>,
+  options: DefaultLedgerTableOptions = {},
+): Promise<void> {
   const schema = options.schema ?? 'public';
   const table = options.table ?? 'billable_events';
   for (const name of [schema, table]) {

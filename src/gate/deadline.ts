@@ -23,7 +23,8 @@ export function decideBy(input: DeadlineInput, marginMs: number): number {
   if (input.readFinalizesAt !== undefined) {
     return input.readFinalizesAt === null ? Infinity : input.readFinalizesAt * 1000 - marginMs;
   }
-  const hourAfterAnswer = Math.max(input.createdAt ? input.createdAt * 1000 : 0, input.gateStartedAtMs) + STRIPE_GRACE_MS;
+  const hourAfterAnswer =
+    Math.max(input.createdAt ? input.createdAt * 1000 : 0, input.gateStartedAtMs) + STRIPE_GRACE_MS;
   const announced = input.announcedFinalizesAt ? input.announcedFinalizesAt * 1000 : Infinity;
   return Math.min(announced, hourAfterAnswer) - marginMs;
 }

@@ -6,7 +6,14 @@ import type { StripeInvoiceEvent } from './types';
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void' | 'deleted';
 
 /** How far along each status is; a recorded status is only ever replaced by one further along. */
-export const INVOICE_STATUS_RANK: Readonly<Record<InvoiceStatus, number>> = { draft: 0, open: 1, uncollectible: 2, paid: 3, void: 3, deleted: 3 };
+export const INVOICE_STATUS_RANK: Readonly<Record<InvoiceStatus, number>> = {
+  draft: 0,
+  open: 1,
+  uncollectible: 2,
+  paid: 3,
+  void: 3,
+  deleted: 3,
+};
 const RANK = INVOICE_STATUS_RANK;
 
 /** What each invoice event says the status is when its object does not say it better. */

@@ -24,7 +24,12 @@ export const GATE_STATUSES: Readonly<Record<GateStatus, StatusInfo>> = {
   held: { label: 'held for review', emoji: ':double_vertical_bar:', phase: 'waiting', decidable: true },
   passed: { label: 'passed', emoji: ':white_check_mark:', phase: 'final', decidable: false },
   released: { label: 'released', emoji: ':white_check_mark:', phase: 'final', decidable: false },
-  auto_released: { label: 'auto-released after recount', emoji: ':white_check_mark:', phase: 'final', decidable: false },
+  auto_released: {
+    label: 'auto-released after recount',
+    emoji: ':white_check_mark:',
+    phase: 'final',
+    decidable: false,
+  },
   resolved_in_stripe: { label: 'resolved in Stripe', emoji: ':information_source:', phase: 'final', decidable: false },
   too_late: { label: 'too late to hold', emoji: ':information_source:', phase: 'final', decidable: false },
   skipped: { label: 'skipped', emoji: ':heavy_minus_sign:', phase: 'final', decidable: false },

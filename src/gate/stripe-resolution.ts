@@ -22,12 +22,15 @@ export function stripeResolution(events: StripeInvoiceEvent[]): StripeResolution
   for (const event of events) {
     const settling = SETTLING_EVENTS[event.type];
     if (settling) {
-      const invoiceStatus = event.type === 'invoice.deleted' ? 'deleted' : event.invoiceStatus ?? settling.status;
+      const invoiceStatus = event.type === 'invoice.deleted' ? 'deleted' : (event.invoiceStatus ?? settling.status);
       return { reason: `the invoice was ${settling.what} (${event.eventId})`, invoiceStatus };
     }
     // invoice.updated carries the status too: a draft that left draft is settled.
     if (event.invoiceStatus && event.invoiceStatus !== 'draft') {
-      return { reason: `the invoice became ${event.invoiceStatus} in Stripe (${event.eventId})`, invoiceStatus: event.invoiceStatus };
+      return {
+        reason: `the invoice became ${event.invoiceStatus} in Stripe (${event.eventId})`,
+        invoiceStatus: event.invoiceStatus,
+      };
     }
   }
   return null;

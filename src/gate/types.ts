@@ -95,13 +95,7 @@ export interface Comparison {
 export type ComparisonKind = 'check' | 'recount' | 'late_usage' | 'finalized';
 
 export type GateOutcome =
-  | 'passed'
-  | 'held'
-  | 'released'
-  | 'auto_released'
-  | 'resolved_in_stripe'
-  | 'too_late'
-  | 'skipped';
+  'passed' | 'held' | 'released' | 'auto_released' | 'resolved_in_stripe' | 'too_late' | 'skipped';
 
 export type GateStatus = 'reading' | 'counting' | 'recounting' | 'releasing' | GateOutcome;
 

@@ -61,7 +61,10 @@ export type GateReviewPort = Pick<GateClient, 'state' | 'decide'>;
 
 /** Thrown by decide() when the gate ended between state() and decide(). */
 export class GateGoneError extends Error {
-  constructor(readonly invoiceId: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly invoiceId: string,
+    options?: { cause?: unknown },
+  ) {
     super(`no running gate for invoice ${invoiceId}`, options);
     this.name = 'GateGoneError';
   }

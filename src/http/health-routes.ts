@@ -61,7 +61,10 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
 }
 
 /** Runs every check with its timeout; ready only when all pass. */
-export async function checkReadiness(checks: Record<string, ReadinessCheck>, timeoutMs = 2000): Promise<ReadinessReport> {
+export async function checkReadiness(
+  checks: Record<string, ReadinessCheck>,
+  timeoutMs = 2000,
+): Promise<ReadinessReport> {
   const names = Object.keys(checks);
   const results = await Promise.all(names.map((name) => runCheck(checks[name], timeoutMs)));
   const report: ReadinessReport = { status: 'ready', checks: {} };

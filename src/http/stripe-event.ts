@@ -67,7 +67,9 @@ export function invoiceFromEvent(event: StripeEventEnvelope): InvoiceFromEvent |
   }
   const invoice = parsed.data;
   if (!INVOICE_ID.test(invoice.id)) {
-    return { error: `event ${event.id} (${event.type}) names an invoice id that is not a Stripe invoice id (in_ followed by 1 to 255 letters or digits)` };
+    return {
+      error: `event ${event.id} (${event.type}) names an invoice id that is not a Stripe invoice id (in_ followed by 1 to 255 letters or digits)`,
+    };
   }
   const previous = event.data.previous_attributes;
   return {

@@ -99,7 +99,8 @@ export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (ap
 
   app.post('/webhooks/stripe', { bodyLimit, schema: routeSchema, attachValidation: true }, async (request, reply) => {
     const verified = verifyStripeEvent(request, options);
-    if ('rejected' in verified) return answer(reply, 400, { eventType: 'unknown', result: 'rejected' }, verified.rejected);
+    if ('rejected' in verified)
+      return answer(reply, 400, { eventType: 'unknown', result: 'rejected' }, verified.rejected);
     const event = verified.event;
 
     if (event.type !== STARTS_GATE && !FOLLOW_UP_EVENTS.has(event.type)) {
@@ -107,7 +108,12 @@ export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (ap
     }
     const invoice = invoiceFromEvent(event);
     if ('error' in invoice) {
-      return answer(reply, 400, { eventType: event.type, result: 'rejected' }, { error: 'invalid_event', message: invoice.error });
+      return answer(
+        reply,
+        400,
+        { eventType: event.type, result: 'rejected' },
+        { error: 'invalid_event', message: invoice.error },
+      );
     }
 
     const log = request.log.child({ stripeEventId: event.id, eventType: event.type });
@@ -175,7 +181,12 @@ async function handToGate(
           ...(invoice.changedFields ? { changedFields: invoice.changedFields } : {}),
           ...(invoice.attemptCount === null ? {} : { attemptCount: invoice.attemptCount }),
         });
-  await options.recordEvent({ eventId: event.id, type: event.type, invoiceId: invoice.id, createdAt: event.created ?? null });
+  await options.recordEvent({
+    eventId: event.id,
+    type: event.type,
+    invoiceId: invoice.id,
+    createdAt: event.created ?? null,
+  });
   return result;
 }
 

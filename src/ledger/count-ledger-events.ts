@@ -12,7 +12,10 @@ export type { LedgerMapping } from '../config/gate-config';
 const FORMULAS: readonly AggregationFormula[] = ['count', 'sum', 'last'];
 
 /** The ledger key of the invoice's customer: the Stripe id, or a customer metadata value. */
-export function ledgerCustomerKey(mapping: LedgerMapping, request: Pick<LedgerCountRequest, 'customerId' | 'customerMetadata'>): string {
+export function ledgerCustomerKey(
+  mapping: LedgerMapping,
+  request: Pick<LedgerCountRequest, 'customerId' | 'customerMetadata'>,
+): string {
   if (mapping.customerKey === 'id') return request.customerId;
   const key = mapping.customerKey.slice('metadata.'.length);
   const value = request.customerMetadata?.[key];
@@ -41,7 +44,11 @@ export function ledgerCustomerKey(mapping: LedgerMapping, request: Pick<LedgerCo
  * column should be timestamptz; a `timestamp without time zone` column is compared in the
  * session's TimeZone. Database errors are thrown as they come: see classifyLedgerError.
  */
-export async function countLedgerEvents(db: Kysely<any>, mapping: LedgerMapping, request: LedgerCountRequest): Promise<LedgerCounts> {
+export async function countLedgerEvents(
+  db: Kysely<any>,
+  mapping: LedgerMapping,
+  request: LedgerCountRequest,
+): Promise<LedgerCounts> {
   assertSafeMapping(mapping);
   const customerKey = ledgerCustomerKey(mapping, request);
   if (request.lines.length === 0) return {};
@@ -128,5 +135,8 @@ function normaliseDecimal(text: string, lineId: string): string {
 function assertSafeMapping(mapping: LedgerMapping): void {
   const names = [mapping.schema, mapping.table, ...Object.values(mapping.columns)];
   const bad = names.filter((n) => !SAFE_IDENTIFIER.test(n));
-  if (bad.length > 0) throw new LedgerMappingError(`ledger mapping has unsafe identifiers: ${bad.map((n) => JSON.stringify(n)).join(', ')}`);
+  if (bad.length > 0)
+    throw new LedgerMappingError(
+      `ledger mapping has unsafe identifiers: ${bad.map((n) => JSON.stringify(n)).join(', ')}`,
+    );
 }

@@ -17,8 +17,17 @@ export interface LedgerErrorClass {
 }
 
 const RETRYABLE_NODE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENETDOWN', 'EAI_AGAIN', 'ENOTFOUND', 'ESOCKETTIMEDOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ESOCKETTIMEDOUT',
 ]);
 
 /** Messages of pg / pg-pool connection failures that carry no code. */
@@ -75,5 +84,9 @@ export function isRetryableLedgerError(err: unknown): boolean {
 export function ledgerFailure(err: unknown): unknown {
   if (err instanceof GateError) return err;
   if (isRetryableLedgerError(err)) return err;
-  return new GateError(`ledger query failed: ${(err as Error).message}`, { type: FailureType.ledgerQuery, retryable: false, cause: err });
+  return new GateError(`ledger query failed: ${(err as Error).message}`, {
+    type: FailureType.ledgerQuery,
+    retryable: false,
+    cause: err,
+  });
 }

@@ -16,7 +16,19 @@ export type WebhookResult =
 
 /** Held -> decision latency buckets in seconds: one minute up to two weeks. */
 export const DECISION_LATENCY_BUCKETS_SECONDS = [
-  60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 86_400, 2 * 86_400, 4 * 86_400, 7 * 86_400, 14 * 86_400,
+  60,
+  300,
+  900,
+  1800,
+  3600,
+  2 * 3600,
+  4 * 3600,
+  8 * 3600,
+  86_400,
+  2 * 86_400,
+  4 * 86_400,
+  7 * 86_400,
+  14 * 86_400,
 ];
 
 export interface GateMetrics {

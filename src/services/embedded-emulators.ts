@@ -37,15 +37,24 @@ async function load<T>(what: string, variables: string, importer: () => Promise<
 
 export async function embeddedTemporal(namespace: string, mode: EmulatorMode): Promise<Embedded & { address: string }> {
   if (!mode.inProcess) return { address: `${TEMPORAL_EMULATOR_DEFAULTS.host}:${TEMPORAL_EMULATOR_DEFAULTS.port}` };
-  const { startTemporalEmulator } = await load('the embedded Temporal emulator', 'TEMPORAL_ADDRESS', () => import('../../emulators/temporal'));
+  const { startTemporalEmulator } = await load(
+    'the embedded Temporal emulator',
+    'TEMPORAL_ADDRESS',
+    () => import('../../emulators/temporal'),
+  );
   const emulator = await startTemporalEmulator({ port: port(mode, TEMPORAL_EMULATOR_DEFAULTS.port), namespace });
   return { address: emulator.address, stop: () => emulator.stop() };
 }
 
 export async function embeddedStripe(mode: EmulatorMode): Promise<Embedded & { apiUrl: string; secretKey: string }> {
   const secretKey = STRIPE_EMULATOR_DEFAULTS.apiKey;
-  if (!mode.inProcess) return { apiUrl: `http://${STRIPE_EMULATOR_DEFAULTS.host}:${STRIPE_EMULATOR_DEFAULTS.port}`, secretKey };
-  const { startStripeEmulator } = await load('the embedded Stripe emulator', 'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET', () => import('../../emulators/stripe'));
+  if (!mode.inProcess)
+    return { apiUrl: `http://${STRIPE_EMULATOR_DEFAULTS.host}:${STRIPE_EMULATOR_DEFAULTS.port}`, secretKey };
+  const { startStripeEmulator } = await load(
+    'the embedded Stripe emulator',
+    'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
+    () => import('../../emulators/stripe'),
+  );
   const emulator = await startStripeEmulator({ port: port(mode, STRIPE_EMULATOR_DEFAULTS.port), apiKey: secretKey });
   return { apiUrl: emulator.url, secretKey, stop: () => emulator.stop() };
 }
@@ -70,8 +79,16 @@ export async function embeddedSlack(mode: EmulatorMode): Promise<EmbeddedSlack> 
   let url = `http://${SLACK_EMULATOR_DEFAULTS.host}:${SLACK_EMULATOR_DEFAULTS.port}`;
   let stop: (() => Promise<void>) | undefined;
   if (mode.inProcess) {
-    const { startSlackEmulator } = await load('the embedded Slack emulator', variables, () => import('../../emulators/slack'));
-    const emulator = await startSlackEmulator({ port: port(mode, SLACK_EMULATOR_DEFAULTS.port), botToken: credentials.botToken, signingSecret: credentials.signingSecret });
+    const { startSlackEmulator } = await load(
+      'the embedded Slack emulator',
+      variables,
+      () => import('../../emulators/slack'),
+    );
+    const emulator = await startSlackEmulator({
+      port: port(mode, SLACK_EMULATOR_DEFAULTS.port),
+      botToken: credentials.botToken,
+      signingSecret: credentials.signingSecret,
+    });
     url = emulator.url;
     stop = () => emulator.stop();
   }
@@ -80,7 +97,11 @@ export async function embeddedSlack(mode: EmulatorMode): Promise<EmbeddedSlack> 
     url,
     stop,
     async setInteractivityUrl(interactivityUrl) {
-      const { SlackEmulatorAdmin } = await load('the Slack emulator', variables, () => import('../../emulators/slack/admin-client'));
+      const { SlackEmulatorAdmin } = await load(
+        'the Slack emulator',
+        variables,
+        () => import('../../emulators/slack/admin-client'),
+      );
       await new SlackEmulatorAdmin(url).setInteractivityUrl(interactivityUrl);
     },
   };
@@ -91,6 +112,9 @@ export function assertEmbeddedDatabaseInstalled(): void {
   try {
     require.resolve('@electric-sql/pglite');
   } catch (error) {
-    throw new Error('the embedded database (PGlite) needs the development dependencies (npm install without --omit=dev); in production set DATABASE_URL', { cause: error });
+    throw new Error(
+      'the embedded database (PGlite) needs the development dependencies (npm install without --omit=dev); in production set DATABASE_URL',
+      { cause: error },
+    );
   }
 }

@@ -66,15 +66,24 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
       const temporal = await (await embedded()).embeddedTemporal(config.temporal.namespace, mode);
       if (temporal.stop) stops.push(temporal.stop);
       temporalAddress = temporal.address;
-      notes.push(`Temporal: embedded emulator at ${temporalAddress} (set TEMPORAL_ADDRESS for Temporal Server or Cloud)`);
+      notes.push(
+        `Temporal: embedded emulator at ${temporalAddress} (set TEMPORAL_ADDRESS for Temporal Server or Cloud)`,
+      );
     }
 
     let stripe: ResolvedServices['stripe'];
     if (config.stripe.secretKey) {
       if (options.serves && !config.stripe.webhookSecret) {
-        throw new Error('STRIPE_SECRET_KEY is set, so STRIPE_WEBHOOK_SECRET is required too (the signing secret of the webhook endpoint for /webhooks/stripe)');
+        throw new Error(
+          'STRIPE_SECRET_KEY is set, so STRIPE_WEBHOOK_SECRET is required too (the signing secret of the webhook endpoint for /webhooks/stripe)',
+        );
       }
-      stripe = { secretKey: config.stripe.secretKey, webhookSecret: config.stripe.webhookSecret, apiUrl: config.stripe.apiUrl, embedded: false };
+      stripe = {
+        secretKey: config.stripe.secretKey,
+        webhookSecret: config.stripe.webhookSecret,
+        apiUrl: config.stripe.apiUrl,
+        embedded: false,
+      };
     } else {
       const emulator = await (await embedded()).embeddedStripe(mode);
       if (emulator.stop) stops.push(emulator.stop);
@@ -116,7 +125,9 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
         reviewerIds: config.slack.reviewerIds,
         embedded: true,
       };
-      notes.push(`Slack: emulator at ${emulator.url} (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID for Slack)`);
+      notes.push(
+        `Slack: emulator at ${emulator.url} (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID for Slack)`,
+      );
     }
 
     if (!config.databaseUrl) {

@@ -69,7 +69,10 @@ export interface SlackMessageContent {
   blocks: KnownBlock[];
 }
 
-export function stripeInvoiceUrl(invoice: Pick<AlertInvoice, 'invoiceId' | 'livemode'>, base = 'https://dashboard.stripe.com'): string {
+export function stripeInvoiceUrl(
+  invoice: Pick<AlertInvoice, 'invoiceId' | 'livemode'>,
+  base = 'https://dashboard.stripe.com',
+): string {
   return `${base.replace(/\/+$/, '')}/${invoice.livemode ? '' : 'test/'}invoices/${encodeURIComponent(invoice.invoiceId)}`;
 }
 
@@ -84,7 +87,9 @@ export function temporalRunUrl(links: AlertLinks, workflowId: string): string {
 export function alertStatusFromState(state: GateState, at: Date): AlertStatus | null {
   switch (state.status) {
     case 'held':
-      return state.recounts > 0 && state.comparison ? { kind: 'still_diverging', comparison: state.comparison, recounts: state.recounts } : { kind: 'held' };
+      return state.recounts > 0 && state.comparison
+        ? { kind: 'still_diverging', comparison: state.comparison, recounts: state.recounts }
+        : { kind: 'held' };
     case 'recounting':
       return { kind: 'recounting', requestedBy: state.decision?.reviewer ?? state.reviewer ?? undefined };
     case 'released':
@@ -165,7 +170,8 @@ const ALERT_VIEWS: { [K in AlertStatus['kind']]: AlertView<Extract<AlertStatus, 
     gateStatus: 'held',
     emoji: ':warning:',
     header: 'Invoice held',
-    line: (s) => `*Still diverging after recount${s.recounts > 1 ? ` #${s.recounts}` : ''}.* Held until a reviewer decides.`,
+    line: (s) =>
+      `*Still diverging after recount${s.recounts > 1 ? ` #${s.recounts}` : ''}.* Held until a reviewer decides.`,
     summary: () => 'still diverging after recount',
   },
   resumed: {
@@ -178,7 +184,8 @@ const ALERT_VIEWS: { [K in AlertStatus['kind']]: AlertView<Extract<AlertStatus, 
   too_late: {
     gateStatus: 'too_late',
     header: 'Invoice not held',
-    line: (s) => `*Too late to hold:* the invoice was no longer a draft${s.reason ? ` (${escapeMrkdwn(s.reason)})` : ''}.`,
+    line: (s) =>
+      `*Too late to hold:* the invoice was no longer a draft${s.reason ? ` (${escapeMrkdwn(s.reason)})` : ''}.`,
     summary: () => 'too late to hold',
   },
 };
@@ -217,7 +224,10 @@ function lineName(l: LineComparison): string {
 }
 
 function lineText(l: LineComparison, currency: string): string {
-  const impact = l.estimatedImpactMinor !== null ? ` · impact ${formatMoneyMinor(l.estimatedImpactMinor, currency, { signed: true })}` : '';
+  const impact =
+    l.estimatedImpactMinor !== null
+      ? ` · impact ${formatMoneyMinor(l.estimatedImpactMinor, currency, { signed: true })}`
+      : '';
   return (
     `• *${lineName(l)}*: Stripe *${formatQuantity(l.stripeQuantity)}* · ledger *${formatQuantity(l.ledgerQuantity)}*` +
     ` · ${formatSignedQuantity(l.difference)} (${l.variancePct === null ? 'ledger is 0' : formatPct(l.variancePct)})${impact}`
@@ -237,7 +247,9 @@ function divergingLinesBlock(c: Comparison, currency: string, title: string): Se
 
 function impactText(c: Comparison, currency: string): string {
   const total = formatMoneyMinor(c.totalEstimatedImpactMinor, currency, { signed: true });
-  const direction = c.totalEstimatedImpactMinor.startsWith('-') ? 'Stripe would bill less than the ledger counted' : 'Stripe would bill more than the ledger counted';
+  const direction = c.totalEstimatedImpactMinor.startsWith('-')
+    ? 'Stripe would bill less than the ledger counted'
+    : 'Stripe would bill more than the ledger counted';
   const zero = /^[-+]?0*(\.0*)?$/.test(c.totalEstimatedImpactMinor);
   return `*Estimated impact:* ${total}${zero ? '' : ` (${direction})`} · largest variance ${formatPct(c.maxVariancePct)}`;
 }
@@ -251,7 +263,10 @@ function reviewButtons(invoiceId: string): KnownBlock {
     value: invoiceId,
     confirm: {
       title: { type: 'plain_text', text: 'Release invoice?' },
-      text: { type: 'mrkdwn', text: `Finalize \`${escapeMrkdwn(invoiceId)}\` in Stripe with Stripe's quantities, despite the difference?` },
+      text: {
+        type: 'mrkdwn',
+        text: `Finalize \`${escapeMrkdwn(invoiceId)}\` in Stripe with Stripe's quantities, despite the difference?`,
+      },
       confirm: { type: 'plain_text', text: 'Release' },
       deny: { type: 'plain_text', text: 'Cancel' },
     },
@@ -270,17 +285,28 @@ function linksBlock(input: AlertInput): ContextBlock {
   const temporal = temporalRunUrl(input.links, input.workflowId);
   return {
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `<${stripe}|Invoice in Stripe> · <${temporal}|Gate run in Temporal> · workflow \`${escapeMrkdwn(input.workflowId)}\`` }],
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `<${stripe}|Invoice in Stripe> · <${temporal}|Gate run in Temporal> · workflow \`${escapeMrkdwn(input.workflowId)}\``,
+      },
+    ],
   };
 }
 
 function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
   const inv = input.invoice;
-  const comparison = status.kind === 'still_diverging' || (status.kind === 'auto_released' && status.comparison) ? (status as { comparison: Comparison }).comparison : input.comparison;
+  const comparison =
+    status.kind === 'still_diverging' || (status.kind === 'auto_released' && status.comparison)
+      ? (status as { comparison: Comparison }).comparison
+      : input.comparison;
   const customer = customerLabel(inv);
   const currency = inv.currency;
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${viewOf(status).header}: ${customer}`, 150), emoji: true } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(`${viewOf(status).header}: ${customer}`, 150), emoji: true },
+    },
     {
       type: 'section',
       text: {
@@ -294,7 +320,11 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
     },
     ...(comparison
       ? [
-          divergingLinesBlock(comparison, currency, status.kind === 'still_diverging' ? 'Diverging lines after recount' : 'Diverging lines'),
+          divergingLinesBlock(
+            comparison,
+            currency,
+            status.kind === 'still_diverging' ? 'Diverging lines after recount' : 'Diverging lines',
+          ),
           { type: 'section', text: { type: 'mrkdwn', text: impactText(comparison, currency) } } satisfies SectionBlock,
         ]
       : [{ type: 'section', text: { type: 'mrkdwn', text: unverifiedText(input) } } satisfies SectionBlock]),
@@ -303,7 +333,10 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
     linksBlock(input),
   ];
   if (decisionPossible(status)) blocks.push(reviewButtons(inv.invoiceId));
-  return { text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${viewOf(status).summary(status)}. ${summaryText(input, comparison)}`, blocks };
+  return {
+    text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${viewOf(status).summary(status)}. ${summaryText(input, comparison)}`,
+    blocks,
+  };
 }
 
 function changesBlocks(input: AlertInput, comparison: Comparison | null): SectionBlock[] {
@@ -318,7 +351,8 @@ function periodText(inv: AlertInvoice): string {
 }
 
 function summaryText(input: AlertInput, comparison: Comparison | null): string {
-  if (!comparison) return `The gate could not verify it against the ledger: ${escapeMrkdwn(input.unverifiedReason ?? 'unknown reason')}.`;
+  if (!comparison)
+    return `The gate could not verify it against the ledger: ${escapeMrkdwn(input.unverifiedReason ?? 'unknown reason')}.`;
   const diverging = comparison.lines.filter((l) => !l.passed).length;
   return (
     `${diverging} metered line${diverging === 1 ? ' diverges' : 's diverge'} from the ledger (largest ${formatPct(comparison.maxVariancePct)}), ` +
@@ -338,12 +372,15 @@ function unverifiedText(input: AlertInput): string {
 function changesText(previous: Comparison, current: Comparison): string | null {
   const changes = current.lines.flatMap((line) => {
     const before = previous.lines.find((l) => l.lineId === line.lineId);
-    if (!before || (before.stripeQuantity === line.stripeQuantity && before.ledgerQuantity === line.ledgerQuantity)) return [];
+    if (!before || (before.stripeQuantity === line.stripeQuantity && before.ledgerQuantity === line.ledgerQuantity))
+      return [];
     return [
       `• *${lineName(line)}*: Stripe ${formatQuantity(before.stripeQuantity)} → *${formatQuantity(line.stripeQuantity)}* · ledger ${formatQuantity(before.ledgerQuantity)} → *${formatQuantity(line.ledgerQuantity)}*`,
     ];
   });
-  return changes.length === 0 ? null : truncate(`*Changed since the last check* (late usage reached the draft):\n${changes.join('\n')}`, 3000);
+  return changes.length === 0
+    ? null
+    : truncate(`*Changed since the last check* (late usage reached the draft):\n${changes.join('\n')}`, 3000);
 }
 
 /** The alert posted when the gate holds an invoice, with Release and Recount buttons. */
@@ -395,7 +432,10 @@ export function buildFinalizedDivergenceAlert(input: AlertInput & { comparison: 
   return {
     text: `Finalized invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)} diverges from the ledger. ${summaryText(input, input.comparison)}`,
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: truncate(`Finalized invoice diverges: ${customer}`, 150), emoji: true } },
+      {
+        type: 'header',
+        text: { type: 'plain_text', text: truncate(`Finalized invoice diverges: ${customer}`, 150), emoji: true },
+      },
       {
         type: 'section',
         text: {
@@ -411,7 +451,10 @@ export function buildFinalizedDivergenceAlert(input: AlertInput & { comparison: 
       { type: 'section', text: { type: 'mrkdwn', text: impactText(input.comparison, inv.currency) } },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `:rotating_light: ${remedy} The invoice is finalized and can no longer be paused; the gate does not try.` },
+        text: {
+          type: 'mrkdwn',
+          text: `:rotating_light: ${remedy} The invoice is finalized and can no longer be paused; the gate does not try.`,
+        },
       },
       linksBlock(input),
     ],

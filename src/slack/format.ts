@@ -4,7 +4,24 @@ import Decimal from 'decimal.js';
 import type { DecimalString, UnixSeconds } from '../gate/types';
 
 /** ISO 4217 currencies Stripe treats as zero-decimal / three-decimal (docs.stripe.com/currencies). */
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
 
 export function currencyExponent(currency: string): number {
@@ -36,7 +53,8 @@ export function formatMoneyMinor(minor: DecimalString, currency: string, opts: {
   const exp = currencyExponent(currency);
   const major = new Decimal(minor).div(new Decimal(10).pow(exp)).toDecimalPlaces(exp, Decimal.ROUND_HALF_UP);
   const abs = groupDigits(major.abs().toFixed(exp));
-  const sign = major.isNegative() && !major.isZero() ? '-' : opts.signed && major.isPositive() && !major.isZero() ? '+' : '';
+  const sign =
+    major.isNegative() && !major.isZero() ? '-' : opts.signed && major.isPositive() && !major.isZero() ? '+' : '';
   return `${sign}${currency.toUpperCase()} ${abs}`;
 }
 

@@ -35,7 +35,10 @@ export async function pauseInvoice(
     const invoice = await stripe.invoices.update(
       invoiceId,
       { auto_advance: false, metadata },
-      { idempotencyKey: pauseNumber === 1 ? `invoice-gate-pause-${invoiceId}` : `invoice-gate-pause-${invoiceId}-${pauseNumber}` },
+      {
+        idempotencyKey:
+          pauseNumber === 1 ? `invoice-gate-pause-${invoiceId}` : `invoice-gate-pause-${invoiceId}-${pauseNumber}`,
+      },
     );
     return { applied: invoice.status === 'draft', status: invoice.status ?? 'unknown' };
   } catch (error) {

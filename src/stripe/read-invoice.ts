@@ -50,7 +50,11 @@ async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Strip
     return await stripe.invoices.retrieve(invoiceId, { expand: ['customer'] });
   } catch (error) {
     if (stripeErrorCode(error) === 'resource_missing') {
-      throw new GateError(`Stripe has no invoice ${invoiceId}`, { type: FailureType.invoiceNotFound, retryable: false, cause: error });
+      throw new GateError(`Stripe has no invoice ${invoiceId}`, {
+        type: FailureType.invoiceNotFound,
+        retryable: false,
+        cause: error,
+      });
     }
     return callStripe('invoice retrieve', () => Promise.reject(error));
   }
@@ -62,16 +66,22 @@ export async function readInvoiceSnapshot(
   meter: MeterLookup = cachedMeterLookup(stripe),
 ): Promise<InvoiceSnapshot> {
   const invoice = await retrieveInvoice(stripe, invoiceId);
-  const customer = typeof invoice.customer === 'object' && invoice.customer && !('deleted' in invoice.customer && invoice.customer.deleted)
-    ? (invoice.customer as Stripe.Customer)
-    : null;
+  const customer =
+    typeof invoice.customer === 'object' &&
+    invoice.customer &&
+    !('deleted' in invoice.customer && invoice.customer.deleted)
+      ? (invoice.customer as Stripe.Customer)
+      : null;
   const customerId = idOf(invoice.customer as string | { id: string } | null);
   if (!customerId) throw new Error(`invoice ${invoiceId} has no customer`);
 
   // Prices come expanded with the lines: one request per page instead of one per price.
   const lines = await callStripe('invoice lines list', async () => {
     const all: Stripe.InvoiceLineItem[] = [];
-    const pages = stripe.invoices.listLineItems(invoiceId, { limit: LINE_PAGE_SIZE, expand: ['data.pricing.price_details.price'] });
+    const pages = stripe.invoices.listLineItems(invoiceId, {
+      limit: LINE_PAGE_SIZE,
+      expand: ['data.pricing.price_details.price'],
+    });
     for await (const line of pages) all.push(line);
     return all;
   });

@@ -9,7 +9,8 @@ function retryAfterMs(error: Stripe.errors.StripeError): number | undefined {
   if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
   // Without Retry-After, spread rate-limited retries over a few seconds: Temporal's own backoff has no
   // jitter, so every gate throttled in the same second would otherwise come back in the same second.
-  if (error instanceof Stripe.errors.StripeRateLimitError || error.statusCode === 429) return 1000 + Math.random() * 4000;
+  if (error instanceof Stripe.errors.StripeRateLimitError || error.statusCode === 429)
+    return 1000 + Math.random() * 4000;
   return undefined;
 }
 

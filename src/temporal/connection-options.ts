@@ -61,10 +61,19 @@ export function buildTemporalConnectionOptions(
 
   let clientCertPair: { crt: Buffer; key: Buffer } | undefined;
   if (certPath && keyPath) {
-    clientCertPair = { crt: readPem(readFile, certPath, 'TEMPORAL_TLS_CERT'), key: readPem(readFile, keyPath, 'TEMPORAL_TLS_KEY') };
+    clientCertPair = {
+      crt: readPem(readFile, certPath, 'TEMPORAL_TLS_CERT'),
+      key: readPem(readFile, keyPath, 'TEMPORAL_TLS_KEY'),
+    };
   }
 
-  const mode: TemporalConnectionMode = clientCertPair ? (apiKey ? 'mtls+api-key' : 'mtls') : apiKey ? 'api-key' : 'plain';
+  const mode: TemporalConnectionMode = clientCertPair
+    ? apiKey
+      ? 'mtls+api-key'
+      : 'mtls'
+    : apiKey
+      ? 'api-key'
+      : 'plain';
   const tls = clientCertPair ? { clientCertPair } : apiKey ? true : false;
   const metadata: Record<string, string> | undefined = apiKey ? { 'temporal-namespace': namespace } : undefined;
 

@@ -7,7 +7,11 @@ import type { Connection } from '@temporalio/client';
  * `timeoutMs`, and rejects with the server's message otherwise. The gRPC deadline ends the call
  * itself, so a hanging frontend leaves no request behind.
  */
-export function temporalReadinessCheck(connection: Connection, namespace: string, timeoutMs = 2000): () => Promise<void> {
+export function temporalReadinessCheck(
+  connection: Connection,
+  namespace: string,
+  timeoutMs = 2000,
+): () => Promise<void> {
   return async () => {
     try {
       await connection.withDeadline(Date.now() + timeoutMs, () =>

@@ -140,7 +140,10 @@ function registrationFailed(
   cause: unknown,
 ): SearchAttributeRegistrationError {
   const commands = keys
-    .map((k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${cliTypeName(k.type)}`)
+    .map(
+      (k) =>
+        `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${cliTypeName(k.type)}`,
+    )
     .join('; ');
   const error = new SearchAttributeRegistrationError(
     `cannot register search attributes in namespace ${namespace}: ${(cause as Error)?.message ?? String(cause)}. ` +

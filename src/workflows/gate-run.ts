@@ -90,7 +90,10 @@ export class GateRun {
   private pauses: number;
   remindersSent: number;
 
-  constructor(readonly invoiceId: string, carried?: CarriedGate) {
+  constructor(
+    readonly invoiceId: string,
+    carried?: CarriedGate,
+  ) {
     // The first run's id: audit rows stay one per gate when the run continues as new.
     const { workflowId, firstExecutionRunId } = workflowInfo();
     this.key = { invoiceId, workflowId, runId: firstExecutionRunId };
@@ -190,7 +193,11 @@ export class GateRun {
   }
 
   /** The comparison, or null (with the reason in state) when the ledger cannot be counted: fail closed. */
-  async countAndCompare(invoice: InvoiceSnapshot, tolerance: Tolerance, kind: ComparisonKind = 'check'): Promise<Comparison | null> {
+  async countAndCompare(
+    invoice: InvoiceSnapshot,
+    tolerance: Tolerance,
+    kind: ComparisonKind = 'check',
+  ): Promise<Comparison | null> {
     let counts;
     try {
       counts = await ledger.countLedgerEvents({
@@ -308,7 +315,12 @@ export class GateRun {
         `Stripe refused to pause the invoice (${refused}); it finalizes on Stripe's schedule unless someone pauses it in the dashboard`,
       );
     }
-    if (!pause.applied) return this.tooLate(comparison, `the invoice became ${pause.status} before the gate could pause it`, pause.status);
+    if (!pause.applied)
+      return this.tooLate(
+        comparison,
+        `the invoice became ${pause.status} before the gate could pause it`,
+        pause.status,
+      );
     return null;
   }
 
@@ -402,8 +414,11 @@ export class GateRun {
     const leftDraft = (before === null || before === 'draft') && status !== null && status !== 'draft';
     const resolution = leftDraft ? stripeResolution(fresh) : null;
     return {
-      settled: leftDraft ? { reason: resolution?.reason ?? `the invoice became ${status} in Stripe`, invoiceStatus: status! } : null,
-      quantitiesChanged: status === 'draft' && fresh.some((e) => e.type === 'invoice.updated' && mayChangeQuantities(e.changedFields)),
+      settled: leftDraft
+        ? { reason: resolution?.reason ?? `the invoice became ${status} in Stripe`, invoiceStatus: status! }
+        : null,
+      quantitiesChanged:
+        status === 'draft' && fresh.some((e) => e.type === 'invoice.updated' && mayChangeQuantities(e.changedFields)),
     };
   }
 
@@ -451,7 +466,8 @@ export class GateRun {
     const invoice = await this.read();
     if (!invoice) return this.finish('resolved_in_stripe', INVOICE_DELETED, 'deleted');
     const comparison = await this.countAndCompare(invoice, tolerance, 'recount');
-    if (invoice.status !== 'draft') return this.finish('resolved_in_stripe', `the invoice was already ${invoice.status} in Stripe`);
+    if (invoice.status !== 'draft')
+      return this.finish('resolved_in_stripe', `the invoice was already ${invoice.status} in Stripe`);
     if (comparison?.passed) {
       this.state.comparison = comparison;
       return this.finalize('auto_released', `within tolerance after recount ${this.state.recounts}`);
@@ -522,7 +538,11 @@ export class GateRun {
     this.moveTo('releasing');
     const finalized = await stripe.finalizeInvoice(this.invoiceId);
     if (!finalized.applied) {
-      return this.finish('resolved_in_stripe', `the invoice was already ${finalized.status} in Stripe`, finalized.status);
+      return this.finish(
+        'resolved_in_stripe',
+        `the invoice was already ${finalized.status} in Stripe`,
+        finalized.status,
+      );
     }
     return this.finish(outcome, reason, finalized.status);
   }
@@ -538,7 +558,11 @@ export class GateRun {
   }
 
   /** Nothing can be stopped any more; a divergence is still worth a (button-less) alert. */
-  async tooLate(comparison: Comparison | null, reason: string, invoiceStatus = this.state.invoiceStatus): Promise<GateState> {
+  async tooLate(
+    comparison: Comparison | null,
+    reason: string,
+    invoiceStatus = this.state.invoiceStatus,
+  ): Promise<GateState> {
     this.state.reason = reason;
     this.state.invoiceStatus = invoiceStatus;
     this.moveTo('too_late', comparison);
@@ -575,7 +599,9 @@ export class GateRun {
 /** Whether two comparisons found the same Stripe quantities line by line. */
 function sameQuantities(a: Comparison, b: Comparison | null): boolean {
   if (!b || a.lines.length !== b.lines.length) return false;
-  return a.lines.every((line, i) => line.lineId === b.lines[i].lineId && line.stripeQuantity === b.lines[i].stripeQuantity);
+  return a.lines.every(
+    (line, i) => line.lineId === b.lines[i].lineId && line.stripeQuantity === b.lines[i].stripeQuantity,
+  );
 }
 
 /** Cancellation of the check is the gate's own choice (a decision came first), not a failure. */

@@ -71,7 +71,8 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
       gate.settings.decideMarginMs ?? DEFAULT_DECIDE_MARGIN_MS,
     );
     const news = () => check.done() || gate.readFinalizesAt() !== readSoFar;
-    const inTime = deadline === Infinity ? (await condition(news), true) : await condition(news, Math.max(1, deadline - Date.now()));
+    const inTime =
+      deadline === Infinity ? (await condition(news), true) : await condition(news, Math.max(1, deadline - Date.now()));
     if (inTime) {
       if (check.done()) {
         decidedInTime = true;
@@ -82,7 +83,9 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     break;
   }
   if (!decidedInTime) {
-    const notPaused = await gate.holdUndecided(`the check could not complete before Stripe's deadline: ${gate.pendingStep()}`);
+    const notPaused = await gate.holdUndecided(
+      `the check could not complete before Stripe's deadline: ${gate.pendingStep()}`,
+    );
     if (notPaused) {
       check.cancel();
       await check.result.catch(ignoreCancellation);
@@ -113,7 +116,11 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     return gate.enter('following');
   }
   if (comparison?.passed) {
-    if (gate.state.heldBecause === 'deadline') await gate.resume(comparison, 'the check completed within tolerance after the deadline hold; auto-advance is on again');
+    if (gate.state.heldBecause === 'deadline')
+      await gate.resume(
+        comparison,
+        'the check completed within tolerance after the deadline hold; auto-advance is on again',
+      );
     else await gate.pass(comparison);
     return gate.enter('watching');
   }
@@ -204,7 +211,8 @@ async function follow(gate: GateRun): Promise<void> {
   const followFor = gate.settings.followFinalizedForMs ?? DEFAULT_FOLLOW_FINALIZED_FOR_MS;
   const since = gate.state.finalizedAt ?? Date.now();
   gate.state.finalizedAt = since;
-  if (!(await condition(() => gate.hasStripeNews(), Math.max(1, since + followFor - Date.now())))) return gate.enter('ended');
+  if (!(await condition(() => gate.hasStripeNews(), Math.max(1, since + followFor - Date.now()))))
+    return gate.enter('ended');
   await gate.takeStripeNews();
 }
 

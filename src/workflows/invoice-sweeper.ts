@@ -2,7 +2,15 @@
 // (Temporal Schedules would do this too, but the embedded engine has none). Each round is one activity,
 // which also says when the next round is due, so a worker restarted with another interval (or `off`,
 // which ends the sweeper) takes over at the next round. Deterministic: the sweep itself is the activity.
-import { ActivityFailure, continueAsNew, isCancellation, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SweepActivities } from '../activities';
 
 /** A round is about a dozen history events: a fresh history every 100 rounds keeps it short. */
@@ -54,7 +62,9 @@ async function sweepOnce(lastEveryMs: number): Promise<number | null> {
     // Transient failures retried inside the activity; what gets here was refused for good (e.g. a key that may
     // not list invoices). The sweeper outlives it: the next round may fare better, and the log says why.
     if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-    log.error('the sweep for missed webhooks failed; trying again next round', { error: error.cause?.message ?? error.message });
+    log.error('the sweep for missed webhooks failed; trying again next round', {
+      error: error.cause?.message ?? error.message,
+    });
     return lastEveryMs;
   }
 }

@@ -7,7 +7,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
-import { createSweepActivities, SWEEP_MIN_AGE_SECONDS, SWEEP_WINDOW_SECONDS, type SweepResult } from '../../src/activities/sweep-missed-invoices';
+import {
+  createSweepActivities,
+  SWEEP_MIN_AGE_SECONDS,
+  SWEEP_WINDOW_SECONDS,
+  type SweepResult,
+} from '../../src/activities/sweep-missed-invoices';
 import type { InvoiceToGate, GateSweepPort, StartResult } from '../../src/http/gate-client';
 import { FailureType, GateError } from '../../src/gate/failures';
 import { createMetrics } from '../../src/observability/metrics';
@@ -50,7 +55,9 @@ describe('sweepMissedInvoices', () => {
   async function sweep(gates: FakeGates, sweepEveryMs: number | null = 5 * 60_000) {
     const metrics = createMetrics({ defaultMetrics: false });
     const logs: LogEntry[] = [];
-    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('DEBUG', (entry) => void logs.push(entry)) });
+    const env = new MockActivityEnvironment(undefined, {
+      logger: new DefaultLogger('DEBUG', (entry) => void logs.push(entry)),
+    });
     const activities = createSweepActivities({ stripe, gates, config: { sweepEveryMs }, metrics, stripeNow });
     const result: SweepResult = await env.run(() => activities.sweepMissedInvoices());
     const found = /^invoice_gate_sweep_found_total (\S+)$/m.exec((await metrics.render()).body);
@@ -65,7 +72,9 @@ describe('sweepMissedInvoices', () => {
     // More than one page (the SDK pages 100 at a time): 118 missed, 2 already gated by their webhook.
     const windowDrafts: Stripe.Invoice[] = [];
     for (let i = 0; i < 120; i += 1) windowDrafts.push(await stripe.invoices.create({ customer: customer.id }));
-    const finalized = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ customer: customer.id })).id!);
+    const finalized = await stripe.invoices.finalizeInvoice(
+      (await stripe.invoices.create({ customer: customer.id })).id!,
+    );
     assert.notEqual(finalized.status, 'draft');
     const scheduled = await stripe.invoices.create({ customer: customer.id, auto_advance: true });
     assert.ok(scheduled.automatically_finalizes_at, 'Stripe announced when it finalizes the draft');
@@ -80,7 +89,11 @@ describe('sweepMissedInvoices', () => {
     const { result, logs, foundMetric } = await sweep(gates);
 
     const missed = [...windowDrafts.map((d) => d.id!), scheduled.id!].filter((id) => id !== gatedA && id !== gatedB);
-    assert.equal(result.listed, 122, 'the 120 drafts, the scheduled one and the young one; not the old or the open one');
+    assert.equal(
+      result.listed,
+      122,
+      'the 120 drafts, the scheduled one and the young one; not the old or the open one',
+    );
     assert.deepEqual([...result.found].sort(), [...missed].sort());
     assert.equal(result.nextSweepInMs, 5 * 60_000);
     assert.equal(foundMetric, 119);
@@ -131,14 +144,23 @@ describe('sweepMissedInvoices', () => {
     await emulator.admin.setFaults({ pathPrefix: '/v1/invoices', failNext: 1 });
     try {
       const env = new MockActivityEnvironment();
-      const activities = createSweepActivities({ stripe, gates: new FakeGates(), config: { sweepEveryMs: 60_000 }, metrics: createMetrics({ defaultMetrics: false }), stripeNow });
-      await assert.rejects(env.run(() => activities.sweepMissedInvoices()), (error: unknown) => {
-        assert.ok(error instanceof GateError);
-        assert.equal(error.retryable, true);
-        assert.equal(error.type, `${FailureType.stripeRetryable}:StripeAPIError`);
-        assert.match(error.message, /Stripe invoice list failed/);
-        return true;
+      const activities = createSweepActivities({
+        stripe,
+        gates: new FakeGates(),
+        config: { sweepEveryMs: 60_000 },
+        metrics: createMetrics({ defaultMetrics: false }),
+        stripeNow,
       });
+      await assert.rejects(
+        env.run(() => activities.sweepMissedInvoices()),
+        (error: unknown) => {
+          assert.ok(error instanceof GateError);
+          assert.equal(error.retryable, true);
+          assert.equal(error.type, `${FailureType.stripeRetryable}:StripeAPIError`);
+          assert.match(error.message, /Stripe invoice list failed/);
+          return true;
+        },
+      );
     } finally {
       await emulator.admin.clearFaults();
     }

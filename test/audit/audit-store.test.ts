@@ -21,7 +21,13 @@ before(async () => {
 });
 after(() => tdb.close());
 
-function line(lineId: string, stripe: string, ledger: string, passed: boolean, extra: Partial<LineComparison> = {}): LineComparison {
+function line(
+  lineId: string,
+  stripe: string,
+  ledger: string,
+  passed: boolean,
+  extra: Partial<LineComparison> = {},
+): LineComparison {
   return {
     lineId,
     description: `Usage ${lineId}`,
@@ -40,7 +46,13 @@ function line(lineId: string, stripe: string, ledger: string, passed: boolean, e
 }
 
 function comparison(lines: LineComparison[], maxVariancePct: string): Comparison {
-  return { lines, passed: lines.every((l) => l.passed), maxVariancePct, totalEstimatedImpactMinor: '150.5', tolerance: { pct: '1', abs: '0' } };
+  return {
+    lines,
+    passed: lines.every((l) => l.passed),
+    maxVariancePct,
+    totalEstimatedImpactMinor: '150.5',
+    tolerance: { pct: '1', abs: '0' },
+  };
 }
 
 async function count(table: string): Promise<number> {
@@ -51,7 +63,14 @@ async function count(table: string): Promise<number> {
 test('a held run, recounted and released: idempotent writes, one row per run, lines per round', async () => {
   const key: RunKey = { workflowId: 'invoice-gate-in_1', runId: 'run-1' };
   const id1 = await store.recordRunStarted(key, { invoiceId: 'in_1' });
-  const id2 = await store.recordRunStarted(key, { invoiceId: 'in_1', customerId: 'cus_1', periodStart: START, periodEnd: END, currency: 'usd', status: 'counting' });
+  const id2 = await store.recordRunStarted(key, {
+    invoiceId: 'in_1',
+    customerId: 'cus_1',
+    periodStart: START,
+    periodEnd: END,
+    currency: 'usd',
+    status: 'counting',
+  });
   await store.recordRunStarted(key, { invoiceId: 'in_1' }); // a retry of the first call keeps the details
   assert.equal(id1, id2);
 
@@ -91,7 +110,10 @@ test('a held run, recounted and released: idempotent writes, one row per run, li
   );
 
   // recount: late events arrived, now within tolerance
-  const second = comparison([line('il_a', '1200', '1199', true, { difference: '1', variancePct: '0.0834' }), line('il_b', '0.3', '0.3', true)], '0.0834');
+  const second = comparison(
+    [line('il_a', '1200', '1199', true, { difference: '1', variancePct: '0.0834' }), line('il_b', '0.3', '0.3', true)],
+    '0.0834',
+  );
   await store.recordComparison(key, second, 1);
   await store.recordComparison(key, first, 0); // a late retry of round 0 does not roll the totals back
   await store.recordOutcome(key, { outcome: 'auto_released', reviewer: 'U_REVIEWER', note: 'late events landed' });
@@ -127,9 +149,17 @@ test('a held run, recounted and released: idempotent writes, one row per run, li
 test('getRun returns the latest run of an invoice; listRuns filters by outcome', async () => {
   const old: RunKey = { workflowId: 'invoice-gate-in_2', runId: 'run-a' };
   const latest: RunKey = { workflowId: 'invoice-gate-in_2', runId: 'run-b' };
-  await store.recordRunStarted(old, { invoiceId: 'in_2', customerId: 'cus_2', startedAt: new Date('2026-02-01T00:00:00Z') });
+  await store.recordRunStarted(old, {
+    invoiceId: 'in_2',
+    customerId: 'cus_2',
+    startedAt: new Date('2026-02-01T00:00:00Z'),
+  });
   await store.recordOutcome(old, { outcome: 'passed' });
-  await store.recordRunStarted(latest, { invoiceId: 'in_2', customerId: 'cus_2', startedAt: new Date('2026-02-02T00:00:00Z') });
+  await store.recordRunStarted(latest, {
+    invoiceId: 'in_2',
+    customerId: 'cus_2',
+    startedAt: new Date('2026-02-02T00:00:00Z'),
+  });
   await store.recordOutcome(latest, { outcome: 'too_late', reason: 'invoice already open' });
 
   const run = await store.getRun('in_2');
@@ -139,9 +169,15 @@ test('getRun returns the latest run of an invoice; listRuns filters by outcome',
   assert.equal(await store.getRun('in_none'), null);
 
   const tooLate = await store.listRuns({ outcome: 'too_late' });
-  assert.deepEqual(tooLate.map((r) => r.runId), ['run-b']);
+  assert.deepEqual(
+    tooLate.map((r) => r.runId),
+    ['run-b'],
+  );
   const forCustomer = await store.listRuns({ customerId: 'cus_2' });
-  assert.deepEqual(forCustomer.map((r) => r.runId), ['run-b', 'run-a']);
+  assert.deepEqual(
+    forCustomer.map((r) => r.runId),
+    ['run-b', 'run-a'],
+  );
   assert.equal((await store.listRuns({ limit: 1 })).length, 1);
 });
 
@@ -161,7 +197,9 @@ test('a Stripe event is recorded once and its duplicates counted, also when deli
   assert.deepEqual(again, { firstTime: false, duplicateCount: 5 });
   assert.equal((await store.recordStripeEvent({ eventId: 'evt_2', type: 'invoice.finalized' })).firstTime, true);
   const rows = await sql<{ event_id: string; duplicate_count: number; payload_created: Date }>`
-    select event_id, duplicate_count, payload_created from ${sql.id(schema, 'stripe_events')} order by event_id`.execute(tdb.db);
+    select event_id, duplicate_count, payload_created from ${sql.id(schema, 'stripe_events')} order by event_id`.execute(
+    tdb.db,
+  );
   assert.equal(rows.rows.length, 2);
   assert.equal(rows.rows[0].duplicate_count, 5);
   assert.deepEqual(rows.rows[0].payload_created, new Date(START * 1000));
@@ -169,15 +207,41 @@ test('a Stripe event is recorded once and its duplicates counted, also when deli
 
 test('review attempts: every attempt kept, retried writes with the same key once', async () => {
   assert.deepEqual(
-    await store.recordReviewAttempt({ invoiceId: 'in_9', slackUserId: 'U_NOPE', action: 'release', allowed: false, outcome: 'not_allowed', attemptKey: 'a1' }),
+    await store.recordReviewAttempt({
+      invoiceId: 'in_9',
+      slackUserId: 'U_NOPE',
+      action: 'release',
+      allowed: false,
+      outcome: 'not_allowed',
+      attemptKey: 'a1',
+    }),
     { recorded: true },
   );
   assert.deepEqual(
-    await store.recordReviewAttempt({ invoiceId: 'in_9', slackUserId: 'U_NOPE', action: 'release', allowed: false, outcome: 'not_allowed', attemptKey: 'a1' }),
+    await store.recordReviewAttempt({
+      invoiceId: 'in_9',
+      slackUserId: 'U_NOPE',
+      action: 'release',
+      allowed: false,
+      outcome: 'not_allowed',
+      attemptKey: 'a1',
+    }),
     { recorded: false },
   );
-  await store.recordReviewAttempt({ invoiceId: 'in_9', slackUserId: 'U_OK', action: 'release', allowed: true, outcome: 'signalled' });
-  await store.recordReviewAttempt({ invoiceId: 'in_9', slackUserId: 'U_OK', action: 'release', allowed: true, outcome: 'already_decided' });
+  await store.recordReviewAttempt({
+    invoiceId: 'in_9',
+    slackUserId: 'U_OK',
+    action: 'release',
+    allowed: true,
+    outcome: 'signalled',
+  });
+  await store.recordReviewAttempt({
+    invoiceId: 'in_9',
+    slackUserId: 'U_OK',
+    action: 'release',
+    allowed: true,
+    outcome: 'already_decided',
+  });
   const attempts = await store.listReviewAttempts('in_9');
   assert.deepEqual(
     attempts.map((a) => [a.slackUserId, a.allowed, a.outcome]),

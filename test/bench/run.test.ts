@@ -7,7 +7,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, startTimer, timeMs, toBenchResult, type BenchResult } from '../../bench/bench-result';
-import { fileStamp, formatTable, runBenchmarks, SUITES, type BenchSuite, type LatestFile, type SuiteReport } from '../../bench/run';
+import {
+  fileStamp,
+  formatTable,
+  runBenchmarks,
+  SUITES,
+  type BenchSuite,
+  type LatestFile,
+  type SuiteReport,
+} from '../../bench/run';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -24,7 +32,9 @@ function jsonParseSuite(name: string, ops: number): BenchSuite {
   return {
     name,
     async run() {
-      const doc = JSON.stringify({ lines: Array.from({ length: 50 }, (_, i) => ({ id: `il_${i}`, quantity: String(i) })) });
+      const doc = JSON.stringify({
+        lines: Array.from({ length: 50 }, (_, i) => ({ id: `il_${i}`, quantity: String(i) })),
+      });
       const latencies: number[] = [];
       const total = startTimer();
       for (let i = 0; i < ops; i++) latencies.push(await timeMs(async () => JSON.parse(doc)));
@@ -118,7 +128,10 @@ describe('runBenchmarks', () => {
     const before = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as LatestFile;
     await new Promise((r) => setTimeout(r, 1100)); // a new second, so a new file name
     const summary = await runBenchmarks({ suites, only: ['b'], outDir, log: () => undefined });
-    assert.deepEqual(summary.reports.map((r) => r.suite), ['b']);
+    assert.deepEqual(
+      summary.reports.map((r) => r.suite),
+      ['b'],
+    );
     const latest = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as LatestFile;
     assert.deepEqual(latest.suites.a, before.suites.a);
     assert.notEqual(latest.suites.b.file, before.suites.b.file);
@@ -133,12 +146,25 @@ describe('runBenchmarks', () => {
       name: 'malformed',
       run: async () => [{ name: 'x', ops: 1, seconds: 1, perSecond: Number.NaN, p50Ms: 1, p99Ms: 1 } as BenchResult],
     };
-    const summary = await runBenchmarks({ suites: [broken, malformed, jsonParseSuite('ok', 10)], outDir, log: () => undefined });
-    assert.deepEqual(summary.failed.map((f) => f.suite), ['broken', 'malformed']);
+    const summary = await runBenchmarks({
+      suites: [broken, malformed, jsonParseSuite('ok', 10)],
+      outDir,
+      log: () => undefined,
+    });
+    assert.deepEqual(
+      summary.failed.map((f) => f.suite),
+      ['broken', 'malformed'],
+    );
     assert.match(summary.failed[0].error, /engine exploded/);
     assert.match(summary.failed[1].error, /not a BenchResult/);
-    assert.deepEqual(summary.reports.map((r) => r.suite), ['ok']);
-    assert.deepEqual(Object.keys((JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as LatestFile).suites), ['ok']);
+    assert.deepEqual(
+      summary.reports.map((r) => r.suite),
+      ['ok'],
+    );
+    assert.deepEqual(
+      Object.keys((JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as LatestFile).suites),
+      ['ok'],
+    );
   });
 });
 
@@ -168,14 +194,21 @@ describe('bench helpers and CLI', () => {
   });
 
   it('registers the Temporal engine and month-end suites', () => {
-    assert.deepEqual(SUITES.map((s) => s.name), ['temporal-engine', 'month-end']);
+    assert.deepEqual(
+      SUITES.map((s) => s.name),
+      ['temporal-engine', 'month-end'],
+    );
   });
 
   it('npm run bench --only <unknown> exits 2 naming the known suites', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../bench/run.ts'), '--only', 'nope'], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../../bench/run.ts'), '--only', 'nope'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     assert.equal(result.status, 2);
     assert.match(result.stderr, /unknown suite nope; known: temporal-engine, month-end/);
   });

@@ -31,7 +31,12 @@ test('an empty environment gives the contract defaults and leaves services unset
     tlsKey: undefined,
     uiUrl: 'http://localhost:8233',
   });
-  assert.deepEqual(c.stripe, { secretKey: undefined, webhookSecret: undefined, apiUrl: undefined, maxRequestsPerSecond: undefined });
+  assert.deepEqual(c.stripe, {
+    secretKey: undefined,
+    webhookSecret: undefined,
+    apiUrl: undefined,
+    maxRequestsPerSecond: undefined,
+  });
   assert.deepEqual(c.slack.reviewerIds, []);
   assert.equal(c.slack.botToken, undefined);
   assert.deepEqual(c.tolerance, { pct: '1', abs: '0' });
@@ -125,9 +130,15 @@ test('the error names every bad variable and why', () => {
 });
 
 test('port range and mTLS pairs are checked', () => {
-  assert.deepEqual(configError(() => parseConfig({ PORT: '70000' })).issues.map((i) => i.variable), ['PORT']);
+  assert.deepEqual(
+    configError(() => parseConfig({ PORT: '70000' })).issues.map((i) => i.variable),
+    ['PORT'],
+  );
   const tls = configError(() => parseConfig({ TEMPORAL_TLS_CERT: '/c.pem' }));
-  assert.deepEqual(tls.issues.map((i) => i.variable), ['TEMPORAL_TLS_KEY']);
+  assert.deepEqual(
+    tls.issues.map((i) => i.variable),
+    ['TEMPORAL_TLS_KEY'],
+  );
   assert.equal(parseConfig({ PORT: '0' }).port, 0);
 });
 
@@ -160,7 +171,17 @@ test('describeConfig redacts every secret and database password', () => {
     SLACK_REVIEWER_IDS: 'U1',
   });
   const text = JSON.stringify(describeConfig(c));
-  for (const secret of ['hunter2', 'topsecret', 'ledgerpw', 'temporal-key-value', 'privatekeybytes', 'supersecretvalue', 'webhooksecretvalue', 'bot-token-value', 'signingsecretvalue']) {
+  for (const secret of [
+    'hunter2',
+    'topsecret',
+    'ledgerpw',
+    'temporal-key-value',
+    'privatekeybytes',
+    'supersecretvalue',
+    'webhooksecretvalue',
+    'bot-token-value',
+    'signingsecretvalue',
+  ]) {
     assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
   }
   const d = describeConfig(c) as any;

@@ -105,7 +105,9 @@ test('.env.example lists only variables the service reads, each documented, and 
   const doc = read(CONFIG_DOC);
   for (const name of names) assert.match(doc, new RegExp('`' + name + '`'), `${name} is not in docs/configuration.md`);
   // Conversely, every variable row of the doc's tables is in .env.example.
-  const documented = [...doc.matchAll(/^\| `([A-Z][A-Z0-9_]*)`(?:, `([A-Z][A-Z0-9_]*)`)?/gm)].flatMap((m) => [m[1], m[2]]).filter(Boolean);
+  const documented = [...doc.matchAll(/^\| `([A-Z][A-Z0-9_]*)`(?:, `([A-Z][A-Z0-9_]*)`)?/gm)]
+    .flatMap((m) => [m[1], m[2]])
+    .filter(Boolean);
   assert.ok(documented.length >= 20, 'the variable tables of docs/configuration.md were not found');
   assert.deepEqual([...new Set(documented)].sort(), [...names].sort());
 });
@@ -128,28 +130,55 @@ test.describe('against PostgreSQL', () => {
       )`.execute(tdb.db);
     const start = Date.parse('2026-01-01T00:00:00Z') / 1000;
     const end = Date.parse('2026-02-01T00:00:00Z') / 1000;
-    const row = (account: string, kind: string, quantity: string, at: string, environment = 'production', voided = false) =>
+    const row = (
+      account: string,
+      kind: string,
+      quantity: string,
+      at: string,
+      environment = 'production',
+      voided = false,
+    ) =>
       sql`(${account}, ${kind}, ${quantity}::numeric, ${at}::timestamptz, ${environment}, ${voided ? sql`now()` : sql`null`})`;
-    await sql`insert into ${sql.id(schema, 'usage_events')} (account_id, kind, quantity, recorded_at, environment, voided_at) values ${sql.join([
-      row('acct_42', 'api_request', '1', '2026-01-01T00:00:00Z'),
-      row('acct_42', 'api_request', '1', '2026-01-15T12:00:00Z'),
-      row('acct_42', 'api_request', '1', '2026-01-15T12:00:01Z', 'staging'), // filtered out
-      row('acct_42', 'api_request', '1', '2026-01-16T00:00:00Z', 'production', true), // voided
-      row('acct_42', 'api_request', '1', '2026-02-01T00:00:00Z'), // next period
-      row('acct_7', 'api_request', '1', '2026-01-10T00:00:00Z'), // other account
-      row('acct_42', 'gpu_time_s', '12.5', '2026-01-02T00:00:00Z'),
-      row('acct_42', 'gpu_time_s', '0.25', '2026-01-03T00:00:00Z'),
-    ])}`.execute(tdb.db);
+    await sql`insert into ${sql.id(schema, 'usage_events')} (account_id, kind, quantity, recorded_at, environment, voided_at) values ${sql.join(
+      [
+        row('acct_42', 'api_request', '1', '2026-01-01T00:00:00Z'),
+        row('acct_42', 'api_request', '1', '2026-01-15T12:00:00Z'),
+        row('acct_42', 'api_request', '1', '2026-01-15T12:00:01Z', 'staging'), // filtered out
+        row('acct_42', 'api_request', '1', '2026-01-16T00:00:00Z', 'production', true), // voided
+        row('acct_42', 'api_request', '1', '2026-02-01T00:00:00Z'), // next period
+        row('acct_7', 'api_request', '1', '2026-01-10T00:00:00Z'), // other account
+        row('acct_42', 'gpu_time_s', '12.5', '2026-01-02T00:00:00Z'),
+        row('acct_42', 'gpu_time_s', '0.25', '2026-01-03T00:00:00Z'),
+      ],
+    )}`.execute(tdb.db);
 
     const config = loadGateConfig(EXAMPLE_CONFIG, ENV_TOLERANCE);
-    const counts = await countLedgerEvents(tdb.db, { ...config.ledger, schema }, {
-      customerId: 'cus_RkE3mPq8ZtY2Vb',
-      customerMetadata: { account_id: 'acct_42' },
-      lines: [
-        { lineId: 'il_api', meterId: 'mtr_61RcdL4nAqRXy1kG8A9wQd3S', eventName: 'api_requests', formula: 'count', periodStart: start, periodEnd: end },
-        { lineId: 'il_gpu', meterId: 'mtr_gpu', eventName: 'gpu_seconds', formula: 'sum', periodStart: start, periodEnd: end },
-      ],
-    });
+    const counts = await countLedgerEvents(
+      tdb.db,
+      { ...config.ledger, schema },
+      {
+        customerId: 'cus_RkE3mPq8ZtY2Vb',
+        customerMetadata: { account_id: 'acct_42' },
+        lines: [
+          {
+            lineId: 'il_api',
+            meterId: 'mtr_61RcdL4nAqRXy1kG8A9wQd3S',
+            eventName: 'api_requests',
+            formula: 'count',
+            periodStart: start,
+            periodEnd: end,
+          },
+          {
+            lineId: 'il_gpu',
+            meterId: 'mtr_gpu',
+            eventName: 'gpu_seconds',
+            formula: 'sum',
+            periodStart: start,
+            periodEnd: end,
+          },
+        ],
+      },
+    );
     assert.deepEqual(counts, { il_api: '2', il_gpu: '12.75' });
   });
 
@@ -159,14 +188,34 @@ test.describe('against PostgreSQL', () => {
     const audit = new AuditStore(tdb.db, { schema });
     const invoiceId = 'in_1RZsQ2LkdIwHu7ix8a9bC0dE';
     const key = { workflowId: `invoice-gate-${invoiceId}`, runId: 'run-1' };
-    await audit.recordRunStarted(key, { invoiceId, customerId: 'cus_RkE3mPq8ZtY2Vb', periodStart: 1_767_225_600, periodEnd: 1_769_904_000, currency: 'usd' });
+    await audit.recordRunStarted(key, {
+      invoiceId,
+      customerId: 'cus_RkE3mPq8ZtY2Vb',
+      periodStart: 1_767_225_600,
+      periodEnd: 1_769_904_000,
+      currency: 'usd',
+    });
     const line: MeteredLine = {
-      lineId: 'il_1', description: 'API requests', priceId: 'price_1', meterId: 'mtr_1', eventName: 'api_requests', formula: 'count',
-      periodStart: 1_767_225_600, periodEnd: 1_769_904_000, stripeQuantity: '1200', unitAmountDecimal: '0.5',
+      lineId: 'il_1',
+      description: 'API requests',
+      priceId: 'price_1',
+      meterId: 'mtr_1',
+      eventName: 'api_requests',
+      formula: 'count',
+      periodStart: 1_767_225_600,
+      periodEnd: 1_769_904_000,
+      stripeQuantity: '1200',
+      unitAmountDecimal: '0.5',
     };
     await audit.recordComparison(key, compareInvoice([line], { il_1: '1000' }, ENV_TOLERANCE), 0);
     await audit.recordOutcome(key, { outcome: 'held', slack: { channel: 'C0BILLING', ts: '1.000' } });
-    await audit.recordReviewAttempt({ invoiceId, slackUserId: 'U0INTRUDER', action: 'release', allowed: false, outcome: 'not_allowed' });
+    await audit.recordReviewAttempt({
+      invoiceId,
+      slackUserId: 'U0INTRUDER',
+      action: 'release',
+      allowed: false,
+      outcome: 'not_allowed',
+    });
     await audit.recordStripeEvent({ eventId: 'evt_1', type: 'invoice.created', invoiceId });
     await audit.recordStripeEvent({ eventId: 'evt_1', type: 'invoice.created', invoiceId });
 
@@ -181,10 +230,17 @@ test.describe('against PostgreSQL', () => {
     // Held invoice: its line, the refused click, held now, one non-reviewer, one duplicate; no decisions yet.
     assert.deepEqual(results, [1, 1, 1, 1, 1, 0]);
 
-    await audit.recordReviewAttempt({ invoiceId, slackUserId: 'U0REVIEWER', action: 'release', allowed: true, outcome: 'decided' });
+    await audit.recordReviewAttempt({
+      invoiceId,
+      slackUserId: 'U0REVIEWER',
+      action: 'release',
+      allowed: true,
+      outcome: 'decided',
+    });
     await audit.recordOutcome(key, { outcome: 'released', reviewer: 'U0REVIEWER', reason: 'released by U0REVIEWER' });
     const after: number[] = [];
-    for (const query of queries) after.push((await sql.raw(query.replaceAll('invoice_gate.', `"${schema}".`)).execute(tdb.db)).rows.length);
+    for (const query of queries)
+      after.push((await sql.raw(query.replaceAll('invoice_gate.', `"${schema}".`)).execute(tdb.db)).rows.length);
     assert.deepEqual(after, [1, 2, 0, 1, 1, 1]);
   });
 });

@@ -64,7 +64,12 @@ test('a file overrides the mapping field by field and the tolerance over the env
   const c = loadGateConfig(path, { pct: '1', abs: '3' });
   assert.equal(c.ledger.schema, 'billing');
   assert.equal(c.ledger.table, 'usage');
-  assert.deepEqual(c.ledger.columns, { customer: 'account_id', eventName: 'event_name', value: 'qty', occurredAt: 'occurred_at' });
+  assert.deepEqual(c.ledger.columns, {
+    customer: 'account_id',
+    eventName: 'event_name',
+    value: 'qty',
+    occurredAt: 'occurred_at',
+  });
   assert.equal(c.ledger.customerKey, 'metadata.account_id');
   assert.equal(c.ledger.filter, "status = 'billable'");
   assert.deepEqual(c.tolerance, { pct: '0.5', abs: '3' });
@@ -96,7 +101,10 @@ test('unsafe identifiers are rejected with their path', () => {
   );
   assert.equal(issues.length, 4);
   for (const path of ['ledger.table', 'ledger.schema', 'ledger.columns.customer', 'ledger.columns.occurredAt']) {
-    assert.ok(issues.some((i) => i.startsWith(`${path}: must be a plain SQL identifier`)), `${path} in ${issues.join('\n')}`);
+    assert.ok(
+      issues.some((i) => i.startsWith(`${path}: must be a plain SQL identifier`)),
+      `${path} in ${issues.join('\n')}`,
+    );
   }
 });
 
@@ -120,6 +128,12 @@ test('bad tolerances, customer keys, filters and unknown keys are rejected', () 
 });
 
 test('unreadable or invalid JSON files name INVOICE_GATE_CONFIG', () => {
-  assert.match(issuesOf(() => loadGateConfig('/nonexistent/gate.json', ENV_TOLERANCE))[0], /^INVOICE_GATE_CONFIG: cannot read/);
-  assert.match(issuesOf(() => loadGateConfig(writeJson('{ ledger: }'), ENV_TOLERANCE))[0], /^INVOICE_GATE_CONFIG: .* is not valid JSON/);
+  assert.match(
+    issuesOf(() => loadGateConfig('/nonexistent/gate.json', ENV_TOLERANCE))[0],
+    /^INVOICE_GATE_CONFIG: cannot read/,
+  );
+  assert.match(
+    issuesOf(() => loadGateConfig(writeJson('{ ledger: }'), ENV_TOLERANCE))[0],
+    /^INVOICE_GATE_CONFIG: .* is not valid JSON/,
+  );
 });

@@ -7,7 +7,10 @@ import { TEST_DATABASE_URL } from './pg-test-database';
 test('pg results: numeric and int8 as strings, timestamptz as Date', async (t) => {
   const db = createDatabase<any>(TEST_DATABASE_URL, { maxConnections: 1 });
   t.after(() => db.destroy());
-  const r = await sql<any>`select 0.1::numeric + 0.2 as n, 9007199254740993::int8 as i, 7::int4 as j, timestamptz '2026-01-01T00:00:00Z' as t`.execute(db);
+  const r =
+    await sql<any>`select 0.1::numeric + 0.2 as n, 9007199254740993::int8 as i, 7::int4 as j, timestamptz '2026-01-01T00:00:00Z' as t`.execute(
+      db,
+    );
   assert.deepEqual(r.rows[0], { n: '0.3', i: '9007199254740993', j: 7, t: new Date('2026-01-01T00:00:00Z') });
 });
 
@@ -32,7 +35,10 @@ test('openDatabases: one instance without LEDGER_DATABASE_URL, two with it', asy
   await pingDatabase(same.ledgerDb);
   await same.destroy();
 
-  const apart = openDatabases({ databaseUrl: TEST_DATABASE_URL, ledgerDatabaseUrl: `${TEST_DATABASE_URL}?application_name=ledger` });
+  const apart = openDatabases({
+    databaseUrl: TEST_DATABASE_URL,
+    ledgerDatabaseUrl: `${TEST_DATABASE_URL}?application_name=ledger`,
+  });
   assert.notEqual(apart.ledgerDb, apart.db);
   await Promise.all([pingDatabase(apart.db), pingDatabase(apart.ledgerDb)]);
   await apart.destroy();

@@ -15,7 +15,9 @@ test('migrations create the gate tables and are idempotent, also when run concur
   assert.deepEqual(await migrateToLatest(tdb.db, { schema }), [], 'nothing left to apply');
 
   const tables = await sql<{ table_name: string }>`
-    select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(tdb.db);
+    select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(
+    tdb.db,
+  );
   assert.deepEqual(
     tables.rows.map((r) => r.table_name),
     ['gate_lines', 'gate_runs', 'kysely_migration', 'kysely_migration_lock', 'review_attempts', 'stripe_events'],
@@ -43,11 +45,15 @@ test('ensureDefaultLedgerTable creates the contract table once, with its index',
     ],
   );
   assert.equal(columns.rows[2].column_default, '1');
-  const indexes = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = ${schema}`.execute(tdb.db);
+  const indexes = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = ${schema}`.execute(
+    tdb.db,
+  );
   assert.equal(indexes.rows.length, 1);
   assert.match(indexes.rows[0].indexdef, /\(stripe_customer_id, event_name, occurred_at\) INCLUDE \(value\)/);
 
-  await sql`insert into ${sql.id(schema, 'billable_events')} (stripe_customer_id, event_name, occurred_at) values ('cus_1', 'e', now())`.execute(tdb.db);
+  await sql`insert into ${sql.id(schema, 'billable_events')} (stripe_customer_id, event_name, occurred_at) values ('cus_1', 'e', now())`.execute(
+    tdb.db,
+  );
   const row = await sql<{ value: string }>`select value from ${sql.id(schema, 'billable_events')}`.execute(tdb.db);
   assert.equal(row.rows[0].value, '1', 'value defaults to 1 and comes back as a decimal string');
 });

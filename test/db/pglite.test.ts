@@ -32,7 +32,10 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
     await ensureDefaultLedgerTable(dbs.ledgerDb);
 
     // Same result types as node-postgres on a real server.
-    const types = await sql<any>`select 0.1::numeric + 0.2 as n, 9007199254740993::int8 as i, 7::int4 as j, ${at(START)}::timestamptz as t`.execute(dbs.db);
+    const types =
+      await sql<any>`select 0.1::numeric + 0.2 as n, 9007199254740993::int8 as i, 7::int4 as j, ${at(START)}::timestamptz as t`.execute(
+        dbs.db,
+      );
     assert.deepEqual(types.rows[0], { n: '0.3', i: '9007199254740993', j: 7, t: new Date(START * 1000) });
 
     await sql`
@@ -63,8 +66,14 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
     const key = { workflowId: 'invoice-gate-in_1', runId: 'r1' };
     await audit.recordRunStarted(key, { invoiceId: 'in_1', customerId: 'cus_A' });
     await audit.recordOutcome(key, { outcome: 'passed' });
-    assert.deepEqual(await audit.recordStripeEvent({ eventId: 'evt_1', type: 'invoice.created' }), { firstTime: true, duplicateCount: 0 });
-    assert.deepEqual(await audit.recordStripeEvent({ eventId: 'evt_1', type: 'invoice.created' }), { firstTime: false, duplicateCount: 1 });
+    assert.deepEqual(await audit.recordStripeEvent({ eventId: 'evt_1', type: 'invoice.created' }), {
+      firstTime: true,
+      duplicateCount: 0,
+    });
+    assert.deepEqual(await audit.recordStripeEvent({ eventId: 'evt_1', type: 'invoice.created' }), {
+      firstTime: false,
+      duplicateCount: 1,
+    });
   } finally {
     await dbs.destroy();
   }

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GateState } from '../../src/gate/types';
 import { decisionSignal, gateWorkflowId } from '../../src/workflows/definitions';
-import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
+import {
+  closePeriod,
+  messageText,
+  seedDivergingCustomer,
+  startGateHarness,
+  type GateHarness,
+} from '../support/gate-harness';
 
 describe('a gate that cannot count the ledger fails closed', () => {
   let h: GateHarness;

@@ -1,6 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
+import {
+  closePeriod,
+  messageText,
+  seedDivergingCustomer,
+  startGateHarness,
+  type GateHarness,
+} from '../support/gate-harness';
 import { decisionSignal, gateWorkflowId } from '../../src/workflows/definitions';
 import type { GateState } from '../../src/gate/types';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
@@ -60,7 +66,10 @@ describe('held invoices', () => {
     assert.equal(run?.maxVariancePct, '20');
     assert.equal(run?.slack?.ts, alert.ts);
     assert.ok(run?.finishedAt && run.decidedAt);
-    assert.deepEqual(run?.lines.map((l) => [l.stripeQuantity, l.ledgerQuantity, l.passed]), [['120', '100', false]]);
+    assert.deepEqual(
+      run?.lines.map((l) => [l.stripeQuantity, l.ledgerQuantity, l.passed]),
+      [['120', '100', false]],
+    );
   });
 
   test('a recount after the late ledger rows arrive releases the invoice without a person', async () => {
@@ -78,7 +87,13 @@ describe('held invoices', () => {
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
     const run = await h.gate.audit.getRun(invoiceId);
     assert.equal(run?.outcome, 'auto_released');
-    assert.deepEqual(run?.lines.map((l) => [l.recount, l.ledgerQuantity]), [[0, '100'], [1, '120']]);
+    assert.deepEqual(
+      run?.lines.map((l) => [l.recount, l.ledgerQuantity]),
+      [
+        [0, '100'],
+        [1, '120'],
+      ],
+    );
   });
 
   test('a recount that still diverges keeps the invoice held', async () => {
@@ -115,14 +130,17 @@ describe('held invoices', () => {
       const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
       await h.waitForStatus(invoiceId, ['held']);
       await h.stripeEmulator.admin.waitForIdle();
-      const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
+      const created = (await h.stripeEmulator.admin.events('invoice.created')).find(
+        (e) => e.data.object.id === invoiceId,
+      );
       const [delivery] = await h.stripeEmulator.admin.deliveries({ eventId: created?.id });
       assert.equal(delivery.status, 'succeeded');
       assert.equal(delivery.attempts[0].copies, 5, JSON.stringify(delivery.attempts));
       assert.equal(delivery.attempts[0].status, 200, JSON.stringify(delivery.attempts));
 
       const runs = [];
-      for await (const run of h.gate.client.workflow.list({ query: `WorkflowId = '${gateWorkflowId(invoiceId)}'` })) runs.push(run);
+      for await (const run of h.gate.client.workflow.list({ query: `WorkflowId = '${gateWorkflowId(invoiceId)}'` }))
+        runs.push(run);
       assert.equal(runs.length, 1);
       const alerts = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId));
       assert.equal(alerts.length, 1);
@@ -143,7 +161,9 @@ describe('held invoices', () => {
     } finally {
       await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: false });
     }
-    const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
+    const created = (await h.stripeEmulator.admin.events('invoice.created')).find(
+      (e) => e.data.object.id === invoiceId,
+    );
     assert.ok(created);
     await h.stripeEmulator.admin.redeliver(created.id, endpoint.id);
     const result: GateState = await (async () => {
@@ -159,8 +179,16 @@ describe('held invoices', () => {
 
   test('an invoice with no metered lines is skipped', async () => {
     const customer = await h.stripe.customers.create({ name: 'Seats Only' });
-    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Onboarding' });
-    const invoice = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    await h.stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 5000,
+      currency: 'usd',
+      description: 'Onboarding',
+    });
+    const invoice = await h.stripe.invoices.create({
+      customer: customer.id,
+      pending_invoice_items_behavior: 'include',
+    });
     const result: GateState = await (async () => {
       const state = await h.waitForStatus(invoice.id!, ['skipped']);
       return state;
@@ -179,23 +207,39 @@ describe('the Stripe webhook endpoint', () => {
   });
 
   async function post(body: string, headers: Record<string, string>) {
-    const response = await fetch(`${h.gate.url}/webhooks/stripe`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    const response = await fetch(`${h.gate.url}/webhooks/stripe`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
     return { status: response.status, body: (await response.json()) as { error?: string } };
   }
   const event = (invoiceId: string) =>
-    JSON.stringify({ id: `evt_${invoiceId}`, object: 'event', type: 'invoice.created', created: 1, data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_x' } } });
+    JSON.stringify({
+      id: `evt_${invoiceId}`,
+      object: 'event',
+      type: 'invoice.created',
+      created: 1,
+      data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_x' } },
+    });
 
   test('a forged, missing or expired signature is refused with 400 and starts nothing', async () => {
     const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
     const body = event('in_forged');
-    const forged = await post(body, { 'stripe-signature': h.stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }) });
+    const forged = await post(body, {
+      'stripe-signature': h.stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_wrong' }),
+    });
     assert.equal(forged.status, 400);
     assert.equal(forged.body.error, 'invalid_signature');
     const missing = await post(body, {});
     assert.equal(missing.status, 400);
     assert.equal(missing.body.error, 'missing_signature');
     const expired = await post(body, {
-      'stripe-signature': h.stripe.webhooks.generateTestHeaderString({ payload: body, secret: endpoint.secret, timestamp: Math.floor(Date.now() / 1000) - 3600 }),
+      'stripe-signature': h.stripe.webhooks.generateTestHeaderString({
+        payload: body,
+        secret: endpoint.secret,
+        timestamp: Math.floor(Date.now() / 1000) - 3600,
+      }),
     });
     assert.equal(expired.status, 400);
     await assert.rejects(h.gate.client.workflow.getHandle(gateWorkflowId('in_forged')).describe(), /not found/i);
@@ -204,9 +248,17 @@ describe('the Stripe webhook endpoint', () => {
   test('a signed event that is not an invoice is refused; unknown types are acknowledged and ignored', async () => {
     const [endpoint] = await h.stripeEmulator.admin.webhookEndpoints();
     const sign = (payload: string) => h.stripe.webhooks.generateTestHeaderString({ payload, secret: endpoint.secret });
-    const notInvoice = JSON.stringify({ id: 'evt_bad', type: 'invoice.created', data: { object: { id: 'cus_1', object: 'customer' } } });
+    const notInvoice = JSON.stringify({
+      id: 'evt_bad',
+      type: 'invoice.created',
+      data: { object: { id: 'cus_1', object: 'customer' } },
+    });
     assert.equal((await post(notInvoice, { 'stripe-signature': sign(notInvoice) })).status, 400);
-    const unknown = JSON.stringify({ id: 'evt_other', type: 'customer.created', data: { object: { id: 'cus_1', object: 'customer' } } });
+    const unknown = JSON.stringify({
+      id: 'evt_other',
+      type: 'customer.created',
+      data: { object: { id: 'cus_1', object: 'customer' } },
+    });
     const ignored = await post(unknown, { 'stripe-signature': sign(unknown) });
     assert.equal(ignored.status, 200);
   });

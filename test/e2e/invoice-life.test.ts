@@ -34,8 +34,14 @@ describe('the gate follows the invoice to the end', () => {
     const c = await passedDraft('Late Usage GmbH', '1000');
     await h.addMeterEvents(c.customerId, c.eventName, [c.periodStart + 20], '300');
 
-    const held = await h.waitFor(c.invoiceId, (s) => s.status === 'held' && s.slackMessage !== null && s.phase === 'held');
-    assert.deepEqual([held.comparison?.lines[0].stripeQuantity, held.comparison?.lines[0].ledgerQuantity], ['1300', '1000']);
+    const held = await h.waitFor(
+      c.invoiceId,
+      (s) => s.status === 'held' && s.slackMessage !== null && s.phase === 'held',
+    );
+    assert.deepEqual(
+      [held.comparison?.lines[0].stripeQuantity, held.comparison?.lines[0].ledgerQuantity],
+      ['1300', '1000'],
+    );
     const paused = await h.stripe.invoices.retrieve(c.invoiceId);
     assert.deepEqual([paused.status, paused.auto_advance], ['draft', false]);
     const [alert] = await alertsAbout(c.invoiceId);
@@ -45,7 +51,10 @@ describe('the gate follows the invoice to the end', () => {
 
     // The ledger catches up, and Stripe sends another update (more late usage, counted on both sides).
     await h.addLedgerEvents(c.customerId, c.eventName, [c.periodStart + 20, c.periodStart + 30], '300');
-    await h.ledger.query(`UPDATE billable_events SET value = 5 WHERE stripe_customer_id = $1 AND occurred_at = to_timestamp($2)`, [c.customerId, c.periodStart + 30]);
+    await h.ledger.query(
+      `UPDATE billable_events SET value = 5 WHERE stripe_customer_id = $1 AND occurred_at = to_timestamp($2)`,
+      [c.customerId, c.periodStart + 30],
+    );
     await h.addMeterEvents(c.customerId, c.eventName, [c.periodStart + 30], '5');
     await h.temporal.skipTime(61_000); // at most one recheck a minute
     const released = await h.decision(c.invoiceId);
@@ -69,14 +78,19 @@ describe('the gate follows the invoice to the end', () => {
 
     const following = await h.waitFor(c.invoiceId, (s) => s.phase === 'following');
     assert.equal(following.status, 'passed');
-    assert.deepEqual([following.finalizedComparison?.lines[0].stripeQuantity, following.finalizedComparison?.lines[0].ledgerQuantity], ['130', '100']);
+    assert.deepEqual(
+      [following.finalizedComparison?.lines[0].stripeQuantity, following.finalizedComparison?.lines[0].ledgerQuantity],
+      ['130', '100'],
+    );
     const alerts = await alertsAbout(c.invoiceId);
     assert.equal(alerts.length, 1);
     assert.match(messageText(alerts[0]), /Finalized invoice diverges/);
     assert.match(messageText(alerts[0]), /130/);
     assert.match(messageText(alerts[0]), /Suggested credit note/);
     assert.doesNotMatch(messageText(alerts[0]), /gate_release/);
-    const writes = (await h.stripeEmulator.admin.requests()).filter((r) => r.method === 'POST' && r.path === `/v1/invoices/${c.invoiceId}`);
+    const writes = (await h.stripeEmulator.admin.requests()).filter(
+      (r) => r.method === 'POST' && r.path === `/v1/invoices/${c.invoiceId}`,
+    );
     assert.equal(writes.length, 0, 'no pause: a finalized invoice cannot be paused');
     const run = await h.gate.audit.getRun(c.invoiceId);
     assert.ok(run?.lines.some((l) => l.kind === 'finalized' && l.stripeQuantity === '130' && !l.passed));
@@ -157,12 +171,19 @@ describe('the deadline hold (fail closed)', () => {
     await h.stripeEmulator.admin.setFaults({ errorRate: 1, pathPrefix: '/v1/invoices/', method: 'GET' });
     let invoiceId: string;
     try {
-      const draft = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include', auto_advance: true });
+      const draft = await h.stripe.invoices.create({
+        customer: customer.id,
+        pending_invoice_items_behavior: 'include',
+        auto_advance: true,
+      });
       invoiceId = draft.id!;
       const held = await h.waitFor(invoiceId, (s) => s.heldBecause === 'deadline' && s.slackMessage !== null, 30_000);
       assert.match(held.reason ?? '', /could not complete before Stripe's deadline: Stripe has not answered/);
       const paused = await h.stripeEmulator.admin.invoice(invoiceId);
-      assert.deepEqual([paused.status, paused.auto_advance, paused.metadata.invoice_gate_status], ['draft', false, 'held']);
+      assert.deepEqual(
+        [paused.status, paused.auto_advance, paused.metadata.invoice_gate_status],
+        ['draft', false, 'held'],
+      );
       const alert = await h.slackEmulator.admin.message(held.slackMessage!.channel, held.slackMessage!.ts);
       assert.match(messageText(alert), /Held: the check could not complete/);
 

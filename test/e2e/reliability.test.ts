@@ -53,7 +53,11 @@ describe('the gate while Stripe fails and rate-limits', () => {
     const served = (status: (s: number) => boolean) => requests.filter((r) => status(r.status)).length;
     assert.ok(served((s) => s >= 500) >= 4, 'the injected 500s happened');
     assert.ok(served((s) => s === 429) > 0, 'the rate limit was hit');
-    assert.deepEqual(requests.filter((r) => r.path.endsWith('/finalize')), [], 'the gate finalizes nothing without a decision');
+    assert.deepEqual(
+      requests.filter((r) => r.path.endsWith('/finalize')),
+      [],
+      'the gate finalizes nothing without a decision',
+    );
 
     const pauses = await h.stripeEmulator.admin.events('invoice.updated');
     for (const m of members) {
@@ -77,7 +81,8 @@ describe('the gate while Stripe fails and rate-limits', () => {
       assert.equal(invoice.metadata?.invoice_gate_status, 'held');
     }
 
-    const mentions = (m: { text?: string; blocks?: unknown[] }, id: string) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(id);
+    const mentions = (m: { text?: string; blocks?: unknown[] }, id: string) =>
+      `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(id);
     for (const m of members.filter((x) => x.diverging)) {
       const invoiceId = invoices.get(m.customerId)!;
       await h.waitFor(invoiceId, (s) => s.slackMessage !== null, SETTLE_MS);
@@ -92,8 +97,16 @@ describe('the gate while Stripe fails and rate-limits', () => {
     let invoiceId: string;
     try {
       const customer = await h.stripe.customers.create({ name: 'Deleted Draft Ltd' });
-      await h.stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Setup' });
-      const draft = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+      await h.stripe.invoiceItems.create({
+        customer: customer.id,
+        amount: 5000,
+        currency: 'usd',
+        description: 'Setup',
+      });
+      const draft = await h.stripe.invoices.create({
+        customer: customer.id,
+        pending_invoice_items_behavior: 'include',
+      });
       invoiceId = draft.id!;
       await h.stripe.invoices.del(invoiceId);
     } finally {
@@ -109,8 +122,13 @@ describe('the gate while Stripe fails and rate-limits', () => {
     assert.equal(result.reason, 'the invoice no longer exists in Stripe');
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
 
-    const reads = (await h.stripeEmulator.admin.requests()).filter((r) => r.path.startsWith(`/v1/invoices/${invoiceId}`));
-    assert.deepEqual(reads.map((r) => [r.method, r.path, r.status, r.error_code]), [['GET', `/v1/invoices/${invoiceId}`, 404, 'resource_missing']]);
+    const reads = (await h.stripeEmulator.admin.requests()).filter((r) =>
+      r.path.startsWith(`/v1/invoices/${invoiceId}`),
+    );
+    assert.deepEqual(
+      reads.map((r) => [r.method, r.path, r.status, r.error_code]),
+      [['GET', `/v1/invoices/${invoiceId}`, 404, 'resource_missing']],
+    );
     const run = await h.gate.audit.getRun(invoiceId);
     assert.equal(run?.outcome, 'resolved_in_stripe');
     assert.ok(run?.finishedAt);
@@ -135,19 +153,28 @@ describe('the gate while Stripe fails and rate-limits', () => {
     assert.equal(result.status, 'too_late');
     assert.match(result.reason ?? '', /Stripe refused to pause the invoice/);
 
-    const writes = (await h.stripeEmulator.admin.requests()).filter((r) => r.method === 'POST' && r.path === `/v1/invoices/${invoiceId}`);
-    assert.deepEqual(writes.map((w) => [w.status, w.error_code, w.idempotency_key]), [[400, 'idempotency_error', key]], 'one attempt, not retried');
+    const writes = (await h.stripeEmulator.admin.requests()).filter(
+      (r) => r.method === 'POST' && r.path === `/v1/invoices/${invoiceId}`,
+    );
+    assert.deepEqual(
+      writes.map((w) => [w.status, w.error_code, w.idempotency_key]),
+      [[400, 'idempotency_error', key]],
+      'one attempt, not retried',
+    );
     // The invoice is not paused, so Stripe finalizes it on schedule: the reviewers are told so.
     const invoice = await h.stripe.invoices.retrieve(invoiceId);
     assert.equal(invoice.auto_advance, true);
-    const alerts = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(invoiceId));
+    const alerts = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) =>
+      `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`.includes(invoiceId),
+    );
     assert.equal(alerts.length, 1);
     assert.doesNotMatch(JSON.stringify(alerts[0].blocks), /gate_release/);
-    const { rows } = await h.ledger.query(`select outcome, reason from invoice_gate.gate_runs where invoice_id = $1`, [invoiceId]);
+    const { rows } = await h.ledger.query(`select outcome, reason from invoice_gate.gate_runs where invoice_id = $1`, [
+      invoiceId,
+    ]);
     assert.equal(rows[0].outcome, 'too_late');
     assert.match(rows[0].reason, /refused to pause/);
   });
-
 });
 
 async function disableEndpoint(h: GateHarness) {
@@ -198,7 +225,9 @@ describe('the gate at the Stripe test-mode rate limit', () => {
     try {
       await closeCohort(h, members);
       while (Date.now() - started < 20_000) {
-        ({ rows: settled } = await h.ledger.query(`select invoice_id, outcome from invoice_gate.gate_runs where outcome in ('passed', 'held')`));
+        ({ rows: settled } = await h.ledger.query(
+          `select invoice_id, outcome from invoice_gate.gate_runs where outcome in ('passed', 'held')`,
+        ));
         if (settled.length === members.length) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

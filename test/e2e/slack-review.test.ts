@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import type { AdminMessage } from '../../emulators/slack/admin-client';
 import type { GateState } from '../../src/gate/types';
 import { gateWorkflowId } from '../../src/workflows/definitions';
-import { closePeriod, messageText, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
+import {
+  closePeriod,
+  messageText,
+  seedDivergingCustomer,
+  startGateHarness,
+  type GateHarness,
+} from '../support/gate-harness';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
 
 const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
@@ -16,7 +22,11 @@ const OUTSIDER = 'U0BOB';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -57,7 +67,9 @@ describe('Slack review loop end to end', () => {
   const handle = (invoiceId: string) => h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
 
   async function ephemeralsAbout(invoiceId: string, user: string) {
-    return (await h.slackEmulator.admin.ephemerals({ channel: CHANNEL, user })).filter((e) => e.text.includes(invoiceId));
+    return (await h.slackEmulator.admin.ephemerals({ channel: CHANNEL, user })).filter((e) =>
+      e.text.includes(invoiceId),
+    );
   }
 
   async function assertStillHeld(invoiceId: string, alert: AdminMessage) {
@@ -88,7 +100,12 @@ describe('Slack review loop end to end', () => {
     const { invoiceId } = await divergingInvoice('Released Ltd');
     const { alert } = await heldAlert(invoiceId);
 
-    const click = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId: REVIEWER });
+    const click = await h.slackEmulator.admin.click({
+      channel: alert.channel,
+      ts: alert.ts,
+      actionId: 'gate_release',
+      userId: REVIEWER,
+    });
     assert.equal(click.status, 200, click.body);
     assert.ok(click.ms < 3000 && click.acknowledgedInTime, `answered in ${click.ms} ms`);
 
@@ -106,7 +123,11 @@ describe('Slack review loop end to end', () => {
     assert.doesNotMatch(messageText(updated), /gate_release|gate_recount/, 'no buttons once decided');
     assert.match(messageText(updated), /Released by <@U0ALICE>/);
     assert.match(updated.text, /released by <@U0ALICE>/);
-    assert.equal((await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId)).length, 1, 'no second message');
+    assert.equal(
+      (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId)).length,
+      1,
+      'no second message',
+    );
 
     const run = await h.gate.audit.getRun(invoiceId);
     assert.equal(run?.outcome, 'released');
@@ -121,7 +142,9 @@ describe('Slack review loop end to end', () => {
       attempts.map((a) => [a.slackUserId, a.action, a.allowed, a.outcome]),
       [[REVIEWER, 'release', true, 'decided']],
     );
-    const [confirmation] = await eventually('the confirmation', () => ephemeralsAbout(invoiceId, REVIEWER).then((e) => e.length > 0 && e));
+    const [confirmation] = await eventually('the confirmation', () =>
+      ephemeralsAbout(invoiceId, REVIEWER).then((e) => e.length > 0 && e),
+    );
     assert.match(confirmation.text, /Release sent/);
   });
 
@@ -129,11 +152,18 @@ describe('Slack review loop end to end', () => {
     const { invoiceId } = await divergingInvoice('Unauthorized Click GmbH');
     const { alert } = await heldAlert(invoiceId);
 
-    const click = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId: OUTSIDER });
+    const click = await h.slackEmulator.admin.click({
+      channel: alert.channel,
+      ts: alert.ts,
+      actionId: 'gate_release',
+      userId: OUTSIDER,
+    });
     assert.equal(click.status, 200, click.body);
     assert.ok(click.ms < 3000);
 
-    const [answer] = await eventually('the ephemeral answer', () => ephemeralsAbout(invoiceId, OUTSIDER).then((e) => e.length > 0 && e));
+    const [answer] = await eventually('the ephemeral answer', () =>
+      ephemeralsAbout(invoiceId, OUTSIDER).then((e) => e.length > 0 && e),
+    );
     assert.match(answer.text, /not allowed/);
     const attempts = await eventually('the audited attempt', async () => {
       const rows = await h.gate.audit.listReviewAttempts(invoiceId);
@@ -156,7 +186,13 @@ describe('Slack review loop end to end', () => {
     const { alert } = await heldAlert(invoiceId);
 
     for (const signature of ['forged', 'stale'] as const) {
-      const click = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId: REVIEWER, signature });
+      const click = await h.slackEmulator.admin.click({
+        channel: alert.channel,
+        ts: alert.ts,
+        actionId: 'gate_release',
+        userId: REVIEWER,
+        signature,
+      });
       assert.equal(click.status, 401, `${signature}: ${click.body}`);
     }
     // Anything the server would do after the answer has had time to happen.
@@ -174,7 +210,9 @@ describe('Slack review loop end to end', () => {
     const { alert } = await heldAlert(invoiceId);
 
     const clicks = await Promise.all(
-      [REVIEWER, SECOND_REVIEWER].map((userId) => h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId })),
+      [REVIEWER, SECOND_REVIEWER].map((userId) =>
+        h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId }),
+      ),
     );
     for (const click of clicks) {
       assert.equal(click.status, 200, click.body);
@@ -191,7 +229,9 @@ describe('Slack review loop end to end', () => {
     assert.equal(succeeded.length, 1, JSON.stringify(finalizeCalls));
 
     for (const user of [REVIEWER, SECOND_REVIEWER]) {
-      const answers = await eventually(`an answer for ${user}`, () => ephemeralsAbout(invoiceId, user).then((e) => e.length > 0 && e));
+      const answers = await eventually(`an answer for ${user}`, () =>
+        ephemeralsAbout(invoiceId, user).then((e) => e.length > 0 && e),
+      );
       assert.match(answers[0].text, /Release sent|already released/, answers[0].text);
     }
     const attempts = await eventually('both audited clicks', async () => {
@@ -216,10 +256,20 @@ describe('Slack review loop end to end', () => {
     const { alert } = await heldAlert(invoiceId);
     await h.stripeEmulator.admin.setFaults({ latencyMs: 2000, pathPrefix: `/v1/invoices/${invoiceId}/finalize` });
     try {
-      const release = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_release', userId: REVIEWER });
+      const release = await h.slackEmulator.admin.click({
+        channel: alert.channel,
+        ts: alert.ts,
+        actionId: 'gate_release',
+        userId: REVIEWER,
+      });
       assert.equal(release.status, 200, release.body);
       await h.waitFor(invoiceId, (s) => s.decision !== null);
-      const recount = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_recount', userId: SECOND_REVIEWER });
+      const recount = await h.slackEmulator.admin.click({
+        channel: alert.channel,
+        ts: alert.ts,
+        actionId: 'gate_recount',
+        userId: SECOND_REVIEWER,
+      });
       assert.equal(recount.status, 200, recount.body);
 
       const result: GateState = await h.decision(invoiceId);
@@ -245,7 +295,12 @@ describe('Slack review loop end to end', () => {
     const { alert } = await heldAlert(c.invoiceId);
 
     await h.addLedgerEvents(c.customerId, c.eventName, c.usage.slice(100));
-    const click = await h.slackEmulator.admin.click({ channel: alert.channel, ts: alert.ts, actionId: 'gate_recount', userId: REVIEWER });
+    const click = await h.slackEmulator.admin.click({
+      channel: alert.channel,
+      ts: alert.ts,
+      actionId: 'gate_recount',
+      userId: REVIEWER,
+    });
     assert.equal(click.status, 200, click.body);
     assert.ok(click.ms < 3000);
 
@@ -256,8 +311,14 @@ describe('Slack review loop end to end', () => {
     assert.equal((await h.stripe.invoices.retrieve(c.invoiceId)).status, 'open');
 
     const updated = await h.slackEmulator.admin.message(alert.channel, alert.ts);
-    const versions = [...updated.edits.map((e) => `${e.previousText} ${JSON.stringify(e.previousBlocks ?? [])}`), messageText(updated)];
-    assert.ok(versions.some((v) => /recounting/i.test(v)), `a "recounting" version: ${JSON.stringify(updated.edits.map((e) => e.previousText))}`);
+    const versions = [
+      ...updated.edits.map((e) => `${e.previousText} ${JSON.stringify(e.previousBlocks ?? [])}`),
+      messageText(updated),
+    ];
+    assert.ok(
+      versions.some((v) => /recounting/i.test(v)),
+      `a "recounting" version: ${JSON.stringify(updated.edits.map((e) => e.previousText))}`,
+    );
     assert.match(messageText(updated), /Auto-released after recount/);
     assert.doesNotMatch(messageText(updated), /gate_release|gate_recount/);
 
@@ -267,7 +328,10 @@ describe('Slack review loop end to end', () => {
       const rows = await h.gate.audit.listReviewAttempts(c.invoiceId);
       return rows.length > 0 && rows;
     });
-    assert.deepEqual(attempts.map((a) => [a.slackUserId, a.action, a.allowed, a.outcome]), [[REVIEWER, 'recount', true, 'decided']]);
+    assert.deepEqual(
+      attempts.map((a) => [a.slackUserId, a.action, a.allowed, a.outcome]),
+      [[REVIEWER, 'recount', true, 'decided']],
+    );
   });
 
   test('held for 30 emulated hours: threaded reminders at 4 h and 28 h, still held and paused', async () => {
@@ -288,7 +352,10 @@ describe('Slack review loop end to end', () => {
       assert.match(reply.text, new RegExp(`Reminder: invoice ${invoiceId} .* has been held`));
       // Form-encoded by @slack/web-api, so the emulator may keep the metadata as a JSON string.
       const raw = reply.extra.metadata;
-      const metadata = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { event_type?: string; event_payload?: unknown };
+      const metadata = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+        event_type?: string;
+        event_payload?: unknown;
+      };
       assert.equal(metadata.event_type, 'invoice_gate_reminder');
       assert.deepEqual(metadata.event_payload, { invoice_id: invoiceId, reminder: i + 1 });
     }
@@ -301,7 +368,7 @@ describe('Slack review loop end to end', () => {
 
   // Fails today: the workflow's heldSince is workflow time, the activity subtracts it from the worker's
   // wall clock (src/activities/slack-alerts.ts, remindReviewers), so on a skipped clock it says "0 min".
-  test('the reminder says how long the invoice has been held on the gate\'s own clock', async () => {
+  test("the reminder says how long the invoice has been held on the gate's own clock", async () => {
     const { invoiceId } = await divergingInvoice('Reminder Clock Ltd');
     const { alert } = await heldAlert(invoiceId);
     try {
@@ -325,7 +392,9 @@ describe('Slack review loop end to end', () => {
       const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
 
       const failedPosts = async () =>
-        (await h.slackEmulator.admin.requests()).filter((r) => r.apiMethod === 'chat.postMessage' && r.fault !== undefined);
+        (await h.slackEmulator.admin.requests()).filter(
+          (r) => r.apiMethod === 'chat.postMessage' && r.fault !== undefined,
+        );
       await eventually('a failed alert', () => failedPosts().then((f) => f.length >= 1 && f));
       const during = await h.gateState(invoiceId);
       assert.equal(during.status, 'held');
@@ -341,7 +410,11 @@ describe('Slack review loop end to end', () => {
       assert.equal((await failedPosts()).length, 2, 'two failed attempts, then delivered');
       assert.match(messageText(alert), new RegExp(invoiceId));
       assert.match(messageText(alert), /gate_release/);
-      assert.equal((await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => m.text.includes(invoiceId)).length, 1, 'posted once');
+      assert.equal(
+        (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => m.text.includes(invoiceId)).length,
+        1,
+        'posted once',
+      );
       assert.deepEqual(state.slackMessage, { channel: CHANNEL, ts: alert.ts });
       invoice = await h.stripe.invoices.retrieve(invoiceId);
       assert.equal(invoice.status, 'draft');

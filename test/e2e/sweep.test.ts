@@ -11,7 +11,11 @@ import { closePeriod, seedCustomer, startGateHarness, timestamps, type GateHarne
 const SWEPT_WITHIN_MS = 60_000;
 
 /** Polls `read` until it returns something (not undefined), at most `timeoutMs`. */
-async function eventually<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = SWEPT_WITHIN_MS): Promise<T> {
+async function eventually<T>(
+  what: string,
+  read: () => Promise<T | undefined>,
+  timeoutMs = SWEPT_WITHIN_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await read();
@@ -42,7 +46,9 @@ describe('the sweep for missed webhooks', () => {
     await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
 
-    const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
+    const created = (await h.stripeEmulator.admin.events('invoice.created')).find(
+      (e) => e.data.object.id === invoiceId,
+    );
     assert.ok(created, 'Stripe emitted invoice.created');
     assert.deepEqual(await h.stripeEmulator.admin.deliveries({ eventId: created.id }), [], 'and never delivered it');
 

@@ -17,11 +17,15 @@ const START_TIMEOUT_MS = 30_000;
 /** Ports that were free a moment ago: listen on 0 together (so they differ), then let go. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
@@ -92,7 +96,14 @@ function stripeAt(apiUrl: string, key: string): Stripe {
 describe('npm run emulators', () => {
   it('starts all three with the well-known credentials, prints the gate env, and stops cleanly on SIGTERM', async () => {
     const [temporalPort, stripePort, slackPort] = await freePorts(3);
-    const cli = spawnCli(['--temporal-port', String(temporalPort), '--stripe-port', String(stripePort), '--slack-port', String(slackPort)]);
+    const cli = spawnCli([
+      '--temporal-port',
+      String(temporalPort),
+      '--stripe-port',
+      String(stripePort),
+      '--slack-port',
+      String(slackPort),
+    ]);
     try {
       const env = await waitReady(cli);
       assert.deepEqual(env, {
@@ -119,14 +130,20 @@ describe('npm run emulators', () => {
       const stripe = stripeAt(env.STRIPE_API_URL, env.STRIPE_SECRET_KEY);
       const customer = await stripe.customers.create({ email: 'cli-test@example.com' });
       const customers = await stripe.customers.list({ limit: 10 });
-      assert.deepEqual(customers.data.map((c) => c.id), [customer.id]);
+      assert.deepEqual(
+        customers.data.map((c) => c.id),
+        [customer.id],
+      );
       await assert.rejects(stripeAt(env.STRIPE_API_URL, 'sk_test_wrong').customers.list(), /API key/i);
 
       const slack = new WebClient(env.SLACK_BOT_TOKEN, { slackApiUrl: env.SLACK_API_URL, retryConfig: { retries: 0 } });
       const auth = await slack.auth.test();
       assert.equal(auth.ok, true);
       assert.equal(typeof auth.user_id, 'string');
-      const slackInfo = (await (await fetch(`http://127.0.0.1:${slackPort}/_emulator/info`)).json()) as { signingSecret: string; interactivityUrl: string | null };
+      const slackInfo = (await (await fetch(`http://127.0.0.1:${slackPort}/_emulator/info`)).json()) as {
+        signingSecret: string;
+        interactivityUrl: string | null;
+      };
       assert.equal(slackInfo.signingSecret, SLACK_EMULATOR_DEFAULTS.signingSecret);
       assert.equal(slackInfo.interactivityUrl, null);
 
@@ -134,7 +151,8 @@ describe('npm run emulators', () => {
       const { code, signal } = await exitWithin(cli, 10_000);
       assert.deepEqual({ code, signal }, { code: 0, signal: null }, cli.stderr());
       // Every port is released.
-      for (const port of [temporalPort, stripePort, slackPort]) await occupy(port).then((s) => new Promise((r) => s.close(r)));
+      for (const port of [temporalPort, stripePort, slackPort])
+        await occupy(port).then((s) => new Promise((r) => s.close(r)));
     } finally {
       cli.child.kill('SIGKILL');
     }
@@ -144,7 +162,15 @@ describe('npm run emulators', () => {
     const [temporalPort, stripePort, slackPort, gatePort] = await freePorts(4);
     const gateUrl = `http://127.0.0.1:${gatePort}`;
     const cli = spawnCli(
-      ['--temporal-port', String(temporalPort), '--slack-port', String(slackPort), '--time-skipping', '--gate-url', gateUrl],
+      [
+        '--temporal-port',
+        String(temporalPort),
+        '--slack-port',
+        String(slackPort),
+        '--time-skipping',
+        '--gate-url',
+        gateUrl,
+      ],
       // A flag wins over the environment.
       { STRIPE_EMULATOR_PORT: String(stripePort), SLACK_EMULATOR_PORT: 'not-used' },
     );
@@ -154,8 +180,13 @@ describe('npm run emulators', () => {
       assert.match(env.STRIPE_WEBHOOK_SECRET, /^whsec_\S+$/);
       assert.match(cli.stdout(), /time skipping/);
       const endpoints = await stripeAt(env.STRIPE_API_URL, env.STRIPE_SECRET_KEY).webhookEndpoints.list();
-      assert.deepEqual(endpoints.data.map((e) => [e.url, e.enabled_events]), [[`${gateUrl}/webhooks/stripe`, ['*']]]);
-      const slackInfo = (await (await fetch(`http://127.0.0.1:${slackPort}/_emulator/info`)).json()) as { interactivityUrl: string | null };
+      assert.deepEqual(
+        endpoints.data.map((e) => [e.url, e.enabled_events]),
+        [[`${gateUrl}/webhooks/stripe`, ['*']]],
+      );
+      const slackInfo = (await (await fetch(`http://127.0.0.1:${slackPort}/_emulator/info`)).json()) as {
+        interactivityUrl: string | null;
+      };
       assert.equal(slackInfo.interactivityUrl, `${gateUrl}/slack/interactions`);
 
       cli.child.kill('SIGINT');
@@ -170,10 +201,20 @@ describe('npm run emulators', () => {
     const [temporalPort, stripePort, slackPort] = await freePorts(3);
     const blocker = await occupy(stripePort);
     try {
-      const cli = spawnCli(['--temporal-port', String(temporalPort), '--stripe-port', String(stripePort), '--slack-port', String(slackPort)]);
+      const cli = spawnCli([
+        '--temporal-port',
+        String(temporalPort),
+        '--stripe-port',
+        String(stripePort),
+        '--slack-port',
+        String(slackPort),
+      ]);
       const { code } = await exitWithin(cli, START_TIMEOUT_MS);
       assert.equal(code, 1);
-      assert.match(cli.stderr(), new RegExp(`Stripe emulator: port ${stripePort} on 127\\.0\\.0\\.1 is already in use`));
+      assert.match(
+        cli.stderr(),
+        new RegExp(`Stripe emulator: port ${stripePort} on 127\\.0\\.0\\.1 is already in use`),
+      );
       assert.match(cli.stderr(), /--stripe-port <port>/);
       assert.doesNotMatch(cli.stdout(), /Ready\./);
       // The Temporal emulator, started first, let go of its port.

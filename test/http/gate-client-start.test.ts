@@ -2,7 +2,12 @@
 // gate the same way (workflow id, policies, search attributes), with what each knows as GateStart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { createGateClient } from '../../src/http/gate-client';
 
 function fakeClient(behaviour: { start?: () => unknown; describe?: (workflowId: string) => unknown } = {}) {
@@ -34,14 +39,33 @@ const searchAttributes = (options: WorkflowStartOptions) =>
 test('the webhook start: GateStart from the event, startedBy webhook, the event id in the memo', async () => {
   const { client, starts } = fakeClient();
   const gates = createGateClient(client, 'invoice-gate');
-  assert.equal(await gates.startGate({ id: 'in_1Web', customerId: 'cus_1', createdAt: 1_700_000_000, automaticallyFinalizesAt: 1_700_003_600, currency: 'usd', livemode: null }, 'evt_1'), 'started');
+  assert.equal(
+    await gates.startGate(
+      {
+        id: 'in_1Web',
+        customerId: 'cus_1',
+        createdAt: 1_700_000_000,
+        automaticallyFinalizesAt: 1_700_003_600,
+        currency: 'usd',
+        livemode: null,
+      },
+      'evt_1',
+    ),
+    'started',
+  );
   const [{ type, options }] = starts;
   assert.equal(type, 'invoiceGate');
   assert.equal(options.workflowId, 'invoice-gate-in_1Web');
   assert.equal(options.taskQueue, 'invoice-gate');
   assert.deepEqual(options.args, [
     'in_1Web',
-    { customerId: 'cus_1', createdAt: 1_700_000_000, automaticallyFinalizesAt: 1_700_003_600, currency: 'usd', startedBy: 'webhook' },
+    {
+      customerId: 'cus_1',
+      createdAt: 1_700_000_000,
+      automaticallyFinalizesAt: 1_700_003_600,
+      currency: 'usd',
+      startedBy: 'webhook',
+    },
   ]);
   assert.equal(options.workflowIdConflictPolicy, 'USE_EXISTING');
   assert.equal(options.workflowIdReusePolicy, 'REJECT_DUPLICATE');
@@ -56,19 +80,40 @@ test('the webhook start: GateStart from the event, startedBy webhook, the event 
 test('a caller that knows only id and customer still starts the gate (times unknown: null)', async () => {
   const { client, starts } = fakeClient();
   await createGateClient(client, 'q').startGate({ id: 'in_1Old', customerId: null }, 'evt_2');
-  assert.deepEqual(starts[0].options.args, ['in_1Old', { customerId: null, createdAt: null, automaticallyFinalizesAt: null, currency: null, startedBy: 'webhook' }]);
-  assert.deepEqual(searchAttributes(starts[0].options), [['StripeInvoiceId', 'in_1Old'], ['InvoiceGateStatus', 'reading']]);
+  assert.deepEqual(starts[0].options.args, [
+    'in_1Old',
+    { customerId: null, createdAt: null, automaticallyFinalizesAt: null, currency: null, startedBy: 'webhook' },
+  ]);
+  assert.deepEqual(searchAttributes(starts[0].options), [
+    ['StripeInvoiceId', 'in_1Old'],
+    ['InvoiceGateStatus', 'reading'],
+  ]);
 });
 
 test('the sweep start: the same workflow id and policies, startedBy sweep, no event id', async () => {
   const { client, starts } = fakeClient();
   const gates = createGateClient(client, 'invoice-gate');
-  await gates.startGate({ id: 'in_1Swept', customerId: 'cus_2', createdAt: 1_700_000_000, automaticallyFinalizesAt: null, currency: 'eur', livemode: false, startedBy: 'sweep' });
+  await gates.startGate({
+    id: 'in_1Swept',
+    customerId: 'cus_2',
+    createdAt: 1_700_000_000,
+    automaticallyFinalizesAt: null,
+    currency: 'eur',
+    livemode: false,
+    startedBy: 'sweep',
+  });
   const { options } = starts[0];
   assert.equal(options.workflowId, 'invoice-gate-in_1Swept');
   assert.deepEqual(options.args, [
     'in_1Swept',
-    { customerId: 'cus_2', createdAt: 1_700_000_000, automaticallyFinalizesAt: null, currency: 'eur', livemode: false, startedBy: 'sweep' },
+    {
+      customerId: 'cus_2',
+      createdAt: 1_700_000_000,
+      automaticallyFinalizesAt: null,
+      currency: 'eur',
+      livemode: false,
+      startedBy: 'sweep',
+    },
   ]);
   assert.equal(options.workflowIdConflictPolicy, 'USE_EXISTING');
   assert.equal(options.workflowIdReusePolicy, 'REJECT_DUPLICATE');
@@ -81,7 +126,10 @@ test('a finished gate is not started again: already_gated', async () => {
       throw new WorkflowExecutionAlreadyStartedError('already started', 'invoice-gate-in_1Done', 'invoiceGate');
     },
   });
-  assert.equal(await createGateClient(client, 'q').startGate({ id: 'in_1Done', customerId: null, startedBy: 'sweep' }), 'already_gated');
+  assert.equal(
+    await createGateClient(client, 'q').startGate({ id: 'in_1Done', customerId: null, startedBy: 'sweep' }),
+    'already_gated',
+  );
 });
 
 test('hasGate describes invoice-gate-<id>: found (running or closed) -> true, not found -> false, other errors pass through', async () => {

@@ -44,7 +44,12 @@ test('state queries `state` on invoice-gate-<id>; decide signals `decision`', as
   await port.decide('in_1Test', { action: 'release', reviewer: 'U0ALICE' });
   assert.deepEqual(calls, [
     { kind: 'query', workflowId: 'invoice-gate-in_1Test', name: 'state', args: [] },
-    { kind: 'signal', workflowId: 'invoice-gate-in_1Test', name: 'decision', args: [{ action: 'release', reviewer: 'U0ALICE' }] },
+    {
+      kind: 'signal',
+      workflowId: 'invoice-gate-in_1Test',
+      name: 'decision',
+      args: [{ action: 'release', reviewer: 'U0ALICE' }],
+    },
   ]);
 });
 

@@ -26,12 +26,24 @@ function parsePrometheus(text: string): { types: Map<string, string>; samples: M
       continue;
     }
     assert.ok(!line.startsWith('#'), `unexpected comment ${line}`);
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.eE+-]+|[nN][aA][nN]|[+-]?[iI][nN][fF])( -?\d+)?$/.exec(line);
+    const m =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.eE+-]+|[nN][aA][nN]|[+-]?[iI][nN][fF])( -?\d+)?$/.exec(
+        line,
+      );
     assert.ok(m, `malformed sample line: ${JSON.stringify(line)}`);
     const family = m[1].replace(/_(bucket|sum|count|total|created)$/, '');
-    assert.ok(types.has(m[1]) || types.has(family) || types.has(m[1].replace(/_(bucket|sum|count)$/, '')), `sample ${m[1]} has no TYPE`);
+    assert.ok(
+      types.has(m[1]) || types.has(family) || types.has(m[1].replace(/_(bucket|sum|count)$/, '')),
+      `sample ${m[1]} has no TYPE`,
+    );
     // values follow Go's ParseFloat, which accepts NaN and Inf in any case (prom-client writes "Nan")
-    const value = /^[nN][aA][nN]$/.test(m[3]) ? NaN : /[iI][nN][fF]$/.test(m[3]) ? (m[3].startsWith('-') ? -Infinity : Infinity) : Number(m[3]);
+    const value = /^[nN][aA][nN]$/.test(m[3])
+      ? NaN
+      : /[iI][nN][fF]$/.test(m[3])
+        ? m[3].startsWith('-')
+          ? -Infinity
+          : Infinity
+        : Number(m[3]);
     assert.ok(!Number.isNaN(value) || /^[nN]/.test(m[3]), `bad value in ${line}`);
     samples.set(m[1] + (m[2] ?? ''), value);
   }
@@ -140,7 +152,10 @@ describe('GET /metrics', () => {
     metrics.decisionLatency(120);
 
     const after = parsePrometheus((await app.inject('/metrics')).body);
-    assert.equal(after.samples.get('invoice_gate_webhooks_received_total{type="invoice.created",result="accepted"}'), 1);
+    assert.equal(
+      after.samples.get('invoice_gate_webhooks_received_total{type="invoice.created",result="accepted"}'),
+      1,
+    );
     assert.equal(after.samples.get('invoice_gate_gate_outcomes_total{outcome="held"}'), 1);
     assert.equal(after.samples.get('invoice_gate_held_invoices'), 1);
     assert.equal(after.samples.get('invoice_gate_decision_latency_seconds_count'), 1);

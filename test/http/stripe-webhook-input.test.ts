@@ -28,7 +28,10 @@ function body(event: Event): string {
     type: event.type,
     created: 1_764_547_300,
     livemode: event.livemode ?? false,
-    data: { object: { object: 'invoice', ...event.object }, ...(event.previous ? { previous_attributes: event.previous } : {}) },
+    data: {
+      object: { object: 'invoice', ...event.object },
+      ...(event.previous ? { previous_attributes: event.previous } : {}),
+    },
   });
 }
 
@@ -67,19 +70,39 @@ describe('POST /webhooks/stripe: input', () => {
   async function post(event: Event) {
     const payload = body(event);
     const signature = stripe.webhooks.generateTestHeaderString({ payload, secret });
-    return app.inject({ method: 'POST', url: '/webhooks/stripe', payload, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+    return app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    });
   }
 
   test('an invoice id that is not a Stripe id is refused with 400 and a reason; no gate', async () => {
-    for (const id of ['in_../../admin', 'in_', 'inv_123', 'in_abc def', `in_${'a'.repeat(256)}`, `in_${'x'.repeat(5000)}`]) {
-      const response = await post({ id: `evt_bad_${id.length}`, type: 'invoice.created', object: { id, status: 'draft', customer: 'cus_1' } });
+    for (const id of [
+      'in_../../admin',
+      'in_',
+      'inv_123',
+      'in_abc def',
+      `in_${'a'.repeat(256)}`,
+      `in_${'x'.repeat(5000)}`,
+    ]) {
+      const response = await post({
+        id: `evt_bad_${id.length}`,
+        type: 'invoice.created',
+        object: { id, status: 'draft', customer: 'cus_1' },
+      });
       assert.equal(response.statusCode, 400, id.slice(0, 40));
       assert.equal(response.json().error, 'invalid_event');
       assert.match(response.json().message, /not a Stripe invoice id/);
     }
     assert.equal(starts.length, 0);
     assert.equal(recorded.length, 0);
-    const longest = await post({ id: 'evt_longest', type: 'invoice.created', object: { id: `in_${'a'.repeat(255)}`, status: 'draft', customer: 'cus_1' } });
+    const longest = await post({
+      id: 'evt_longest',
+      type: 'invoice.created',
+      object: { id: `in_${'a'.repeat(255)}`, status: 'draft', customer: 'cus_1' },
+    });
     assert.equal(longest.statusCode, 200, 'the longest Stripe id is still a gate');
     starts.splice(0);
     recorded.splice(0);
@@ -87,7 +110,12 @@ describe('POST /webhooks/stripe: input', () => {
 
   test('a live event reaching a test deployment is acknowledged and ignored, never gated', async () => {
     counted.splice(0);
-    const response = await post({ id: 'evt_live', type: 'invoice.created', livemode: true, object: { id: 'in_live1', status: 'draft', customer: 'cus_1' } });
+    const response = await post({
+      id: 'evt_live',
+      type: 'invoice.created',
+      livemode: true,
+      object: { id: 'in_live1', status: 'draft', customer: 'cus_1' },
+    });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), { received: true, ignored: true });
     assert.equal(starts.length, 0);
@@ -98,7 +126,14 @@ describe('POST /webhooks/stripe: input', () => {
     const response = await post({
       id: 'evt_created',
       type: 'invoice.created',
-      object: { id: 'in_created1', status: 'draft', customer: 'cus_9', created: 1_764_547_200, automatically_finalizes_at: 1_764_550_800, currency: 'eur' },
+      object: {
+        id: 'in_created1',
+        status: 'draft',
+        customer: 'cus_9',
+        created: 1_764_547_200,
+        automatically_finalizes_at: 1_764_550_800,
+        currency: 'eur',
+      },
     });
     assert.equal(response.statusCode, 200);
     const [[invoice, eventId]] = starts.splice(0);
@@ -120,12 +155,39 @@ describe('POST /webhooks/stripe: input', () => {
   });
 
   test('later events carry their time, what changed, and payment attempts', async () => {
-    await post({ id: 'evt_upd', type: 'invoice.updated', object: { id: 'in_f1', status: 'draft' }, previous: { amount_due: 100, lines: { data: [] } } });
-    await post({ id: 'evt_fail', type: 'invoice.payment_failed', object: { id: 'in_f1', status: 'open', attempt_count: 2 } });
+    await post({
+      id: 'evt_upd',
+      type: 'invoice.updated',
+      object: { id: 'in_f1', status: 'draft' },
+      previous: { amount_due: 100, lines: { data: [] } },
+    });
+    await post({
+      id: 'evt_fail',
+      type: 'invoice.payment_failed',
+      object: { id: 'in_f1', status: 'open', attempt_count: 2 },
+    });
     await post({ id: 'evt_del', type: 'invoice.deleted', object: { id: 'in_f1', status: 'draft' } });
     assert.deepEqual(signals.splice(0), [
-      ['in_f1', { eventId: 'evt_upd', type: 'invoice.updated', invoiceStatus: 'draft', created: 1_764_547_300, changedFields: ['amount_due', 'lines'] }],
-      ['in_f1', { eventId: 'evt_fail', type: 'invoice.payment_failed', invoiceStatus: 'open', created: 1_764_547_300, attemptCount: 2 }],
+      [
+        'in_f1',
+        {
+          eventId: 'evt_upd',
+          type: 'invoice.updated',
+          invoiceStatus: 'draft',
+          created: 1_764_547_300,
+          changedFields: ['amount_due', 'lines'],
+        },
+      ],
+      [
+        'in_f1',
+        {
+          eventId: 'evt_fail',
+          type: 'invoice.payment_failed',
+          invoiceStatus: 'open',
+          created: 1_764_547_300,
+          attemptCount: 2,
+        },
+      ],
       ['in_f1', { eventId: 'evt_del', type: 'invoice.deleted', invoiceStatus: 'deleted', created: 1_764_547_300 }],
     ]);
   });

@@ -11,7 +11,13 @@ const secret = 'whsec_test_secret';
 const stripe = new Stripe('sk_test_unused');
 const sign = (payload: string) => stripe.webhooks.generateTestHeaderString({ payload, secret });
 const invoiceCreated = (invoiceId: string) =>
-  JSON.stringify({ id: `evt_${invoiceId}`, object: 'event', type: 'invoice.created', created: 1, data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_1' } } });
+  JSON.stringify({
+    id: `evt_${invoiceId}`,
+    object: 'event',
+    type: 'invoice.created',
+    created: 1,
+    data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_1' } },
+  });
 
 describe('POST /webhooks/stripe when Temporal is down', () => {
   let app: FastifyInstance;
@@ -40,7 +46,12 @@ describe('POST /webhooks/stripe when Temporal is down', () => {
 
   test('answers 503 so Stripe retries, and records nothing as accepted', async () => {
     const body = invoiceCreated('in_down');
-    const response = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) },
+    });
     assert.equal(response.statusCode, 503);
     assert.equal(response.json().error, 'temporarily_unavailable');
     assert.equal(recorded.length, 0);
@@ -49,10 +60,20 @@ describe('POST /webhooks/stripe when Temporal is down', () => {
 
   test('answers 400 to a missing or wrong signature, counted as rejected', async () => {
     const body = invoiceCreated('in_unsigned');
-    const missing = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json' } });
+    const missing = await app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      payload: body,
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(missing.statusCode, 400);
     assert.equal(missing.json().error, 'missing_signature');
-    const forged = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=forged' } });
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=forged' },
+    });
     assert.equal(forged.statusCode, 400);
     assert.equal(forged.json().error, 'invalid_signature');
     assert.deepEqual(counted.splice(0), ['unknown rejected', 'unknown rejected']);
@@ -60,7 +81,12 @@ describe('POST /webhooks/stripe when Temporal is down', () => {
 
   test('rejects a body over the limit', async () => {
     const body = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
-    const response = await app.inject({ method: 'POST', url: '/webhooks/stripe', payload: body, headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) },
+    });
     assert.equal(response.statusCode, 413);
   });
 

@@ -20,14 +20,26 @@ type Row = [customer: string, event: string, value: string, occurredAt: string];
 
 async function insert(rows: Row[], table = 'billable_events'): Promise<void> {
   const values = rows.map(([c, e, v, o]) => sql`(${c}, ${e}, ${v}::numeric, ${o}::timestamptz)`);
-  await sql`insert into ${sql.id(mapping.schema, table)} (stripe_customer_id, event_name, value, occurred_at) values ${sql.join(values)}`.execute(tdb.db);
+  await sql`insert into ${sql.id(mapping.schema, table)} (stripe_customer_id, event_name, value, occurred_at) values ${sql.join(values)}`.execute(
+    tdb.db,
+  );
 }
 
-function request(lines: Array<Partial<LedgerCountRequest['lines'][number]> & { lineId: string }>, customerId = 'cus_A'): LedgerCountRequest {
+function request(
+  lines: Array<Partial<LedgerCountRequest['lines'][number]> & { lineId: string }>,
+  customerId = 'cus_A',
+): LedgerCountRequest {
   return {
     customerId,
     customerMetadata: {},
-    lines: lines.map((l) => ({ eventName: 'api_call', meterId: 'mtr_api', formula: 'count', periodStart: START, periodEnd: END, ...l })),
+    lines: lines.map((l) => ({
+      eventName: 'api_call',
+      meterId: 'mtr_api',
+      formula: 'count',
+      periodStart: START,
+      periodEnd: END,
+      ...l,
+    })),
   };
 }
 
@@ -81,7 +93,11 @@ test('sum: exact decimals, end excluded', async () => {
 });
 
 test('last: the value at the latest occurred_at in the period; ties take the greatest value', async () => {
-  const counts = await countLedgerEvents(tdb.db, mapping, request([{ lineId: 'il_seats', eventName: 'seats', formula: 'last' }]));
+  const counts = await countLedgerEvents(
+    tdb.db,
+    mapping,
+    request([{ lineId: 'il_seats', eventName: 'seats', formula: 'last' }]),
+  );
   assert.deepEqual(counts, { il_seats: '12' });
   const early = await countLedgerEvents(
     tdb.db,
@@ -123,7 +139,14 @@ test('several lines, same event name, different periods and formulas: one query'
         { lineId: 'seats_last', eventName: 'seats', formula: 'last' },
       ]),
     );
-    assert.deepEqual(counts, { whole: '3', first_hour: '1', from_hour: '3', empty: '0', sum_whole: '3', seats_last: '12' });
+    assert.deepEqual(counts, {
+      whole: '3',
+      first_hour: '1',
+      from_hour: '3',
+      empty: '0',
+      sum_whole: '3',
+      seats_last: '12',
+    });
     assert.equal(queries, 1);
   } finally {
     await counted.destroy();
@@ -166,10 +189,38 @@ test('the mapping: renamed table and columns, customer via metadata, filter, eve
     customerId: 'cus_A',
     customerMetadata: { account_id: '42' },
     lines: [
-      { lineId: 'gpu_sum', eventName: 'gpu_time', meterId: 'mtr_gpu', formula: 'sum', periodStart: START, periodEnd: END },
-      { lineId: 'gpu_count', eventName: 'gpu_time', meterId: 'mtr_gpu', formula: 'count', periodStart: START, periodEnd: END },
-      { lineId: 'gpu_last', eventName: 'gpu_time', meterId: 'mtr_gpu', formula: 'last', periodStart: START, periodEnd: END },
-      { lineId: 'api', eventName: 'api_call', meterId: 'mtr_other', formula: 'count', periodStart: START, periodEnd: END },
+      {
+        lineId: 'gpu_sum',
+        eventName: 'gpu_time',
+        meterId: 'mtr_gpu',
+        formula: 'sum',
+        periodStart: START,
+        periodEnd: END,
+      },
+      {
+        lineId: 'gpu_count',
+        eventName: 'gpu_time',
+        meterId: 'mtr_gpu',
+        formula: 'count',
+        periodStart: START,
+        periodEnd: END,
+      },
+      {
+        lineId: 'gpu_last',
+        eventName: 'gpu_time',
+        meterId: 'mtr_gpu',
+        formula: 'last',
+        periodStart: START,
+        periodEnd: END,
+      },
+      {
+        lineId: 'api',
+        eventName: 'api_call',
+        meterId: 'mtr_other',
+        formula: 'count',
+        periodStart: START,
+        periodEnd: END,
+      },
     ],
   };
   const counts = await countLedgerEvents(tdb.db, custom, req);
@@ -185,19 +236,28 @@ test('the mapping: renamed table and columns, customer via metadata, filter, eve
 });
 
 test('mapping and database errors: not retryable', async () => {
-  await assert.rejects(countLedgerEvents(tdb.db, { ...mapping, table: 'no_such_table' }, request([{ lineId: 'x' }])), (err: any) => {
-    assert.equal(err.code, '42P01');
-    assert.equal(isRetryableLedgerError(err), false);
-    return true;
-  });
-  await assert.rejects(countLedgerEvents(tdb.db, { ...mapping, filter: 'no_such_column = 1' }, request([{ lineId: 'x' }])), (err: any) => {
-    assert.equal(err.code, '42703');
-    assert.equal(isRetryableLedgerError(err), false);
-    return true;
-  });
+  await assert.rejects(
+    countLedgerEvents(tdb.db, { ...mapping, table: 'no_such_table' }, request([{ lineId: 'x' }])),
+    (err: any) => {
+      assert.equal(err.code, '42P01');
+      assert.equal(isRetryableLedgerError(err), false);
+      return true;
+    },
+  );
+  await assert.rejects(
+    countLedgerEvents(tdb.db, { ...mapping, filter: 'no_such_column = 1' }, request([{ lineId: 'x' }])),
+    (err: any) => {
+      assert.equal(err.code, '42703');
+      assert.equal(isRetryableLedgerError(err), false);
+      return true;
+    },
+  );
   await assert.rejects(
     countLedgerEvents(tdb.db, { ...mapping, table: 'bad name' }, request([{ lineId: 'x' }])),
     LedgerMappingError,
   );
-  await assert.rejects(countLedgerEvents(tdb.db, mapping, request([{ lineId: 'x', formula: 'max' as any }])), /unknown aggregation formula/);
+  await assert.rejects(
+    countLedgerEvents(tdb.db, mapping, request([{ lineId: 'x', formula: 'max' as any }])),
+    /unknown aggregation formula/,
+  );
 });

@@ -14,7 +14,11 @@ test('SQLSTATE classes: connection, shutdown, resources and timeouts retry; quer
   for (const code of ['42P01', '42703', '42601', '42501', '22P02', '28P01', '3D000', 'XX000']) {
     assert.equal(isRetryableLedgerError(withCode(code)), false, code);
   }
-  assert.deepEqual(classifyLedgerError(withCode('57P01')), { retryable: true, code: '57P01', reason: 'transient database condition' });
+  assert.deepEqual(classifyLedgerError(withCode('57P01')), {
+    retryable: true,
+    code: '57P01',
+    reason: 'transient database condition',
+  });
 });
 
 test('network errors and pg connection messages retry; mapping and programming errors do not', () => {
@@ -31,7 +35,11 @@ test('network errors and pg connection messages retry; mapping and programming e
 test('a refused connection from a real pool is retryable', async () => {
   const db = createDatabase<any>('postgres://postgres@127.0.0.1:1/test', { connectionTimeoutMs: 2000 });
   try {
-    const request = { customerId: 'cus_1', customerMetadata: {}, lines: [{ lineId: 'l', eventName: 'e', meterId: 'm', formula: 'count' as const, periodStart: 0, periodEnd: 1 }] };
+    const request = {
+      customerId: 'cus_1',
+      customerMetadata: {},
+      lines: [{ lineId: 'l', eventName: 'e', meterId: 'm', formula: 'count' as const, periodStart: 0, periodEnd: 1 }],
+    };
     await assert.rejects(countLedgerEvents(db, DEFAULT_LEDGER_MAPPING, request), (err: unknown) => {
       assert.equal(isRetryableLedgerError(err), true, String(err));
       return true;
@@ -43,7 +51,10 @@ test('a refused connection from a real pool is retryable', async () => {
 
 test('a connection terminated by the server (57P01) is retryable, and the pool recovers', async () => {
   const errors: Error[] = [];
-  const db = createDatabase<any>('postgres://postgres@127.0.0.1:5432/test', { maxConnections: 1, onPoolError: (e) => errors.push(e) });
+  const db = createDatabase<any>('postgres://postgres@127.0.0.1:5432/test', {
+    maxConnections: 1,
+    onPoolError: (e) => errors.push(e),
+  });
   const admin = createDatabase<any>('postgres://postgres@127.0.0.1:5432/test', { maxConnections: 1 });
   try {
     const { sql } = await import('kysely');
@@ -55,7 +66,9 @@ test('a connection terminated by the server (57P01) is retryable, and the pool r
     );
     // wait until the sleep is running, then terminate that backend as an administrator would
     for (let i = 0; i < 100; i++) {
-      const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = ${pid} and query like '%pg_sleep%'`.execute(admin);
+      const r = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_stat_activity where pid = ${pid} and query like '%pg_sleep%'`.execute(admin);
       if (r.rows[0].n > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -112,7 +112,11 @@ describe('src and emulators', () => {
       'src/services/embedded-emulators.ts',
       `import { startStripeEmulator } from '../../emulators/stripe';`,
     );
-    await assertReported('src/services/resolve-services.ts', `import { startStripeEmulator } from '../../emulators/stripe';`, /start-up wiring/);
+    await assertReported(
+      'src/services/resolve-services.ts',
+      `import { startStripeEmulator } from '../../emulators/stripe';`,
+      /start-up wiring/,
+    );
   });
 
   it('keeps src/ out of emulators/', async () => {

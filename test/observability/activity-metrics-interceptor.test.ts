@@ -11,8 +11,14 @@ function recorder() {
 
 const quiet: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-function env(metrics: ReturnType<typeof recorder>, info: Partial<ConstructorParameters<typeof MockActivityEnvironment>[0]> = {}) {
-  return new MockActivityEnvironment({ activityType: 'countLedger', ...info }, { interceptors: [activityMetricsInterceptor(metrics)], logger: quiet });
+function env(
+  metrics: ReturnType<typeof recorder>,
+  info: Partial<ConstructorParameters<typeof MockActivityEnvironment>[0]> = {},
+) {
+  return new MockActivityEnvironment(
+    { activityType: 'countLedger', ...info },
+    { interceptors: [activityMetricsInterceptor(metrics)], logger: quiet },
+  );
 }
 
 class LedgerMappingError extends Error {
@@ -29,7 +35,12 @@ describe('activityMetricsInterceptor', () => {
 
   it('counts a plain error as retryable and rethrows it', async () => {
     const metrics = recorder();
-    await assert.rejects(env(metrics).run(async () => { throw new Error('db down'); }), /db down/);
+    await assert.rejects(
+      env(metrics).run(async () => {
+        throw new Error('db down');
+      }),
+      /db down/,
+    );
     assert.deepEqual(metrics.failures, [['countLedger', true]]);
   });
 
@@ -59,7 +70,9 @@ describe('activityMetricsInterceptor', () => {
 
   it('the last allowed attempt is not retryable', async () => {
     const metrics = recorder();
-    const fail = async () => { throw new Error('timeout'); };
+    const fail = async () => {
+      throw new Error('timeout');
+    };
     await assert.rejects(env(metrics, { attempt: 2, retryPolicy: { maximumAttempts: 3 } }).run(fail));
     await assert.rejects(env(metrics, { attempt: 3, retryPolicy: { maximumAttempts: 3 } }).run(fail));
     assert.deepEqual(metrics.failures, [
@@ -70,8 +83,16 @@ describe('activityMetricsInterceptor', () => {
 
   it('does not count cancellations or asynchronous completion', async () => {
     const metrics = recorder();
-    await assert.rejects(env(metrics).run(async () => { throw new CancelledFailure('cancelled'); }));
-    await assert.rejects(env(metrics).run(async () => { throw new CompleteAsyncError(); }));
+    await assert.rejects(
+      env(metrics).run(async () => {
+        throw new CancelledFailure('cancelled');
+      }),
+    );
+    await assert.rejects(
+      env(metrics).run(async () => {
+        throw new CompleteAsyncError();
+      }),
+    );
     assert.deepEqual(metrics.failures, []);
   });
 });

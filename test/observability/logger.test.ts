@@ -79,14 +79,18 @@ describe('logger', () => {
     });
     await app.close();
     const text = lines.map((l) => JSON.stringify(l)).join('\n');
-    for (const secret of ['Bearer abc', 'deadbeef', 'v0=cafe', 'session=xyz']) assert.ok(!text.includes(secret), `${secret} leaked`);
+    for (const secret of ['Bearer abc', 'deadbeef', 'v0=cafe', 'session=xyz'])
+      assert.ok(!text.includes(secret), `${secret} leaked`);
     const seen = lines.find((l) => l.msg === 'headers seen') as { headers: Record<string, string> };
     assert.equal(seen.headers['stripe-signature'], REDACTED);
     assert.equal(seen.headers['x-slack-signature'], REDACTED);
     assert.equal(seen.headers.authorization, REDACTED);
     assert.equal(seen.headers.cookie, REDACTED);
     assert.equal(seen.headers['content-type'], 'application/json');
-    assert.ok(lines.some((l) => l.msg === 'incoming request'), 'Fastify request logging goes through the same logger');
+    assert.ok(
+      lines.some((l) => l.msg === 'incoming request'),
+      'Fastify request logging goes through the same logger',
+    );
   });
 
   it('the options work as Fastify logger options', async () => {

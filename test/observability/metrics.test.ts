@@ -91,7 +91,10 @@ describe('createMetrics', () => {
     metrics.gateOutcome('released');
     const json = await metrics.registry.getMetricsAsJSON();
     const outcome = json.find((m) => m.name === 'invoice_gate_gate_outcomes_total');
-    assert.deepEqual(outcome?.values.map((v) => [v.labels, v.value]), [[{ outcome: 'released' }, 1]]);
+    assert.deepEqual(
+      outcome?.values.map((v) => [v.labels, v.value]),
+      [[{ outcome: 'released' }, 1]],
+    );
     const merged = Registry.merge([metrics.registry, new Registry()]);
     assert.match(await merged.metrics(), /invoice_gate_gate_outcomes_total\{outcome="released"\} 1/);
   });

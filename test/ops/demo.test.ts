@@ -8,12 +8,25 @@ import assert from 'node:assert/strict';
 const ROOT = resolve(__dirname, '..', '..');
 const TIME_LIMIT_MS = 90_000;
 
-function runDemo(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }> {
+function runDemo(): Promise<{
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}> {
   const started = Date.now();
   // No configuration: drop anything that would point the service at real infrastructure.
   const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(DATABASE_URL|LEDGER_DATABASE_URL|TEMPORAL_|STRIPE_|SLACK_|INVOICE_GATE_CONFIG|PORT$)/.test(name)) delete env[name];
-  const child = spawn('npm', ['run', '--silent', 'demo'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const name of Object.keys(env))
+    if (/^(DATABASE_URL|LEDGER_DATABASE_URL|TEMPORAL_|STRIPE_|SLACK_|INVOICE_GATE_CONFIG|PORT$)/.test(name))
+      delete env[name];
+  const child = spawn('npm', ['run', '--silent', 'demo'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -50,11 +63,27 @@ test('npm run demo tells the whole story and exits 0', { timeout: TIME_LIMIT_MS 
   assert.match(out, /HELD: Stripe 1,530 API calls, ledger 1,500 \(difference 30, 2 %/, context);
   assert.match(out, /INVOICE HELD: DIVERGING LTD/, context);
   assert.match(out, /\[ Release \]\s+\[ Recount \]/, context);
-  assert.match(out, new RegExp(`RELEASED by U0ALICE: the gate finalized ${invoiceOf['Diverging Ltd']} in Stripe, status now "open"`), context);
-  assert.match(out, new RegExp(`FINALIZED by Stripe: ${invoiceOf['Matching Co']} \\(Matching Co\\) is now "open"`), context);
+  assert.match(
+    out,
+    new RegExp(`RELEASED by U0ALICE: the gate finalized ${invoiceOf['Diverging Ltd']} in Stripe, status now "open"`),
+    context,
+  );
+  assert.match(
+    out,
+    new RegExp(`FINALIZED by Stripe: ${invoiceOf['Matching Co']} \\(Matching Co\\) is now "open"`),
+    context,
+  );
   // the audit rows
-  assert.match(out, new RegExp(`${invoiceOf['Diverging Ltd']}\\s+Diverging Ltd\\s+1,530\\s+1,500\\s+2 %\\s+released\\s+U0ALICE`), context);
-  assert.match(out, new RegExp(`${invoiceOf['Matching Co']}\\s+Matching Co\\s+1,200\\s+1,200\\s+0 %\\s+passed`), context);
+  assert.match(
+    out,
+    new RegExp(`${invoiceOf['Diverging Ltd']}\\s+Diverging Ltd\\s+1,530\\s+1,500\\s+2 %\\s+released\\s+U0ALICE`),
+    context,
+  );
+  assert.match(
+    out,
+    new RegExp(`${invoiceOf['Matching Co']}\\s+Matching Co\\s+1,200\\s+1,200\\s+0 %\\s+passed`),
+    context,
+  );
   assert.doesNotMatch(run.stderr, /demo FAILED/, context);
   // library logs stay quiet: no JSON log lines in the narration
   assert.doesNotMatch(out, /^\{"level"/m, context);

@@ -110,7 +110,11 @@ export function parsePrometheusText(body: string): Map<string, MetricFamily> {
 }
 
 /** The value of the one sample named `name` whose labels include `labels`, or undefined. */
-export function sampleValue(families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, MetricFamily>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const matches = [...families.values()]
     .flatMap((f) => f.samples)
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));

@@ -72,7 +72,9 @@ describe('readiness and metrics of the running gate', () => {
     // The workflow's state says `passed` before its activity has written the outcome to the audit and
     // counted it in the metrics: wait for the count itself.
     await until('the passed outcome to be counted', async () =>
-      (sampleValue(await scrape(h.gate.url), 'invoice_gate_gate_outcomes_total', { outcome: 'passed' }) ?? 0) > 0 ? true : undefined,
+      (sampleValue(await scrape(h.gate.url), 'invoice_gate_gate_outcomes_total', { outcome: 'passed' }) ?? 0) > 0
+        ? true
+        : undefined,
     );
 
     const res = await fetch(`${h.gate.url}/metrics`);
@@ -81,10 +83,16 @@ describe('readiness and metrics of the running gate', () => {
     const families = parsePrometheusText(await res.text());
     assert.equal(families.get('invoice_gate_gate_outcomes_total')?.type, 'counter');
     assert.equal(sampleValue(families, 'invoice_gate_gate_outcomes_total', { outcome: 'passed' }), 1);
-    const created = families.get('invoice_gate_webhooks_received_total')?.samples.filter((s) => s.labels.type === 'invoice.created') ?? [];
+    const created =
+      families
+        .get('invoice_gate_webhooks_received_total')
+        ?.samples.filter((s) => s.labels.type === 'invoice.created') ?? [];
     assert.ok(created.length > 0, 'an invoice.created line');
     // One started gate per invoice.created: the cycle invoice and the subscription's first invoice.
-    const started = sampleValue(families, 'invoice_gate_webhooks_received_total', { type: 'invoice.created', result: 'started' });
+    const started = sampleValue(families, 'invoice_gate_webhooks_received_total', {
+      type: 'invoice.created',
+      result: 'started',
+    });
     assert.ok(started !== undefined && started >= 1, `invoice.created webhooks that started a gate: ${started}`);
     assert.equal(sampleValue(families, 'invoice_gate_held_invoices'), 0);
     assert.equal(families.get('invoice_gate_decision_latency_seconds')?.type, 'histogram');
@@ -133,7 +141,10 @@ describe('readiness and metrics of the running gate', () => {
       const invoiceId = await harness.closePeriod(h, c.periodEnd, c.customerId);
       await h.waitForStatus(invoiceId, ['passed']);
       // The audit row gets its outcome from an activity that runs after the state query says `passed`.
-      await until(`the audit row of ${invoiceId} to have its outcome`, async () => (await h.gate.audit.getRun(invoiceId))?.outcome ?? undefined);
+      await until(
+        `the audit row of ${invoiceId} to have its outcome`,
+        async () => (await h.gate.audit.getRun(invoiceId))?.outcome ?? undefined,
+      );
       assert.equal((await h.gate.audit.getRun(invoiceId))?.outcome, 'passed');
     } finally {
       await ledger.end();

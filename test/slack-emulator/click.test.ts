@@ -38,7 +38,11 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  emu = await startSlackEmulator({ port: 0, signingSecret: 'test-signing-secret', interactivityUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/interactions` });
+  emu = await startSlackEmulator({
+    port: 0,
+    signingSecret: 'test-signing-secret',
+    interactivityUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}/slack/interactions`,
+  });
 });
 after(async () => {
   await emu.stop();
@@ -61,7 +65,13 @@ async function postAlert(): Promise<string> {
         type: 'actions',
         block_id: 'gate_actions',
         elements: [
-          { type: 'button', action_id: 'gate_release', style: 'primary', text: { type: 'plain_text', text: 'Release' }, value: 'in_123' },
+          {
+            type: 'button',
+            action_id: 'gate_release',
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Release' },
+            value: 'in_123',
+          },
           { type: 'button', action_id: 'gate_recount', text: { type: 'plain_text', text: 'Recount' }, value: 'in_123' },
         ],
       },
@@ -74,7 +84,10 @@ function verifyOpts(r: Received) {
   return {
     signingSecret: 'test-signing-secret',
     body: r.raw,
-    headers: { 'x-slack-signature': r.headers['x-slack-signature'], 'x-slack-request-timestamp': Number(r.headers['x-slack-request-timestamp']) },
+    headers: {
+      'x-slack-signature': r.headers['x-slack-signature'],
+      'x-slack-request-timestamp': Number(r.headers['x-slack-request-timestamp']),
+    },
   };
 }
 
@@ -140,9 +153,15 @@ test('the report carries the app answer and time; a slow app is not acknowledged
 
 test('click errors: unknown message, action, user; no interactivity url', async () => {
   const ts = await postAlert();
-  await assert.rejects(emu.admin.click({ channel: CHANNEL, ts: '1.000001', actionId: 'gate_release' }), /message_not_found/);
+  await assert.rejects(
+    emu.admin.click({ channel: CHANNEL, ts: '1.000001', actionId: 'gate_release' }),
+    /message_not_found/,
+  );
   await assert.rejects(emu.admin.click({ channel: CHANNEL, ts, actionId: 'nope' }), /action_not_found/);
-  await assert.rejects(emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0NOPE' }), /user_not_found/);
+  await assert.rejects(
+    emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0NOPE' }),
+    /user_not_found/,
+  );
   await emu.admin.setInteractivityUrl(null);
   await assert.rejects(emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release' }), /409/);
   assert.equal(received.length, 0);
@@ -152,7 +171,8 @@ test('click errors: unknown message, action, user; no interactivity url', async 
 test('response_url: ephemeral, replace_original, in_channel, delete_original, use limit', async () => {
   const ts = await postAlert();
   const { responseUrl } = await emu.admin.click({ channel: CHANNEL, ts, actionId: 'gate_release', userId: 'U0BOB' });
-  const post = (body: unknown) => fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   assert.equal((await post({ text: 'only you see this' })).status, 200);
   const eph = await emu.admin.ephemerals({ user: 'U0BOB' });

@@ -9,10 +9,22 @@ const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
 let emu: SlackEmulator;
 let slack: WebClient;
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'error' as never, setName() {} };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => 'error' as never,
+  setName() {},
+};
 
 function client(token?: string, retries = 0): WebClient {
-  return new WebClient(token, { slackApiUrl: emu.apiUrl, logger: quiet, retryConfig: { retries, factor: 1, minTimeout: 10, maxTimeout: 20 } });
+  return new WebClient(token, {
+    slackApiUrl: emu.apiUrl,
+    logger: quiet,
+    retryConfig: { retries, factor: 1, minTimeout: 10, maxTimeout: 20 },
+  });
 }
 
 async function platformError(p: Promise<unknown>): Promise<string> {
@@ -44,7 +56,10 @@ describe('auth', () => {
 
   test('no token -> not_authed; wrong token -> invalid_auth', async () => {
     assert.equal(await platformError(client().auth.test()), 'not_authed');
-    assert.equal(await platformError(client('xoxb-wrong').chat.postMessage({ channel: CHANNEL, text: 'x' })), 'invalid_auth');
+    assert.equal(
+      await platformError(client('xoxb-wrong').chat.postMessage({ channel: CHANNEL, text: 'x' })),
+      'invalid_auth',
+    );
     assert.equal((await emu.admin.messages()).length, 0);
   });
 
@@ -52,7 +67,11 @@ describe('auth', () => {
     const res = await fetch(`${emu.apiUrl}chat.postMessage`, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${emu.botToken}` },
-      body: JSON.stringify({ channel: CHANNEL, text: 'json', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] }),
+      body: JSON.stringify({
+        channel: CHANNEL,
+        text: 'json',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }],
+      }),
     });
     const body = (await res.json()) as { ok: boolean; ts: string; message: { blocks: unknown[] } };
     assert.equal(body.ok, true);
@@ -63,7 +82,13 @@ describe('auth', () => {
 describe('chat', () => {
   const blocks = [
     { type: 'section', text: { type: 'mrkdwn', text: '*Held*' } },
-    { type: 'actions', block_id: 'gate', elements: [{ type: 'button', action_id: 'gate_release', text: { type: 'plain_text', text: 'Release' }, value: 'in_1' }] },
+    {
+      type: 'actions',
+      block_id: 'gate',
+      elements: [
+        { type: 'button', action_id: 'gate_release', text: { type: 'plain_text', text: 'Release' }, value: 'in_1' },
+      ],
+    },
   ];
 
   test('postMessage stores text and blocks and returns an increasing ts', async () => {
@@ -75,7 +100,10 @@ describe('chat', () => {
     assert.equal(b.channel, CHANNEL, 'a channel name resolves to its id');
     assert.equal(a.message?.bot_id, 'B0GATEBOT');
     const stored = await emu.admin.messages(CHANNEL);
-    assert.deepEqual(stored.map((m) => m.text), ['first', 'second']);
+    assert.deepEqual(
+      stored.map((m) => m.text),
+      ['first', 'second'],
+    );
     assert.equal(stored[0].blocks?.[1].block_id, 'gate');
     assert.equal(typeof stored[0].blocks?.[0].block_id, 'string', 'Slack fills in missing block_ids');
   });
@@ -85,22 +113,38 @@ describe('chat', () => {
     const reply = await slack.chat.postMessage({ channel: CHANNEL, text: 'reminder', thread_ts: parent.ts! });
     assert.equal(reply.message?.thread_ts, parent.ts);
     const replies = await emu.admin.replies(CHANNEL, parent.ts!);
-    assert.deepEqual(replies.map((m) => m.text), ['reminder']);
+    assert.deepEqual(
+      replies.map((m) => m.text),
+      ['reminder'],
+    );
     assert.equal((await emu.admin.message(CHANNEL, parent.ts!)).replyCount, 1);
-    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x', thread_ts: '1.000001' })), 'thread_not_found');
+    assert.equal(
+      await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x', thread_ts: '1.000001' })),
+      'thread_not_found',
+    );
   });
 
   test('postMessage errors: channel_not_found, no_text, invalid_blocks, not_in_channel', async () => {
     assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0NOPE', text: 'x' })), 'channel_not_found');
     assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: '' })), 'no_text');
-    assert.equal(await platformError(slack.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [{ text: 'no type' } as never] })), 'invalid_blocks');
+    assert.equal(
+      await platformError(
+        slack.chat.postMessage({ channel: CHANNEL, text: 'x', blocks: [{ text: 'no type' } as never] }),
+      ),
+      'invalid_blocks',
+    );
     await emu.admin.addChannel({ id: 'C0OTHER', name: 'other', members: ['U0ALICE'] });
     assert.equal(await platformError(slack.chat.postMessage({ channel: 'C0OTHER', text: 'x' })), 'not_in_channel');
   });
 
   test('update replaces text and blocks and keeps the edit history', async () => {
     const posted = await slack.chat.postMessage({ channel: CHANNEL, text: 'held', blocks });
-    const updated = await slack.chat.update({ channel: CHANNEL, ts: posted.ts!, text: 'released', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'done' } }] });
+    const updated = await slack.chat.update({
+      channel: CHANNEL,
+      ts: posted.ts!,
+      text: 'released',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'done' } }],
+    });
     assert.equal(updated.ts, posted.ts);
     assert.equal(updated.text, 'released');
     const m = await emu.admin.message(CHANNEL, posted.ts!);
@@ -109,8 +153,14 @@ describe('chat', () => {
     assert.equal(m.edits.length, 1);
     assert.equal(m.edits[0].previousText, 'held');
     assert.equal(m.edits[0].via, 'chat.update');
-    assert.equal(await platformError(slack.chat.update({ channel: CHANNEL, ts: '1700000000.000001', text: 'x' })), 'message_not_found');
-    assert.equal(await platformError(slack.chat.update({ channel: 'C0NOPE', ts: posted.ts!, text: 'x' })), 'channel_not_found');
+    assert.equal(
+      await platformError(slack.chat.update({ channel: CHANNEL, ts: '1700000000.000001', text: 'x' })),
+      'message_not_found',
+    );
+    assert.equal(
+      await platformError(slack.chat.update({ channel: 'C0NOPE', ts: posted.ts!, text: 'x' })),
+      'channel_not_found',
+    );
   });
 
   test('postEphemeral is recorded for one user; unknown users are refused', async () => {
@@ -120,9 +170,15 @@ describe('chat', () => {
     assert.equal(eph.length, 1);
     assert.equal(eph[0].text, 'not allowed');
     assert.equal((await emu.admin.messages()).length, 0, 'ephemerals are not channel messages');
-    assert.equal(await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0NOBODY', text: 'x' })), 'user_not_found');
+    assert.equal(
+      await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0NOBODY', text: 'x' })),
+      'user_not_found',
+    );
     await emu.admin.addUser({ id: 'U0CAROL', name: 'carol', channels: [] });
-    assert.equal(await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0CAROL', text: 'x' })), 'user_not_in_channel');
+    assert.equal(
+      await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0CAROL', text: 'x' })),
+      'user_not_in_channel',
+    );
   });
 });
 
@@ -152,7 +208,10 @@ describe('faults and rate limits', () => {
     assert.equal(r.ok, true);
     assert.ok(Date.now() - started >= 950, 'waited for Retry-After');
     const log = (await emu.admin.requests()).filter((e) => e.apiMethod === 'chat.postMessage');
-    assert.deepEqual(log.map((e) => e.status), [429, 200]);
+    assert.deepEqual(
+      log.map((e) => e.status),
+      [429, 200],
+    );
     assert.equal((await emu.admin.messages()).length, 1);
   });
 
@@ -160,7 +219,10 @@ describe('faults and rate limits', () => {
     await emu.admin.setRateLimit({ perWindow: 1, windowMs: 60_000, retryAfter: 30, methods: ['users.info'] });
     const c = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger: quiet, rejectRateLimitedCalls: true });
     await c.users.info({ user: 'U0ALICE' });
-    await assert.rejects(c.users.info({ user: 'U0ALICE' }), (e: { code: string; retryAfter: number }) => e.code === ErrorCode.RateLimitedError && e.retryAfter === 30);
+    await assert.rejects(
+      c.users.info({ user: 'U0ALICE' }),
+      (e: { code: string; retryAfter: number }) => e.code === ErrorCode.RateLimitedError && e.retryAfter === 30,
+    );
   });
 
   test('the next N calls fail with a Slack error, then calls succeed', async () => {
@@ -172,7 +234,10 @@ describe('faults and rate limits', () => {
 
   test('HTTP 500 surfaces as an HTTP error and is retried by the client', async () => {
     await emu.admin.setFaults({ count: 1, status: 500 });
-    await assert.rejects(client(emu.botToken, 0).auth.test(), (e: WebAPIHTTPError) => e.code === ErrorCode.HTTPError && e.statusCode === 500);
+    await assert.rejects(
+      client(emu.botToken, 0).auth.test(),
+      (e: WebAPIHTTPError) => e.code === ErrorCode.HTTPError && e.statusCode === 500,
+    );
     await emu.admin.setFaults({ count: 1, status: 503 });
     assert.equal((await client(emu.botToken, 2).auth.test()).ok, true);
   });

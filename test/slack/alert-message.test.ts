@@ -1,7 +1,14 @@
 // Block Kit builders for the gate's alert, status updates and reminders.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alertStatusFromState, buildHeldAlert, buildReminder, buildStatusMessage, decisionPossible, type AlertStatus } from '../../src/slack/alert-message';
+import {
+  alertStatusFromState,
+  buildHeldAlert,
+  buildReminder,
+  buildStatusMessage,
+  decisionPossible,
+  type AlertStatus,
+} from '../../src/slack/alert-message';
 import { formatMoneyMinor, formatPct, formatQuantity, formatDuration } from '../../src/slack/format';
 import { alertInput, comparison, gateState, line } from './fixtures';
 
@@ -21,18 +28,31 @@ describe('buildHeldAlert', () => {
 
   test('names the customer (escaped), invoice, period and mode', () => {
     assert.match(text, /Acme &lt;Corp&gt; &amp; Co/);
-    const mrkdwn = (alert.blocks as AnyBlock[]).filter((b) => b.type === 'section').map((b) => b.text!.text).join('\n');
+    const mrkdwn = (alert.blocks as AnyBlock[])
+      .filter((b) => b.type === 'section')
+      .map((b) => b.text!.text)
+      .join('\n');
     assert.ok(!mrkdwn.includes('Acme <Corp>'), 'data is escaped for mrkdwn');
-    assert.equal((alert.blocks[0] as AnyBlock).text!.text, 'Invoice held: Acme <Corp> & Co', 'plain_text header needs no escaping');
+    assert.equal(
+      (alert.blocks[0] as AnyBlock).text!.text,
+      'Invoice held: Acme <Corp> & Co',
+      'plain_text header needs no escaping',
+    );
     assert.match(text, /cus_acme/);
     assert.match(text, /in_1Test/);
     assert.match(text, /2025-10-01 – 2025-11-01 \(UTC\)/);
     assert.match(text, /test mode/);
-    assert.match(alert.text, /^Invoice in_1Test for Acme &lt;Corp&gt; &amp; Co: held for review\. 1 metered line diverges from the ledger \(largest \+20 %\)/);
+    assert.match(
+      alert.text,
+      /^Invoice in_1Test for Acme &lt;Corp&gt; &amp; Co: held for review\. 1 metered line diverges from the ledger \(largest \+20 %\)/,
+    );
   });
 
   test('lists only diverging lines with both counts, variance and impact', () => {
-    assert.match(text, /API calls \(`api_call`\)\*: Stripe \*1,200\* · ledger \*1,000\* · \+200 \(\+20 %\) · impact \+USD 12\.35/);
+    assert.match(
+      text,
+      /API calls \(`api_call`\)\*: Stripe \*1,200\* · ledger \*1,000\* · \+200 \(\+20 %\) · impact \+USD 12\.35/,
+    );
     assert.ok(!text.includes('Storage GB'), 'passing lines are not listed');
     assert.match(text, /1 of 2 metered lines/);
   });
@@ -44,24 +64,32 @@ describe('buildHeldAlert', () => {
 
   test('links to the Stripe dashboard (test/) and the Temporal run', () => {
     assert.match(text, /https:\/\/dashboard\.stripe\.com\/test\/invoices\/in_1Test\|Invoice in Stripe/);
-    assert.match(text, /http:\/\/localhost:8233\/namespaces\/default\/workflows\/invoice-gate-in_1Test\|Gate run in Temporal/);
+    assert.match(
+      text,
+      /http:\/\/localhost:8233\/namespaces\/default\/workflows\/invoice-gate-in_1Test\|Gate run in Temporal/,
+    );
     const live = allText(buildHeldAlert(alertInput({ invoice: { ...alertInput().invoice, livemode: true } })).blocks);
     assert.match(live, /https:\/\/dashboard\.stripe\.com\/invoices\/in_1Test/);
   });
 
   test('Release (primary, confirmed) and Recount buttons carry the invoice id', () => {
     const buttons = actionsOf(alert.blocks);
-    assert.deepEqual(buttons.map((b) => [b.action_id, b.value, b.style]), [
-      ['gate_release', 'in_1Test', 'primary'],
-      ['gate_recount', 'in_1Test', undefined],
-    ]);
+    assert.deepEqual(
+      buttons.map((b) => [b.action_id, b.value, b.style]),
+      [
+        ['gate_release', 'in_1Test', 'primary'],
+        ['gate_recount', 'in_1Test', undefined],
+      ],
+    );
     assert.equal(buttons[0].text.text, 'Release');
     assert.equal(buttons[1].text.text, 'Recount');
     assert.ok(buttons[0].confirm, 'release asks for confirmation');
   });
 
   test('stays within Slack limits with many diverging lines', () => {
-    const lines = Array.from({ length: 250 }, (_, i) => line({ lineId: `il_${i}`, description: `Line ${i} ${'x'.repeat(200)}` }));
+    const lines = Array.from({ length: 250 }, (_, i) =>
+      line({ lineId: `il_${i}`, description: `Line ${i} ${'x'.repeat(200)}` }),
+    );
     const big = buildHeldAlert(alertInput({ comparison: comparison({ lines }) }));
     assert.ok(big.blocks.length <= 50);
     for (const b of big.blocks as AnyBlock[]) if (b.type === 'section') assert.ok(b.text!.text.length <= 3000);
@@ -69,7 +97,11 @@ describe('buildHeldAlert', () => {
   });
 
   test('a ledger of 0 and lines without a unit price', () => {
-    const c = comparison({ lines: [line({ ledgerQuantity: '0', difference: '1200', variancePct: null, estimatedImpactMinor: null })], maxVariancePct: '100', totalEstimatedImpactMinor: '0' });
+    const c = comparison({
+      lines: [line({ ledgerQuantity: '0', difference: '1200', variancePct: null, estimatedImpactMinor: null })],
+      maxVariancePct: '100',
+      totalEstimatedImpactMinor: '0',
+    });
     const t = allText(buildHeldAlert(alertInput({ comparison: c })).blocks);
     assert.match(t, /\+1,200 \(ledger is 0\)/);
     assert.ok(!t.includes('impact +'), 'no per-line impact without a unit price');
@@ -83,7 +115,11 @@ describe('buildStatusMessage', () => {
   const cases: Array<[AlertStatus, RegExp, boolean]> = [
     [{ kind: 'held' }, /Held\./, true],
     [{ kind: 'recounting', requestedBy: 'U0ALICE' }, /Recounting…\* \(requested by <@U0ALICE>\)/, false],
-    [{ kind: 'released', reviewer: 'U0ALICE', at }, /Released by <@U0ALICE>\* at <!date\^1761992100\^\{date_short_pretty\} at \{time\}\|2025-11-01 10:15 UTC>/, false],
+    [
+      { kind: 'released', reviewer: 'U0ALICE', at },
+      /Released by <@U0ALICE>\* at <!date\^1761992100\^\{date_short_pretty\} at \{time\}\|2025-11-01 10:15 UTC>/,
+      false,
+    ],
     [{ kind: 'auto_released', at }, /Auto-released after recount/, false],
     [{ kind: 'finalized_in_stripe', at }, /Finalized in Stripe meanwhile/, false],
     [{ kind: 'voided_in_stripe' }, /Voided in Stripe/, false],
@@ -108,7 +144,10 @@ describe('buildStatusMessage', () => {
   });
 
   test('still diverging shows the new counts', () => {
-    const recount = comparison({ lines: [line({ stripeQuantity: '1300', ledgerQuantity: '1100', difference: '200', variancePct: '18.1818' })], maxVariancePct: '18.1818' });
+    const recount = comparison({
+      lines: [line({ stripeQuantity: '1300', ledgerQuantity: '1100', difference: '200', variancePct: '18.1818' })],
+      maxVariancePct: '18.1818',
+    });
     const t = allText(buildStatusMessage(input, { kind: 'still_diverging', recounts: 1, comparison: recount }).blocks);
     assert.match(t, /Diverging lines after recount/);
     assert.match(t, /Stripe \*1,300\* · ledger \*1,100\* · \+200 \(\+18\.18 %\)/);
@@ -155,19 +194,77 @@ describe('alertStatusFromState', () => {
     assert.deepEqual(alertStatusFromState(gateState(), at), { kind: 'held' });
     const recounted = alertStatusFromState(gateState({ recounts: 2 }), at);
     assert.equal(recounted?.kind, 'still_diverging');
-    assert.deepEqual(alertStatusFromState(gateState({ status: 'recounting', decision: { action: 'recount', reviewer: 'U0ALICE' } }), at), { kind: 'recounting', requestedBy: 'U0ALICE' });
-    assert.deepEqual(alertStatusFromState(gateState({ status: 'released', reviewer: 'U0ALICE', decision: { action: 'release', reviewer: 'U0ALICE' } }), at), { kind: 'released', reviewer: 'U0ALICE', at });
+    assert.deepEqual(
+      alertStatusFromState(
+        gateState({ status: 'recounting', decision: { action: 'recount', reviewer: 'U0ALICE' } }),
+        at,
+      ),
+      { kind: 'recounting', requestedBy: 'U0ALICE' },
+    );
+    assert.deepEqual(
+      alertStatusFromState(
+        gateState({ status: 'released', reviewer: 'U0ALICE', decision: { action: 'release', reviewer: 'U0ALICE' } }),
+        at,
+      ),
+      { kind: 'released', reviewer: 'U0ALICE', at },
+    );
     assert.equal(alertStatusFromState(gateState({ status: 'auto_released' }), at)?.kind, 'auto_released');
-    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', invoiceStatus: 'void', reason: 'the invoice was voided in Stripe (evt_1)' }), at)?.kind, 'voided_in_stripe');
-    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', invoiceStatus: 'deleted', reason: 'the invoice was deleted in Stripe (evt_1)' }), at)?.kind, 'deleted_in_stripe');
-    assert.equal(alertStatusFromState(gateState({ status: 'resolved_in_stripe', invoiceStatus: 'void', reason: 'the invoice became void in Stripe (evt_2)' }), at)?.kind, 'voided_in_stripe');
-    assert.deepEqual(alertStatusFromState(gateState({ status: 'resolved_in_stripe', reason: 'the invoice was paid in Stripe (evt_1)' }), at), { kind: 'finalized_in_stripe', at, reason: 'the invoice was paid in Stripe (evt_1)' });
-    assert.deepEqual(alertStatusFromState(gateState({ status: 'too_late', reason: 'the invoice was already open' }), at), { kind: 'too_late', reason: 'the invoice was already open' });
-    for (const status of ['reading', 'counting', 'passed', 'skipped'] as const) assert.equal(alertStatusFromState(gateState({ status }), at), null);
+    assert.equal(
+      alertStatusFromState(
+        gateState({
+          status: 'resolved_in_stripe',
+          invoiceStatus: 'void',
+          reason: 'the invoice was voided in Stripe (evt_1)',
+        }),
+        at,
+      )?.kind,
+      'voided_in_stripe',
+    );
+    assert.equal(
+      alertStatusFromState(
+        gateState({
+          status: 'resolved_in_stripe',
+          invoiceStatus: 'deleted',
+          reason: 'the invoice was deleted in Stripe (evt_1)',
+        }),
+        at,
+      )?.kind,
+      'deleted_in_stripe',
+    );
+    assert.equal(
+      alertStatusFromState(
+        gateState({
+          status: 'resolved_in_stripe',
+          invoiceStatus: 'void',
+          reason: 'the invoice became void in Stripe (evt_2)',
+        }),
+        at,
+      )?.kind,
+      'voided_in_stripe',
+    );
+    assert.deepEqual(
+      alertStatusFromState(
+        gateState({ status: 'resolved_in_stripe', reason: 'the invoice was paid in Stripe (evt_1)' }),
+        at,
+      ),
+      { kind: 'finalized_in_stripe', at, reason: 'the invoice was paid in Stripe (evt_1)' },
+    );
+    assert.deepEqual(
+      alertStatusFromState(gateState({ status: 'too_late', reason: 'the invoice was already open' }), at),
+      { kind: 'too_late', reason: 'the invoice was already open' },
+    );
+    for (const status of ['reading', 'counting', 'passed', 'skipped'] as const)
+      assert.equal(alertStatusFromState(gateState({ status }), at), null);
   });
 
   test('a Stripe-side resolution shows its reason', () => {
-    const m = buildStatusMessage(alertInput(), { kind: 'finalized_in_stripe', reason: 'the invoice was paid in Stripe (evt_1)' });
-    assert.match(allText(m.blocks), /Finalized in Stripe meanwhile\*; no decision needed any more\. The invoice was paid in Stripe \(evt_1\)\./);
+    const m = buildStatusMessage(alertInput(), {
+      kind: 'finalized_in_stripe',
+      reason: 'the invoice was paid in Stripe (evt_1)',
+    });
+    assert.match(
+      allText(m.blocks),
+      /Finalized in Stripe meanwhile\*; no decision needed any more\. The invoice was paid in Stripe \(evt_1\)\./,
+    );
   });
 });

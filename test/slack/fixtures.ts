@@ -24,7 +24,18 @@ export function comparison(over: Partial<Comparison> = {}): Comparison {
   return {
     lines: [
       line(),
-      line({ lineId: 'il_ok', description: 'Storage GB', eventName: 'storage_gb', formula: 'sum', stripeQuantity: '50', ledgerQuantity: '50', difference: '0', variancePct: '0', estimatedImpactMinor: '0', passed: true }),
+      line({
+        lineId: 'il_ok',
+        description: 'Storage GB',
+        eventName: 'storage_gb',
+        formula: 'sum',
+        stripeQuantity: '50',
+        ledgerQuantity: '50',
+        difference: '0',
+        variancePct: '0',
+        estimatedImpactMinor: '0',
+        passed: true,
+      }),
     ],
     passed: false,
     maxVariancePct: '20',

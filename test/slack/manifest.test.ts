@@ -11,7 +11,8 @@ test('slack-app-manifest.yml: bot scopes, bot user, interactivity URL', () => {
     oauth_config: { scopes: { bot: string[] } };
     settings: { interactivity: { is_enabled: boolean; request_url: string }; socket_mode_enabled: boolean };
   };
-  for (const scope of ['chat:write', 'users:read', 'channels:read']) assert.ok(m.oauth_config.scopes.bot.includes(scope), scope);
+  for (const scope of ['chat:write', 'users:read', 'channels:read'])
+    assert.ok(m.oauth_config.scopes.bot.includes(scope), scope);
   assert.equal(m.features.bot_user.display_name, 'invoice-gate');
   assert.equal(m.settings.interactivity.is_enabled, true);
   assert.match(m.settings.interactivity.request_url, /^https:\/\/[^/]+\/slack\/interactions$/);

@@ -7,7 +7,13 @@ test('npm start refuses a bad configuration, naming each bad variable, and exits
   const root = join(__dirname, '..', '..');
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/start.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: 'eighty', GATE_TOLERANCE_PCT: '-5', DATABASE_URL: 'mysql://nope', INVOICE_GATE_CONFIG: '' },
+    env: {
+      ...process.env,
+      PORT: 'eighty',
+      GATE_TOLERANCE_PCT: '-5',
+      DATABASE_URL: 'mysql://nope',
+      INVOICE_GATE_CONFIG: '',
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });

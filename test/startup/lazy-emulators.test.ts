@@ -14,7 +14,11 @@ test('loading the server, the worker and the start-up wiring loads nothing from 
     for (const m of ['./src/command-line', './src/context', './src/server', './src/worker', './src/services/resolve-services']) require(m);
     process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/emulators/') || k.includes('/node_modules/@electric-sql/'))));
   `;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout), []);
 });
@@ -35,13 +39,19 @@ test('with every service configured, nothing is embedded and the webhook secret 
   });
   assert.deepEqual(services.notes, []);
   assert.equal(services.stripe.webhookSecret, 'whsec_configured');
-  assert.deepEqual([services.temporal.embedded, services.stripe.embedded, services.slack.embedded], [false, false, false]);
+  assert.deepEqual(
+    [services.temporal.embedded, services.stripe.embedded, services.slack.embedded],
+    [false, false, false],
+  );
   await services.serverListening('http://127.0.0.1:3000');
   await services.stop();
 });
 
 test('a server on real Stripe without STRIPE_WEBHOOK_SECRET refuses to start; a worker does not need it', async () => {
-  await assert.rejects(resolveServices(parseConfig(configured), { emulators: 'external', serves: true }), /STRIPE_WEBHOOK_SECRET is required/);
+  await assert.rejects(
+    resolveServices(parseConfig(configured), { emulators: 'external', serves: true }),
+    /STRIPE_WEBHOOK_SECRET is required/,
+  );
   const worker = await resolveServices(parseConfig(configured), { emulators: 'external', serves: false });
   assert.equal(worker.stripe.webhookSecret, undefined);
   await worker.stop();

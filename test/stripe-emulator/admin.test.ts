@@ -32,15 +32,23 @@ describe('admin API', () => {
     assert.equal(c0.next_due_at, seed.subscription.items.data[0].current_period_end);
 
     for (let i = 0; i < 4; i++) {
-      await suite.stripe.billing.meterEvents.create({ event_name: 'messages', payload: { stripe_customer_id: seed.customer.id } });
+      await suite.stripe.billing.meterEvents.create({
+        event_name: 'messages',
+        payload: { stripe_customer_id: seed.customer.id },
+      });
     }
     assert.equal((await admin.meterEvents()).length, 4);
     const c1 = await admin.advanceClockTo(c0.next_due_at! + 5);
     assert.ok(c1.offset_seconds > 0);
     const invoices = await admin.invoices(seed.customer.id);
-    assert.deepEqual(invoices.map((i) => i.billing_reason), ['subscription_cycle', 'subscription_create']);
+    assert.deepEqual(
+      invoices.map((i) => i.billing_reason),
+      ['subscription_cycle', 'subscription_create'],
+    );
     const cycle = await admin.invoice(invoices[0].id);
-    const metered = cycle.lines.data.find((l: { pricing: { price_details: { price: string } } }) => l.pricing.price_details.price === seed.metered_price.id);
+    const metered = cycle.lines.data.find(
+      (l: { pricing: { price_details: { price: string } } }) => l.pricing.price_details.price === seed.metered_price.id,
+    );
     assert.equal(metered.quantity_decimal, '4');
     const created = await admin.events('invoice.created');
     assert.equal(created.length, 2);

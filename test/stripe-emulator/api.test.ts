@@ -19,7 +19,10 @@ after(async () => {
   await emulator.stop();
 });
 
-async function raw(path: string, init: RequestInit = {}): Promise<{ status: number; body: { error?: Record<string, unknown> } & Record<string, unknown>; headers: Headers }> {
+async function raw(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: { error?: Record<string, unknown> } & Record<string, unknown>; headers: Headers }> {
   const res = await fetch(emulator.url + path, init);
   return { status: res.status, body: (await res.json()) as never, headers: res.headers };
 }
@@ -40,7 +43,9 @@ describe('authentication and errors', () => {
       return true;
     });
     // Basic auth (curl -u sk_...:) works too.
-    const basic = await raw('/v1/customers', { headers: { authorization: 'Basic ' + Buffer.from(`${emulator.apiKey}:`).toString('base64') } });
+    const basic = await raw('/v1/customers', {
+      headers: { authorization: 'Basic ' + Buffer.from(`${emulator.apiKey}:`).toString('base64') },
+    });
     assert.equal(basic.status, 200);
     assert.equal(basic.body.object, 'list');
   });
@@ -75,7 +80,9 @@ describe('authentication and errors', () => {
   });
 
   it('accepts the pinned Stripe-Version and echoes it', async () => {
-    const res = await raw('/v1/customers', { headers: { authorization: `Bearer ${emulator.apiKey}`, 'stripe-version': '2026-10-28.endive' } });
+    const res = await raw('/v1/customers', {
+      headers: { authorization: `Bearer ${emulator.apiKey}`, 'stripe-version': '2026-10-28.endive' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('stripe-version'), '2026-10-28.endive');
     const c = await stripe.customers.create({ name: 'v' });
@@ -85,7 +92,11 @@ describe('authentication and errors', () => {
 
 describe('resources', () => {
   it('customers: create, retrieve, update metadata, list by email, delete', async () => {
-    const c = await stripe.customers.create({ email: 'x@example.com', name: 'X', metadata: { plan: 'pro', tier: '1' } });
+    const c = await stripe.customers.create({
+      email: 'x@example.com',
+      name: 'X',
+      metadata: { plan: 'pro', tier: '1' },
+    });
     assert.match(c.id, /^cus_/);
     assert.deepEqual(c.metadata, { plan: 'pro', tier: '1' });
     const u = await stripe.customers.update(c.id, { metadata: { tier: '', region: 'eu' } });
@@ -94,7 +105,10 @@ describe('resources', () => {
     assert.equal((r as Stripe.Customer).email, 'x@example.com');
     await stripe.customers.create({ email: 'y@example.com' });
     const byEmail = await stripe.customers.list({ email: 'x@example.com' });
-    assert.deepEqual(byEmail.data.map((x) => x.id), [c.id]);
+    assert.deepEqual(
+      byEmail.data.map((x) => x.id),
+      [c.id],
+    );
     const d = await stripe.customers.del(c.id);
     assert.equal(d.deleted, true);
     const gone = await stripe.customers.retrieve(c.id);
@@ -102,29 +116,51 @@ describe('resources', () => {
   });
 
   it('products and prices: licensed, metered (needs a meter), decimal unit amounts', async () => {
-    const meter = await stripe.billing.meters.create({ display_name: 'Req', event_name: 'req', default_aggregation: { formula: 'count' } });
+    const meter = await stripe.billing.meters.create({
+      display_name: 'Req',
+      event_name: 'req',
+      default_aggregation: { formula: 'count' },
+    });
     assert.match(meter.id, /^mtr_/);
     assert.equal(meter.customer_mapping.event_payload_key, 'stripe_customer_id');
     assert.equal(meter.value_settings.event_payload_key, 'value');
     assert.equal((await stripe.billing.meters.retrieve(meter.id)).event_name, 'req');
     const product = await stripe.products.create({ name: 'P', metadata: { k: 'v' } });
     assert.match(product.id, /^prod_/);
-    const licensed = await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 2000, recurring: { interval: 'month' } });
+    const licensed = await stripe.prices.create({
+      currency: 'usd',
+      product: product.id,
+      unit_amount: 2000,
+      recurring: { interval: 'month' },
+    });
     assert.equal(licensed.recurring?.usage_type, 'licensed');
     assert.equal(licensed.recurring?.meter, null);
     assert.equal(licensed.unit_amount_decimal?.toString(), '2000');
-    const metered = await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount_decimal: stripe.Decimal.from('0.0125'), recurring: { interval: 'month', usage_type: 'metered', meter: meter.id } });
+    const metered = await stripe.prices.create({
+      currency: 'usd',
+      product: product.id,
+      unit_amount_decimal: stripe.Decimal.from('0.0125'),
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+    });
     assert.equal(metered.unit_amount, null);
     assert.equal(metered.unit_amount_decimal?.toString(), '0.0125');
     assert.equal(metered.recurring?.meter, meter.id);
     await assert.rejects(
-      stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 1, recurring: { interval: 'month', usage_type: 'metered' } }),
+      stripe.prices.create({
+        currency: 'usd',
+        product: product.id,
+        unit_amount: 1,
+        recurring: { interval: 'month', usage_type: 'metered' },
+      }),
       (err: Stripe.errors.StripeError) => err.param === 'recurring[meter]',
     );
     const oneTime = await stripe.prices.create({ currency: 'usd', product_data: { name: 'Setup' }, unit_amount: 500 });
     assert.equal(oneTime.type, 'one_time');
     const listed = await stripe.prices.list({ product: product.id });
-    assert.deepEqual(listed.data.map((p) => p.id), [metered.id, licensed.id]);
+    assert.deepEqual(
+      listed.data.map((p) => p.id),
+      [metered.id, licensed.id],
+    );
     const fetched = await stripe.prices.retrieve(metered.id, { expand: ['product'] });
     assert.equal((fetched.product as Stripe.Product).name, 'P');
     const meters = await stripe.billing.meters.list();
@@ -147,12 +183,20 @@ describe('resources', () => {
       value_settings: { event_payload_key: 'gigabytes' },
     });
     const now = (await emulator.admin.clock()).now;
-    const ok = await stripe.billing.meterEvents.create({ event_name: 'gb', payload: { account: c.id, gigabytes: '1.25' }, timestamp: now - 34 * 86400 });
+    const ok = await stripe.billing.meterEvents.create({
+      event_name: 'gb',
+      payload: { account: c.id, gigabytes: '1.25' },
+      timestamp: now - 34 * 86400,
+    });
     assert.equal(ok.object, 'billing.meter_event');
     assert.equal(ok.payload.gigabytes, '1.25');
     assert.ok(ok.identifier);
     await assert.rejects(
-      stripe.billing.meterEvents.create({ event_name: 'gb', payload: { account: c.id, gigabytes: '1' }, timestamp: now - 36 * 86400 }),
+      stripe.billing.meterEvents.create({
+        event_name: 'gb',
+        payload: { account: c.id, gigabytes: '1' },
+        timestamp: now - 36 * 86400,
+      }),
       (err: Stripe.errors.StripeError) => err.param === 'timestamp',
     );
     await assert.rejects(
@@ -176,20 +220,35 @@ describe('pagination and expand', () => {
     assert.equal(first.object, 'list');
     assert.equal(first.url, '/v1/customers');
     assert.equal(first.has_more, true);
-    assert.deepEqual(first.data.map((c) => c.id), newest.slice(0, 10));
+    assert.deepEqual(
+      first.data.map((c) => c.id),
+      newest.slice(0, 10),
+    );
     const second = await stripe.customers.list({ limit: 10, starting_after: first.data[9].id });
-    assert.deepEqual(second.data.map((c) => c.id), newest.slice(10, 20));
+    assert.deepEqual(
+      second.data.map((c) => c.id),
+      newest.slice(10, 20),
+    );
     const third = await stripe.customers.list({ limit: 10, starting_after: second.data[9].id });
     assert.equal(third.has_more, false);
     assert.equal(third.data.length, 3);
     const back = await stripe.customers.list({ limit: 5, ending_before: second.data[0].id });
-    assert.deepEqual(back.data.map((c) => c.id), newest.slice(5, 10));
+    assert.deepEqual(
+      back.data.map((c) => c.id),
+      newest.slice(5, 10),
+    );
     assert.equal(back.has_more, true);
     const all = await stripe.customers.list({ limit: 4 }).autoPagingToArray({ limit: 100 });
-    assert.deepEqual(all.map((c) => c.id), newest);
+    assert.deepEqual(
+      all.map((c) => c.id),
+      newest,
+    );
     const defaults = await stripe.customers.list();
     assert.equal(defaults.data.length, 10);
-    await assert.rejects(stripe.customers.list({ limit: 101 }), (err: Stripe.errors.StripeError) => err.param === 'limit');
+    await assert.rejects(
+      stripe.customers.list({ limit: 101 }),
+      (err: Stripe.errors.StripeError) => err.param === 'limit',
+    );
   });
 
   it('expands nested ids, in lists too', async () => {
@@ -219,14 +278,23 @@ describe('idempotency', () => {
     assert.equal(second.lastResponse.headers['idempotent-replayed'], 'true');
     assert.equal(second.lastResponse.idempotencyKey, 'key-1');
     assert.equal((await stripe.customers.list()).data.length, 1);
-    await assert.rejects(stripe.customers.create({ name: 'Other' }, { idempotencyKey: 'key-1' }), (err: Stripe.errors.StripeError) => {
-      assert.equal(err.type, 'StripeIdempotencyError');
-      assert.equal(err.statusCode, 400);
-      assert.match(err.message, /Keys for idempotent requests can only be used with the same parameters they were first used with/);
-      return true;
-    });
+    await assert.rejects(
+      stripe.customers.create({ name: 'Other' }, { idempotencyKey: 'key-1' }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.type, 'StripeIdempotencyError');
+        assert.equal(err.statusCode, 400);
+        assert.match(
+          err.message,
+          /Keys for idempotent requests can only be used with the same parameters they were first used with/,
+        );
+        return true;
+      },
+    );
     // The same key on another endpoint is refused too.
-    await assert.rejects(stripe.products.create({ name: 'Idem' }, { idempotencyKey: 'key-1' }), (err: Stripe.errors.StripeError) => err.type === 'StripeIdempotencyError');
+    await assert.rejects(
+      stripe.products.create({ name: 'Idem' }, { idempotencyKey: 'key-1' }),
+      (err: Stripe.errors.StripeError) => err.type === 'StripeIdempotencyError',
+    );
     // Validation errors are not saved: the same key can be used after fixing the request.
     await assert.rejects(stripe.products.create({} as Stripe.ProductCreateParams, { idempotencyKey: 'key-2' }));
     const fixed = await stripe.products.create({ name: 'fixed' }, { idempotencyKey: 'key-2' });
@@ -235,14 +303,24 @@ describe('idempotency', () => {
     const inv = await stripe.invoices.create({ customer: first.id });
     await stripe.invoices.finalizeInvoice(inv.id);
     for (let i = 0; i < 2; i++) {
-      await assert.rejects(stripe.invoices.finalizeInvoice(inv.id, {}, { idempotencyKey: 'key-4' }), (err: Stripe.errors.StripeError) => {
-        assert.equal(err.code, 'invoice_not_editable');
-        assert.equal(err.headers?.['idempotent-replayed'], i === 0 ? undefined : 'true');
-        return true;
-      });
+      await assert.rejects(
+        stripe.invoices.finalizeInvoice(inv.id, {}, { idempotencyKey: 'key-4' }),
+        (err: Stripe.errors.StripeError) => {
+          assert.equal(err.code, 'invoice_not_editable');
+          assert.equal(err.headers?.['idempotent-replayed'], i === 0 ? undefined : 'true');
+          return true;
+        },
+      );
     }
     const log = await emulator.admin.requests('/v1/customers');
     const keyed = log.filter((r) => r.idempotency_key === 'key-1');
-    assert.deepEqual(keyed.map((r) => [r.status, r.idempotent_replayed]), [[200, false], [200, true], [400, false]]);
+    assert.deepEqual(
+      keyed.map((r) => [r.status, r.idempotent_replayed]),
+      [
+        [200, false],
+        [200, true],
+        [400, false],
+      ],
+    );
   });
 });

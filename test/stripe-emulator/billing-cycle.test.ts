@@ -18,7 +18,11 @@ describe('billing cycle', () => {
     assert.match(endpoint.secret!, /^whsec_/);
 
     const meters = {
-      count: await suite.stripe.billing.meters.create({ display_name: 'Calls', event_name: 'calls', default_aggregation: { formula: 'count' } }),
+      count: await suite.stripe.billing.meters.create({
+        display_name: 'Calls',
+        event_name: 'calls',
+        default_aggregation: { formula: 'count' },
+      }),
       sum: await suite.stripe.billing.meters.create({
         display_name: 'Tokens',
         event_name: 'tokens',
@@ -26,13 +30,32 @@ describe('billing cycle', () => {
         customer_mapping: { type: 'by_id', event_payload_key: 'stripe_customer_id' },
         value_settings: { event_payload_key: 'value' },
       }),
-      last: await suite.stripe.billing.meters.create({ display_name: 'Seats', event_name: 'seats', default_aggregation: { formula: 'last' } }),
+      last: await suite.stripe.billing.meters.create({
+        display_name: 'Seats',
+        event_name: 'seats',
+        default_aggregation: { formula: 'last' },
+      }),
     };
     const product = await suite.stripe.products.create({ name: 'Platform' });
     const prices = {
-      count: await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 5, recurring: { interval: 'month', usage_type: 'metered', meter: meters.count.id } }),
-      sum: await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount_decimal: suite.stripe.Decimal.from('0.5'), recurring: { interval: 'month', usage_type: 'metered', meter: meters.sum.id } }),
-      last: await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 1000, recurring: { interval: 'month', usage_type: 'metered', meter: meters.last.id } }),
+      count: await suite.stripe.prices.create({
+        currency: 'usd',
+        product: product.id,
+        unit_amount: 5,
+        recurring: { interval: 'month', usage_type: 'metered', meter: meters.count.id },
+      }),
+      sum: await suite.stripe.prices.create({
+        currency: 'usd',
+        product: product.id,
+        unit_amount_decimal: suite.stripe.Decimal.from('0.5'),
+        recurring: { interval: 'month', usage_type: 'metered', meter: meters.sum.id },
+      }),
+      last: await suite.stripe.prices.create({
+        currency: 'usd',
+        product: product.id,
+        unit_amount: 1000,
+        recurring: { interval: 'month', usage_type: 'metered', meter: meters.last.id },
+      }),
     };
     assert.equal(prices.sum.recurring?.meter, meters.sum.id);
     assert.equal(prices.sum.recurring?.usage_type, 'metered');
@@ -55,7 +78,13 @@ describe('billing cycle', () => {
     assert.ok(end - start >= 28 * 86400 && end - start <= 31 * 86400);
     assert.equal(subA.status, 'active');
 
-    const send = (event_name: string, customer: string, value: string | undefined, timestamp: number, identifier?: string) =>
+    const send = (
+      event_name: string,
+      customer: string,
+      value: string | undefined,
+      timestamp: number,
+      identifier?: string,
+    ) =>
       suite.stripe.billing.meterEvents.create({
         event_name,
         payload: value === undefined ? { stripe_customer_id: customer } : { stripe_customer_id: customer, value },
@@ -95,13 +124,23 @@ describe('billing cycle', () => {
     await send('tokens', c.id, '1', s0 + 120);
     await send('tokens', c.id, '2', s0 + 180);
     const window = async (from: number, to: number) =>
-      (await suite.stripe.billing.meters.listEventSummaries(meters.sum.id, { customer: c.id, start_time: from, end_time: to })).data[0].aggregated_value;
+      (
+        await suite.stripe.billing.meters.listEventSummaries(meters.sum.id, {
+          customer: c.id,
+          start_time: from,
+          end_time: to,
+        })
+      ).data[0].aggregated_value;
     assert.equal(await window(s0 + 120, s0 + 180), 1);
     assert.equal(await window(s0 + 180, s0 + 240), 2);
     assert.equal(await window(s0 + 60, s0 + 120), 0);
     assert.equal(await window(s0, s0 + 240), 3);
     await assert.rejects(
-      suite.stripe.billing.meters.listEventSummaries(meters.sum.id, { customer: a.id, start_time: s0 + 1, end_time: s0 + 3600 }),
+      suite.stripe.billing.meters.listEventSummaries(meters.sum.id, {
+        customer: a.id,
+        start_time: s0 + 1,
+        end_time: s0 + 3600,
+      }),
       /minute/,
     );
 
@@ -141,14 +180,24 @@ describe('billing cycle', () => {
     assert.equal(inv.total, 15 + 2 + 4500);
 
     // invoice.created was delivered, signed so that suite.stripe.webhooks.constructEvent accepts it.
-    const created = suite.receiver.received.filter((r) => parse(r.body).type === 'invoice.created' && (parse(r.body).data.object as { id: string }).id === inv.id);
+    const created = suite.receiver.received.filter(
+      (r) => parse(r.body).type === 'invoice.created' && (parse(r.body).data.object as { id: string }).id === inv.id,
+    );
     assert.equal(created.length, 1);
-    const event = suite.stripe.webhooks.constructEvent(created[0].body, created[0].headers['stripe-signature'] as string, endpoint.secret!);
+    const event = suite.stripe.webhooks.constructEvent(
+      created[0].body,
+      created[0].headers['stripe-signature'] as string,
+      endpoint.secret!,
+    );
     assert.equal(event.type, 'invoice.created');
     assert.equal((event.data.object as Stripe.Invoice).status, 'draft');
     assert.equal(event.api_version, '2026-10-28.endive');
     assert.throws(() =>
-      suite.stripe.webhooks.constructEvent(created[0].body, created[0].headers['stripe-signature'] as string, 'whsec_wrong'),
+      suite.stripe.webhooks.constructEvent(
+        created[0].body,
+        created[0].headers['stripe-signature'] as string,
+        'whsec_wrong',
+      ),
     );
     // Finalization is scheduled one hour after the successful delivery.
     assert.ok(inv.automatically_finalizes_at! >= inv.created + 3600);
@@ -157,7 +206,11 @@ describe('billing cycle', () => {
     // The gate pauses B's draft (idempotently) ...
     const invB = (await suite.stripe.invoices.list({ subscription: subB.id, status: 'draft' })).data[0];
     assert.equal(invB.status, 'draft');
-    const paused = await suite.stripe.invoices.update(invB.id, { auto_advance: false, metadata: { gate: 'held' } }, { idempotencyKey: `pause-${invB.id}` });
+    const paused = await suite.stripe.invoices.update(
+      invB.id,
+      { auto_advance: false, metadata: { gate: 'held' } },
+      { idempotencyKey: `pause-${invB.id}` },
+    );
     assert.equal(paused.auto_advance, false);
     assert.equal(paused.automatically_finalizes_at, null);
     assert.equal(paused.metadata?.gate, 'held');
@@ -179,7 +232,12 @@ describe('billing cycle', () => {
     const finalLines = await suite.stripe.invoices.listLineItems(inv.id);
     const finalSum = finalLines.data.find((l) => l.pricing?.price_details?.price === prices.sum.id)!;
     assert.equal(finalSum.quantity_decimal?.toString(), '4.751');
-    assert.ok(suite.receiver.received.some((r) => parse(r.body).type === 'invoice.finalized' && (parse(r.body).data.object as { id: string }).id === inv.id));
+    assert.ok(
+      suite.receiver.received.some(
+        (r) =>
+          parse(r.body).type === 'invoice.finalized' && (parse(r.body).data.object as { id: string }).id === inv.id,
+      ),
+    );
 
     // B stayed draft while paused.
     const stillDraft = await suite.stripe.invoices.retrieve(invB.id);
@@ -187,30 +245,52 @@ describe('billing cycle', () => {
     assert.equal(stillDraft.auto_advance, false);
 
     // The reviewer releases it: finalize with a deterministic idempotency key, twice.
-    const released = await suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: `finalize-${invB.id}` });
+    const released = await suite.stripe.invoices.finalizeInvoice(
+      invB.id,
+      {},
+      { idempotencyKey: `finalize-${invB.id}` },
+    );
     assert.equal(released.status, 'open');
     const again = await suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: `finalize-${invB.id}` });
     assert.equal(again.status, 'open');
     assert.equal(again.lastResponse.headers['idempotent-replayed'], 'true');
-    await assert.rejects(suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: 'another-key' }), (err: Stripe.errors.StripeError) => {
-      assert.equal(err.statusCode, 400);
-      assert.equal(err.code, 'invoice_not_editable');
-      assert.equal(err.message, "This invoice is already finalized, you can't re-finalize a non-draft invoice.");
-      return true;
-    });
-    await assert.rejects(suite.stripe.invoices.update(invB.id, { collection_method: 'send_invoice' }), (err: Stripe.errors.StripeError) => {
-      assert.equal(err.code, 'invoice_not_editable');
-      return true;
-    });
+    await assert.rejects(
+      suite.stripe.invoices.finalizeInvoice(invB.id, {}, { idempotencyKey: 'another-key' }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.statusCode, 400);
+        assert.equal(err.code, 'invoice_not_editable');
+        assert.equal(err.message, "This invoice is already finalized, you can't re-finalize a non-draft invoice.");
+        return true;
+      },
+    );
+    await assert.rejects(
+      suite.stripe.invoices.update(invB.id, { collection_method: 'send_invoice' }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.code, 'invoice_not_editable');
+        return true;
+      },
+    );
     const meta = await suite.stripe.invoices.update(invB.id, { metadata: { gate: 'released' } });
     assert.equal(meta.metadata?.gate, 'released');
     await suite.emulator.admin.waitForIdle();
-    const types = suite.receiver.received.map((r) => parse(r.body)).filter((e) => (e.data.object as { id: string }).id === invB.id).map((e) => e.type);
-    assert.deepEqual(types.filter((t) => t !== 'invoice.updated'), ['invoice.created', 'invoice.finalized']);
+    const types = suite.receiver.received
+      .map((r) => parse(r.body))
+      .filter((e) => (e.data.object as { id: string }).id === invB.id)
+      .map((e) => e.type);
+    assert.deepEqual(
+      types.filter((t) => t !== 'invoice.updated'),
+      ['invoice.created', 'invoice.finalized'],
+    );
     assert.ok(types.includes('invoice.updated'));
-    const updated = suite.receiver.received.map((r) => parse(r.body)).find((e) => e.type === 'invoice.updated' && (e.data.object as Stripe.Invoice).id === invB.id)!;
+    const updated = suite.receiver.received
+      .map((r) => parse(r.body))
+      .find((e) => e.type === 'invoice.updated' && (e.data.object as Stripe.Invoice).id === invB.id)!;
     // Nested hashes show only their changed keys; a key that did not exist before is null.
-    assert.deepEqual(updated.data.previous_attributes, { auto_advance: true, automatically_finalizes_at: invB.automatically_finalizes_at, metadata: { gate: null } });
+    assert.deepEqual(updated.data.previous_attributes, {
+      auto_advance: true,
+      automatically_finalizes_at: invB.automatically_finalizes_at,
+      metadata: { gate: null },
+    });
     assert.equal(updated.request?.idempotency_key, `pause-${invB.id}`);
 
     // One hour after finalization an auto-advancing invoice is charged.
@@ -261,7 +341,16 @@ describe('invoices', () => {
   it('creates, lists lines across pages, pays, voids, marks uncollectible and deletes drafts', async () => {
     await suite.emulator.admin.reset();
     const events = await startReceiver();
-    await suite.stripe.webhookEndpoints.create({ url: events.url, enabled_events: ['invoice.paid', 'invoice.voided', 'invoice.marked_uncollectible', 'invoice.deleted', 'invoice.payment_failed'] });
+    await suite.stripe.webhookEndpoints.create({
+      url: events.url,
+      enabled_events: [
+        'invoice.paid',
+        'invoice.voided',
+        'invoice.marked_uncollectible',
+        'invoice.deleted',
+        'invoice.payment_failed',
+      ],
+    });
     const customer = await suite.stripe.customers.create({ name: 'Lines' });
     const invoice = await suite.stripe.invoices.create({ customer: customer.id, description: 'many lines' });
     assert.equal(invoice.status, 'draft');
@@ -269,7 +358,12 @@ describe('invoices', () => {
     const product = await suite.stripe.products.create({ name: 'Thing' });
     const price = await suite.stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 150 });
     for (let i = 0; i < 25; i++) {
-      await suite.stripe.invoiceItems.create({ customer: customer.id, invoice: invoice.id, pricing: { price: price.id }, quantity: i + 1 });
+      await suite.stripe.invoiceItems.create({
+        customer: customer.id,
+        invoice: invoice.id,
+        pricing: { price: price.id },
+        quantity: i + 1,
+      });
     }
     const withLines = await suite.stripe.invoices.retrieve(invoice.id);
     assert.equal(withLines.lines.data.length, 10);
@@ -297,7 +391,13 @@ describe('invoices', () => {
     await assert.rejects(suite.stripe.invoices.voidInvoice(invoice.id), /void/);
 
     const second = await suite.stripe.invoices.create({ customer: customer.id });
-    await suite.stripe.invoiceItems.create({ customer: customer.id, invoice: second.id, amount: 500, currency: 'usd', description: 'fee' });
+    await suite.stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: second.id,
+      amount: 500,
+      currency: 'usd',
+      description: 'fee',
+    });
     await suite.stripe.invoices.finalizeInvoice(second.id);
     const voided = await suite.stripe.invoices.voidInvoice(second.id);
     assert.equal(voided.status, 'void');
@@ -327,7 +427,13 @@ describe('invoices', () => {
 
     await suite.emulator.admin.waitForIdle();
     const types = events.received.map((r) => parse(r.body).type).sort();
-    assert.deepEqual(types, ['invoice.deleted', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_failed', 'invoice.voided']);
+    assert.deepEqual(types, [
+      'invoice.deleted',
+      'invoice.marked_uncollectible',
+      'invoice.paid',
+      'invoice.payment_failed',
+      'invoice.voided',
+    ]);
     await events.close();
   });
 

@@ -26,7 +26,9 @@ describe('faults', () => {
     await emulator.admin.setFaults({ rateLimitPerSecond: 25 });
     const results = await Promise.allSettled(Array.from({ length: 40 }, () => noRetry.customers.list({ limit: 1 })));
     const ok = results.filter((r) => r.status === 'fulfilled').length;
-    const limited = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Stripe.errors.StripeError);
+    const limited = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason as Stripe.errors.StripeError);
     // 40 requests within one second (a loaded machine may spread them a little wider).
     assert.ok(ok >= 25 && ok < 40, `${ok} passed`);
     assert.equal(limited.length, 40 - ok);
@@ -44,7 +46,8 @@ describe('faults', () => {
     assert.equal(log.filter((r) => r.status === 429 && r.error_code === 'rate_limit').length, limited.length);
     // The wire shape, exactly.
     await emulator.admin.setFaults({ rateLimitPerSecond: 1 });
-    const get = () => fetch(emulator.url + '/v1/customers', { headers: { authorization: `Bearer ${emulator.apiKey}` } });
+    const get = () =>
+      fetch(emulator.url + '/v1/customers', { headers: { authorization: `Bearer ${emulator.apiKey}` } });
     assert.equal((await get()).status, 200);
     const limitedRes = await get();
     assert.equal(limitedRes.status, 429);
@@ -52,7 +55,10 @@ describe('faults', () => {
     assert.equal(body.error.type, 'invalid_request_error');
     assert.equal(body.error.code, 'rate_limit');
     assert.equal(body.error.doc_url, 'https://stripe.com/docs/error-codes/rate-limit');
-    assert.equal(body.error.message, 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.');
+    assert.equal(
+      body.error.message,
+      'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+    );
   });
 
   it('rate limits per endpoint when asked (ids do not make separate endpoints)', async () => {
@@ -61,7 +67,10 @@ describe('faults', () => {
     await emulator.admin.setFaults({ rateLimitPerSecond: 2, rateLimitScope: 'endpoint' });
     await noRetry.customers.retrieve(a.id);
     await noRetry.customers.retrieve(b.id);
-    await assert.rejects(noRetry.customers.retrieve(a.id), (err: Stripe.errors.StripeError) => err.code === 'rate_limit');
+    await assert.rejects(
+      noRetry.customers.retrieve(a.id),
+      (err: Stripe.errors.StripeError) => err.code === 'rate_limit',
+    );
     // Another endpoint has its own budget.
     assert.equal((await noRetry.customers.list()).object, 'list');
     assert.equal((await noRetry.products.list()).object, 'list');
@@ -72,7 +81,10 @@ describe('faults', () => {
     const c = await stripe.customers.create({ name: 'retry me' });
     assert.match(c.id, /^cus_/);
     const log = await emulator.admin.requests('/v1/customers');
-    assert.deepEqual(log.map((r) => r.status), [500, 200]);
+    assert.deepEqual(
+      log.map((r) => r.status),
+      [500, 200],
+    );
     assert.ok(log[0].idempotency_key?.startsWith('stripe-node-retry-'));
     assert.equal(log[0].idempotency_key, log[1].idempotency_key);
     assert.equal((await stripe.customers.list()).data.length, 1);
@@ -90,7 +102,10 @@ describe('faults', () => {
     await emulator.admin.setFaults({ errorRate: 1, pathPrefix: '/v1/invoices', method: 'POST' });
     const c = await noRetry.customers.create({ name: 'fine' });
     assert.equal((await noRetry.invoices.list()).object, 'list');
-    await assert.rejects(noRetry.invoices.create({ customer: c.id }), (err: Stripe.errors.StripeError) => err.statusCode === 500);
+    await assert.rejects(
+      noRetry.invoices.create({ customer: c.id }),
+      (err: Stripe.errors.StripeError) => err.statusCode === 500,
+    );
     await emulator.admin.clearFaults();
     assert.deepEqual(await emulator.admin.faults(), {});
     await noRetry.invoices.create({ customer: c.id });

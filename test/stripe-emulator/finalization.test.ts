@@ -57,7 +57,9 @@ describe('automatic finalization', () => {
     assert.equal((await suite.stripe.invoices.retrieve(second.draft.id)).status, 'draft');
     const now = (await suite.emulator.admin.clock()).now;
     const resumed = await suite.stripe.invoices.update(second.draft.id, { auto_advance: true });
-    assert.ok(resumed.automatically_finalizes_at! >= now + 3600 && resumed.automatically_finalizes_at! <= now + 3600 + 5);
+    assert.ok(
+      resumed.automatically_finalizes_at! >= now + 3600 && resumed.automatically_finalizes_at! <= now + 3600 + 5,
+    );
     assert.equal(resumed.status, 'draft');
     await suite.emulator.admin.advanceClockTo(resumed.automatically_finalizes_at!);
     assert.equal((await suite.stripe.invoices.retrieve(second.draft.id)).status, 'open');
@@ -69,7 +71,9 @@ describe('automatic finalization', () => {
     const moved = await suite.stripe.invoices.update(draft.id, { automatically_finalizes_at: now + 600 });
     assert.equal(moved.automatically_finalizes_at, now + 600);
     const [updated] = await eventsFor(draft.id, 'invoice.updated');
-    assert.deepEqual(updated.data.previous_attributes, { automatically_finalizes_at: draft.automatically_finalizes_at });
+    assert.deepEqual(updated.data.previous_attributes, {
+      automatically_finalizes_at: draft.automatically_finalizes_at,
+    });
     await suite.emulator.admin.advanceClockTo(now + 599);
     assert.equal((await suite.stripe.invoices.retrieve(draft.id)).status, 'draft');
     await suite.emulator.admin.advanceClockTo(now + 600);
@@ -88,10 +92,13 @@ describe('automatic finalization', () => {
     await invalid({ auto_advance: false, automatically_finalizes_at: t + 60 }, other.draft.id);
     // A refused update changes nothing.
     assert.equal((await suite.stripe.invoices.retrieve(other.draft.id)).auto_advance, true);
-    await assert.rejects(suite.stripe.invoices.update(draft.id, { automatically_finalizes_at: t + 60 }), (err: Stripe.errors.StripeError) => {
-      assert.equal(err.code, 'invoice_not_editable');
-      return true;
-    });
+    await assert.rejects(
+      suite.stripe.invoices.update(draft.id, { automatically_finalizes_at: t + 60 }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.code, 'invoice_not_editable');
+        return true;
+      },
+    );
 
     // At creation: an endpoint that never answers invoice.created with a 2xx does not delay it.
     const down = await startReceiver();
@@ -100,8 +107,17 @@ describe('automatic finalization', () => {
     await suite.stripe.webhookEndpoints.create({ url: down.url, enabled_events: ['invoice.created'] });
     const customer = await suite.stripe.customers.create({ name: 'Scheduled' });
     const t2 = (await suite.emulator.admin.clock()).now;
-    const scheduled = await suite.stripe.invoices.create({ customer: customer.id, auto_advance: true, automatically_finalizes_at: t2 + 300 });
-    await suite.stripe.invoiceItems.create({ customer: customer.id, invoice: scheduled.id, amount: 400, currency: 'usd' });
+    const scheduled = await suite.stripe.invoices.create({
+      customer: customer.id,
+      auto_advance: true,
+      automatically_finalizes_at: t2 + 300,
+    });
+    await suite.stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: scheduled.id,
+      amount: 400,
+      currency: 'usd',
+    });
     assert.equal(scheduled.automatically_finalizes_at, t2 + 300);
     await suite.emulator.admin.waitForIdle();
     assert.equal((await suite.stripe.invoices.retrieve(scheduled.id)).automatically_finalizes_at, t2 + 300);
@@ -112,7 +128,11 @@ describe('automatic finalization', () => {
 
   it('uses the configured grace period', async () => {
     const settings = await suite.emulator.admin.setBillingSettings({ gracePeriodSeconds: 5 });
-    assert.deepEqual(settings, { gracePeriodSeconds: 5, noWebhookResponseFinalizeSeconds: 72 * 3600, autoPayDelaySeconds: 3600 });
+    assert.deepEqual(settings, {
+      gracePeriodSeconds: 5,
+      noWebhookResponseFinalizeSeconds: 72 * 3600,
+      autoPayDelaySeconds: 3600,
+    });
     const { draft } = await renewalDraft(1);
     assert.equal(draft.automatically_finalizes_at, draft.webhooks_delivered_at! + 5);
     await suite.emulator.admin.advanceClockTo(draft.automatically_finalizes_at!);

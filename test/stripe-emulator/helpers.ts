@@ -68,7 +68,11 @@ export function eventTypes(received: Received[]): string[] {
  * The usual file setup: an emulator with an SDK client, and a webhook receiver, started before the
  * file's tests and stopped after them. Read `suite.emulator`, `suite.stripe`, `suite.receiver` in tests.
  */
-export function useEmulatorWithReceiver(): { readonly emulator: StripeEmulator; readonly stripe: Stripe; readonly receiver: Receiver } {
+export function useEmulatorWithReceiver(): {
+  readonly emulator: StripeEmulator;
+  readonly stripe: Stripe;
+  readonly receiver: Receiver;
+} {
   let started: { emulator: StripeEmulator; stripe: Stripe; receiver: Receiver } | undefined;
   before(async () => {
     const { emulator, stripe } = await startAll();

@@ -35,8 +35,14 @@ describe('invoice listing', () => {
     assert.deepEqual(ids(await stripe.invoices.list({ created: { lte: a2.created } })), [a2.id, a1.id]);
     assert.deepEqual(ids(await stripe.invoices.list({ created: { lt: a2.created } })), [a1.id]);
     assert.deepEqual(ids(await stripe.invoices.list({ created: { gt: a1.created, lt: a3.created } })), [b1.id, a2.id]);
-    assert.deepEqual(ids(await stripe.invoices.list({ status: 'draft', created: { gte: a2.created } })), [b1.id, a2.id]);
-    assert.deepEqual(ids(await stripe.invoices.list({ customer: a.id, status: 'draft', created: { gte: a2.created } })), [a2.id]);
+    assert.deepEqual(ids(await stripe.invoices.list({ status: 'draft', created: { gte: a2.created } })), [
+      b1.id,
+      a2.id,
+    ]);
+    assert.deepEqual(
+      ids(await stripe.invoices.list({ customer: a.id, status: 'draft', created: { gte: a2.created } })),
+      [a2.id],
+    );
     assert.deepEqual(ids(await stripe.invoices.list({ customer: b.id, created: { lt: a1.created } })), []);
 
     // Pages of one, newest first, with starting_after.
@@ -54,18 +60,29 @@ describe('invoice listing', () => {
       seen.push(invoice.id);
     }
     assert.deepEqual(seen, [b1.id, a2.id, a1.id]);
-    const pages = (await emulator.admin.requests('/v1/invoices')).filter((r) => r.method === 'GET' && r.query.includes('created'));
-    assert.ok(pages.some((r) => r.query.includes('starting_after')), 'auto-pagination asked for a second page');
+    const pages = (await emulator.admin.requests('/v1/invoices')).filter(
+      (r) => r.method === 'GET' && r.query.includes('created'),
+    );
+    assert.ok(
+      pages.some((r) => r.query.includes('starting_after')),
+      'auto-pagination asked for a second page',
+    );
 
-    await assert.rejects(stripe.invoices.list({ status: 'pending' as Stripe.InvoiceListParams.Status }), (err: Stripe.errors.StripeError) => {
-      assert.equal(err.statusCode, 400);
-      assert.equal(err.param, 'status');
-      return true;
-    });
-    await assert.rejects(stripe.invoices.list({ created: { after: 1 } as Stripe.RangeQueryParam }), (err: Stripe.errors.StripeError) => {
-      assert.equal(err.statusCode, 400);
-      assert.equal(err.param, 'created[after]');
-      return true;
-    });
+    await assert.rejects(
+      stripe.invoices.list({ status: 'pending' as Stripe.InvoiceListParams.Status }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.statusCode, 400);
+        assert.equal(err.param, 'status');
+        return true;
+      },
+    );
+    await assert.rejects(
+      stripe.invoices.list({ created: { after: 1 } as Stripe.RangeQueryParam }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.statusCode, 400);
+        assert.equal(err.param, 'created[after]');
+        return true;
+      },
+    );
   });
 });

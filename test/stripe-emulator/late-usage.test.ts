@@ -16,7 +16,11 @@ describe('late usage', () => {
     const start = seed.subscription.items.data[0].current_period_start as number;
     const end = seed.subscription.items.data[0].current_period_end as number;
     const usage = (value: string, timestamp: number) =>
-      stripe.billing.meterEvents.create({ event_name: 'api_requests', payload: { stripe_customer_id: customer, value }, timestamp });
+      stripe.billing.meterEvents.create({
+        event_name: 'api_requests',
+        payload: { stripe_customer_id: customer, value },
+        timestamp,
+      });
     await usage('10', start + 100);
     await emulator.admin.advanceClockTo(end + 60);
     const draft = (await stripe.invoices.list({ customer, status: 'draft' })).data[0];
@@ -37,15 +41,27 @@ describe('late usage', () => {
       [updated.subtotal, updated.total, updated.amount_due, updated.amount_remaining, updated.status],
       [33, 33, 33, 33, 'draft'],
     );
-    const events = (await stripe.events.list({ type: 'invoice.updated' })).data.filter((e) => (e.data.object as Stripe.Invoice).id === draft.id);
+    const events = (await stripe.events.list({ type: 'invoice.updated' })).data.filter(
+      (e) => (e.data.object as Stripe.Invoice).id === draft.id,
+    );
     assert.equal(events.length, 1);
-    const prev = events[0].data.previous_attributes as Record<string, unknown> & { lines: { data: Array<{ id: string; quantity: number; amount: number; quantity_decimal: string }> } };
+    const prev = events[0].data.previous_attributes as Record<string, unknown> & {
+      lines: { data: Array<{ id: string; quantity: number; amount: number; quantity_decimal: string }> };
+    };
     assert.deepEqual(
-      { amount_due: prev.amount_due, amount_remaining: prev.amount_remaining, subtotal: prev.subtotal, total: prev.total },
+      {
+        amount_due: prev.amount_due,
+        amount_remaining: prev.amount_remaining,
+        subtotal: prev.subtotal,
+        total: prev.total,
+      },
       { amount_due: 25, amount_remaining: 25, subtotal: 25, total: 25 },
     );
     // Arrays are shown whole, with their previous values.
-    assert.deepEqual(prev.lines.data.map((l) => [l.id, l.quantity, l.quantity_decimal, l.amount]), [[line.id, 10, '10', 25]]);
+    assert.deepEqual(
+      prev.lines.data.map((l) => [l.id, l.quantity, l.quantity_decimal, l.amount]),
+      [[line.id, 10, '10', 25]],
+    );
     assert.deepEqual(Object.keys(prev.lines), ['data']);
     assert.equal((events[0].data.object as Stripe.Invoice).total, 33);
     assert.deepEqual(events[0].request, { id: null, idempotency_key: null });

@@ -10,9 +10,7 @@ export class SdkTypes {
   private readonly aliases = new Map<string, ts.Type>();
 
   constructor(typeNames: string[]) {
-    const source =
-      `import Stripe from 'stripe';\n` +
-      typeNames.map((n, i) => `export type T${i} = ${n};`).join('\n');
+    const source = `import Stripe from 'stripe';\n` + typeNames.map((n, i) => `export type T${i} = ${n};`).join('\n');
     const options: ts.CompilerOptions = {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.CommonJS,

@@ -43,7 +43,8 @@ function compare(fixture: Json, ours: Json, type: ts.Type | undefined, path: str
     return;
   }
   if (Array.isArray(fixture) && Array.isArray(ours)) {
-    if (fixture.length > 0 && ours.length > 0) compare(fixture[0], ours[0], type && sdk.element(type), `${path}[0]`, out);
+    if (fixture.length > 0 && ours.length > 0)
+      compare(fixture[0], ours[0], type && sdk.element(type), `${path}[0]`, out);
     return;
   }
   if (typeof fixture === 'object' && typeof ours === 'object' && !Array.isArray(ours)) {
@@ -69,19 +70,41 @@ function compare(fixture: Json, ours: Json, type: ts.Type | undefined, path: str
 before(async () => {
   ({ emulator, stripe } = await startAll());
   receiver = await startReceiver();
-  const endpoint = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['invoice.created'], description: 'shape' });
+  const endpoint = await stripe.webhookEndpoints.create({
+    url: receiver.url,
+    enabled_events: ['invoice.created'],
+    description: 'shape',
+  });
   const seed = await emulator.admin.seed({ licensed_unit_amount: 2500 });
-  await stripe.billing.meterEvents.create({ event_name: 'api_requests', payload: { stripe_customer_id: seed.customer.id, value: '3' } });
+  await stripe.billing.meterEvents.create({
+    event_name: 'api_requests',
+    payload: { stripe_customer_id: seed.customer.id, value: '3' },
+  });
   await emulator.admin.advanceClockTo((seed.subscription.items.data[0].current_period_end as number) + 60);
   const draft = (await stripe.invoices.list({ customer: seed.customer.id, status: 'draft' })).data[0];
-  const invoiceItem = await stripe.invoiceItems.create({ customer: seed.customer.id, invoice: draft.id, amount: 99, currency: 'usd', description: 'extra', period: { start: draft.period_start, end: draft.period_end } });
+  const invoiceItem = await stripe.invoiceItems.create({
+    customer: seed.customer.id,
+    invoice: draft.id,
+    amount: 99,
+    currency: 'usd',
+    description: 'extra',
+    period: { start: draft.period_start, end: draft.period_end },
+  });
   const invoice = await stripe.invoices.retrieve(draft.id);
   const s0 = Math.floor(draft.period_start / 60) * 60;
-  const summaries = await stripe.billing.meters.listEventSummaries(seed.meter.id, { customer: seed.customer.id, start_time: s0, end_time: s0 + 3600 * 24 * 40 });
+  const summaries = await stripe.billing.meters.listEventSummaries(seed.meter.id, {
+    customer: seed.customer.id,
+    start_time: s0,
+    end_time: s0 + 3600 * 24 * 40,
+  });
   const subscription = await stripe.subscriptions.retrieve(seed.subscription.id);
   const licensedItem = subscription.items.data.find((i) => i.price.recurring?.usage_type === 'licensed')!;
   const event = (await stripe.events.list({ type: 'invoice.created', limit: 1 })).data[0];
-  const add = (name: string, sdkType: string, value: unknown) => (objects[name] = { sdkType, value: JSON.parse(JSON.stringify(value, (k, v) => (k === 'lastResponse' ? undefined : v))) as Json });
+  const add = (name: string, sdkType: string, value: unknown) =>
+    (objects[name] = {
+      sdkType,
+      value: JSON.parse(JSON.stringify(value, (k, v) => (k === 'lastResponse' ? undefined : v))) as Json,
+    });
   add('customer', 'Stripe.Customer', await stripe.customers.retrieve(seed.customer.id));
   add('product', 'Stripe.Product', await stripe.products.retrieve(seed.product.id));
   add('price', 'Stripe.Price', await stripe.prices.retrieve(seed.licensed_price!.id));
@@ -90,9 +113,14 @@ before(async () => {
   add('subscription', 'Stripe.Subscription', subscription);
   add('subscription_item', 'Stripe.SubscriptionItem', await stripe.subscriptionItems.retrieve(licensedItem.id));
   // Raw JSON (the SDK turns decimal strings into its Decimal class).
-  const rawGet = async (path: string) => (await fetch(emulator.url + path, { headers: { authorization: `Bearer ${emulator.apiKey}` } })).json();
+  const rawGet = async (path: string) =>
+    (await fetch(emulator.url + path, { headers: { authorization: `Bearer ${emulator.apiKey}` } })).json();
   add('invoice', 'Stripe.Invoice', await rawGet(`/v1/invoices/${invoice.id}`));
-  add('line_item', 'Stripe.InvoiceLineItem', ((await rawGet(`/v1/invoices/${invoice.id}/lines`)) as { data: unknown[] }).data[0]);
+  add(
+    'line_item',
+    'Stripe.InvoiceLineItem',
+    ((await rawGet(`/v1/invoices/${invoice.id}/lines`)) as { data: unknown[] }).data[0],
+  );
   add('invoiceitem', 'Stripe.InvoiceItem', await rawGet(`/v1/invoiceitems/${invoiceItem.id}`));
   add('webhook_endpoint', 'Stripe.WebhookEndpoint', await stripe.webhookEndpoints.retrieve(endpoint.id));
   add('event', 'Stripe.Event', event);
@@ -105,8 +133,18 @@ after(async () => {
 
 describe('object shapes match fixtures3.json and the stripe package types', () => {
   for (const name of [
-    'customer', 'product', 'price', 'billing.meter', 'billing.meter_event_summary', 'subscription',
-    'subscription_item', 'invoice', 'line_item', 'invoiceitem', 'webhook_endpoint', 'event',
+    'customer',
+    'product',
+    'price',
+    'billing.meter',
+    'billing.meter_event_summary',
+    'subscription',
+    'subscription_item',
+    'invoice',
+    'line_item',
+    'invoiceitem',
+    'webhook_endpoint',
+    'event',
   ]) {
     it(name, () => {
       const { sdkType, value } = objects[name];
@@ -122,7 +160,10 @@ describe('object shapes match fixtures3.json and the stripe package types', () =
       compare(fix, ours, sdk.root(sdkType), name, problems);
       assert.deepEqual(problems, []);
       assert.equal((value as Record<string, Json>).object, fixture.object);
-      assert.match(String((value as Record<string, Json>).id ?? 'none'), /^(cus|prod|price|mtr|mtrusg|sub|si|in|il|ii|we|evt)_|^none$/);
+      assert.match(
+        String((value as Record<string, Json>).id ?? 'none'),
+        /^(cus|prod|price|mtr|mtrusg|sub|si|in|il|ii|we|evt)_|^none$/,
+      );
     });
   }
 
@@ -135,8 +176,17 @@ describe('object shapes match fixtures3.json and the stripe package types', () =
 
   it('ids carry Stripe prefixes', () => {
     const prefixes: Record<string, string> = {
-      customer: 'cus_', product: 'prod_', price: 'price_', 'billing.meter': 'mtr_', subscription: 'sub_',
-      subscription_item: 'si_', invoice: 'in_', line_item: 'il_', invoiceitem: 'ii_', webhook_endpoint: 'we_', event: 'evt_',
+      customer: 'cus_',
+      product: 'prod_',
+      price: 'price_',
+      'billing.meter': 'mtr_',
+      subscription: 'sub_',
+      subscription_item: 'si_',
+      invoice: 'in_',
+      line_item: 'il_',
+      invoiceitem: 'ii_',
+      webhook_endpoint: 'we_',
+      event: 'evt_',
     };
     for (const [name, prefix] of Object.entries(prefixes)) {
       assert.ok(String((objects[name].value as { id: string }).id).startsWith(prefix), name);

@@ -25,7 +25,10 @@ describe('form decoding (bracket notation)', () => {
   });
 
   it('answers an undecodable body with a 400', () => {
-    assert.throws(() => parseForm('name=%E0%A4%A'), (err: StripeApiError) => err.status === 400);
+    assert.throws(
+      () => parseForm('name=%E0%A4%A'),
+      (err: StripeApiError) => err.status === 400,
+    );
   });
 });
 

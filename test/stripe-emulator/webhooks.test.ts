@@ -31,16 +31,25 @@ async function draftInvoice(): Promise<Stripe.Invoice> {
 
 describe('webhook endpoints and delivery', () => {
   it('creates, lists, updates and deletes endpoints; the secret is only returned on create', async () => {
-    const ep = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['invoice.finalized'], description: 'gate' });
+    const ep = await stripe.webhookEndpoints.create({
+      url: receiver.url,
+      enabled_events: ['invoice.finalized'],
+      description: 'gate',
+    });
     assert.match(ep.secret!, /^whsec_/);
     assert.equal(ep.status, 'enabled');
     const fetched = await stripe.webhookEndpoints.retrieve(ep.id);
     assert.equal(fetched.secret, undefined);
     assert.deepEqual(fetched.enabled_events, ['invoice.finalized']);
-    const updated = await stripe.webhookEndpoints.update(ep.id, { enabled_events: ['invoice.created', 'invoice.finalized'] });
+    const updated = await stripe.webhookEndpoints.update(ep.id, {
+      enabled_events: ['invoice.created', 'invoice.finalized'],
+    });
     assert.deepEqual(updated.enabled_events, ['invoice.created', 'invoice.finalized']);
     const list = await stripe.webhookEndpoints.list();
-    assert.deepEqual(list.data.map((e) => e.id), [ep.id]);
+    assert.deepEqual(
+      list.data.map((e) => e.id),
+      [ep.id],
+    );
     const del = await stripe.webhookEndpoints.del(ep.id);
     assert.equal(del.deleted, true);
     assert.equal((await stripe.webhookEndpoints.list()).data.length, 0);
@@ -48,7 +57,10 @@ describe('webhook endpoints and delivery', () => {
   });
 
   it('signs every delivery as Stripe does and respects enabled_events', async () => {
-    const ep = await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['invoice.finalized', 'invoice.paid'] });
+    const ep = await stripe.webhookEndpoints.create({
+      url: receiver.url,
+      enabled_events: ['invoice.finalized', 'invoice.paid'],
+    });
     const invoice = await draftInvoice();
     await stripe.invoices.finalizeInvoice(invoice.id, {}, { idempotencyKey: 'fin-1' });
     await stripe.invoices.pay(invoice.id);
@@ -65,7 +77,9 @@ describe('webhook endpoints and delivery', () => {
       // A tampered body fails verification.
       assert.throws(() => stripe.webhooks.constructEvent(r.body.replace(invoice.id, 'in_other'), header, ep.secret!));
     }
-    const finalized = receiver.received.map((r) => JSON.parse(r.body) as Stripe.Event).find((e) => e.type === 'invoice.finalized')!;
+    const finalized = receiver.received
+      .map((r) => JSON.parse(r.body) as Stripe.Event)
+      .find((e) => e.type === 'invoice.finalized')!;
     assert.equal(finalized.request?.idempotency_key, 'fin-1');
     assert.match(finalized.request?.id ?? '', /^req_/);
     // As at Stripe, previous_attributes is only part of *.updated events.
@@ -83,7 +97,10 @@ describe('webhook endpoints and delivery', () => {
     let calls = 0;
     receiver.respond = () => (++calls <= 2 ? 503 : 200);
     await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['invoice.finalized'] });
-    const dead = await stripe.webhookEndpoints.create({ url: 'http://127.0.0.1:9/unreachable', enabled_events: ['invoice.finalized'] });
+    const dead = await stripe.webhookEndpoints.create({
+      url: 'http://127.0.0.1:9/unreachable',
+      enabled_events: ['invoice.finalized'],
+    });
     const invoice = await draftInvoice();
     await stripe.invoices.finalizeInvoice(invoice.id);
     assert.equal(await emulator.admin.waitForIdle(), true);
@@ -94,7 +111,10 @@ describe('webhook endpoints and delivery', () => {
     const deliveries = await emulator.admin.deliveries({ eventType: 'invoice.finalized' });
     const ok = deliveries.find((d) => d.endpoint_id !== dead.id)!;
     assert.equal(ok.status, 'succeeded');
-    assert.deepEqual(ok.attempts.map((a) => a.status), [503, 503, 200]);
+    assert.deepEqual(
+      ok.attempts.map((a) => a.status),
+      [503, 503, 200],
+    );
     const failed = deliveries.find((d) => d.endpoint_id === dead.id)!;
     assert.equal(failed.status, 'failed');
     assert.equal(failed.attempts.length, 4);
@@ -124,7 +144,12 @@ describe('webhook endpoints and delivery', () => {
     await stripe.invoices.finalizeInvoice(invoice.id);
     await stripe.invoices.pay(invoice.id);
     await emulator.admin.waitForIdle();
-    assert.deepEqual(eventTypes(receiver.received), ['invoice.payment_succeeded', 'invoice.paid', 'invoice.finalized', 'invoice.created']);
+    assert.deepEqual(eventTypes(receiver.received), [
+      'invoice.payment_succeeded',
+      'invoice.paid',
+      'invoice.finalized',
+      'invoice.created',
+    ]);
 
     receiver.received.length = 0;
     await emulator.admin.setWebhookSettings({ order: 'shuffle' });
@@ -132,7 +157,12 @@ describe('webhook endpoints and delivery', () => {
     await stripe.invoices.finalizeInvoice(second.id);
     await stripe.invoices.pay(second.id);
     await emulator.admin.waitForIdle();
-    assert.deepEqual(eventTypes(receiver.received).sort(), ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+    assert.deepEqual(eventTypes(receiver.received).sort(), [
+      'invoice.created',
+      'invoice.finalized',
+      'invoice.paid',
+      'invoice.payment_succeeded',
+    ]);
     await receiver.close();
   });
 
@@ -146,7 +176,11 @@ describe('webhook endpoints and delivery', () => {
     assert.equal(deliveries.length, 1);
     await emulator.admin.waitForIdle();
     assert.equal(receiver.received.length, 2);
-    const again = stripe.webhooks.constructEvent(receiver.received[1].body, receiver.received[1].headers['stripe-signature'] as string, ep.secret!);
+    const again = stripe.webhooks.constructEvent(
+      receiver.received[1].body,
+      receiver.received[1].headers['stripe-signature'] as string,
+      ep.secret!,
+    );
     assert.equal(again.id, event.id);
     await receiver.close();
   });

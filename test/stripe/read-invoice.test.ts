@@ -18,15 +18,27 @@ describe('reading and changing invoices through the stripe SDK', () => {
   });
 
   async function cycleInvoice(formula: 'count' | 'sum' | 'last', values: string[]) {
-    const seeded = await emulator.admin.seed({ meter: { event_name: `usage_${formula}`, formula }, metered_unit_amount_decimal: '0.5', licensed_unit_amount: 1000 });
-    const item = seeded.subscription.items.data.find((i: { price: { recurring: { usage_type: string } } }) => i.price.recurring.usage_type === 'metered');
+    const seeded = await emulator.admin.seed({
+      meter: { event_name: `usage_${formula}`, formula },
+      metered_unit_amount_decimal: '0.5',
+      licensed_unit_amount: 1000,
+    });
+    const item = seeded.subscription.items.data.find(
+      (i: { price: { recurring: { usage_type: string } } }) => i.price.recurring.usage_type === 'metered',
+    );
     const start = item.current_period_start as number;
     await emulator.admin.advanceClockTo(start + values.length * 60 + 1);
     for (const [i, value] of values.entries()) {
-      await stripe.billing.meterEvents.create({ event_name: `usage_${formula}`, timestamp: start + i * 60, payload: { stripe_customer_id: seeded.customer.id, value } });
+      await stripe.billing.meterEvents.create({
+        event_name: `usage_${formula}`,
+        timestamp: start + i * 60,
+        payload: { stripe_customer_id: seeded.customer.id, value },
+      });
     }
     await emulator.admin.advanceClockTo((item.current_period_end as number) + 1);
-    const invoice = (await emulator.admin.invoices(seeded.customer.id)).find((inv) => inv.billing_reason === 'subscription_cycle');
+    const invoice = (await emulator.admin.invoices(seeded.customer.id)).find(
+      (inv) => inv.billing_reason === 'subscription_cycle',
+    );
     assert.ok(invoice);
     return { invoiceId: invoice.id as string, seeded, start, end: item.current_period_end as number };
   }
@@ -51,7 +63,12 @@ describe('reading and changing invoices through the stripe SDK', () => {
   test('every page of lines is read', async () => {
     const customer = await stripe.customers.create({ name: 'Many Lines' });
     for (let i = 0; i < 120; i++) {
-      await stripe.invoiceItems.create({ customer: customer.id, amount: 100 + i, currency: 'usd', description: `item ${i}` });
+      await stripe.invoiceItems.create({
+        customer: customer.id,
+        amount: 100 + i,
+        currency: 'usd',
+        description: `item ${i}`,
+      });
     }
     const invoice = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
     const snapshot = await readInvoiceSnapshot(stripe, invoice.id!);
@@ -73,7 +90,10 @@ describe('reading and changing invoices through the stripe SDK', () => {
     assert.deepEqual(await finalizeInvoice(stripe, invoiceId), { applied: true, status: 'open' });
     const requests = await emulator.admin.requests(`/v1/invoices/${invoiceId}/finalize`);
     assert.equal(requests.length, 2);
-    assert.ok(requests.every((r) => r.idempotency_key === `invoice-gate-finalize-${invoiceId}`), JSON.stringify(requests));
+    assert.ok(
+      requests.every((r) => r.idempotency_key === `invoice-gate-finalize-${invoiceId}`),
+      JSON.stringify(requests),
+    );
   });
 
   test('finalizing an invoice someone else finalized reports its status instead of failing', async () => {

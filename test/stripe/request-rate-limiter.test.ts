@@ -6,8 +6,14 @@ test('a burst is served at once, the rest at the configured rate, in order', asy
   const limiter = new RequestRateLimiter(50, 5);
   const started = performance.now();
   const served: Array<[number, number]> = [];
-  await Promise.all(Array.from({ length: 15 }, (_, i) => limiter.take().then(() => served.push([i, performance.now() - started]))));
-  assert.deepEqual(served.map(([i]) => i), Array.from({ length: 15 }, (_, i) => i), 'first come, first served');
+  await Promise.all(
+    Array.from({ length: 15 }, (_, i) => limiter.take().then(() => served.push([i, performance.now() - started]))),
+  );
+  assert.deepEqual(
+    served.map(([i]) => i),
+    Array.from({ length: 15 }, (_, i) => i),
+    'first come, first served',
+  );
   const [, firstFive] = served[4];
   const [, last] = served[14];
   assert.ok(firstFive < 50, `the burst of 5 went out at once (${firstFive} ms)`);

@@ -16,7 +16,12 @@ function stripeError(kind: keyof typeof Stripe.errors, raw: Record<string, unkno
 describe('Stripe errors as activity failures', () => {
   test('a rate limit retries after the time Stripe asks for', () => {
     const failure = toStripeFailure(
-      stripeError('StripeRateLimitError', { message: 'Too many requests', code: 'rate_limit', statusCode: 429, headers: { 'retry-after': '2' } }),
+      stripeError('StripeRateLimitError', {
+        message: 'Too many requests',
+        code: 'rate_limit',
+        statusCode: 429,
+        headers: { 'retry-after': '2' },
+      }),
       'invoice retrieve',
     );
     assert.ok(failure instanceof ApplicationFailure);
@@ -37,7 +42,11 @@ describe('Stripe errors as activity failures', () => {
 
   test('other 4xx are final and carry Stripe’s error code', () => {
     const failure = toStripeFailure(
-      stripeError('StripeInvalidRequestError', { message: 'No such invoice', code: 'resource_missing', statusCode: 404 }),
+      stripeError('StripeInvalidRequestError', {
+        message: 'No such invoice',
+        code: 'resource_missing',
+        statusCode: 404,
+      }),
       'invoice retrieve',
     ) as ApplicationFailure;
     assert.equal(failure.nonRetryable, true);
@@ -46,13 +55,19 @@ describe('Stripe errors as activity failures', () => {
   });
 
   test('an authentication error is final', () => {
-    const failure = toStripeFailure(stripeError('StripeAuthenticationError', { message: 'bad key', statusCode: 401 }), 'x') as ApplicationFailure;
+    const failure = toStripeFailure(
+      stripeError('StripeAuthenticationError', { message: 'bad key', statusCode: 401 }),
+      'x',
+    ) as ApplicationFailure;
     assert.equal(failure.nonRetryable, true);
   });
 
   test('errors that are not Stripe’s pass through unchanged', async () => {
     const plain = new TypeError('bug');
     assert.equal(toStripeFailure(plain, 'x'), plain);
-    await assert.rejects(callStripe('x', () => Promise.reject(plain)), (error) => error === plain);
+    await assert.rejects(
+      callStripe('x', () => Promise.reject(plain)),
+      (error) => error === plain,
+    );
   });
 });

@@ -23,7 +23,11 @@ export interface CohortOptions {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-export async function inBatches<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -100,7 +104,8 @@ export async function cohortInvoices(h: GateHarness, members: readonly CohortMem
   const wanted = new Set(members.map((m) => m.customerId));
   const byCustomer = new Map<string, string>();
   for (const invoice of await h.stripeEmulator.admin.invoices()) {
-    if (invoice.billing_reason === 'subscription_cycle' && wanted.has(invoice.customer)) byCustomer.set(invoice.customer, invoice.id);
+    if (invoice.billing_reason === 'subscription_cycle' && wanted.has(invoice.customer))
+      byCustomer.set(invoice.customer, invoice.id);
   }
   return byCustomer;
 }

@@ -106,7 +106,12 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const endpoint = await registerGateWebhookEndpoint(stripe, `http://${config.host}:${config.port}`);
   const services: ResolvedServices = {
     temporal: { ...config.temporal, address: temporal.address, embedded: true },
-    stripe: { secretKey: stripeEmulator.apiKey, webhookSecret: endpoint.secret, apiUrl: stripeEmulator.url, embedded: true },
+    stripe: {
+      secretKey: stripeEmulator.apiKey,
+      webhookSecret: endpoint.secret,
+      apiUrl: stripeEmulator.url,
+      embedded: true,
+    },
     slack: {
       botToken: slackEmulator.botToken,
       signingSecret: slackEmulator.signingSecret,
@@ -189,11 +194,17 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      throw new Error(`gate for ${invoiceId} did not reach ${predicate.toString()}; last state ${JSON.stringify(last)} ${lastError ?? ''}`);
+      throw new Error(
+        `gate for ${invoiceId} did not reach ${predicate.toString()}; last state ${JSON.stringify(last)} ${lastError ?? ''}`,
+      );
     },
     async decision(invoiceId, timeoutMs) {
       // The phase moves on only after the outcome's audit write: reading the audit then is safe.
-      return harness.waitFor(invoiceId, (s) => isFinal(s.status) && DECIDED_PHASES.includes(s.phase ?? 'deciding'), timeoutMs);
+      return harness.waitFor(
+        invoiceId,
+        (s) => isFinal(s.status) && DECIDED_PHASES.includes(s.phase ?? 'deciding'),
+        timeoutMs,
+      );
     },
     async stop() {
       await ledger.end().catch(() => undefined);

@@ -23,14 +23,27 @@ interface Service {
   command?: string[];
   restart?: string;
 }
-const compose = parse(composeText) as { name: string; services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(composeText) as {
+  name: string;
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 
 /** dclint validates against the Compose Specification JSON schema (plus lint rules). */
-function dclint(path: string): { status: number | null; messages: Array<{ rule: string; severity: string; message: string }> } {
-  const result = spawnSync(process.execPath, ['node_modules/dclint/bin/dclint.cjs', '-f', 'json', '--max-warnings', '0', path], {
-    encoding: 'utf8',
-  });
-  const report = JSON.parse(result.stdout || '[]') as Array<{ messages: Array<{ rule: string; severity: string; message: string }> }>;
+function dclint(path: string): {
+  status: number | null;
+  messages: Array<{ rule: string; severity: string; message: string }>;
+} {
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/dclint/bin/dclint.cjs', '-f', 'json', '--max-warnings', '0', path],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const report = JSON.parse(result.stdout || '[]') as Array<{
+    messages: Array<{ rule: string; severity: string; message: string }>;
+  }>;
   return { status: result.status, messages: report.flatMap((r) => r.messages) };
 }
 
@@ -48,14 +61,22 @@ describe('temporal-docker/docker-compose.yml', () => {
       writeFileSync(broken, composeText.replace('    depends_on:\n', '    depend_on:\n'));
       const { status, messages } = dclint(broken);
       assert.equal(status, 1);
-      assert.ok(messages.some((m) => m.rule === 'invalid-schema'), JSON.stringify(messages));
+      assert.ok(
+        messages.some((m) => m.rule === 'invalid-schema'),
+        JSON.stringify(messages),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('has PostgreSQL, Temporal (auto-setup), the Web UI and the search attribute registration', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      'postgresql',
+      'temporal',
+      'temporal-search-attributes',
+      'temporal-ui',
+    ]);
     assert.match(compose.services.temporal.image, /^temporalio\/auto-setup:/);
     assert.match(compose.services['temporal-ui'].image, /^temporalio\/ui:/);
     assert.match(compose.services['temporal-search-attributes'].image, /^temporalio\/admin-tools:/);
@@ -88,7 +109,10 @@ describe('temporal-docker/docker-compose.yml', () => {
     assert.notEqual(env.ENABLE_ES, 'true');
     assert.equal(env.DYNAMIC_CONFIG_FILE_PATH, 'config/dynamicconfig/development-sql.yaml');
     assert.ok(compose.services.temporal.volumes?.includes('./dynamicconfig:/etc/temporal/config/dynamicconfig'));
-    const dynamicConfig = parse(readFileSync(join(DIR, 'dynamicconfig/development-sql.yaml'), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+    const dynamicConfig = parse(readFileSync(join(DIR, 'dynamicconfig/development-sql.yaml'), 'utf8')) as Record<
+      string,
+      Array<{ value: unknown }>
+    >;
     assert.equal(dynamicConfig['system.forceSearchAttributesCacheRefreshOnRead'][0].value, true);
     // auto-setup only creates the main database when its name differs from the user; the
     // PostgreSQL image creates a database named after the user unless POSTGRES_DB says otherwise
@@ -105,7 +129,13 @@ describe('temporal-docker/docker-compose.yml', () => {
     assert.deepEqual(s['temporal-ui'].depends_on, { temporal: { condition: 'service_healthy' } });
     assert.deepEqual(s['temporal-search-attributes'].depends_on, { temporal: { condition: 'service_healthy' } });
     assert.match(s.postgresql.healthcheck!.test.join(' '), /pg_isready/);
-    assert.deepEqual(s.temporal.healthcheck!.test.slice(0, 5), ['CMD', 'temporal', 'operator', 'namespace', 'describe']);
+    assert.deepEqual(s.temporal.healthcheck!.test.slice(0, 5), [
+      'CMD',
+      'temporal',
+      'operator',
+      'namespace',
+      'describe',
+    ]);
     assert.ok(s.temporal.healthcheck!.test.includes(s.temporal.environment!.DEFAULT_NAMESPACE));
   });
 
@@ -118,7 +148,10 @@ describe('temporal-docker/docker-compose.yml', () => {
       registered,
       INVOICE_GATE_SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, cliTypeName(k.type)]),
     );
-    assert.match(script, /temporal operator search-attribute create --namespace "\$\$NAMESPACE" --name "\$\$1" --type "\$\$2"/);
+    assert.match(
+      script,
+      /temporal operator search-attribute create --namespace "\$\$NAMESPACE" --name "\$\$1" --type "\$\$2"/,
+    );
     assert.equal(service.environment?.NAMESPACE, compose.services.temporal.environment?.DEFAULT_NAMESPACE);
     assert.equal(service.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
     assert.equal(compose.services.temporal.environment?.SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES, 'true');

@@ -7,10 +7,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporalReadinessCheck } from '../../src/temporal/readiness';
 import { startFakeFrontend } from './fake-frontend';
-import {
-  buildTemporalConnectionOptions,
-  TemporalConnectionConfigError,
-} from '../../src/temporal/connection-options';
+import { buildTemporalConnectionOptions, TemporalConnectionConfigError } from '../../src/temporal/connection-options';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIIEfake\n-----END PRIVATE KEY-----\n';
@@ -70,7 +67,12 @@ describe('buildTemporalConnectionOptions', () => {
   });
 
   it('mTLS from real files', () => {
-    const options = buildTemporalConnectionOptions({ address: 'temporal:7233', namespace: 'prod', tlsCertPath: certPath, tlsKeyPath: keyPath });
+    const options = buildTemporalConnectionOptions({
+      address: 'temporal:7233',
+      namespace: 'prod',
+      tlsCertPath: certPath,
+      tlsKeyPath: keyPath,
+    });
     const tls = options.worker.tls as { clientCertPair: { crt: Buffer; key: Buffer } };
     assert.equal(tls.clientCertPair.crt.toString(), CERT);
   });
@@ -115,17 +117,37 @@ describe('buildTemporalConnectionOptions', () => {
       /only TEMPORAL_TLS_KEY is set/,
     );
     assert.throws(
-      () => buildTemporalConnectionOptions({ address: 'x:7233', namespace: 'n', tlsCertPath: join(dir, 'missing.pem'), tlsKeyPath: keyPath }),
-      (err: Error) => err instanceof TemporalConnectionConfigError && /TEMPORAL_TLS_CERT: cannot read .*missing\.pem/.test(err.message),
+      () =>
+        buildTemporalConnectionOptions({
+          address: 'x:7233',
+          namespace: 'n',
+          tlsCertPath: join(dir, 'missing.pem'),
+          tlsKeyPath: keyPath,
+        }),
+      (err: Error) =>
+        err instanceof TemporalConnectionConfigError &&
+        /TEMPORAL_TLS_CERT: cannot read .*missing\.pem/.test(err.message),
     );
     const notPem = join(dir, 'not.pem');
     writeFileSync(notPem, 'hello');
     assert.throws(
-      () => buildTemporalConnectionOptions({ address: 'x:7233', namespace: 'n', tlsCertPath: certPath, tlsKeyPath: notPem }),
+      () =>
+        buildTemporalConnectionOptions({
+          address: 'x:7233',
+          namespace: 'n',
+          tlsCertPath: certPath,
+          tlsKeyPath: notPem,
+        }),
       /TEMPORAL_TLS_KEY: .*not\.pem is not a PEM file/,
     );
-    assert.throws(() => buildTemporalConnectionOptions({ address: ' ', namespace: 'n' }), TemporalConnectionConfigError);
-    assert.throws(() => buildTemporalConnectionOptions({ address: 'x:7233', namespace: '' }), TemporalConnectionConfigError);
+    assert.throws(
+      () => buildTemporalConnectionOptions({ address: ' ', namespace: 'n' }),
+      TemporalConnectionConfigError,
+    );
+    assert.throws(
+      () => buildTemporalConnectionOptions({ address: 'x:7233', namespace: '' }),
+      TemporalConnectionConfigError,
+    );
   });
 
   it('the client options are accepted by Connection (lazy, no server needed)', async () => {
@@ -145,7 +167,10 @@ describe('connecting with the built options', () => {
       const worker = await NativeConnection.connect(options.worker);
       await worker.close();
       await client.close();
-      assert.ok(frontend.metadata.filter((m) => m.method === 'GetSystemInfo').length >= 2, 'both sides reached the server');
+      assert.ok(
+        frontend.metadata.filter((m) => m.method === 'GetSystemInfo').length >= 2,
+        'both sides reached the server',
+      );
       for (const call of frontend.metadata) assert.equal(call.metadata.authorization, undefined);
     } finally {
       await frontend.stop();
@@ -159,10 +184,16 @@ describe('temporalReadinessCheck', () => {
     const connection = await Connection.connect({ address: frontend.address });
     try {
       await temporalReadinessCheck(connection, 'default')();
-      await assert.rejects(temporalReadinessCheck(connection, 'billing')(), /Temporal namespace billing: Namespace billing is not found\./);
+      await assert.rejects(
+        temporalReadinessCheck(connection, 'billing')(),
+        /Temporal namespace billing: Namespace billing is not found\./,
+      );
       frontend.describeDelayMs = 1000;
       const started = Date.now();
-      await assert.rejects(temporalReadinessCheck(connection, 'default', 100)(), /Temporal namespace default: .*[Dd]eadline/);
+      await assert.rejects(
+        temporalReadinessCheck(connection, 'default', 100)(),
+        /Temporal namespace default: .*[Dd]eadline/,
+      );
       assert.ok(Date.now() - started < 900, 'the gRPC deadline ended the call');
     } finally {
       frontend.describeDelayMs = 0;

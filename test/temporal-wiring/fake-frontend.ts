@@ -5,7 +5,13 @@ import { fromJSON } from '@grpc/proto-loader';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('@temporalio/proto/protos/json-module');
-const definitions = fromJSON(root.toJSON(), { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
+const definitions = fromJSON(root.toJSON(), {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
 
 type Handler = (call: grpc.ServerUnaryCall<any, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
@@ -41,8 +47,12 @@ export async function startFakeFrontend(operatorHandlers: Record<string, Handler
   };
   const record = (method: string, call: grpc.ServerUnaryCall<unknown, unknown>) =>
     fake.metadata.push({ method, metadata: call.metadata.getMap() });
-  const workflowService = definitions['temporal.api.workflowservice.v1.WorkflowService'] as unknown as grpc.ServiceDefinition;
-  const operatorService = definitions['temporal.api.operatorservice.v1.OperatorService'] as unknown as grpc.ServiceDefinition;
+  const workflowService = definitions[
+    'temporal.api.workflowservice.v1.WorkflowService'
+  ] as unknown as grpc.ServiceDefinition;
+  const operatorService = definitions[
+    'temporal.api.operatorservice.v1.OperatorService'
+  ] as unknown as grpc.ServiceDefinition;
   server.addService(
     workflowService,
     serviceImpl(workflowService, {
@@ -54,7 +64,8 @@ export async function startFakeFrontend(operatorHandlers: Record<string, Handler
         record('DescribeNamespace', call);
         const name = (call.request as { namespace: string }).namespace;
         setTimeout(() => {
-          if (!fake.namespaces.has(name)) cb({ code: grpc.status.NOT_FOUND, details: `Namespace ${name} is not found.` });
+          if (!fake.namespaces.has(name))
+            cb({ code: grpc.status.NOT_FOUND, details: `Namespace ${name} is not found.` });
           else cb(null, { namespaceInfo: { name, state: 'NAMESPACE_STATE_REGISTERED' } });
         }, fake.describeDelayMs);
       },
@@ -62,7 +73,9 @@ export async function startFakeFrontend(operatorHandlers: Record<string, Handler
   );
   server.addService(operatorService, serviceImpl(operatorService, operatorHandlers));
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   fake.address = `127.0.0.1:${port}`;
   return fake;

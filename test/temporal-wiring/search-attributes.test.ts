@@ -166,7 +166,9 @@ describe('ensureSearchAttributes', () => {
       ensureSearchAttributes(connection, 'default'),
       (err: Error) =>
         err instanceof SearchAttributeRegistrationError &&
-        /GateVariancePct exists in namespace default with type INDEXED_VALUE_TYPE_KEYWORD, expected Double/.test(err.message),
+        /GateVariancePct exists in namespace default with type INDEXED_VALUE_TYPE_KEYWORD, expected Double/.test(
+          err.message,
+        ),
     );
     assert.ok(!fake.calls.some((c) => c.startsWith('add:')), 'nothing is added on a type conflict');
   });
@@ -176,7 +178,10 @@ describe('ensureSearchAttributes', () => {
     await assert.rejects(ensureSearchAttributes(connection, 'prod'), (err: Error) => {
       assert.ok(err instanceof SearchAttributeRegistrationError);
       assert.match(err.message, /cannot register search attributes in namespace prod/);
-      assert.match(err.message, /temporal operator search-attribute create --namespace prod --name InvoiceGateStatus --type Keyword/);
+      assert.match(
+        err.message,
+        /temporal operator search-attribute create --namespace prod --name InvoiceGateStatus --type Keyword/,
+      );
       assert.match(err.message, /--name GateVariancePct --type Double/);
       return true;
     });

@@ -219,7 +219,10 @@ describe('compileVisibilityQuery: matching', () => {
 
   it('SQL keywords are case-insensitive, attribute names are not', () => {
     assert.deepEqual(ids(`InvoiceGateStatus = "held" and ExecutionStatus in ("Running")`), ['in_1']);
-    assert.deepEqual(ids(`InvoiceGateStatus = "held" Or InvoiceGateStatus = "passed" order by StartTime desc`), ['in_1', 'in_2']);
+    assert.deepEqual(ids(`InvoiceGateStatus = "held" Or InvoiceGateStatus = "passed" order by StartTime desc`), [
+      'in_1',
+      'in_2',
+    ]);
     rejects(`invoicegatestatus = "held"`, /column name 'invoicegatestatus' is not a valid search attribute/);
   });
 
@@ -246,7 +249,10 @@ describe('compileVisibilityQuery: ORDER BY', () => {
 
   it('rejects unknown fields and Text fields', () => {
     rejects('ORDER BY Nope', /column name 'Nope' is not a valid search attribute/);
-    rejects('ORDER BY Note', /operation is not supported: unable to sort by search attribute type INDEXED_VALUE_TYPE_TEXT/);
+    rejects(
+      'ORDER BY Note',
+      /operation is not supported: unable to sort by search attribute type INDEXED_VALUE_TYPE_TEXT/,
+    );
   });
 });
 
@@ -257,7 +263,10 @@ describe('compileVisibilityQuery: GROUP BY', () => {
     assert.deepEqual(q.groupBy, ['ExecutionStatus']);
     assert.deepEqual(RECORDS.filter((r) => q.matches(r)).length, 3);
     assert.deepEqual(compileVisibilityQuery('WorkflowType = "invoiceGate"', CUSTOM).groupBy, []);
-    rejects('GROUP BY WorkflowType', /operation is not supported: 'GROUP BY' clause is only supported for ExecutionStatus/);
+    rejects(
+      'GROUP BY WorkflowType',
+      /operation is not supported: 'GROUP BY' clause is only supported for ExecutionStatus/,
+    );
     rejects('GROUP BY ExecutionStatus, WorkflowType', /'GROUP BY' clause supports only a single field/);
     rejects('GROUP BY Nope', /column name 'Nope' is not a valid search attribute/);
   });
@@ -265,7 +274,10 @@ describe('compileVisibilityQuery: GROUP BY', () => {
 
 describe('compileVisibilityQuery: errors like the server', () => {
   it('unknown attributes', () => {
-    rejects(`Unknown = "x"`, /^invalid query: invalid expression: column name 'Unknown' is not a valid search attribute$/);
+    rejects(
+      `Unknown = "x"`,
+      /^invalid query: invalid expression: column name 'Unknown' is not a valid search attribute$/,
+    );
     rejects(`InvoiceGateStatus = "held" AND Foo IS NULL`, /column name 'Foo' is not a valid search attribute/);
     // custom attributes only exist when declared
     assert.throws(() => compileVisibilityQuery(`InvoiceGateStatus = "held"`, {}), VisibilityQueryError);
@@ -291,8 +303,14 @@ describe('compileVisibilityQuery: errors like the server', () => {
   });
 
   it('value types per attribute kind', () => {
-    rejects(`InvoiceGateStatus = 5`, /invalid value type for search attribute InvoiceGateStatus of type INDEXED_VALUE_TYPE_KEYWORD: 5 \(type: int64\)/);
-    rejects(`GateVariancePct = "high"`, /invalid value type for search attribute GateVariancePct of type INDEXED_VALUE_TYPE_DOUBLE/);
+    rejects(
+      `InvoiceGateStatus = 5`,
+      /invalid value type for search attribute InvoiceGateStatus of type INDEXED_VALUE_TYPE_KEYWORD: 5 \(type: int64\)/,
+    );
+    rejects(
+      `GateVariancePct = "high"`,
+      /invalid value type for search attribute GateVariancePct of type INDEXED_VALUE_TYPE_DOUBLE/,
+    );
     rejects(`Urgent = 1`, /INDEXED_VALUE_TYPE_BOOL/);
     rejects(`StartTime > "yesterday"`, /unable to parse datetime 'yesterday'/);
     rejects(`StartTime > "2026-02-30T00:00:00Z"`, /unable to parse datetime/);

@@ -11,7 +11,15 @@ import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/te
 import type { GateActivities } from '../../src/activities';
 import { withActivityFailures } from '../../src/activities/activity-failure';
 import { FailureType, GateError } from '../../src/gate/failures';
-import type { Comparison, GateSettings, GateStart, GateState, InvoiceSnapshot, MeteredLine, StripeInvoiceEvent } from '../../src/gate/types';
+import type {
+  Comparison,
+  GateSettings,
+  GateStart,
+  GateState,
+  InvoiceSnapshot,
+  MeteredLine,
+  StripeInvoiceEvent,
+} from '../../src/gate/types';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { decisionSignal, gateWorkflowId, stateQuery, stripeInvoiceEventSignal } from '../../src/workflows/definitions';
 import { workflowBundle } from '../support/workflow-bundle';
@@ -58,14 +66,26 @@ class FakeWorld {
     const fakes = {
       readInvoice: async (invoiceId: string) => {
         const fake = this.record(invoiceId, 'readInvoice', [invoiceId]);
-        if (fake.stripeDown) throw new GateError('Stripe invoice retrieve failed: boom (api_error, HTTP 500)', { type: `${FailureType.stripeRetryable}:api_error`, retryable: true, retryAfterMs: 20_000 });
-        if (fake.deleted) throw new GateError(`Stripe has no invoice ${invoiceId}`, { type: FailureType.invoiceNotFound, retryable: false });
+        if (fake.stripeDown)
+          throw new GateError('Stripe invoice retrieve failed: boom (api_error, HTTP 500)', {
+            type: `${FailureType.stripeRetryable}:api_error`,
+            retryable: true,
+            retryAfterMs: 20_000,
+          });
+        if (fake.deleted)
+          throw new GateError(`Stripe has no invoice ${invoiceId}`, {
+            type: FailureType.invoiceNotFound,
+            retryable: false,
+          });
         return structuredClone(fake.invoice);
       },
       pauseInvoice: async (invoiceId: string, workflowId: string, pauseNumber?: number) => {
         const fake = this.record(invoiceId, 'pauseInvoice', [invoiceId, workflowId, pauseNumber]);
         if (fake.pause === 'refused') {
-          throw new GateError('Stripe invoice pause failed: Keys for idempotent requests (idempotency_error, HTTP 400)', { type: `${FailureType.stripeRejected}:idempotency_error`, retryable: false });
+          throw new GateError(
+            'Stripe invoice pause failed: Keys for idempotent requests (idempotency_error, HTTP 400)',
+            { type: `${FailureType.stripeRejected}:idempotency_error`, retryable: false },
+          );
         }
         if (fake.pause.applied) fake.invoice.autoAdvance = false;
         return fake.pause;
@@ -91,27 +111,41 @@ class FakeWorld {
       countLedgerEvents: async (request: { customerId: string; lines: Array<{ lineId: string }> }) => {
         const invoiceId = request.customerId.slice('cus_'.length);
         const fake = this.record(invoiceId, 'countLedgerEvents', [request.lines.length]);
-        if (fake.ledgerMappingError) throw new GateError('customer cus_x has no metadata "account_id"', { type: FailureType.ledgerMapping, retryable: false });
+        if (fake.ledgerMappingError)
+          throw new GateError('customer cus_x has no metadata "account_id"', {
+            type: FailureType.ledgerMapping,
+            retryable: false,
+          });
         return Object.fromEntries(request.lines.map((l) => [l.lineId, fake.ledgerQuantity]));
       },
       notifyReviewers: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => {
         this.record(run.invoiceId, 'notifyReviewers', [state]);
         return { channel: 'C0BILLING', ts: `${this.calls(run.invoiceId, 'notifyReviewers').length}.000100` };
       },
-      updateAlert: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => void this.record(run.invoiceId, 'updateAlert', [state]),
-      remindReviewers: async (run: { invoiceId: string }, _invoice: unknown, _state: GateState, reminder: number, now: number) =>
-        void this.record(run.invoiceId, 'remindReviewers', [reminder, now]),
+      updateAlert: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) =>
+        void this.record(run.invoiceId, 'updateAlert', [state]),
+      remindReviewers: async (
+        run: { invoiceId: string },
+        _invoice: unknown,
+        _state: GateState,
+        reminder: number,
+        now: number,
+      ) => void this.record(run.invoiceId, 'remindReviewers', [reminder, now]),
       alertFinalizedDivergence: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => {
         this.record(run.invoiceId, 'alertFinalizedDivergence', [state]);
         return { channel: 'C0BILLING', ts: '9.000100' };
       },
-      recordGateStarted: async (run: { invoiceId: string }, startedBy?: string) => void this.record(run.invoiceId, 'recordGateStarted', [startedBy]),
+      recordGateStarted: async (run: { invoiceId: string }, startedBy?: string) =>
+        void this.record(run.invoiceId, 'recordGateStarted', [startedBy]),
       recordInvoiceRead: async (run: { invoiceId: string }) => void this.record(run.invoiceId, 'recordInvoiceRead', []),
       recordComparison: async (run: { invoiceId: string }, comparison: Comparison, round: number, kind?: string) =>
         void this.record(run.invoiceId, 'recordComparison', [comparison, round, kind]),
-      recordGateState: async (run: { invoiceId: string }, state: GateState) => void this.record(run.invoiceId, 'recordGateState', [state]),
-      recordInvoiceStatus: async (run: { invoiceId: string; runId: string }, update: { status: string; paymentFailures: number }) =>
-        void this.record(run.invoiceId, 'recordInvoiceStatus', [update, run.runId]),
+      recordGateState: async (run: { invoiceId: string }, state: GateState) =>
+        void this.record(run.invoiceId, 'recordGateState', [state]),
+      recordInvoiceStatus: async (
+        run: { invoiceId: string; runId: string },
+        update: { status: string; paymentFailures: number },
+      ) => void this.record(run.invoiceId, 'recordInvoiceStatus', [update, run.runId]),
     };
     return withActivityFailures(fakes) as unknown as GateActivities;
   }
@@ -143,13 +177,26 @@ describe('invoiceGate workflow (fake activities)', () => {
   const taskQueue = `gate-unit-${randomUUID().slice(0, 8)}`;
 
   before(async () => {
-    Runtime.install({ logger: new DefaultLogger(process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR'), telemetryOptions: { logging: { filter: { core: process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR', other: 'ERROR' }, forward: {} } } });
+    Runtime.install({
+      logger: new DefaultLogger(process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR'),
+      telemetryOptions: {
+        logging: {
+          filter: { core: process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR', other: 'ERROR' },
+          forward: {},
+        },
+      },
+    });
     temporal = await startTemporalEmulator({ port: 0 });
     connection = await Connection.connect({ address: temporal.address });
     await ensureSearchAttributes(connection, 'default');
     client = new Client({ connection });
     nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: world.activities() });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: world.activities(),
+    });
     running = worker.run();
   });
 
@@ -174,7 +221,15 @@ describe('invoiceGate workflow (fake activities)', () => {
   });
 
   /** Starts a gate for a fresh draft: Stripe bills `stripe`, the ledger counts `ledger`. */
-  async function gate(options: { stripe?: string; ledger?: string; start?: Partial<GateStart>; fake?: Partial<FakeInvoice>; invoice?: Partial<InvoiceSnapshot> } = {}): Promise<Gate> {
+  async function gate(
+    options: {
+      stripe?: string;
+      ledger?: string;
+      start?: Partial<GateStart>;
+      fake?: Partial<FakeInvoice>;
+      invoice?: Partial<InvoiceSnapshot>;
+    } = {},
+  ): Promise<Gate> {
     const invoiceId = `in_unit${++n}${randomUUID().slice(0, 6)}`;
     const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
     const fake: FakeInvoice = {
@@ -213,12 +268,21 @@ describe('invoiceGate workflow (fake activities)', () => {
       automaticallyFinalizesAt: fake.invoice.automaticallyFinalizesAt,
       ...options.start,
     };
-    const handle = await client.workflow.start('invoiceGate', { args: [invoiceId, start], taskQueue, workflowId: gateWorkflowId(invoiceId) });
+    const handle = await client.workflow.start('invoiceGate', {
+      args: [invoiceId, start],
+      taskQueue,
+      workflowId: gateWorkflowId(invoiceId),
+    });
     return { invoiceId, fake, handle };
   }
 
   let eventNumber = 0;
-  async function stripeEvent(g: Gate, type: string, invoiceStatus: string | null, extra: Partial<StripeInvoiceEvent> = {}) {
+  async function stripeEvent(
+    g: Gate,
+    type: string,
+    invoiceStatus: string | null,
+    extra: Partial<StripeInvoiceEvent> = {},
+  ) {
     const event: StripeInvoiceEvent = { eventId: `evt_${++eventNumber}`, type, invoiceStatus, ...extra };
     await g.handle.signal(stripeInvoiceEventSignal, event);
     return event;
@@ -240,7 +304,8 @@ describe('invoiceGate workflow (fake activities)', () => {
   }
 
   const kinds = (g: Gate) => world.calls(g.invoiceId, 'recordComparison').map((c) => c.args[2]);
-  const statuses = (g: Gate) => world.calls(g.invoiceId, 'recordInvoiceStatus').map((c) => (c.args[0] as { status: string }).status);
+  const statuses = (g: Gate) =>
+    world.calls(g.invoiceId, 'recordInvoiceStatus').map((c) => (c.args[0] as { status: string }).status);
 
   describe('deciding', () => {
     test('within tolerance: passed, nothing paused, nobody told; the gate goes on watching the draft', async () => {
@@ -291,7 +356,11 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.equal(following.status, 'released');
       assert.equal(following.reviewer, 'U0ALICE');
       assert.deepEqual(kinds(g), ['check', 'finalized']);
-      assert.equal(world.calls(g.invoiceId, 'alertFinalizedDivergence').length, 0, 'the reviewer released exactly this divergence');
+      assert.equal(
+        world.calls(g.invoiceId, 'alertFinalizedDivergence').length,
+        0,
+        'the reviewer released exactly this divergence',
+      );
       assert.deepEqual(statuses(g), ['open']);
       await stripeEvent(g, 'invoice.paid', 'paid');
       assert.equal((await g.handle.result()).invoiceStatus, 'paid');
@@ -324,7 +393,10 @@ describe('invoiceGate workflow (fake activities)', () => {
       await temporal.skipTime(5 * MINUTE);
       const held = await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
       assert.equal(held.heldBecause, 'deadline');
-      assert.match(held.reason ?? '', /could not complete before Stripe's deadline: Stripe has not answered the invoice read yet/);
+      assert.match(
+        held.reason ?? '',
+        /could not complete before Stripe's deadline: Stripe has not answered the invoice read yet/,
+      );
       assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1);
 
       g.fake.stripeDown = false;
@@ -332,7 +404,10 @@ describe('invoiceGate workflow (fake activities)', () => {
       const passed = await until(g, (s) => s.phase === 'watching');
       assert.equal(passed.status, 'passed');
       assert.equal(passed.heldBecause, null);
-      assert.deepEqual(world.calls(g.invoiceId, 'resumeInvoice').map((c) => c.args[1]), [1]);
+      assert.deepEqual(
+        world.calls(g.invoiceId, 'resumeInvoice').map((c) => c.args[1]),
+        [1],
+      );
       const updates = world.calls(g.invoiceId, 'updateAlert').map((c) => (c.args[0] as GateState).status);
       assert.deepEqual(updates, ['passed'], 'the same Slack message says it passed');
       assert.equal(g.fake.invoice.autoAdvance, true);
@@ -340,7 +415,12 @@ describe('invoiceGate workflow (fake activities)', () => {
 
     test('the check completes after a deadline hold and diverges: the normal held flow, in the same message', async () => {
       const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
-      const g = await gate({ stripe: '130', ledger: '100', fake: { stripeDown: true }, invoice: { automaticallyFinalizesAt: nowSeconds + 16 * 60 } });
+      const g = await gate({
+        stripe: '130',
+        ledger: '100',
+        fake: { stripeDown: true },
+        invoice: { automaticallyFinalizesAt: nowSeconds + 16 * 60 },
+      });
       await untilCalled(g, 'readInvoice', 1);
       await temporal.skipTime(2 * MINUTE);
       await until(g, (s) => s.heldBecause === 'deadline' && s.slackMessage !== null);
@@ -350,27 +430,44 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.equal(held.comparison?.lines[0].stripeQuantity, '130');
       assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1, 'paused once');
       assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1, 'one message');
-      assert.ok(world.calls(g.invoiceId, 'updateAlert').some((c) => (c.args[0] as GateState).heldBecause === 'divergence'));
+      assert.ok(
+        world.calls(g.invoiceId, 'updateAlert').some((c) => (c.args[0] as GateState).heldBecause === 'divergence'),
+      );
     });
 
     test('a gate that starts after the deadline: the pause is its first Stripe write', async () => {
       const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
-      const g = await gate({ stripe: '120', ledger: '120', fake: { stripeDown: true }, invoice: { automaticallyFinalizesAt: nowSeconds + 5 * 60 } });
+      const g = await gate({
+        stripe: '120',
+        ledger: '120',
+        fake: { stripeDown: true },
+        invoice: { automaticallyFinalizesAt: nowSeconds + 5 * 60 },
+      });
       await until(g, (s) => s.heldBecause === 'deadline');
-      const activities = world.calls(g.invoiceId).map((c) => c.activity).filter((a) => ['pauseInvoice', 'resumeInvoice', 'finalizeInvoice'].includes(a));
+      const activities = world
+        .calls(g.invoiceId)
+        .map((c) => c.activity)
+        .filter((a) => ['pauseInvoice', 'resumeInvoice', 'finalizeInvoice'].includes(a));
       assert.deepEqual(activities, ['pauseInvoice']);
       g.fake.stripeDown = false;
       await temporal.skipTime(30_000);
       await until(g, (s) => s.phase === 'watching');
     });
 
-    test('without Stripe\'s time (or only its 72 h fallback): an hour after the webhook, less the margin', async () => {
+    test("without Stripe's time (or only its 72 h fallback): an hour after the webhook, less the margin", async () => {
       const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
-      const g = await gate({ fake: { stripeDown: true }, start: { automaticallyFinalizesAt: nowSeconds + 72 * 3600, createdAt: nowSeconds - 10 * 60 } });
+      const g = await gate({
+        fake: { stripeDown: true },
+        start: { automaticallyFinalizesAt: nowSeconds + 72 * 3600, createdAt: nowSeconds - 10 * 60 },
+      });
       await untilCalled(g, 'readInvoice', 1);
       await temporal.skipTime(44 * MINUTE);
       await untilCalled(g, 'readInvoice', 2);
-      assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0, 'not before an hour after the webhook, less the margin');
+      assert.equal(
+        world.calls(g.invoiceId, 'pauseInvoice').length,
+        0,
+        'not before an hour after the webhook, less the margin',
+      );
       await temporal.skipTime(2 * MINUTE);
       await until(g, (s) => s.heldBecause === 'deadline');
       g.fake.stripeDown = false;
@@ -392,7 +489,7 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1);
     });
 
-    test('the gate\'s own writes echo as invoice.updated and change nothing', async () => {
+    test("the gate's own writes echo as invoice.updated and change nothing", async () => {
       const g = await gate();
       await until(g, (s) => s.phase === 'watching');
       await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['auto_advance', 'metadata'] });
@@ -450,10 +547,10 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.equal(world.calls(g.invoiceId, 'alertFinalizedDivergence').length, 1);
       assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
       assert.deepEqual(kinds(g), ['check', 'finalized']);
-      assert.equal(state.status, 'passed', 'the gate\'s decision stays what it was');
+      assert.equal(state.status, 'passed', "the gate's decision stays what it was");
     });
 
-    test('no invoice.finalized came: the gate looks again after Stripe\'s finalization time', async () => {
+    test("no invoice.finalized came: the gate looks again after Stripe's finalization time", async () => {
       const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
       const g = await gate({ invoice: { automaticallyFinalizesAt: nowSeconds + 3600 } });
       await until(g, (s) => s.phase === 'watching');
@@ -522,10 +619,17 @@ describe('invoiceGate workflow (fake activities)', () => {
         const firstRunId = (await g.handle.describe()).runId;
         const duplicate = await stripeEvent(g, 'invoice.payment_failed', 'open', { attemptCount: 1 });
         for (let i = 0; i < 40; i++) await stripeEvent(g, 'invoice.updated', 'open', { changedFields: ['metadata'] });
-        await waitFor(async () => (await client.workflow.getHandle(gateWorkflowId(g.invoiceId)).describe()).runId !== firstRunId, 'continue-as-new');
+        await waitFor(
+          async () => (await client.workflow.getHandle(gateWorkflowId(g.invoiceId)).describe()).runId !== firstRunId,
+          'continue-as-new',
+        );
         const latest = client.workflow.getHandle(gateWorkflowId(g.invoiceId));
         await latest.signal(stripeInvoiceEventSignal, duplicate);
-        await latest.signal(stripeInvoiceEventSignal, { eventId: 'evt_paid_after_can', type: 'invoice.paid', invoiceStatus: 'paid' });
+        await latest.signal(stripeInvoiceEventSignal, {
+          eventId: 'evt_paid_after_can',
+          type: 'invoice.paid',
+          invoiceStatus: 'paid',
+        });
         const result: GateState = await latest.result();
         assert.deepEqual([result.invoiceStatus, result.paymentFailures], ['paid', 1]);
         const auditKeys = world.calls(g.invoiceId, 'recordInvoiceStatus').map((c) => c.args[1]);

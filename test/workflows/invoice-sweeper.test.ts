@@ -39,19 +39,30 @@ describe('invoiceSweeper', () => {
       const answer = fake.answers[Math.min(fake.calls, fake.answers.length - 1)];
       fake.calls += 1;
       if (answer === 'refused') {
-        throw new GateError('Stripe invoice list failed: not allowed (permission_error, HTTP 403)', { type: `${FailureType.stripeRejected}:permission_error`, retryable: false });
+        throw new GateError('Stripe invoice list failed: not allowed (permission_error, HTTP 403)', {
+          type: `${FailureType.stripeRejected}:permission_error`,
+          retryable: false,
+        });
       }
       return { found: [], listed: 0, nextSweepInMs: answer };
     },
   });
 
   before(async () => {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
     temporal = await startTemporalEmulator({ port: 0 });
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
     nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+    });
     running = worker.run();
   });
 
@@ -83,7 +94,9 @@ describe('invoiceSweeper', () => {
   }
 
   test('sweeps at start, then once per interval; a changed interval counts from the next round', async () => {
-    const { handle, fake } = await startSweeper([10 * MINUTE, 10 * MINUTE, 30 * MINUTE, 30 * MINUTE], { everyMs: 10 * MINUTE });
+    const { handle, fake } = await startSweeper([10 * MINUTE, 10 * MINUTE, 30 * MINUTE, 30 * MINUTE], {
+      everyMs: 10 * MINUTE,
+    });
     await rounds(fake, 1);
     await temporal.skipTime(9 * MINUTE);
     assert.equal(fake.calls, 1, 'not before the interval');
@@ -110,7 +123,10 @@ describe('invoiceSweeper', () => {
   });
 
   test('continues as new after N rounds, carrying the interval and the round count', async () => {
-    const { handle, fake } = await startSweeper([MINUTE, MINUTE, MINUTE, 5 * MINUTE, 5 * MINUTE, null], { everyMs: MINUTE, continueAsNewAfterRounds: 2 });
+    const { handle, fake } = await startSweeper([MINUTE, MINUTE, MINUTE, 5 * MINUTE, 5 * MINUTE, null], {
+      everyMs: MINUTE,
+      continueAsNewAfterRounds: 2,
+    });
     await rounds(fake, 1);
     await temporal.skipTime(MINUTE);
     await rounds(fake, 2);

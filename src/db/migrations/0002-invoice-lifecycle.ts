@@ -20,7 +20,9 @@ export function invoiceLifecycle(schema: string): Migration {
       await sql`alter table ${t('gate_lines')} drop column kind`.execute(db);
       await sql`
         alter table ${t('gate_runs')}
-          drop column started_by, drop column payment_failures, drop column invoice_status_at, drop column invoice_status`.execute(db);
+          drop column started_by, drop column payment_failures, drop column invoice_status_at, drop column invoice_status`.execute(
+        db,
+      );
     },
   };
 }

@@ -14,7 +14,8 @@ export function toBoltLogger(log: GateLogger, name = 'slack'): BoltLogger {
   let level: LogLevel = LogLevel.INFO;
   const order = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];
   const enabled = (l: LogLevel) => order.indexOf(l) >= order.indexOf(level);
-  const fmt = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const fmt = (msg: unknown[]) =>
+    msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     debug: (...msg: unknown[]) => enabled(LogLevel.DEBUG) && log.debug({ component: name }, fmt(msg)),
     info: (...msg: unknown[]) => enabled(LogLevel.INFO) && log.info({ component: name }, fmt(msg)),

@@ -89,7 +89,9 @@ export class FastifyBoltReceiver implements Receiver {
   /** Register with `await fastify.register(receiver.plugin)`; encapsulated, so other routes keep their parsers. */
   readonly plugin: FastifyPluginAsync = async (fastify: FastifyInstance) => {
     fastify.removeAllContentTypeParsers();
-    fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: this.bodyLimit }, (_req, body, done) => done(null, body));
+    fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: this.bodyLimit }, (_req, body, done) =>
+      done(null, body),
+    );
     fastify.post(this.path, (req, reply) => this.handle(req, reply));
   };
 
@@ -120,7 +122,10 @@ export class FastifyBoltReceiver implements Receiver {
     const contentType = req.headers['content-type'];
 
     // Slack's ssl_check (slash command URL checks) is unsigned and only needs a 200.
-    if (contentType?.startsWith('application/x-www-form-urlencoded') && new URLSearchParams(raw).get('ssl_check') === '1') {
+    if (
+      contentType?.startsWith('application/x-www-form-urlencoded') &&
+      new URLSearchParams(raw).get('ssl_check') === '1'
+    ) {
       return reply.code(200).send('');
     }
 
@@ -157,7 +162,11 @@ export class FastifyBoltReceiver implements Receiver {
     });
     let acked = false;
     const timer = setTimeout(() => {
-      if (!acked) this.log.warn({ ackTimeoutMs: this.ackTimeoutMs }, 'slack request not acknowledged in time; answered 200 for the listener');
+      if (!acked)
+        this.log.warn(
+          { ackTimeoutMs: this.ackTimeoutMs },
+          'slack request not acknowledged in time; answered 200 for the listener',
+        );
       resolveAnswer({ status: 200, body: undefined });
     }, this.ackTimeoutMs);
 
@@ -170,7 +179,8 @@ export class FastifyBoltReceiver implements Receiver {
         resolveAnswer({ status: 200, body: response });
       },
       retryNum: numberHeader(req.headers['x-slack-retry-num']),
-      retryReason: typeof req.headers['x-slack-retry-reason'] === 'string' ? req.headers['x-slack-retry-reason'] : undefined,
+      retryReason:
+        typeof req.headers['x-slack-retry-reason'] === 'string' ? req.headers['x-slack-retry-reason'] : undefined,
     };
 
     const work = this.app

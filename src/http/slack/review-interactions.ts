@@ -84,7 +84,8 @@ function confirmation(invoiceId: string, action: ReviewAction): string {
 
 const NOT_ALLOWED = (invoiceId: string) =>
   `You are not allowed to release or recount invoices (\`${escapeMrkdwn(invoiceId)}\` is unchanged). Ask one of the reviewers configured in SLACK_REVIEWER_IDS.`;
-const UNREACHABLE = (invoiceId: string) => `Could not reach the gate for \`${escapeMrkdwn(invoiceId)}\`; nothing was changed. Try again in a moment.`;
+const UNREACHABLE = (invoiceId: string) =>
+  `Could not reach the gate for \`${escapeMrkdwn(invoiceId)}\`; nothing was changed. Try again in a moment.`;
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -113,14 +114,27 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
         return;
       }
       try {
-        await client.chat.postEphemeral({ channel, user: slackUserId, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+        await client.chat.postEphemeral({
+          channel,
+          user: slackUserId,
+          text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        });
       } catch (err) {
         log.error({ ...ctx, err }, 'could not post the ephemeral answer to a review click');
       }
     };
     const record = async (allowed: boolean, outcome: ReviewOutcome, gateStatus?: string) => {
       try {
-        await deps.recordReviewAttempt({ invoiceId, slackUserId, action, allowed, outcome, ...(gateStatus ? { gateStatus } : {}), at: now() });
+        await deps.recordReviewAttempt({
+          invoiceId,
+          slackUserId,
+          action,
+          allowed,
+          outcome,
+          ...(gateStatus ? { gateStatus } : {}),
+          at: now(),
+        });
       } catch (err) {
         log.error({ ...ctx, outcome, err }, 'could not record the review attempt');
       }
@@ -146,7 +160,12 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
       return;
     }
     if (state === null) {
-      await Promise.all([record(true, 'no_gate'), tell(`There is no gate for invoice \`${escapeMrkdwn(invoiceId)}\` any more (finished or never started). Nothing to do.`)]);
+      await Promise.all([
+        record(true, 'no_gate'),
+        tell(
+          `There is no gate for invoice \`${escapeMrkdwn(invoiceId)}\` any more (finished or never started). Nothing to do.`,
+        ),
+      ]);
       return;
     }
     if (state.status !== 'held') {
@@ -158,7 +177,10 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
       await deps.gate.decide(invoiceId, { action, reviewer: slackUserId });
     } catch (err) {
       if (err instanceof GateGoneError) {
-        await Promise.all([record(true, 'no_gate'), tell(`The gate for invoice \`${escapeMrkdwn(invoiceId)}\` ended just now. Nothing to do.`)]);
+        await Promise.all([
+          record(true, 'no_gate'),
+          tell(`The gate for invoice \`${escapeMrkdwn(invoiceId)}\` ended just now. Nothing to do.`),
+        ]);
         return;
       }
       log.error({ ...ctx, err }, 'could not send the decision to the gate');

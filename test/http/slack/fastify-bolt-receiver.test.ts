@@ -20,21 +20,37 @@ function signed(body: string, contentType: string, secret = h.emu.signingSecret)
   const ts = Math.floor(Date.now() / 1000);
   return {
     method: 'POST',
-    headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(secret, ts, body) },
+    headers: {
+      'content-type': contentType,
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signSlackRequest(secret, ts, body),
+    },
     body,
   };
 }
 
 test('other routes of the server keep Fastify JSON parsing', async () => {
-  const res = await fetch(`${h.baseUrl}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1,"b":[2]}' });
+  const res = await fetch(`${h.baseUrl}/echo`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"a":1,"b":[2]}',
+  });
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { received: { a: 1, b: [2] } });
-  const form = await fetch(`${h.baseUrl}/echo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+  const form = await fetch(`${h.baseUrl}/echo`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'a=1',
+  });
   assert.equal(form.status, 415, "the receiver's catch-all parser does not leak out of its plugin");
 });
 
 test('missing signature headers: 401', async () => {
-  const res = await fetch(`${h.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'payload=%7B%7D' });
+  const res = await fetch(`${h.baseUrl}/slack/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'payload=%7B%7D',
+  });
   assert.equal(res.status, 401);
 });
 
@@ -43,25 +59,40 @@ test('a timestamp in the future is refused', async () => {
   const ts = Math.floor(Date.now() / 1000) + 600;
   const res = await fetch(`${h.baseUrl}/slack/interactions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(h.emu.signingSecret, ts, body) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signSlackRequest(h.emu.signingSecret, ts, body),
+    },
     body,
   });
   assert.equal(res.status, 401);
 });
 
 test('ssl_check answers 200 without a signature; url_verification returns the challenge', async () => {
-  const ssl = await fetch(`${h.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'ssl_check=1&token=x' });
+  const ssl = await fetch(`${h.baseUrl}/slack/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'ssl_check=1&token=x',
+  });
   assert.equal(ssl.status, 200);
   const body = JSON.stringify({ type: 'url_verification', challenge: 'c-123', token: 'x' });
   const res = await fetch(`${h.baseUrl}/slack/interactions`, signed(body, 'application/json'));
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { challenge: 'c-123' });
-  const unsigned = await fetch(`${h.baseUrl}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const unsigned = await fetch(`${h.baseUrl}/slack/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   assert.equal(unsigned.status, 401, 'url_verification must be signed');
 });
 
 test('a signed but malformed body: 400', async () => {
-  const res = await fetch(`${h.baseUrl}/slack/interactions`, signed('payload=not-json', 'application/x-www-form-urlencoded'));
+  const res = await fetch(
+    `${h.baseUrl}/slack/interactions`,
+    signed('payload=not-json', 'application/x-www-form-urlencoded'),
+  );
   assert.equal(res.status, 400);
 });
 
@@ -79,10 +110,19 @@ test('a listener that does not ack in time still gets Slack a 200 before 3 s, an
   await server.register(receiver.plugin);
   await server.listen({ port: 0, host: '127.0.0.1' });
   try {
-    const payload = { type: 'block_actions', user: { id: 'U1' }, team: { id: 'T1' }, actions: [{ action_id: 'slow', block_id: 'b', type: 'button', action_ts: '1.2' }], container: { type: 'message' } };
+    const payload = {
+      type: 'block_actions',
+      user: { id: 'U1' },
+      team: { id: 'T1' },
+      actions: [{ action_id: 'slow', block_id: 'b', type: 'button', action_ts: '1.2' }],
+      container: { type: 'message' },
+    };
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const started = Date.now();
-    const res = await fetch(`http://127.0.0.1:${(server.server.address() as AddressInfo).port}/slack/interactions`, signed(body, 'application/x-www-form-urlencoded', 's3cret'));
+    const res = await fetch(
+      `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/slack/interactions`,
+      signed(body, 'application/x-www-form-urlencoded', 's3cret'),
+    );
     const ms = Date.now() - started;
     assert.equal(res.status, 200);
     assert.ok(ms >= 150 && ms < 400, `answered after ${ms} ms`);
@@ -96,7 +136,13 @@ test('a listener that does not ack in time still gets Slack a 200 before 3 s, an
 });
 
 test('no listener for the action: 404 right away, logged', async () => {
-  const payload = { type: 'block_actions', user: { id: 'U0ALICE' }, team: { id: 'T0GATE' }, actions: [{ action_id: 'something_else', block_id: 'b', type: 'button', action_ts: '1.2' }], container: { type: 'message' } };
+  const payload = {
+    type: 'block_actions',
+    user: { id: 'U0ALICE' },
+    team: { id: 'T0GATE' },
+    actions: [{ action_id: 'something_else', block_id: 'b', type: 'button', action_ts: '1.2' }],
+    container: { type: 'message' },
+  };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const res = await fetch(`${h.baseUrl}/slack/interactions`, signed(body, 'application/x-www-form-urlencoded'));
   assert.equal(res.status, 404);

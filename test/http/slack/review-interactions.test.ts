@@ -45,7 +45,17 @@ test('a reviewer clicks Release: acked, decision sent with the reviewer, confirm
   assert.equal(eph.length, 1);
   assert.match(eph[0], /Release sent/);
   assert.equal(h.audit.length, 1);
-  assert.deepEqual({ ...h.audit[0], at: undefined }, { invoiceId: 'in_1Test', slackUserId: 'U0ALICE', action: 'release', allowed: true, outcome: 'decided', at: undefined });
+  assert.deepEqual(
+    { ...h.audit[0], at: undefined },
+    {
+      invoiceId: 'in_1Test',
+      slackUserId: 'U0ALICE',
+      action: 'release',
+      allowed: true,
+      outcome: 'decided',
+      at: undefined,
+    },
+  );
   assert.ok(h.audit[0].at instanceof Date);
 });
 
@@ -60,7 +70,10 @@ test('a user who is not a reviewer: ephemeral "not allowed", no decision, attemp
   assert.equal(r.status, 200);
   assert.equal(h.gate.decisions.length, 0);
   assert.match((await ephemeralTexts('U0BOB'))[0], /not allowed/);
-  assert.deepEqual(h.audit.map((a) => [a.slackUserId, a.allowed, a.outcome]), [['U0BOB', false, 'not_allowed']]);
+  assert.deepEqual(
+    h.audit.map((a) => [a.slackUserId, a.allowed, a.outcome]),
+    [['U0BOB', false, 'not_allowed']],
+  );
   assert.equal(h.logger.at('warn').length, 1);
   const m = await h.emu.admin.message(CHANNEL, ts);
   assert.equal(m.edits.length, 0, 'the alert is unchanged');
@@ -78,7 +91,10 @@ test('forged and stale signatures: 401, nothing processed', async () => {
 });
 
 test('a gate that is not held anymore: explanation, no decision', async () => {
-  h.gate.states.set('in_1Test', gateState({ status: 'released', decision: { action: 'release', reviewer: 'U0CAROL' }, reviewer: 'U0CAROL' }));
+  h.gate.states.set(
+    'in_1Test',
+    gateState({ status: 'released', decision: { action: 'release', reviewer: 'U0CAROL' }, reviewer: 'U0CAROL' }),
+  );
   await click('gate_release');
   h.gate.states.set('in_1Test', gateState({ status: 'resolved_in_stripe', reason: 'invoice.finalized' }));
   await click('gate_recount');
@@ -89,7 +105,14 @@ test('a gate that is not held anymore: explanation, no decision', async () => {
   assert.match(eph[1], /already settled in Stripe \(invoice\.finalized\)/);
   assert.match(eph[2], /no gate for invoice `in_1Test`/);
   assert.equal(h.gate.decisions.length, 0);
-  assert.deepEqual(h.audit.map((a) => [a.outcome, a.gateStatus]), [['not_held', 'released'], ['not_held', 'resolved_in_stripe'], ['no_gate', undefined]]);
+  assert.deepEqual(
+    h.audit.map((a) => [a.outcome, a.gateStatus]),
+    [
+      ['not_held', 'released'],
+      ['not_held', 'resolved_in_stripe'],
+      ['no_gate', undefined],
+    ],
+  );
   assert.equal(h.logger.at('error').length, 0, 'not an error');
 });
 
@@ -124,7 +147,10 @@ test('decide fails: "could not reach the gate", logged, audited', async () => {
   const errors = h.logger.at('error');
   assert.equal(errors.length, 1);
   assert.match(String((errors[0].obj as { err: Error }).err.message), /ECONNREFUSED/);
-  assert.deepEqual(h.audit.map((a) => a.outcome), ['gate_unreachable']);
+  assert.deepEqual(
+    h.audit.map((a) => a.outcome),
+    ['gate_unreachable'],
+  );
 });
 
 test('state() fails: same answer, no decision', async () => {
@@ -143,7 +169,10 @@ test('the gate ended between state and decide: explained, not an error', async (
   };
   await click('gate_release');
   assert.match((await ephemeralTexts('U0ALICE'))[0], /ended just now/);
-  assert.deepEqual(h.audit.map((a) => a.outcome), ['no_gate']);
+  assert.deepEqual(
+    h.audit.map((a) => a.outcome),
+    ['no_gate'],
+  );
   assert.equal(h.logger.at('error').length, 0);
 });
 
@@ -172,11 +201,19 @@ test('no reviewers configured: a warning at creation, and every click is refused
     assert.ok(empty.logger.at('warn').some((e) => /SLACK_REVIEWER_IDS is empty/.test(String(e.msg))));
     empty.gate.states.set('in_1Test', gateState());
     const alertTs = await empty.postAlert();
-    const r = await empty.emu.admin.click({ channel: CHANNEL, ts: alertTs, actionId: 'gate_release', userId: 'U0ALICE' });
+    const r = await empty.emu.admin.click({
+      channel: CHANNEL,
+      ts: alertTs,
+      actionId: 'gate_release',
+      userId: 'U0ALICE',
+    });
     await empty.slack.receiver.drain();
     assert.equal(r.status, 200);
     assert.equal(empty.gate.decisions.length, 0);
-    assert.deepEqual(empty.audit.map((a) => a.outcome), ['not_allowed']);
+    assert.deepEqual(
+      empty.audit.map((a) => a.outcome),
+      ['not_allowed'],
+    );
   } finally {
     await empty.close();
   }

@@ -48,8 +48,16 @@ const scenarios: Record<string, Scenario> = {
   },
   async 'follows-skipped'(h) {
     const customer = await h.stripe.customers.create({ name: 'Replay Seats Only' });
-    await h.stripe.invoiceItems.create({ customer: customer.id, amount: 5000, currency: 'usd', description: 'Onboarding' });
-    const invoice = await h.stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
+    await h.stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 5000,
+      currency: 'usd',
+      description: 'Onboarding',
+    });
+    const invoice = await h.stripe.invoices.create({
+      customer: customer.id,
+      pending_invoice_items_behavior: 'include',
+    });
     await h.waitForStatus(invoice.id!, ['skipped']);
     await handle(h, invoice.id!).result();
     return invoice.id!;
@@ -111,7 +119,9 @@ const scenarios: Record<string, Scenario> = {
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
     await h.stripe.invoices.finalizeInvoice(invoiceId);
     await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: false });
-    const created = (await h.stripeEmulator.admin.events('invoice.created')).find((e) => e.data.object.id === invoiceId);
+    const created = (await h.stripeEmulator.admin.events('invoice.created')).find(
+      (e) => e.data.object.id === invoiceId,
+    );
     await h.stripeEmulator.admin.redeliver(created!.id, endpoint.id);
     await h.waitFor(invoiceId, (s) => s.status === 'too_late' && s.phase === 'following');
     return invoiceId;

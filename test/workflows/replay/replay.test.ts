@@ -38,10 +38,16 @@ describe('recorded gate histories replay on the current workflow code', () => {
   const results = new Map<string, ReplayResult>();
   before(async () => {
     // The probe below fails a workflow task on purpose: keep the SDK's warnings about it out of the output.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
     bundle = await workflowBundle();
     const histories = recorded.map(({ name, history }) => ({ workflowId: `replay-${name}`, history }));
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'gate-histories' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: bundle, replayName: 'gate-histories' },
+      histories,
+    )) {
       results.set(result.workflowId, result);
     }
   });
@@ -63,7 +69,9 @@ describe('recorded gate histories replay on the current workflow code', () => {
     const held = recorded.find((r) => r.name === 'follows-held-waiting');
     assert.ok(held);
     const altered = structuredClone(held.history);
-    const scheduled = altered.events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+    const scheduled = altered.events.find(
+      (e) => e.activityTaskScheduledEventAttributes,
+    )?.activityTaskScheduledEventAttributes;
     assert.ok(scheduled);
     scheduled.activityType = { name: 'anActivityTheGateNeverRuns' };
     await assert.rejects(
