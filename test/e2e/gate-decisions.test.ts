@@ -66,9 +66,13 @@ describe('held invoices', () => {
     assert.equal(run?.maxVariancePct, '20');
     assert.equal(run?.slack?.ts, alert.ts);
     assert.ok(run?.finishedAt && run.decidedAt);
+    // The divergence as held, and the same quantities once more as Stripe finalized them.
     assert.deepEqual(
-      run?.lines.map((l) => [l.stripeQuantity, l.ledgerQuantity, l.passed]),
-      [['120', '100', false]],
+      run?.lines.map((l) => [l.kind, l.stripeQuantity, l.ledgerQuantity, l.passed]),
+      [
+        ['check', '120', '100', false],
+        ['finalized', '120', '100', false],
+      ],
     );
   });
 
@@ -88,10 +92,11 @@ describe('held invoices', () => {
     const run = await h.gate.audit.getRun(invoiceId);
     assert.equal(run?.outcome, 'auto_released');
     assert.deepEqual(
-      run?.lines.map((l) => [l.recount, l.ledgerQuantity]),
+      run?.lines.map((l) => [l.recount, l.kind, l.ledgerQuantity]),
       [
-        [0, '100'],
-        [1, '120'],
+        [0, 'check', '100'],
+        [1, 'recount', '120'],
+        [2, 'finalized', '120'],
       ],
     );
   });
