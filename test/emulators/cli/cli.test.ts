@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { WebClient } from '@slack/web-api';
 import Stripe from 'stripe';
-import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack/defaults';
-import { STRIPE_EMULATOR_DEFAULTS } from '../../emulators/stripe/defaults';
+import { SLACK_EMULATOR_DEFAULTS } from '../../../emulators/slack/defaults';
+import { STRIPE_EMULATOR_DEFAULTS } from '../../../emulators/stripe/defaults';
 
-const CLI = join(__dirname, '../../emulators/cli.ts');
+const CLI = join(__dirname, '../../../emulators/cli.ts');
 const START_TIMEOUT_MS = 30_000;
 
 /** Ports that were free a moment ago: listen on 0 together (so they differ), then let go. */

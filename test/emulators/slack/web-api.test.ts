@@ -2,7 +2,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebClient, ErrorCode, type WebAPIPlatformError, type WebAPIHTTPError } from '@slack/web-api';
-import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../../emulators/slack/index';
 
 /** The Slack emulator's seeded review channel. */
 const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;

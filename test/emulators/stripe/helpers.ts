@@ -4,7 +4,7 @@ import { after, before } from 'node:test';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { startStripeEmulator, stripeConnectionOptions, type StripeEmulator } from '../../emulators/stripe/index';
+import { startStripeEmulator, stripeConnectionOptions, type StripeEmulator } from '../../../emulators/stripe/index';
 
 export function stripeClient(baseUrl: string, apiKey: string, extra: Partial<Stripe.StripeConfig> = {}): Stripe {
   return new Stripe(apiKey, { ...stripeConnectionOptions(baseUrl), ...extra });

@@ -1,9 +1,9 @@
 // Unit checks of the form decoder and the calendar period arithmetic.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { periodBoundary } from '../../emulators/stripe/clock';
-import { StripeApiError } from '../../emulators/stripe/errors';
-import { parseForm } from '../../emulators/stripe/form';
+import { periodBoundary } from '../../../emulators/stripe/clock';
+import { StripeApiError } from '../../../emulators/stripe/errors';
+import { parseForm } from '../../../emulators/stripe/form';
 
 describe('form decoding (bracket notation)', () => {
   it('builds nested objects, indexed and appended arrays', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type Stripe from 'stripe';
-import type { StripeEmulator } from '../../emulators/stripe/index';
+import type { StripeEmulator } from '../../../emulators/stripe/index';
 import { eventTypes, startAll, startReceiver, type Receiver } from './helpers';
 
 let emulator: StripeEmulator;

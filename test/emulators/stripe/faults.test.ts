@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type Stripe from 'stripe';
-import type { StripeEmulator } from '../../emulators/stripe/index';
+import type { StripeEmulator } from '../../../emulators/stripe/index';
 import { startAll, stripeClient } from './helpers';
 
 let emulator: StripeEmulator;

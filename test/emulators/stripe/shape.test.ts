@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type Stripe from 'stripe';
 import type ts from 'typescript';
-import type { StripeEmulator } from '../../emulators/stripe/index';
+import type { StripeEmulator } from '../../../emulators/stripe/index';
 import { SdkTypes } from './sdk-types';
 import { startAll, startReceiver, type Receiver } from './helpers';
 

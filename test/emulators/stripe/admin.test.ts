@@ -1,7 +1,7 @@
 // The admin API through its typed client: seed, clock, state inspection, request log, reset.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StripeEmulatorAdmin } from '../../emulators/stripe/index';
+import { StripeEmulatorAdmin } from '../../../emulators/stripe/index';
 import { useEmulatorWithReceiver } from './helpers';
 
 const suite = useEmulatorWithReceiver();

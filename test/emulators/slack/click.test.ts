@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isValidSlackRequest, verifySlackRequest } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack/index';
+import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../../emulators/slack/index';
 
 /** The Slack emulator's seeded review channel. */
 const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
