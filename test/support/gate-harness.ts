@@ -197,7 +197,8 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(
-        `gate for ${invoiceId} did not reach ${predicate.toString()}; last state ${JSON.stringify(last)} ${lastError ?? ''}`,
+        `gate for ${invoiceId} did not reach ${predicate.toString()}; last state ${JSON.stringify(last)} ${lastError ?? ''}\n` +
+          (await historyTail(gate.client.workflow.getHandle(gateWorkflowId(invoiceId)))),
       );
     },
     async decision(invoiceId, timeoutMs) {
@@ -217,6 +218,24 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     },
   };
   return harness;
+}
+
+/** The last events of a gate's history, for a failure message: what it was waiting on, and why. */
+async function historyTail(handle: {
+  fetchHistory(): Promise<{ events?: Array<Record<string, unknown>> | null }>;
+}): Promise<string> {
+  try {
+    const events = (await handle.fetchHistory()).events ?? [];
+    return events
+      .slice(-12)
+      .map((event) => {
+        const attributes = Object.entries(event).find(([key, value]) => key.endsWith('Attributes') && value)?.[1];
+        return `  ${String(event.eventType)} ${JSON.stringify(attributes ?? {}).slice(0, 200)}`;
+      })
+      .join('\n');
+  } catch (error) {
+    return `  (no history: ${String(error)})`;
+  }
 }
 
 /** A customer with a monthly subscription on a metered price whose meter aggregates by `formula`. */
