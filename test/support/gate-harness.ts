@@ -1,6 +1,7 @@
 // Runs the whole gate against the emulators and a fresh PostgreSQL database, the way `npm start`
 // does, but on random ports and with a workflow bundle built once per test file.
 import { randomBytes } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import pino from 'pino';
@@ -221,11 +222,9 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
 }
 
 /** The last events of a gate's history, for a failure message: what it was waiting on, and why. */
-async function historyTail(handle: {
-  fetchHistory(): Promise<{ events?: Array<Record<string, unknown>> | null }>;
-}): Promise<string> {
+async function historyTail(handle: WorkflowHandle): Promise<string> {
   try {
-    const events = (await handle.fetchHistory()).events ?? [];
+    const events = ((await handle.fetchHistory()).events ?? []) as unknown as Array<Record<string, unknown>>;
     return events
       .slice(-12)
       .map((event) => {
