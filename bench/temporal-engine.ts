@@ -8,7 +8,7 @@
 // - the 50-starter run again with the engine in its own process (its CLI), measuring the engine's
 //   own CPU time per workflow.
 //
-// The workflows are the conformance suite's (test/temporal/workflows.ts): `greet` runs one
+// The workflows are the conformance suite's (test/emulators/temporal/workflows.ts): `greet` runs one
 // activity, `waitForApproval` waits for the `approve` signal.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -79,7 +79,7 @@ async function connectHarness(address: string, namespace: string): Promise<Harne
 let bundle: Promise<{ code: string }> | undefined;
 function workflowBundle(): Promise<{ code: string }> {
   bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../test/temporal/workflows'),
+    workflowsPath: require.resolve('../test/emulators/temporal/workflows'),
     logger: silent as any,
   });
   return bundle;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import { startTemporalEmulator } from '../../emulators/temporal';
+import { startTemporalEmulator } from '../../../emulators/temporal';
 import { createTestActivities } from './activities';
 import { emulatorOnly, runWorker, startTestEnv, uniqueId } from './helpers';
 
@@ -12,7 +12,14 @@ describe('temporal conformance: shutdown', () => {
     const env = await startTestEnv();
     try {
       const worker = await runWorker(env, { activities: createTestActivities() });
-      assert.equal(await env.client.workflow.execute('greet', { taskQueue: worker.taskQueue, workflowId: uniqueId('sd'), args: ['s'] }), 'hello s');
+      assert.equal(
+        await env.client.workflow.execute('greet', {
+          taskQueue: worker.taskQueue,
+          workflowId: uniqueId('sd'),
+          args: ['s'],
+        }),
+        'hello s',
+      );
       const started = Date.now();
       await worker.stop();
       assert.ok(Date.now() - started < 3_000, `shutdown took ${Date.now() - started} ms`);
@@ -25,9 +32,19 @@ describe('temporal conformance: shutdown', () => {
     const emulator = await startTemporalEmulator({ port: 0 });
     const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: emulator.address });
-    const poll = connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'idle' }, identity: 'x' });
+    const poll = connection.workflowService.pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: 'idle' },
+      identity: 'x',
+    });
     const history = connection.workflowService
-      .startWorkflowExecution({ namespace: 'default', workflowId: 'w', workflowType: { name: 't' }, taskQueue: { name: 'idle' }, requestId: 'r' })
+      .startWorkflowExecution({
+        namespace: 'default',
+        workflowId: 'w',
+        workflowType: { name: 't' },
+        taskQueue: { name: 'idle' },
+        requestId: 'r',
+      })
       .then(() =>
         connection.workflowService.getWorkflowExecutionHistory({
           namespace: 'default',

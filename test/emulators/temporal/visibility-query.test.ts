@@ -5,7 +5,7 @@ import {
   VisibilityQueryError,
   type SearchAttributeKind,
   type VisibilityRecord,
-} from '../../emulators/temporal/visibility-query';
+} from '../../../emulators/temporal/visibility-query';
 
 const CUSTOM: Record<string, SearchAttributeKind> = {
   InvoiceGateStatus: 'Keyword',
