@@ -36,7 +36,7 @@ export async function getHistory(engine: Engine, request: any, waitBudgetMs: num
   const wait = Boolean(request.waitNewEvent);
   const budget = Math.min(LONG_POLL_MS, waitBudgetMs);
   if (closeOnly) {
-    if (execution.running && wait) await waitFor(execution, () => engine.isStopped || !execution.running, budget, signal);
+    if (execution.running && wait) await waitFor(engine, execution, () => engine.isStopped || !execution.running, budget, signal);
     if (execution.running) {
       // Nothing yet: an empty page with a token makes the SDK ask again.
       return { history: { events: [] }, nextPageToken: wait ? encodePageToken({ run: execution.runId, next: execution.nextEventId }) : null, archived: false };
@@ -45,7 +45,7 @@ export async function getHistory(engine: Engine, request: any, waitBudgetMs: num
   }
   const from = token?.next ?? 1;
   if (wait && execution.running && execution.nextEventId <= from) {
-    await waitFor(execution, () => engine.isStopped || execution.nextEventId > from || !execution.running, budget, signal);
+    await waitFor(engine, execution, () => engine.isStopped || execution.nextEventId > from || !execution.running, budget, signal);
   }
   const pageSize = request.maximumPageSize > 0 ? request.maximumPageSize : DEFAULT_PAGE_SIZE;
   const events = execution.history.slice(from - 1, from - 1 + pageSize);
@@ -66,10 +66,15 @@ export function getHistoryReverse(engine: Engine, request: any): { history: { ev
   return { history: { events }, nextPageToken: lowest > 1 ? encodePageToken({ run: execution.runId, next: lowest - 1 }) : null };
 }
 
-function waitFor(execution: Execution, done: () => boolean, ms: number, signal: CancelSignal): Promise<void> {
+function waitFor(engine: Engine, execution: Execution, done: () => boolean, ms: number, signal: CancelSignal): Promise<void> {
   if (done() || signal.aborted) return Promise.resolve();
+  engine.historyWaits++;
   return new Promise((resolve) => {
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
+      engine.historyWaits--;
       unsubscribe();
       clearTimeout(timer);
       signal.removeEventListener('abort', finish);
