@@ -18,7 +18,13 @@ type TimeoutType = 'SCHEDULE_TO_START' | 'START_TO_CLOSE' | 'SCHEDULE_TO_CLOSE' 
 export class ActivityScheduler {
   constructor(private readonly engine: Engine) {}
 
-  schedule(execution: Execution, a: any, completedEventId: number, userMetadata: unknown, eager = false): ActivityState {
+  schedule(
+    execution: Execution,
+    a: any,
+    completedEventId: number,
+    userMetadata: unknown,
+    eager = false,
+  ): ActivityState {
     const engine = this.engine;
     const now = engine.now();
     // Timeout defaults as in the server's command validation: schedule-to-close bounds the others,
@@ -93,7 +99,9 @@ export class ActivityScheduler {
     };
     execution.activities.set(act.scheduledEventId, act);
     if (scheduleToCloseMs > 0) {
-      act.timers.scheduleToClose = engine.clock.after(scheduleToCloseMs, () => this.timedOut(execution, act, 'SCHEDULE_TO_CLOSE'));
+      act.timers.scheduleToClose = engine.clock.after(scheduleToCloseMs, () =>
+        this.timedOut(execution, act, 'SCHEDULE_TO_CLOSE'),
+      );
     }
     // An eager activity is handed to the completing worker by dispatchEager; not queued meanwhile.
     if (eager) act.seq++;
@@ -105,7 +113,8 @@ export class ActivityScheduler {
   dispatchEager(execution: Execution, act: ActivityState, identity: string): unknown | null {
     const task = this.dispatch(execution, act, act.seq, { identity, request: null });
     // Not handed out (the run closed meanwhile, or it was canceled): queue it if still pending.
-    if (!task && execution.activities.get(act.scheduledEventId) === act && act.phase === 'scheduled') this.enqueueAttempt(execution, act);
+    if (!task && execution.activities.get(act.scheduledEventId) === act && act.phase === 'scheduled')
+      this.enqueueAttempt(execution, act);
     return task;
   }
 
@@ -128,7 +137,13 @@ export class ActivityScheduler {
   }
 
   private dispatch(execution: Execution, act: ActivityState, seq: number, ctx: PollContext): unknown | null {
-    if (!execution.running || execution.activities.get(act.scheduledEventId) !== act || act.seq !== seq || act.phase !== 'scheduled') return null;
+    if (
+      !execution.running ||
+      execution.activities.get(act.scheduledEventId) !== act ||
+      act.seq !== seq ||
+      act.phase !== 'scheduled'
+    )
+      return null;
     const engine = this.engine;
     const now = engine.now();
     act.phase = 'started';
@@ -143,7 +158,13 @@ export class ActivityScheduler {
     }
     this.armHeartbeat(execution, act);
     return {
-      taskToken: encodeTaskToken({ t: 'act', ns: execution.namespace, run: execution.runId, sid: act.scheduledEventId, seq }),
+      taskToken: encodeTaskToken({
+        t: 'act',
+        ns: execution.namespace,
+        run: execution.runId,
+        sid: act.scheduledEventId,
+        seq,
+      }),
       workflowNamespace: execution.namespace,
       workflowType: { name: execution.workflowType },
       workflowExecution: { workflowId: execution.workflowId, runId: execution.runId },
@@ -176,7 +197,10 @@ export class ActivityScheduler {
   }
 
   /** Resolves an activity task token to a running attempt, or NOT_FOUND like the server. */
-  private running(token: { ns: string; run: string; sid: number; seq: number }): { execution: Execution; act: ActivityState } {
+  private running(token: { ns: string; run: string; sid: number; seq: number }): {
+    execution: Execution;
+    act: ActivityState;
+  } {
     const ns = this.engine.namespaces.get(token.ns);
     const execution = ns.runs.get(token.run);
     if (!execution) throw notFound('workflow execution not found');
@@ -186,15 +210,24 @@ export class ActivityScheduler {
     return { execution, act };
   }
 
-  findById(namespace: string, workflowId: string, runId: string | null | undefined, activityId: string): { ns: string; run: string; sid: number; seq: number } {
+  findById(
+    namespace: string,
+    workflowId: string,
+    runId: string | null | undefined,
+    activityId: string,
+  ): { ns: string; run: string; sid: number; seq: number } {
     const execution = this.engine.findRun(namespace, { workflowId, runId });
     for (const act of execution.activities.values()) {
-      if (act.activityId === activityId) return { ns: namespace, run: execution.runId, sid: act.scheduledEventId, seq: act.seq };
+      if (act.activityId === activityId)
+        return { ns: namespace, run: execution.runId, sid: act.scheduledEventId, seq: act.seq };
     }
     throw notFound('activity task not found');
   }
 
-  heartbeat(token: { ns: string; run: string; sid: number; seq: number }, details: unknown): { cancelRequested: boolean } {
+  heartbeat(
+    token: { ns: string; run: string; sid: number; seq: number },
+    details: unknown,
+  ): { cancelRequested: boolean } {
     const { execution, act } = this.running(token);
     act.heartbeatDetails = details;
     act.lastHeartbeatAt = this.engine.now();
@@ -207,22 +240,38 @@ export class ActivityScheduler {
     this.finish(execution, act);
     this.engine.deliver(execution, () => {
       const started = this.writeStarted(execution, act);
-      execution.addEvent('ActivityTaskCompleted', { result, scheduledEventId: act.scheduledEventId, startedEventId: started, identity }, this.engine.now());
+      execution.addEvent(
+        'ActivityTaskCompleted',
+        { result, scheduledEventId: act.scheduledEventId, startedEventId: started, identity },
+        this.engine.now(),
+      );
     });
   }
 
-  fail(token: { ns: string; run: string; sid: number; seq: number }, failure: any, lastHeartbeatDetails: unknown, identity: string): void {
+  fail(
+    token: { ns: string; run: string; sid: number; seq: number },
+    failure: any,
+    lastHeartbeatDetails: unknown,
+    identity: string,
+  ): void {
     const { execution, act } = this.running(token);
     if (lastHeartbeatDetails) act.heartbeatDetails = lastHeartbeatDetails;
     const info = failure?.applicationFailureInfo;
-    const nonRetryable = Boolean(info?.nonRetryable) || (info?.type && act.retry.nonRetryableErrorTypes.includes(info.type));
+    const nonRetryable =
+      Boolean(info?.nonRetryable) || (info?.type && act.retry.nonRetryableErrorTypes.includes(info.type));
     const explicitDelayMs = info?.nextRetryDelay ? durationToMs(info.nextRetryDelay) : 0;
-    const retryState = nonRetryable ? 'RETRY_STATE_NON_RETRYABLE_FAILURE' : this.retryOrState(execution, act, failure, explicitDelayMs);
+    const retryState = nonRetryable
+      ? 'RETRY_STATE_NON_RETRYABLE_FAILURE'
+      : this.retryOrState(execution, act, failure, explicitDelayMs);
     if (retryState === null) return;
     this.finish(execution, act);
     this.engine.deliver(execution, () => {
       const started = this.writeStarted(execution, act);
-      execution.addEvent('ActivityTaskFailed', { failure, scheduledEventId: act.scheduledEventId, startedEventId: started, identity, retryState }, this.engine.now());
+      execution.addEvent(
+        'ActivityTaskFailed',
+        { failure, scheduledEventId: act.scheduledEventId, startedEventId: started, identity, retryState },
+        this.engine.now(),
+      );
     });
   }
 
@@ -233,7 +282,13 @@ export class ActivityScheduler {
       const started = this.writeStarted(execution, act);
       execution.addEvent(
         'ActivityTaskCanceled',
-        { details, latestCancelRequestedEventId: act.cancelRequestedEventId, scheduledEventId: act.scheduledEventId, startedEventId: started, identity },
+        {
+          details,
+          latestCancelRequestedEventId: act.cancelRequestedEventId,
+          scheduledEventId: act.scheduledEventId,
+          startedEventId: started,
+          identity,
+        },
         this.engine.now(),
       );
     });
@@ -243,12 +298,21 @@ export class ActivityScheduler {
    * Retries the activity if its policy allows: returns null when a retry was scheduled, otherwise
    * the retry state to record with the final failure.
    */
-  private retryOrState(execution: Execution, act: ActivityState, failure: unknown, explicitDelayMs: number): string | null {
+  private retryOrState(
+    execution: Execution,
+    act: ActivityState,
+    failure: unknown,
+    explicitDelayMs: number,
+  ): string | null {
     const p = act.retry;
     if (p.maximumAttempts > 0 && act.attempt >= p.maximumAttempts) return 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED';
-    const backoff = explicitDelayMs > 0 ? explicitDelayMs : Math.min(p.initialIntervalMs * p.backoffCoefficient ** (act.attempt - 1), p.maximumIntervalMs);
+    const backoff =
+      explicitDelayMs > 0
+        ? explicitDelayMs
+        : Math.min(p.initialIntervalMs * p.backoffCoefficient ** (act.attempt - 1), p.maximumIntervalMs);
     const now = this.engine.now();
-    if (act.scheduleToCloseMs > 0 && now + backoff >= act.firstScheduledAt + act.scheduleToCloseMs) return 'RETRY_STATE_TIMEOUT';
+    if (act.scheduleToCloseMs > 0 && now + backoff >= act.firstScheduledAt + act.scheduleToCloseMs)
+      return 'RETRY_STATE_TIMEOUT';
     const engine = this.engine;
     engine.clock.cancel(act.timers.startToClose);
     engine.clock.cancel(act.timers.heartbeat);
@@ -257,7 +321,8 @@ export class ActivityScheduler {
     act.phase = 'backoff';
     act.seq++; // a late answer from the failed attempt is stale now
     act.timers.retry = engine.clock.after(backoff, () => {
-      if (execution.activities.get(act.scheduledEventId) === act && act.phase === 'backoff') this.enqueueAttempt(execution, act);
+      if (execution.activities.get(act.scheduledEventId) === act && act.phase === 'backoff')
+        this.enqueueAttempt(execution, act);
     });
     return null;
   }
@@ -285,7 +350,11 @@ export class ActivityScheduler {
     this.finish(execution, act);
     this.engine.deliver(execution, () => {
       const started = wasStarted ? this.writeStarted(execution, act) : 0;
-      execution.addEvent('ActivityTaskTimedOut', { failure, scheduledEventId: act.scheduledEventId, startedEventId: started, retryState }, this.engine.now());
+      execution.addEvent(
+        'ActivityTaskTimedOut',
+        { failure, scheduledEventId: act.scheduledEventId, startedEventId: started, retryState },
+        this.engine.now(),
+      );
     });
   }
 
@@ -296,14 +365,24 @@ export class ActivityScheduler {
   requestCancel(execution: Execution, scheduledEventId: number, completedEventId: number): boolean {
     const act = execution.activities.get(scheduledEventId);
     if (!act) return false;
-    const requested = execution.addEvent('ActivityTaskCancelRequested', { scheduledEventId, workflowTaskCompletedEventId: completedEventId }, this.engine.now());
+    const requested = execution.addEvent(
+      'ActivityTaskCancelRequested',
+      { scheduledEventId, workflowTaskCompletedEventId: completedEventId },
+      this.engine.now(),
+    );
     act.cancelRequested = true;
     act.cancelRequestedEventId = requested.eventId;
     if (act.phase === 'started') return false;
     this.finish(execution, act);
     execution.addEvent(
       'ActivityTaskCanceled',
-      { details: null, latestCancelRequestedEventId: requested.eventId, scheduledEventId, startedEventId: 0, identity: '' },
+      {
+        details: null,
+        latestCancelRequestedEventId: requested.eventId,
+        scheduledEventId,
+        startedEventId: 0,
+        identity: '',
+      },
       this.engine.now(),
     );
     return true;
@@ -312,7 +391,15 @@ export class ActivityScheduler {
   private writeStarted(execution: Execution, act: ActivityState): number {
     return execution.addEvent(
       'ActivityTaskStarted',
-      { scheduledEventId: act.scheduledEventId, identity: act.startedIdentity, requestId: act.startedRequestId, attempt: act.attempt, lastFailure: act.lastFailure, workerVersion: null, buildIdRedirectCounter: 0 },
+      {
+        scheduledEventId: act.scheduledEventId,
+        identity: act.startedIdentity,
+        requestId: act.startedRequestId,
+        attempt: act.attempt,
+        lastFailure: act.lastFailure,
+        workerVersion: null,
+        buildIdRedirectCounter: 0,
+      },
       act.startedAt || this.engine.now(),
     ).eventId;
   }
@@ -329,7 +416,11 @@ export class ActivityScheduler {
 
   /** For DescribeWorkflowExecution. */
   static pendingInfo(act: ActivityState): unknown {
-    const state = act.cancelRequested ? 'PENDING_ACTIVITY_STATE_CANCEL_REQUESTED' : act.phase === 'started' ? 'PENDING_ACTIVITY_STATE_STARTED' : 'PENDING_ACTIVITY_STATE_SCHEDULED';
+    const state = act.cancelRequested
+      ? 'PENDING_ACTIVITY_STATE_CANCEL_REQUESTED'
+      : act.phase === 'started'
+        ? 'PENDING_ACTIVITY_STATE_STARTED'
+        : 'PENDING_ACTIVITY_STATE_SCHEDULED';
     return {
       activityId: act.activityId,
       activityType: { name: act.activityType },
@@ -354,7 +445,12 @@ export class ActivityScheduler {
 }
 
 function timeoutLabel(type: TimeoutType): string {
-  return { SCHEDULE_TO_START: 'ScheduleToStart', START_TO_CLOSE: 'StartToClose', SCHEDULE_TO_CLOSE: 'ScheduleToClose', HEARTBEAT: 'Heartbeat' }[type];
+  return {
+    SCHEDULE_TO_START: 'ScheduleToStart',
+    START_TO_CLOSE: 'StartToClose',
+    SCHEDULE_TO_CLOSE: 'ScheduleToClose',
+    HEARTBEAT: 'Heartbeat',
+  }[type];
 }
 
 /** The server's defaults for an activity retry policy (core sends retryPolicy: null when unset). */

@@ -63,24 +63,47 @@ export function startChild(engine: Engine, parent: Execution, a: any, completedE
     child = result.execution;
   } catch (err) {
     if (!(err instanceof RpcError)) throw err;
-    failure = err.code === 6 ? 'START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS' : 'START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED';
+    failure =
+      err.code === 6
+        ? 'START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS'
+        : 'START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED';
   }
   if (!child) {
     engine.deliver(parent, () =>
       parent.addEvent(
         'StartChildWorkflowExecutionFailed',
-        { namespace: parent.namespace, namespaceId: '', workflowId: a.workflowId, workflowType: a.workflowType, cause: failure, control: a.control ?? '', initiatedEventId: initiated.eventId, workflowTaskCompletedEventId: completedEventId },
+        {
+          namespace: parent.namespace,
+          namespaceId: '',
+          workflowId: a.workflowId,
+          workflowType: a.workflowType,
+          cause: failure,
+          control: a.control ?? '',
+          initiatedEventId: initiated.eventId,
+          workflowTaskCompletedEventId: completedEventId,
+        },
         engine.now(),
       ),
     );
     return;
   }
   const started = child;
-  parent.children.push({ workflowId: started.workflowId, firstRunId: started.firstRunId, parentClosePolicy: a.parentClosePolicy });
+  parent.children.push({
+    workflowId: started.workflowId,
+    firstRunId: started.firstRunId,
+    parentClosePolicy: a.parentClosePolicy,
+  });
   engine.deliver(parent, () => {
     const event = parent.addEvent(
       'ChildWorkflowExecutionStarted',
-      { namespace: parent.namespace, namespaceId: '', initiatedEventId: initiated.eventId, workflowExecution: { workflowId: started.workflowId, runId: started.runId }, workflowType: a.workflowType, header: a.header },
+      {
+        namespace: parent.namespace,
+        namespaceId: '',
+        initiatedEventId: initiated.eventId,
+        workflowExecution: { workflowId: started.workflowId, runId: started.runId },
+        workflowType: a.workflowType,
+        header: a.header,
+      },
       engine.now(),
     );
     if (started.parent) started.parent.startedEventId = event.eventId;
@@ -127,7 +150,8 @@ export function applyParentClosePolicy(engine: Engine, parent: Execution): void 
     }
     if (!child.running || child.firstRunId !== c.firstRunId) continue;
     if (c.parentClosePolicy === 'PARENT_CLOSE_POLICY_ABANDON') continue;
-    if (c.parentClosePolicy === 'PARENT_CLOSE_POLICY_REQUEST_CANCEL') engine.requestCancel(child, 'parent closed', 'server');
+    if (c.parentClosePolicy === 'PARENT_CLOSE_POLICY_REQUEST_CANCEL')
+      engine.requestCancel(child, 'parent closed', 'server');
     else engine.terminate(child, 'by parent close policy', null, 'server');
   }
 }

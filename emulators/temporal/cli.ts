@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     timeSkipping: values['time-skipping'],
     log: values.verbose ? (msg) => console.log(`[temporal] ${msg}`) : undefined,
   });
-  console.log(`Temporal emulator listening on ${emulator.address} (namespace ${emulator.namespace}${values['time-skipping'] ? ', time skipping' : ''})`);
+  console.log(
+    `Temporal emulator listening on ${emulator.address} (namespace ${emulator.namespace}${values['time-skipping'] ? ', time skipping' : ''})`,
+  );
   const shutdown = () => {
     emulator.stop().then(
       () => process.exit(0),

@@ -18,7 +18,11 @@ const CLOSE_COMMANDS = new Set([
   'COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION',
 ]);
 
-export function validateCommands(engine: Engine, execution: Execution, commands: any[]): { cause: string; error: RpcError } | null {
+export function validateCommands(
+  engine: Engine,
+  execution: Execution,
+  commands: any[],
+): { cause: string; error: RpcError } | null {
   const ns = engine.namespaces.get(execution.namespace);
   const newTimerIds = new Set<string>();
   for (const c of commands) {
@@ -29,7 +33,10 @@ export function validateCommands(engine: Engine, execution: Execution, commands:
           if (!a?.activityId) throw badCommand('BAD_SCHEDULE_ACTIVITY_ATTRIBUTES', 'ActivityId is not set.');
           if (!a.activityType?.name) throw badCommand('BAD_SCHEDULE_ACTIVITY_ATTRIBUTES', 'ActivityType is not set.');
           if (!durationToMs(a.scheduleToCloseTimeout) && !durationToMs(a.startToCloseTimeout)) {
-            throw badCommand('BAD_SCHEDULE_ACTIVITY_ATTRIBUTES', 'A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.');
+            throw badCommand(
+              'BAD_SCHEDULE_ACTIVITY_ATTRIBUTES',
+              'A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.',
+            );
           }
           break;
         }
@@ -43,17 +50,33 @@ export function validateCommands(engine: Engine, execution: Execution, commands:
           break;
         }
         case 'COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES':
-          validateSearchAttributes(c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes?.indexedFields, ns.searchAttributes);
+          validateSearchAttributes(
+            c.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes?.indexedFields,
+            ns.searchAttributes,
+          );
           break;
         case 'COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION':
-          validateSearchAttributes(c.continueAsNewWorkflowExecutionCommandAttributes?.searchAttributes?.indexedFields, ns.searchAttributes);
+          validateSearchAttributes(
+            c.continueAsNewWorkflowExecutionCommandAttributes?.searchAttributes?.indexedFields,
+            ns.searchAttributes,
+          );
           break;
         case 'COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION': {
           const a = c.startChildWorkflowExecutionCommandAttributes;
-          if (!a?.workflowId) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Required field WorkflowId is not set.');
-          if (!a.workflowType?.name) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Required field WorkflowType is not set.');
-          if (a.namespace && a.namespace !== execution.namespace) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Child workflows in another namespace are not supported by the embedded Temporal engine.');
-          if (a.cronSchedule) throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'cronSchedule is not supported by the embedded Temporal engine.');
+          if (!a?.workflowId)
+            throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Required field WorkflowId is not set.');
+          if (!a.workflowType?.name)
+            throw badCommand('BAD_START_CHILD_EXECUTION_ATTRIBUTES', 'Required field WorkflowType is not set.');
+          if (a.namespace && a.namespace !== execution.namespace)
+            throw badCommand(
+              'BAD_START_CHILD_EXECUTION_ATTRIBUTES',
+              'Child workflows in another namespace are not supported by the embedded Temporal engine.',
+            );
+          if (a.cronSchedule)
+            throw badCommand(
+              'BAD_START_CHILD_EXECUTION_ATTRIBUTES',
+              'cronSchedule is not supported by the embedded Temporal engine.',
+            );
           validateSearchAttributes(a.searchAttributes?.indexedFields, ns.searchAttributes);
           break;
         }
@@ -72,7 +95,8 @@ export function validateCommands(engine: Engine, execution: Execution, commands:
           throw badCommand('UNHANDLED_COMMAND', `${c.commandType} is not supported by the embedded Temporal engine.`);
       }
     } catch (err) {
-      if (err instanceof BadCommand) return { cause: `WORKFLOW_TASK_FAILED_CAUSE_${err.failureCause}`, error: invalidArgument(err.message) };
+      if (err instanceof BadCommand)
+        return { cause: `WORKFLOW_TASK_FAILED_CAUSE_${err.failureCause}`, error: invalidArgument(err.message) };
       if (err instanceof RpcError) return { cause: 'WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES', error: err };
       throw err;
     }
@@ -110,20 +134,38 @@ export function applyCommands(
         const a = c.scheduleActivityTaskCommandAttributes;
         // Eager execution: the worker reserved a slot and gets the task in the completion response
         // instead of through a poll.
-        const eager = Boolean(a.requestEagerExecution) && (!a.taskQueue?.name || a.taskQueue.name === execution.taskQueue) && eagerActivities.length < MAX_EAGER_ACTIVITIES;
+        const eager =
+          Boolean(a.requestEagerExecution) &&
+          (!a.taskQueue?.name || a.taskQueue.name === execution.taskQueue) &&
+          eagerActivities.length < MAX_EAGER_ACTIVITIES;
         const act = engine.activities.schedule(execution, a, completedEventId, userMetadata, eager);
         if (eager) eagerActivities.push(act);
         break;
       }
       case 'COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK':
-        if (engine.activities.requestCancel(execution, Number(c.requestCancelActivityTaskCommandAttributes.scheduledEventId), completedEventId)) {
+        if (
+          engine.activities.requestCancel(
+            execution,
+            Number(c.requestCancelActivityTaskCommandAttributes.scheduledEventId),
+            completedEventId,
+          )
+        ) {
           needsNewTask = true;
         }
         break;
       case 'COMMAND_TYPE_START_TIMER': {
         const a = c.startTimerCommandAttributes;
         const fireInMs = durationToMs(a.startToFireTimeout);
-        const started = execution.addEvent('TimerStarted', { timerId: a.timerId, startToFireTimeout: a.startToFireTimeout, workflowTaskCompletedEventId: completedEventId }, now, userMetadata);
+        const started = execution.addEvent(
+          'TimerStarted',
+          {
+            timerId: a.timerId,
+            startToFireTimeout: a.startToFireTimeout,
+            workflowTaskCompletedEventId: completedEventId,
+          },
+          now,
+          userMetadata,
+        );
         const clockTimer = engine.clock.after(fireInMs, () => {
           const timer = execution.timers.get(a.timerId);
           if (!timer) return;
@@ -145,18 +187,42 @@ export function applyCommands(
         if (timer.heldFire) execution.buffered = execution.buffered.filter((write) => write !== timer.heldFire);
         else engine.clock.cancel(timer.clockTimer);
         execution.timers.delete(a.timerId);
-        execution.addEvent('TimerCanceled', { timerId: a.timerId, startedEventId: timer.startedEventId, workflowTaskCompletedEventId: completedEventId, identity }, now);
+        execution.addEvent(
+          'TimerCanceled',
+          {
+            timerId: a.timerId,
+            startedEventId: timer.startedEventId,
+            workflowTaskCompletedEventId: completedEventId,
+            identity,
+          },
+          now,
+        );
         break;
       }
       case 'COMMAND_TYPE_RECORD_MARKER': {
         const a = c.recordMarkerCommandAttributes;
-        execution.addEvent('MarkerRecorded', { markerName: a.markerName, details: a.details ?? {}, workflowTaskCompletedEventId: completedEventId, header: a.header, failure: a.failure }, now, userMetadata);
+        execution.addEvent(
+          'MarkerRecorded',
+          {
+            markerName: a.markerName,
+            details: a.details ?? {},
+            workflowTaskCompletedEventId: completedEventId,
+            header: a.header,
+            failure: a.failure,
+          },
+          now,
+          userMetadata,
+        );
         break;
       }
       case 'COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES': {
         const fields = c.upsertWorkflowSearchAttributesCommandAttributes.searchAttributes?.indexedFields ?? {};
         const { set, remove } = validateSearchAttributes(fields, ns.searchAttributes);
-        execution.addEvent('UpsertWorkflowSearchAttributes', { workflowTaskCompletedEventId: completedEventId, searchAttributes: { indexedFields: fields } }, now);
+        execution.addEvent(
+          'UpsertWorkflowSearchAttributes',
+          { workflowTaskCompletedEventId: completedEventId, searchAttributes: { indexedFields: fields } },
+          now,
+        );
         const next = { ...execution.searchAttributes, ...set };
         for (const name of remove) delete next[name];
         execution.searchAttributes = next;
@@ -164,7 +230,11 @@ export function applyCommands(
       }
       case 'COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES': {
         const memo = c.modifyWorkflowPropertiesCommandAttributes.upsertedMemo?.fields ?? {};
-        execution.addEvent('WorkflowPropertiesModified', { workflowTaskCompletedEventId: completedEventId, upsertedMemo: { fields: memo } }, now);
+        execution.addEvent(
+          'WorkflowPropertiesModified',
+          { workflowTaskCompletedEventId: completedEventId, upsertedMemo: { fields: memo } },
+          now,
+        );
         const next = { ...execution.memo };
         for (const [k, v] of Object.entries<any>(memo)) {
           if (!v?.data || v.data.length === 0) delete next[k];
@@ -242,13 +312,31 @@ function signalExternal(engine: Engine, execution: Execution, a: any, completedE
   if (target?.running) {
     engine.signal(target, a.signalName, a.input, a.header, `${execution.workflowId}`);
     engine.deliver(execution, () =>
-      execution.addEvent('ExternalWorkflowExecutionSignaled', { initiatedEventId: initiated.eventId, namespace: target!.namespace, namespaceId: '', workflowExecution: { workflowId: target!.workflowId, runId: target!.runId }, control: a.control ?? '' }, engine.now()),
+      execution.addEvent(
+        'ExternalWorkflowExecutionSignaled',
+        {
+          initiatedEventId: initiated.eventId,
+          namespace: target!.namespace,
+          namespaceId: '',
+          workflowExecution: { workflowId: target!.workflowId, runId: target!.runId },
+          control: a.control ?? '',
+        },
+        engine.now(),
+      ),
     );
   } else {
     engine.deliver(execution, () =>
       execution.addEvent(
         'SignalExternalWorkflowExecutionFailed',
-        { cause: 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND', workflowTaskCompletedEventId: completedEventId, namespace: a.namespace || execution.namespace, namespaceId: '', workflowExecution: a.execution, initiatedEventId: initiated.eventId, control: a.control ?? '' },
+        {
+          cause: 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND',
+          workflowTaskCompletedEventId: completedEventId,
+          namespace: a.namespace || execution.namespace,
+          namespaceId: '',
+          workflowExecution: a.execution,
+          initiatedEventId: initiated.eventId,
+          control: a.control ?? '',
+        },
         engine.now(),
       ),
     );
@@ -258,7 +346,15 @@ function signalExternal(engine: Engine, execution: Execution, a: any, completedE
 function cancelExternal(engine: Engine, execution: Execution, a: any, completedEventId: number): void {
   const initiated = execution.addEvent(
     'RequestCancelExternalWorkflowExecutionInitiated',
-    { workflowTaskCompletedEventId: completedEventId, namespace: a.namespace || execution.namespace, namespaceId: '', workflowExecution: { workflowId: a.workflowId, runId: a.runId }, control: a.control ?? '', childWorkflowOnly: a.childWorkflowOnly ?? false, reason: a.reason ?? '' },
+    {
+      workflowTaskCompletedEventId: completedEventId,
+      namespace: a.namespace || execution.namespace,
+      namespaceId: '',
+      workflowExecution: { workflowId: a.workflowId, runId: a.runId },
+      control: a.control ?? '',
+      childWorkflowOnly: a.childWorkflowOnly ?? false,
+      reason: a.reason ?? '',
+    },
     engine.now(),
   );
   let target: Execution | undefined;
@@ -270,13 +366,30 @@ function cancelExternal(engine: Engine, execution: Execution, a: any, completedE
   if (target?.running) {
     engine.requestCancel(target, a.reason ?? '', execution.workflowId);
     engine.deliver(execution, () =>
-      execution.addEvent('ExternalWorkflowExecutionCancelRequested', { initiatedEventId: initiated.eventId, namespace: target!.namespace, namespaceId: '', workflowExecution: { workflowId: target!.workflowId, runId: target!.runId } }, engine.now()),
+      execution.addEvent(
+        'ExternalWorkflowExecutionCancelRequested',
+        {
+          initiatedEventId: initiated.eventId,
+          namespace: target!.namespace,
+          namespaceId: '',
+          workflowExecution: { workflowId: target!.workflowId, runId: target!.runId },
+        },
+        engine.now(),
+      ),
     );
   } else {
     engine.deliver(execution, () =>
       execution.addEvent(
         'RequestCancelExternalWorkflowExecutionFailed',
-        { cause: 'CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND', workflowTaskCompletedEventId: completedEventId, namespace: a.namespace || execution.namespace, namespaceId: '', workflowExecution: { workflowId: a.workflowId, runId: a.runId }, initiatedEventId: initiated.eventId, control: a.control ?? '' },
+        {
+          cause: 'CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND',
+          workflowTaskCompletedEventId: completedEventId,
+          namespace: a.namespace || execution.namespace,
+          namespaceId: '',
+          workflowExecution: { workflowId: a.workflowId, runId: a.runId },
+          initiatedEventId: initiated.eventId,
+          control: a.control ?? '',
+        },
         engine.now(),
       ),
     );

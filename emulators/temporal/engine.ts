@@ -72,7 +72,10 @@ export class Engine {
   private stopped = false;
 
   constructor(readonly options: EngineOptions) {
-    this.namespaces.register({ name: options.namespace, description: 'default namespace of the embedded Temporal engine' });
+    this.namespaces.register({
+      name: options.namespace,
+      description: 'default namespace of the embedded Temporal engine',
+    });
     this.workflowTasks = new WorkflowTasks(this);
     this.activities = new ActivityScheduler(this);
     this.queries = new Queries(this);
@@ -128,14 +131,27 @@ export class Engine {
     }
     if (existing?.running) {
       let conflict = params.conflictPolicy;
-      if (params.reusePolicy === 'WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING') conflict = 'WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING';
+      if (params.reusePolicy === 'WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING')
+        conflict = 'WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING';
       switch (conflict) {
         case 'WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING':
           existing.requestIds.add(params.requestId);
-          if (params.signal) this.signal(existing, params.signal.name, params.signal.input, params.signal.header, params.signal.identity);
+          if (params.signal)
+            this.signal(
+              existing,
+              params.signal.name,
+              params.signal.input,
+              params.signal.header,
+              params.signal.identity,
+            );
           return { runId: existing.runId, started: false, execution: existing, eagerWorkflowTask: null };
         case 'WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING':
-          this.terminate(existing, 'terminated by a new start with WorkflowIdConflictPolicy TERMINATE_EXISTING', null, params.identity);
+          this.terminate(
+            existing,
+            'terminated by a new start with WorkflowIdConflictPolicy TERMINATE_EXISTING',
+            null,
+            params.identity,
+          );
           break;
         default:
           throw workflowAlreadyStarted(params.workflowId, existing.startRequestId, existing.runId);
@@ -155,11 +171,19 @@ export class Engine {
     }
     const sa = validateSearchAttributes(params.searchAttributes, ns.searchAttributes).set;
     const runId = randomUUID();
-    const taskTimeout = Math.min(params.workflowTaskTimeoutMs || DEFAULT_WORKFLOW_TASK_TIMEOUT_MS, MAX_WORKFLOW_TASK_TIMEOUT_MS);
+    const taskTimeout = Math.min(
+      params.workflowTaskTimeoutMs || DEFAULT_WORKFLOW_TASK_TIMEOUT_MS,
+      MAX_WORKFLOW_TASK_TIMEOUT_MS,
+    );
     const now = this.now();
     // Eager start, as the server does it (not with a start delay), and only while a worker polls the
     // queue: the SDK asks only after reserving a slot in a worker of this process.
-    const eager = params.eager && params.firstTaskDelayMs === 0 && this.matching.hasLivePoller(queueKey(ns.name, 'workflow', params.taskQueue)) ? params.eager : undefined;
+    const eager =
+      params.eager &&
+      params.firstTaskDelayMs === 0 &&
+      this.matching.hasLivePoller(queueKey(ns.name, 'workflow', params.taskQueue))
+        ? params.eager
+        : undefined;
     const execution = this.createRun(ns, {
       workflowId: params.workflowId,
       runId,
@@ -180,7 +204,9 @@ export class Engine {
         workflowType: { name: params.workflowType },
         parentWorkflowNamespace: params.parent?.execution.namespace ?? '',
         parentWorkflowNamespaceId: params.parent ? ns.id : '',
-        parentWorkflowExecution: params.parent ? { workflowId: params.parent.execution.workflowId, runId: params.parent.execution.runId } : null,
+        parentWorkflowExecution: params.parent
+          ? { workflowId: params.parent.execution.workflowId, runId: params.parent.execution.runId }
+          : null,
         parentInitiatedEventId: params.parent?.initiatedEventId ?? 0,
         taskQueue: { name: params.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
         input: params.input,
@@ -261,7 +287,12 @@ export class Engine {
         workflowId: p.workflowId,
         memo: { fields: p.memo },
         searchAttributes: { indexedFields: p.searchAttributes },
-        workflowExecutionExpirationTime: p.config.executionExpiresAt ? { seconds: Math.floor(p.config.executionExpiresAt / 1000), nanos: (p.config.executionExpiresAt % 1000) * 1e6 } : null,
+        workflowExecutionExpirationTime: p.config.executionExpiresAt
+          ? {
+              seconds: Math.floor(p.config.executionExpiresAt / 1000),
+              nanos: (p.config.executionExpiresAt % 1000) * 1e6,
+            }
+          : null,
       },
       now,
       p.userMetadata,
@@ -303,7 +334,11 @@ export class Engine {
   }
 
   private writeSignal(execution: Execution, name: string, input: unknown, header: unknown, identity: string): void {
-    execution.addEvent('WorkflowExecutionSignaled', { signalName: name, input, identity, header, skipGenerateWorkflowTask: false, externalWorkflowExecution: null }, this.now());
+    execution.addEvent(
+      'WorkflowExecutionSignaled',
+      { signalName: name, input, identity, header, skipGenerateWorkflowTask: false, externalWorkflowExecution: null },
+      this.now(),
+    );
   }
 
   requestCancel(execution: Execution, reason: string, identity: string): void {
@@ -312,7 +347,11 @@ export class Engine {
     if (execution.cancelRequested) return;
     execution.cancelRequested = true;
     this.deliver(execution, () =>
-      execution.addEvent('WorkflowExecutionCancelRequested', { cause: reason, externalInitiatedEventId: 0, externalWorkflowExecution: null, identity }, this.now()),
+      execution.addEvent(
+        'WorkflowExecutionCancelRequested',
+        { cause: reason, externalInitiatedEventId: 0, externalWorkflowExecution: null, identity },
+        this.now(),
+      ),
     );
   }
 
@@ -325,7 +364,10 @@ export class Engine {
   private timeOut(execution: Execution): void {
     if (!execution.running) return;
     this.workflowTasks.failInFlightForClose(execution);
-    this.close(execution, 'TimedOut', 'WorkflowExecutionTimedOut', { retryState: 'RETRY_STATE_TIMEOUT', newExecutionRunId: '' });
+    this.close(execution, 'TimedOut', 'WorkflowExecutionTimedOut', {
+      retryState: 'RETRY_STATE_TIMEOUT',
+      newExecutionRunId: '',
+    });
   }
 
   /** Writes the close event and releases everything the run held. */
@@ -349,7 +391,12 @@ export class Engine {
   }
 
   /** Applies a workflow task completion's commands (see commands.ts). */
-  applyCommands(execution: Execution, commands: any[], completedEventId: number, identity: string): ReturnType<typeof applyCommands> {
+  applyCommands(
+    execution: Execution,
+    commands: any[],
+    completedEventId: number,
+    identity: string,
+  ): ReturnType<typeof applyCommands> {
     // Events caused by the commands themselves (e.g. signalling this same workflow) are held back
     // like any other event arriving during the task, so they follow the command events.
     execution.applyingCommands = true;
@@ -405,7 +452,9 @@ export class Engine {
         workflowType: { name: workflowType },
         parentWorkflowNamespace: execution.parent?.execution.namespace ?? '',
         parentWorkflowNamespaceId: execution.parent ? ns.id : '',
-        parentWorkflowExecution: execution.parent ? { workflowId: execution.parent.execution.workflowId, runId: execution.parent.execution.runId } : null,
+        parentWorkflowExecution: execution.parent
+          ? { workflowId: execution.parent.execution.workflowId, runId: execution.parent.execution.runId }
+          : null,
         parentInitiatedEventId: execution.parent?.initiatedEventId ?? 0,
         taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
         input: attrs.input,
@@ -427,7 +476,10 @@ export class Engine {
     });
   }
 
-  findRun(namespace: string, execution: { workflowId?: string | null; runId?: string | null } | null | undefined): Execution {
+  findRun(
+    namespace: string,
+    execution: { workflowId?: string | null; runId?: string | null } | null | undefined,
+  ): Execution {
     return findRun(this.namespaces.get(namespace), execution);
   }
 
@@ -448,14 +500,21 @@ export class Engine {
     let retryingWorkflowTasks = false;
     for (const run of this.openRuns) {
       const wft = run.wft;
-      if (wft && (strict || wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName)))) {
+      if (
+        wft &&
+        (strict || wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName)))
+      ) {
         workflowTasks = true;
         if (wft.attempt > 1) retryingWorkflowTasks = true;
       }
       if (run.buffered.length > 0) workflowTasks = true;
       for (const act of run.activities.values()) {
         if (act.phase === 'started') activities = true;
-        else if (act.phase === 'scheduled' && (strict || this.matching.hasLivePoller(queueKey(run.namespace, 'activity', act.taskQueue)))) activities = true;
+        else if (
+          act.phase === 'scheduled' &&
+          (strict || this.matching.hasLivePoller(queueKey(run.namespace, 'activity', act.taskQueue)))
+        )
+          activities = true;
       }
       if (workflowTasks && activities) break;
     }
@@ -537,7 +596,8 @@ export class Engine {
       if (run.buffered.length > 0) return true;
       const wft = run.wft;
       if (!wft || wft.attempt > 1) continue;
-      if (wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName))) return true;
+      if (wft.phase === 'started' || this.matching.hasLivePoller(this.workflowQueueKey(run, wft.queueName)))
+        return true;
     }
     return false;
   }

@@ -31,7 +31,10 @@ export const invalidArgument = (message: string) => new RpcError(status.INVALID_
 export const notFound = (message: string) => new RpcError(status.NOT_FOUND, message);
 export const failedPrecondition = (message: string) => new RpcError(status.FAILED_PRECONDITION, message);
 export const unimplemented = (method: string) =>
-  new RpcError(status.UNIMPLEMENTED, `${method} is not supported by the embedded Temporal engine (use Temporal Server for it)`);
+  new RpcError(
+    status.UNIMPLEMENTED,
+    `${method} is not supported by the embedded Temporal engine (use Temporal Server for it)`,
+  );
 
 export function namespaceNotFound(namespace: string): RpcError {
   return new RpcError(status.NOT_FOUND, `Namespace ${namespace} is not found.`, {
@@ -42,15 +45,24 @@ export function namespaceNotFound(namespace: string): RpcError {
 
 export function workflowNotFound(workflowId: string, runId?: string | null): RpcError {
   return notFound(
-    runId ? `workflow execution not found for workflow ID "${workflowId}" and run ID "${runId}"` : `workflow execution not found for workflow ID "${workflowId}"`,
+    runId
+      ? `workflow execution not found for workflow ID "${workflowId}" and run ID "${runId}"`
+      : `workflow execution not found for workflow ID "${workflowId}"`,
   );
 }
 
 export function workflowAlreadyStarted(workflowId: string, startRequestId: string, runId: string): RpcError {
-  return new RpcError(status.ALREADY_EXISTS, `Workflow execution is already running. WorkflowId: ${workflowId}, RunId: ${runId}.`, {
-    typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
-    value: temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure.encode({ startRequestId, runId }).finish(),
-  });
+  return new RpcError(
+    status.ALREADY_EXISTS,
+    `Workflow execution is already running. WorkflowId: ${workflowId}, RunId: ${runId}.`,
+    {
+      typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
+      value: temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure.encode({
+        startRequestId,
+        runId,
+      }).finish(),
+    },
+  );
 }
 
 export function alreadyExists(message: string): RpcError {

@@ -80,7 +80,13 @@ export interface ActivityState {
   lastFailure: unknown;
   cancelRequested: boolean;
   cancelRequestedEventId: number;
-  timers: { scheduleToClose?: ClockTimer; scheduleToStart?: ClockTimer; startToClose?: ClockTimer; heartbeat?: ClockTimer; retry?: ClockTimer };
+  timers: {
+    scheduleToClose?: ClockTimer;
+    scheduleToStart?: ClockTimer;
+    startToClose?: ClockTimer;
+    heartbeat?: ClockTimer;
+    retry?: ClockTimer;
+  };
 }
 
 /** A child's link to the parent run that started it (kept across the child's continue-as-new). */

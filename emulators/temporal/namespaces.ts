@@ -23,7 +23,13 @@ export interface NamespaceState {
 export class Namespaces {
   private readonly byName = new Map<string, NamespaceState>();
 
-  register(input: { name: string; description?: string; ownerEmail?: string; retentionMs?: number; data?: Record<string, string> }): NamespaceState {
+  register(input: {
+    name: string;
+    description?: string;
+    ownerEmail?: string;
+    retentionMs?: number;
+    data?: Record<string, string>;
+  }): NamespaceState {
     if (!input.name) throw invalidArgument('Namespace name is required.');
     if (this.byName.has(input.name)) throw alreadyExists('Namespace already exists.');
     const ns: NamespaceState = {
@@ -68,7 +74,10 @@ export function currentRun(ns: NamespaceState, workflowId: string): Execution | 
 }
 
 /** Resolves {workflowId, runId?} the way the server does: an empty run id means the current run. */
-export function findRun(ns: NamespaceState, execution: { workflowId?: string | null; runId?: string | null } | null | undefined): Execution {
+export function findRun(
+  ns: NamespaceState,
+  execution: { workflowId?: string | null; runId?: string | null } | null | undefined,
+): Execution {
   const workflowId = execution?.workflowId;
   if (!workflowId) throw invalidArgument('WorkflowId is not set on request.');
   const runId = execution?.runId;

@@ -26,7 +26,12 @@ export class Queries {
     return this.pendingQueries.size;
   }
 
-  async query(execution: Execution, query: { queryType: string; queryArgs: unknown; header: unknown }, timeoutMs: number, signal: CancelSignal): Promise<unknown> {
+  async query(
+    execution: Execution,
+    query: { queryType: string; queryArgs: unknown; header: unknown },
+    timeoutMs: number,
+    signal: CancelSignal,
+  ): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
     // Like the server's consistent queries: a query sees every event the workflow has already
     // been handed, so wait for a running (or queued) workflow task to finish first.
@@ -42,10 +47,18 @@ export class Queries {
         signal.removeEventListener('abort', onAbort);
         this.pendingQueries.delete(id);
       };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new RpcError(status.DEADLINE_EXCEEDED, 'query timed out: no worker answered (is a worker running for this task queue?)'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          finish();
+          reject(
+            new RpcError(
+              status.DEADLINE_EXCEEDED,
+              'query timed out: no worker answered (is a worker running for this task queue?)',
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const onAbort = () => {
         finish();
         reject(new RpcError(status.CANCELLED, 'query cancelled'));
@@ -89,7 +102,10 @@ export class Queries {
           },
         });
       };
-      const sticky = execution.running && execution.sticky !== null && engine.matching.hasLivePoller(engine.workflowQueueKey(execution, execution.sticky.queueName));
+      const sticky =
+        execution.running &&
+        execution.sticky !== null &&
+        engine.matching.hasLivePoller(engine.workflowQueueKey(execution, execution.sticky.queueName));
       if (sticky) {
         enqueue(true);
         // The sticky worker may be gone without having said so: fall back to the normal queue.
@@ -103,7 +119,8 @@ export class Queries {
   }
 
   private waitForQuiescence(execution: Execution, deadline: number, signal: CancelSignal): Promise<void> {
-    const idle = () => !execution.running || (!execution.wft && execution.buffered.length === 0 && execution.previousStartedEventId > 0);
+    const idle = () =>
+      !execution.running || (!execution.wft && execution.buffered.length === 0 && execution.previousStartedEventId > 0);
     if (idle()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       // Evaluated after the current engine step: events are written in the middle of a task's
@@ -117,10 +134,18 @@ export class Queries {
           }
         });
       const unsubscribe = execution.onChange(check);
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new RpcError(status.DEADLINE_EXCEEDED, 'query timed out waiting for the running workflow task (is a worker running for this task queue?)'));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          cleanup();
+          reject(
+            new RpcError(
+              status.DEADLINE_EXCEEDED,
+              'query timed out waiting for the running workflow task (is a worker running for this task queue?)',
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const onAbort = () => {
         cleanup();
         reject(new RpcError(status.CANCELLED, 'query cancelled'));

@@ -135,7 +135,10 @@ export function decodeSearchAttributes(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, payload] of Object.entries(stored)) {
-    const kind = registry.get(name) ?? SDK_WRITABLE_SYSTEM[name] ?? (payloadMetadataString(payload, 'type') as SearchAttributeKind);
+    const kind =
+      registry.get(name) ??
+      SDK_WRITABLE_SYSTEM[name] ??
+      (payloadMetadataString(payload, 'type') as SearchAttributeKind);
     let value = decodeJsonPayload(payload);
     if (value === undefined || value === null) continue;
     if (kind === 'KeywordList') {

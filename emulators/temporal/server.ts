@@ -1,7 +1,13 @@
 // gRPC bootstrap: binds the service definitions to the engine's handlers. Every handler runs
 // inside a catch, so a malformed request becomes an error status and never takes the server
 // down; methods without a handler answer UNIMPLEMENTED with their name.
-import { Server, ServerCredentials, status, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import type { Engine } from './engine';
 import { RpcError } from './errors';
 import { healthHandlers } from './handlers/health';
@@ -51,20 +57,30 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
             call.on('cancelled', () => openStreams.delete(call));
             return;
           }
-          call.emit('error', { code: status.UNIMPLEMENTED, details: `${serviceName}/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)` });
+          call.emit('error', {
+            code: status.UNIMPLEMENTED,
+            details: `${serviceName}/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)`,
+          });
         };
         continue;
       }
       impl[method] = (call: any, callback: any) => {
         if (!handler) {
-          callback({ code: status.UNIMPLEMENTED, details: `${serviceName}/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)` });
+          callback({
+            code: status.UNIMPLEMENTED,
+            details: `${serviceName}/${method} is not supported by the embedded Temporal engine (use Temporal Server for it)`,
+          });
           return;
         }
         if (method === 'GetSystemInfo' && requestWasCompressed(call)) {
           // Gzip costs this single-threaded, in-process engine more than the bytes it saves on
           // loopback (a fresh zlib stream per message). The Rust core reconnects uncompressed when
           // GetSystemInfo answers UNIMPLEMENTED mentioning grpc-encoding, so decline it here.
-          callback({ code: status.UNIMPLEMENTED, details: 'grpc-encoding gzip: the embedded Temporal engine does not decompress requests; send them uncompressed' });
+          callback({
+            code: status.UNIMPLEMENTED,
+            details:
+              'grpc-encoding gzip: the embedded Temporal engine does not decompress requests; send them uncompressed',
+          });
           return;
         }
         const ac = new CallCancellation();
@@ -74,7 +90,9 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
         const rawDeadline = call.getDeadline();
         const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number(rawDeadline);
         Promise.resolve()
-          .then(() => handler(call.request ?? {}, { signal: ac, deadline: Number.isFinite(deadline) ? deadline : Infinity }))
+          .then(() =>
+            handler(call.request ?? {}, { signal: ac, deadline: Number.isFinite(deadline) ? deadline : Infinity }),
+          )
           .then(
             (response) => callback(null, response),
             (err) => {
@@ -83,8 +101,14 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
               } else {
                 // A bug or an input we did not anticipate: report it, keep serving.
                 engine.log(`${serviceName}/${method} failed: ${(err as Error)?.stack ?? err}`);
-                const message = err instanceof TypeError ? `malformed request: ${err.message}` : `internal error: ${(err as Error)?.message ?? err}`;
-                callback({ code: err instanceof TypeError ? status.INVALID_ARGUMENT : status.INTERNAL, details: message });
+                const message =
+                  err instanceof TypeError
+                    ? `malformed request: ${err.message}`
+                    : `internal error: ${(err as Error)?.message ?? err}`;
+                callback({
+                  code: err instanceof TypeError ? status.INVALID_ARGUMENT : status.INTERNAL,
+                  details: message,
+                });
               }
             },
           )
@@ -99,7 +123,9 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
   bind('grpc.health.v1.Health', defs.health, healthHandlers(engine));
 
   const boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
 
   return {

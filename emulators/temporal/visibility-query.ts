@@ -16,14 +16,7 @@ export interface VisibilityRecord {
   workflowId: string;
   runId: string;
   workflowType: string;
-  executionStatus:
-    | 'Running'
-    | 'Completed'
-    | 'Failed'
-    | 'Canceled'
-    | 'Terminated'
-    | 'ContinuedAsNew'
-    | 'TimedOut';
+  executionStatus: 'Running' | 'Completed' | 'Failed' | 'Canceled' | 'Terminated' | 'ContinuedAsNew' | 'TimedOut';
   startTime: Date;
   closeTime: Date | null;
   executionTime: Date;
@@ -229,8 +222,26 @@ interface ParsedQuery {
 }
 
 const RESERVED = new Set([
-  'and', 'or', 'not', 'in', 'is', 'null', 'between', 'order', 'by', 'asc', 'desc', 'true', 'false',
-  'limit', 'group', 'like', 'select', 'from', 'where', 'starts_with',
+  'and',
+  'or',
+  'not',
+  'in',
+  'is',
+  'null',
+  'between',
+  'order',
+  'by',
+  'asc',
+  'desc',
+  'true',
+  'false',
+  'limit',
+  'group',
+  'like',
+  'select',
+  'from',
+  'where',
+  'starts_with',
 ]);
 
 class Parser {
@@ -322,9 +333,7 @@ class Parser {
       const negated = this.acceptKeyword('not');
       if (!this.isKeyword('null')) {
         if (this.isKeyword('true') || this.isKeyword('false')) {
-          throw queryError(
-            `${INVALID_EXPRESSION}: 'IS' operator can only be used as 'IS NULL' or 'IS NOT NULL'`,
-          );
+          throw queryError(`${INVALID_EXPRESSION}: 'IS' operator can only be used as 'IS NULL' or 'IS NOT NULL'`);
         }
         throw this.syntaxError();
       }
@@ -360,7 +369,10 @@ class Parser {
     if (this.isKeyword('like')) {
       throw queryError(`${INVALID_EXPRESSION}: invalid operator '${negated ? 'not like' : 'like'}'`);
     }
-    if (!negated && (this.peek().type === 'eof' || this.peek().text === ')' || this.isKeyword('and') || this.isKeyword('or'))) {
+    if (
+      !negated &&
+      (this.peek().type === 'eof' || this.peek().text === ')' || this.isKeyword('and') || this.isKeyword('or'))
+    ) {
       throw queryError(`${INVALID_EXPRESSION}: incomplete expression`);
     }
     throw this.syntaxError();
@@ -465,8 +477,7 @@ class Parser {
 /** Nanoseconds since the epoch, as bigint, so RFC3339Nano values compare exactly. */
 type Nanos = bigint;
 
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 function parseRfc3339(text: string): Nanos | null {
   const m = RFC3339.exec(text);
@@ -741,7 +752,12 @@ function compileExpr(expr: Expr, custom: Record<string, SearchAttributeKind>): P
       return compileComparison(resolveColumn(expr.column, custom), expr.op, expr.values);
     case 'between': {
       const column = resolveColumn(expr.column, custom);
-      if (column.kind !== 'Datetime' && column.kind !== 'Double' && column.kind !== 'Int' && column.kind !== 'Keyword') {
+      if (
+        column.kind !== 'Datetime' &&
+        column.kind !== 'Double' &&
+        column.kind !== 'Int' &&
+        column.kind !== 'Keyword'
+      ) {
         throw queryError(
           `${INVALID_EXPRESSION}: cannot do range condition on search attribute '${column.name}' of type ${KIND_ENUM_NAME[column.kind]}`,
         );
@@ -780,9 +796,7 @@ export function compileVisibilityQuery(
   const orderBy = parsed.orderBy.map(({ column, direction }) => {
     const resolved = resolveColumn(column, customAttributes);
     if (resolved.kind === 'Text') {
-      throw queryError(
-        `${NOT_SUPPORTED}: unable to sort by search attribute type ${KIND_ENUM_NAME[resolved.kind]}`,
-      );
+      throw queryError(`${NOT_SUPPORTED}: unable to sort by search attribute type ${KIND_ENUM_NAME[resolved.kind]}`);
     }
     return { field: resolved.name, direction };
   });

@@ -20,7 +20,9 @@ export function executionInfo(engine: Engine, execution: Execution): Record<stri
     status: STATUS_ENUM[execution.status],
     historyLength: execution.history.length,
     parentNamespaceId: execution.parent ? engine.namespaces.get(execution.parent.execution.namespace).id : '',
-    parentExecution: execution.parent ? { workflowId: execution.parent.execution.workflowId, runId: execution.parent.execution.runId } : null,
+    parentExecution: execution.parent
+      ? { workflowId: execution.parent.execution.workflowId, runId: execution.parent.execution.runId }
+      : null,
     executionTime: msToTimestamp(execution.executionTime),
     memo: { fields: execution.memo },
     searchAttributes: { indexedFields: execution.searchAttributes },
@@ -45,7 +47,13 @@ function pendingChildren(engine: Engine, execution: Execution): unknown[] {
     const chain = ns.chains.get(c.workflowId);
     const current = chain?.[chain.length - 1];
     if (!current?.running || current.firstRunId !== c.firstRunId) continue;
-    out.push({ workflowId: current.workflowId, runId: current.runId, workflowTypeName: current.workflowType, initiatedId: current.parent?.initiatedEventId ?? 0, parentClosePolicy: c.parentClosePolicy });
+    out.push({
+      workflowId: current.workflowId,
+      runId: current.runId,
+      workflowTypeName: current.workflowType,
+      initiatedId: current.parent?.initiatedEventId ?? 0,
+      parentClosePolicy: c.parentClosePolicy,
+    });
   }
   return out;
 }
@@ -72,7 +80,8 @@ export function describe(engine: Engine, execution: Execution): Record<string, u
     pendingChildren: pendingChildren(engine, execution),
     pendingWorkflowTask: wft
       ? {
-          state: wft.phase === 'started' ? 'PENDING_WORKFLOW_TASK_STATE_STARTED' : 'PENDING_WORKFLOW_TASK_STATE_SCHEDULED',
+          state:
+            wft.phase === 'started' ? 'PENDING_WORKFLOW_TASK_STATE_STARTED' : 'PENDING_WORKFLOW_TASK_STATE_SCHEDULED',
           scheduledTime: msToTimestamp(wft.scheduledAt),
           originalScheduledTime: msToTimestamp(wft.scheduledAt),
           startedTime: null,
@@ -173,7 +182,13 @@ function decodeOffset(token: Uint8Array | null | undefined): number {
   return n;
 }
 
-export function list(engine: Engine, ns: NamespaceState, query: string, pageSize: number, nextPageToken: Uint8Array | null | undefined) {
+export function list(
+  engine: Engine,
+  ns: NamespaceState,
+  query: string,
+  pageSize: number,
+  nextPageToken: Uint8Array | null | undefined,
+) {
   const rows = matching(ns, query);
   const offset = decodeOffset(nextPageToken);
   const size = pageSize > 0 ? pageSize : 1000;

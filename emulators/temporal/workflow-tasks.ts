@@ -23,7 +23,14 @@ const UNHANDLED_COMMAND = 'UnhandledCommand';
 
 /** The failure the server records on a WorkflowTaskFailed event it decided itself. */
 function serverFailure(message: string) {
-  return { message, source: '', stackTrace: '', encodedAttributes: null, cause: null, serverFailureInfo: { nonRetryable: true } };
+  return {
+    message,
+    source: '',
+    stackTrace: '',
+    encodedAttributes: null,
+    cause: null,
+    serverFailureInfo: { nonRetryable: true },
+  };
 }
 
 export class WorkflowTasks {
@@ -43,7 +50,9 @@ export class WorkflowTasks {
       });
       return;
     }
-    const sticky = execution.sticky !== null && this.engine.matching.hasLivePoller(this.engine.workflowQueueKey(execution, execution.sticky.queueName), 60_000);
+    const sticky =
+      execution.sticky !== null &&
+      this.engine.matching.hasLivePoller(this.engine.workflowQueueKey(execution, execution.sticky.queueName), 60_000);
     if (!sticky) execution.sticky = null;
     const state = this.newState(execution, sticky);
     execution.wft = state;
@@ -138,7 +147,9 @@ export class WorkflowTasks {
     state.phase = 'started';
     state.scheduledEventId = scheduled.eventId;
     state.startedEventId = started.eventId;
-    state.timeoutTimer = engine.clock.after(execution.config.workflowTaskTimeoutMs, () => this.timedOut(execution, state));
+    state.timeoutTimer = engine.clock.after(execution.config.workflowTaskTimeoutMs, () =>
+      this.timedOut(execution, state),
+    );
     // Sticky workers already hold everything up to the previous task; others replay from event 1.
     const events = state.sticky ? execution.history.slice(execution.previousStartedEventId) : execution.history.slice();
     return {
@@ -181,14 +192,27 @@ export class WorkflowTasks {
       // the server refuses the completion so the workflow gets to handle them first. The message is
       // the bare cause name, as the server sends it: core matches "UnhandledCommand" exactly and
       // then only evicts quietly; anything longer is logged as a WARN "Error while completing".
-      this.fail(execution, state, 'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND', serverFailure(UNHANDLED_COMMAND), request.identity ?? '');
+      this.fail(
+        execution,
+        state,
+        'WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND',
+        serverFailure(UNHANDLED_COMMAND),
+        request.identity ?? '',
+      );
       throw invalidArgument(UNHANDLED_COMMAND);
     }
     const invalid = validateCommands(engine, execution, commands);
     if (invalid) {
       // A bad command (e.g. an unregistered search attribute): the server fails the task, the
       // workflow is retried, and the worker gets INVALID_ARGUMENT. Nothing of the task is written.
-      const failure = { message: invalid.error.message, source: 'Server', stackTrace: '', encodedAttributes: null, cause: null, applicationFailureInfo: { type: 'BadCommand', nonRetryable: true, details: null } };
+      const failure = {
+        message: invalid.error.message,
+        source: 'Server',
+        stackTrace: '',
+        encodedAttributes: null,
+        cause: null,
+        applicationFailureInfo: { type: 'BadCommand', nonRetryable: true, details: null },
+      };
       this.fail(execution, state, invalid.cause, failure, request.identity ?? '');
       throw invalid.error;
     }
@@ -218,7 +242,12 @@ export class WorkflowTasks {
     execution.sticky = stickyQueue
       ? { queueName: stickyQueue, scheduleToStartMs: durationToMs(request.stickyAttributes.scheduleToStartTimeout) }
       : null;
-    const { needsNewTask, eagerActivities } = engine.applyCommands(execution, commands, completed.eventId, request.identity ?? '');
+    const { needsNewTask, eagerActivities } = engine.applyCommands(
+      execution,
+      commands,
+      completed.eventId,
+      request.identity ?? '',
+    );
     if (!execution.running) return [];
     const hadBuffered = this.flushBuffered(execution);
     if (needsNewTask || hadBuffered || request.forceCreateNewWorkflowTask) this.schedule(execution);
@@ -235,10 +264,22 @@ export class WorkflowTasks {
   /** RespondWorkflowTaskFailed from the worker. */
   failFromWorker(token: { ns: string; run: string; seq: number }, request: any): void {
     const { execution, state } = this.taskFor(token.ns, token.run, token.seq);
-    this.fail(execution, state, request.cause || 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED', request.failure ?? null, request.identity ?? '');
+    this.fail(
+      execution,
+      state,
+      request.cause || 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED',
+      request.failure ?? null,
+      request.identity ?? '',
+    );
   }
 
-  private fail(execution: Execution, state: WorkflowTaskState, cause: string, failure: unknown, identity: string): void {
+  private fail(
+    execution: Execution,
+    state: WorkflowTaskState,
+    cause: string,
+    failure: unknown,
+    identity: string,
+  ): void {
     this.engine.clock.cancel(state.timeoutTimer);
     this.recordFailed(execution, state, cause, failure, identity);
     execution.wft = null;
@@ -254,7 +295,11 @@ export class WorkflowTasks {
     if (!execution.running || execution.wft !== state || state.phase !== 'started') return;
     execution.addEvent(
       'WorkflowTaskTimedOut',
-      { scheduledEventId: state.scheduledEventId, startedEventId: state.startedEventId, timeoutType: 'TIMEOUT_TYPE_START_TO_CLOSE' },
+      {
+        scheduledEventId: state.scheduledEventId,
+        startedEventId: state.startedEventId,
+        timeoutType: 'TIMEOUT_TYPE_START_TO_CLOSE',
+      },
       this.engine.now(),
     );
     execution.wft = null;
@@ -276,11 +321,18 @@ export class WorkflowTasks {
     if (!state) return;
     this.engine.clock.cancel(state.timeoutTimer);
     this.engine.clock.cancel(state.stickyTimer);
-    if (state.phase === 'started') this.recordFailed(execution, state, 'WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND', null, 'server');
+    if (state.phase === 'started')
+      this.recordFailed(execution, state, 'WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND', null, 'server');
     execution.wft = null;
   }
 
-  private recordFailed(execution: Execution, state: WorkflowTaskState, cause: string, failure: unknown, identity: string): void {
+  private recordFailed(
+    execution: Execution,
+    state: WorkflowTaskState,
+    cause: string,
+    failure: unknown,
+    identity: string,
+  ): void {
     execution.addEvent(
       'WorkflowTaskFailed',
       {

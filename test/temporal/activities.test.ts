@@ -12,7 +12,8 @@ const EventType = temporal.api.enums.v1.EventType;
 describe('temporal conformance: activities', () => {
   const activities = createTestActivities();
   const suite = useEnvWithWorker(activities);
-  const run = (type: string, args: unknown[] = []) => suite.env.client.workflow.execute(type, { taskQueue: suite.worker.taskQueue, workflowId: uniqueId(type), args });
+  const run = (type: string, args: unknown[] = []) =>
+    suite.env.client.workflow.execute(type, { taskQueue: suite.worker.taskQueue, workflowId: uniqueId(type), args });
 
   it('fills in every activity timeout from schedule-to-close', async () => {
     const info = (await run('activityTimeouts')) as Record<string, number>;
@@ -22,7 +23,11 @@ describe('temporal conformance: activities', () => {
   it('retries a failing activity on the server and records only the final outcome', async () => {
     const key = uniqueId('retry');
     const workflowId = uniqueId('retry');
-    const result = await suite.env.client.workflow.execute('retryUntilSuccess', { taskQueue: suite.worker.taskQueue, workflowId, args: [key, 2] });
+    const result = await suite.env.client.workflow.execute('retryUntilSuccess', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      args: [key, 2],
+    });
     assert.equal(result, 'succeeded on attempt 3');
     assert.equal(activities.calls.get(key), 3);
     const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -88,7 +93,10 @@ describe('temporal conformance: activities', () => {
 
   it('delivers a cancellation request to a running activity through its heartbeat', async () => {
     const workflowId = uniqueId('cancel-act');
-    assert.equal(await suite.env.client.workflow.execute('cancelActivity', { taskQueue: suite.worker.taskQueue, workflowId }), 'cancelled');
+    assert.equal(
+      await suite.env.client.workflow.execute('cancelActivity', { taskQueue: suite.worker.taskQueue, workflowId }),
+      'cancelled',
+    );
     const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
     const types = history.events!.map((e) => e.eventType);
     assert.ok(types.includes(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED));

@@ -2,7 +2,10 @@
 import { ApplicationFailure, Context, CancelledFailure } from '@temporalio/activity';
 import type { TestActivities } from './workflows';
 
-export function createTestActivities(): TestActivities & { calls: Map<string, number>; heartbeatSeen: Map<string, unknown[]> } {
+export function createTestActivities(): TestActivities & {
+  calls: Map<string, number>;
+  heartbeatSeen: Map<string, unknown[]>;
+} {
   const calls = new Map<string, number>();
   const heartbeatSeen = new Map<string, unknown[]>();
   const bump = (key: string) => {
@@ -19,7 +22,8 @@ export function createTestActivities(): TestActivities & { calls: Map<string, nu
     async failTimes(key, times, nonRetryable) {
       const n = bump(key);
       if (n <= times) {
-        if (nonRetryable) throw ApplicationFailure.create({ message: `failure ${n}`, type: 'TransientError', nonRetryable: true });
+        if (nonRetryable)
+          throw ApplicationFailure.create({ message: `failure ${n}`, type: 'TransientError', nonRetryable: true });
         throw ApplicationFailure.create({ message: `failure ${n}`, type: 'TransientError' });
       }
       return `succeeded on attempt ${Context.current().info.attempt}`;
@@ -56,7 +60,12 @@ export function createTestActivities(): TestActivities & { calls: Map<string, nu
     },
     async attemptInfo() {
       const info = Context.current().info;
-      return { attempt: info.attempt, scheduleToCloseMs: info.scheduleToCloseTimeoutMs ?? -1, startToCloseMs: info.startToCloseTimeoutMs, heartbeatMs: info.heartbeatTimeoutMs ?? 0 };
+      return {
+        attempt: info.attempt,
+        scheduleToCloseMs: info.scheduleToCloseTimeoutMs ?? -1,
+        startToCloseMs: info.startToCloseTimeoutMs,
+        heartbeatMs: info.heartbeatTimeoutMs ?? 0,
+      };
     },
   };
 }

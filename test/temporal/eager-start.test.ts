@@ -17,7 +17,12 @@ describe('temporal conformance: eager workflow start', () => {
   const sharedClient = () => new Client({ connection: suite.env.nativeConnection, namespace: suite.env.namespace });
 
   it('hands the first workflow task to the worker in the start response', async () => {
-    const handle = await sharedClient().workflow.start('greet', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('eager'), args: ['eager'], requestEagerStart: true });
+    const handle = await sharedClient().workflow.start('greet', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('eager'),
+      args: ['eager'],
+      requestEagerStart: true,
+    });
     assert.equal(handle.eagerlyStarted, true);
     assert.equal(await handle.result(), 'hello eager');
     const types = (await handle.fetchHistory()).events!.map((e) => e.eventType);
@@ -28,40 +33,52 @@ describe('temporal conformance: eager workflow start', () => {
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
     ]);
     // The worker ran the eager task itself: no timed-out or failed first attempt retried via the queue.
-    assert.ok(!types.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) && !types.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
+    assert.ok(
+      !types.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) &&
+        !types.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),
+    );
   });
 
   it('starts normally when the request finds the workflow already running (USE_EXISTING)', async () => {
     const client = sharedClient();
     const workflowId = uniqueId('eager-existing');
     const first = await client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId });
-    const again = await client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId, requestEagerStart: true, workflowIdConflictPolicy: 'USE_EXISTING' });
+    const again = await client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      requestEagerStart: true,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
     assert.equal(again.eagerlyStarted, false);
     assert.equal(again.firstExecutionRunId, first.firstExecutionRunId);
     await again.signal('approve', 'erin');
     assert.deepEqual(await again.result(), { approvedBy: 'erin', total: 0 });
   });
 
-  it('starts normally when no worker polls the task queue', emulatorOnly('a real server hands the task to whoever asked'), async () => {
-    // Asked for by hand: the SDK itself would not ask without a worker for the queue.
-    const taskQueue = uniqueTaskQueue('eager-nobody');
-    const workflowId = uniqueId('eager-nobody');
-    const response = await suite.env.connection.workflowService.startWorkflowExecution({
-      namespace: suite.env.namespace,
-      workflowId,
-      workflowType: { name: 'noop' },
-      taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      requestId: uniqueId('request'),
-      identity: 'conformance',
-      requestEagerExecution: true,
-    });
-    assert.equal(response.eagerWorkflowTask ?? null, null);
-    // The task waits in the queue for the first worker that polls it.
-    const worker = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
-    try {
-      assert.equal(await suite.env.client.workflow.getHandle(workflowId).result(), 'done');
-    } finally {
-      await worker.stop();
-    }
-  });
+  it(
+    'starts normally when no worker polls the task queue',
+    emulatorOnly('a real server hands the task to whoever asked'),
+    async () => {
+      // Asked for by hand: the SDK itself would not ask without a worker for the queue.
+      const taskQueue = uniqueTaskQueue('eager-nobody');
+      const workflowId = uniqueId('eager-nobody');
+      const response = await suite.env.connection.workflowService.startWorkflowExecution({
+        namespace: suite.env.namespace,
+        workflowId,
+        workflowType: { name: 'noop' },
+        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        requestId: uniqueId('request'),
+        identity: 'conformance',
+        requestEagerExecution: true,
+      });
+      assert.equal(response.eagerWorkflowTask ?? null, null);
+      // The task waits in the queue for the first worker that polls it.
+      const worker = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
+      try {
+        assert.equal(await suite.env.client.workflow.getHandle(workflowId).result(), 'done');
+      } finally {
+        await worker.stop();
+      }
+    },
+  );
 });

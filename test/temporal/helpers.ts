@@ -13,7 +13,9 @@ export const usingRealServer = Boolean(REAL_SERVER_ADDRESS);
 
 /** node:test options for tests that need emulator-only controls (skipTime, time skipping). */
 export function emulatorOnly(what: string): { skip: string | false } {
-  return { skip: usingRealServer ? `emulator-only (${what}); not available on a real server at ${REAL_SERVER_ADDRESS}` : false };
+  return {
+    skip: usingRealServer ? `emulator-only (${what}); not available on a real server at ${REAL_SERVER_ADDRESS}` : false,
+  };
 }
 
 let runtimeInstalled = false;
@@ -41,7 +43,13 @@ export interface TestEnv {
 
 export async function startTestEnv(opts: { timeSkipping?: boolean } = {}): Promise<TestEnv> {
   quietRuntime();
-  const emulator = usingRealServer ? undefined : await startTemporalEmulator({ port: 0, timeSkipping: opts.timeSkipping, log: process.env.TEMPORAL_EMULATOR_TRACE === '1' ? (m) => console.log(`[engine] ${m}`) : undefined });
+  const emulator = usingRealServer
+    ? undefined
+    : await startTemporalEmulator({
+        port: 0,
+        timeSkipping: opts.timeSkipping,
+        log: process.env.TEMPORAL_EMULATOR_TRACE === '1' ? (m) => console.log(`[engine] ${m}`) : undefined,
+      });
   const address = REAL_SERVER_ADDRESS ?? emulator!.address;
   const namespace = process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
   const connection = await Connection.connect({ address });
@@ -69,7 +77,10 @@ export async function startTestEnv(opts: { timeSkipping?: boolean } = {}): Promi
 let bundlePromise: Promise<{ code: string }> | undefined;
 /** Bundled once per test file (bundling costs ~1 s). */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as any });
+  bundlePromise ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as any,
+  });
   return bundlePromise;
 }
 
@@ -88,7 +99,10 @@ export interface RunningWorker {
 }
 
 /** Creates and runs a worker in the background; stop() shuts it down and waits for it. */
-export async function runWorker(env: TestEnv, options: Partial<WorkerOptions> & { taskQueue?: string } = {}): Promise<RunningWorker> {
+export async function runWorker(
+  env: TestEnv,
+  options: Partial<WorkerOptions> & { taskQueue?: string } = {},
+): Promise<RunningWorker> {
   const taskQueue = options.taskQueue ?? uniqueTaskQueue('conformance');
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -112,7 +126,10 @@ export async function runWorker(env: TestEnv, options: Partial<WorkerOptions> & 
  * The common suite setup: one engine (or real server) and one worker with the test activities, started
  * before the suite's tests and stopped after them. Read `suite.env` / `suite.worker` inside tests.
  */
-export function useEnvWithWorker(activities: WorkerOptions['activities']): { readonly env: TestEnv; readonly worker: RunningWorker } {
+export function useEnvWithWorker(activities: WorkerOptions['activities']): {
+  readonly env: TestEnv;
+  readonly worker: RunningWorker;
+} {
   let env: TestEnv | undefined;
   let worker: RunningWorker | undefined;
   before(async () => {
@@ -136,13 +153,18 @@ export function useEnvWithWorker(activities: WorkerOptions['activities']): { rea
 }
 
 /** Registers custom search attributes (idempotent), as an operator would before deploying. */
-export async function ensureSearchAttributes(env: TestEnv, attrs: Record<string, keyof typeof temporal.api.enums.v1.IndexedValueType>): Promise<void> {
+export async function ensureSearchAttributes(
+  env: TestEnv,
+  attrs: Record<string, keyof typeof temporal.api.enums.v1.IndexedValueType>,
+): Promise<void> {
   const existing = await env.connection.operatorService.listSearchAttributes({ namespace: env.namespace });
   const missing = Object.entries(attrs).filter(([name]) => !existing.customAttributes?.[name]);
   if (missing.length === 0) return;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace,
-    searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, temporal.api.enums.v1.IndexedValueType[type]])),
+    searchAttributes: Object.fromEntries(
+      missing.map(([name, type]) => [name, temporal.api.enums.v1.IndexedValueType[type]]),
+    ),
   });
 }
 

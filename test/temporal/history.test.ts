@@ -13,28 +13,49 @@ describe('temporal conformance: history and long polls', () => {
   const suite = useEnvWithWorker(createTestActivities());
 
   it('pages through a history', async () => {
-    const handle = await suite.env.client.workflow.start('greet', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('paging'), args: ['p'] });
+    const handle = await suite.env.client.workflow.start('greet', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('paging'),
+      args: ['p'],
+    });
     await handle.result();
     const all = (await handle.fetchHistory()).events!;
     const paged = [];
     let nextPageToken: Uint8Array | undefined;
     do {
-      const page = await suite.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId }, maximumPageSize: 3, nextPageToken });
+      const page = await suite.env.connection.workflowService.getWorkflowExecutionHistory({
+        namespace: suite.env.namespace,
+        execution: { workflowId: handle.workflowId },
+        maximumPageSize: 3,
+        nextPageToken,
+      });
       assert.ok(page.history!.events!.length <= 3);
       paged.push(...page.history!.events!);
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
-    assert.deepEqual(paged.map((e) => Number(e.eventId)), all.map((e) => Number(e.eventId)));
+    assert.deepEqual(
+      paged.map((e) => Number(e.eventId)),
+      all.map((e) => Number(e.eventId)),
+    );
   });
 
   it('reads a history newest-first (GetWorkflowExecutionHistoryReverse)', async () => {
-    const handle = await suite.env.client.workflow.start('greet', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('reverse'), args: ['r'] });
+    const handle = await suite.env.client.workflow.start('greet', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('reverse'),
+      args: ['r'],
+    });
     await handle.result();
     const all = (await handle.fetchHistory()).events!.map((e) => Number(e.eventId));
     const reversed: number[] = [];
     let nextPageToken: Uint8Array | undefined;
     do {
-      const page = await suite.env.connection.workflowService.getWorkflowExecutionHistoryReverse({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId }, maximumPageSize: 4, nextPageToken });
+      const page = await suite.env.connection.workflowService.getWorkflowExecutionHistoryReverse({
+        namespace: suite.env.namespace,
+        execution: { workflowId: handle.workflowId },
+        maximumPageSize: 4,
+        nextPageToken,
+      });
       reversed.push(...page.history!.events!.map((e) => Number(e.eventId)));
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
@@ -42,8 +63,16 @@ describe('temporal conformance: history and long polls', () => {
   });
 
   it('long-polls for the close event (what handle.result() does)', async () => {
-    const handle = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('close') });
-    const poll = suite.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId }, waitNewEvent: true, historyEventFilterType: CLOSE_EVENT });
+    const handle = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('close'),
+    });
+    const poll = suite.env.connection.workflowService.getWorkflowExecutionHistory({
+      namespace: suite.env.namespace,
+      execution: { workflowId: handle.workflowId },
+      waitNewEvent: true,
+      historyEventFilterType: CLOSE_EVENT,
+    });
     await new Promise((r) => setTimeout(r, 100));
     await handle.signal('approve', 'x');
     const page = await poll;
@@ -52,14 +81,29 @@ describe('temporal conformance: history and long polls', () => {
   });
 
   it('long-polls for new events after the last page', async () => {
-    const handle = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('wait-new') });
-    let page = await suite.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId } });
+    const handle = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('wait-new'),
+    });
+    let page = await suite.env.connection.workflowService.getWorkflowExecutionHistory({
+      namespace: suite.env.namespace,
+      execution: { workflowId: handle.workflowId },
+    });
     const seen = page.history!.events!.length;
     // Drain to the end, then wait for whatever comes next.
-    page = await suite.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId }, waitNewEvent: true });
+    page = await suite.env.connection.workflowService.getWorkflowExecutionHistory({
+      namespace: suite.env.namespace,
+      execution: { workflowId: handle.workflowId },
+      waitNewEvent: true,
+    });
     const token = page.nextPageToken;
     assert.ok(token?.length, 'a running workflow keeps a token to wait on');
-    const pending = suite.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId }, waitNewEvent: true, nextPageToken: token });
+    const pending = suite.env.connection.workflowService.getWorkflowExecutionHistory({
+      namespace: suite.env.namespace,
+      execution: { workflowId: handle.workflowId },
+      waitNewEvent: true,
+      nextPageToken: token,
+    });
     await new Promise((r) => setTimeout(r, 100));
     await handle.signal('add', 1);
     // Each long poll returns as soon as something new is written; keep following the token.
@@ -68,7 +112,12 @@ describe('temporal conformance: history and long polls', () => {
     for (;;) {
       fresh.push(...next.history!.events!);
       if (fresh.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)) break;
-      next = await suite.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: suite.env.namespace, execution: { workflowId: handle.workflowId }, waitNewEvent: true, nextPageToken: next.nextPageToken });
+      next = await suite.env.connection.workflowService.getWorkflowExecutionHistory({
+        namespace: suite.env.namespace,
+        execution: { workflowId: handle.workflowId },
+        waitNewEvent: true,
+        nextPageToken: next.nextPageToken,
+      });
     }
     assert.ok(Number(fresh[0].eventId) >= seen);
     await handle.terminate();
@@ -79,22 +128,43 @@ describe('temporal conformance: history and long polls', () => {
     const workflowId = uniqueId('wft-timeout');
     await suite.env.client.workflow.start('noop', { taskQueue, workflowId, workflowTaskTimeout: '1s' });
     const svc = suite.env.connection.workflowService;
-    const first = await svc.pollWorkflowTaskQueue({ namespace: suite.env.namespace, taskQueue: { name: taskQueue }, identity: 'raw-test' });
+    const first = await svc.pollWorkflowTaskQueue({
+      namespace: suite.env.namespace,
+      taskQueue: { name: taskQueue },
+      identity: 'raw-test',
+    });
     assert.equal(Number(first.startedEventId), 3);
     assert.equal(Number(first.previousStartedEventId), 0);
     assert.equal(first.history!.events!.length, 3);
     // Do not answer: after 1 s the task times out and is scheduled again, as attempt 2.
-    const second = await svc.pollWorkflowTaskQueue({ namespace: suite.env.namespace, taskQueue: { name: taskQueue }, identity: 'raw-test' });
+    const second = await svc.pollWorkflowTaskQueue({
+      namespace: suite.env.namespace,
+      taskQueue: { name: taskQueue },
+      identity: 'raw-test',
+    });
     assert.equal(second.attempt, 2);
     const types = second.history!.events!.map((e) => e.eventType);
     assert.ok(types.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT));
     // The stale token is refused; the fresh one completes the workflow.
-    await assert.rejects(svc.respondWorkflowTaskCompleted({ namespace: suite.env.namespace, taskToken: first.taskToken, identity: 'raw-test', commands: [] }), { code: 5 });
+    await assert.rejects(
+      svc.respondWorkflowTaskCompleted({
+        namespace: suite.env.namespace,
+        taskToken: first.taskToken,
+        identity: 'raw-test',
+        commands: [],
+      }),
+      { code: 5 },
+    );
     await svc.respondWorkflowTaskCompleted({
       namespace: suite.env.namespace,
       taskToken: second.taskToken,
       identity: 'raw-test',
-      commands: [{ commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
+      commands: [
+        {
+          commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+          completeWorkflowExecutionCommandAttributes: {},
+        },
+      ],
     });
     assert.equal((await suite.env.client.workflow.getHandle(workflowId).describe()).status.name, 'COMPLETED');
   });

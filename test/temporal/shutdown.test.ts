@@ -12,7 +12,14 @@ describe('temporal conformance: shutdown', () => {
     const env = await startTestEnv();
     try {
       const worker = await runWorker(env, { activities: createTestActivities() });
-      assert.equal(await env.client.workflow.execute('greet', { taskQueue: worker.taskQueue, workflowId: uniqueId('sd'), args: ['s'] }), 'hello s');
+      assert.equal(
+        await env.client.workflow.execute('greet', {
+          taskQueue: worker.taskQueue,
+          workflowId: uniqueId('sd'),
+          args: ['s'],
+        }),
+        'hello s',
+      );
       const started = Date.now();
       await worker.stop();
       assert.ok(Date.now() - started < 3_000, `shutdown took ${Date.now() - started} ms`);
@@ -26,10 +33,20 @@ describe('temporal conformance: shutdown', () => {
     const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: emulator.address });
     try {
-      const poll = connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'idle' }, identity: 'x' });
+      const poll = connection.workflowService.pollWorkflowTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: 'idle' },
+        identity: 'x',
+      });
       // On another queue, so the workflow's first task does not answer the poll above.
       const history = connection.workflowService
-        .startWorkflowExecution({ namespace: 'default', workflowId: 'w', workflowType: { name: 't' }, taskQueue: { name: 'no-worker' }, requestId: 'r' })
+        .startWorkflowExecution({
+          namespace: 'default',
+          workflowId: 'w',
+          workflowType: { name: 't' },
+          taskQueue: { name: 'no-worker' },
+          requestId: 'r',
+        })
         .then(() =>
           connection.workflowService.getWorkflowExecutionHistory({
             namespace: 'default',

@@ -2,7 +2,13 @@
 // namespaces and system calls.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, NamespaceNotFoundError, Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  NamespaceNotFoundError,
+  Client,
+} from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
@@ -12,7 +18,11 @@ describe('temporal conformance: start and workflow ids', () => {
   const suite = useEnvWithWorker(createTestActivities());
 
   it('runs a workflow with an activity to completion', async () => {
-    const result = await suite.env.client.workflow.execute('greet', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('greet'), args: ['world'] });
+    const result = await suite.env.client.workflow.execute('greet', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: uniqueId('greet'),
+      args: ['world'],
+    });
     assert.equal(result, 'hello world');
   });
 
@@ -27,31 +37,57 @@ describe('temporal conformance: start and workflow ids', () => {
 
   it('reports an unknown namespace as NamespaceNotFoundError', async () => {
     const client = new Client({ connection: suite.env.connection, namespace: uniqueId('no-such-namespace') });
-    await assert.rejects(client.workflow.start('noop', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('ns') }), (err: Error) => {
-      assert.ok(err instanceof NamespaceNotFoundError, `got ${err}`);
-      return true;
-    });
+    await assert.rejects(
+      client.workflow.start('noop', { taskQueue: suite.worker.taskQueue, workflowId: uniqueId('ns') }),
+      (err: Error) => {
+        assert.ok(err instanceof NamespaceNotFoundError, `got ${err}`);
+        return true;
+      },
+    );
   });
 
   it('registers a namespace and rejects registering it twice', async () => {
     const name = uniqueId('ns');
-    await suite.env.connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await suite.env.connection.workflowService.registerNamespace({
+      namespace: name,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
     const described = await suite.env.connection.workflowService.describeNamespace({ namespace: name });
     assert.equal(described.namespaceInfo?.name, name);
-    await assert.rejects(suite.env.connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: msToTs('1 day') }), { code: 6 });
+    await assert.rejects(
+      suite.env.connection.workflowService.registerNamespace({
+        namespace: name,
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
+      }),
+      { code: 6 },
+    );
   });
 
   it('rejects a second start of a running workflow id with WorkflowExecutionAlreadyStartedError', async () => {
     const workflowId = uniqueId('dup');
-    const first = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId });
-    await assert.rejects(suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId }), WorkflowExecutionAlreadyStartedError);
+    const first = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+    });
+    await assert.rejects(
+      suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId }),
+      WorkflowExecutionAlreadyStartedError,
+    );
     await first.terminate('test over');
   });
 
   it('USE_EXISTING returns the running run instead of starting another', async () => {
     const workflowId = uniqueId('use-existing');
-    const first = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING });
-    const second = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING });
+    const first = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    const second = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
     assert.equal(second.firstExecutionRunId, first.firstExecutionRunId);
     await first.signal('approve', 'alice');
     assert.deepEqual(await first.result(), { approvedBy: 'alice', total: 0 });
@@ -59,8 +95,15 @@ describe('temporal conformance: start and workflow ids', () => {
 
   it('TERMINATE_EXISTING terminates the running run and starts a new one', async () => {
     const workflowId = uniqueId('terminate-existing');
-    const first = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId });
-    const second = await suite.env.client.workflow.start('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId, workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING });
+    const first = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+    });
+    const second = await suite.env.client.workflow.start('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
+    });
     assert.notEqual(second.firstExecutionRunId, first.firstExecutionRunId);
     const old = await suite.env.client.workflow.getHandle(workflowId, first.firstExecutionRunId).describe();
     assert.equal(old.status.name, 'TERMINATED');
@@ -86,25 +129,56 @@ describe('temporal conformance: start and workflow ids', () => {
     const workflowId = uniqueId('reuse');
     await suite.env.client.workflow.execute('noop', { taskQueue: suite.worker.taskQueue, workflowId });
     await assert.rejects(
-      suite.env.client.workflow.start('noop', { taskQueue: suite.worker.taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE }),
+      suite.env.client.workflow.start('noop', {
+        taskQueue: suite.worker.taskQueue,
+        workflowId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
       WorkflowExecutionAlreadyStartedError,
     );
     await assert.rejects(
-      suite.env.client.workflow.start('noop', { taskQueue: suite.worker.taskQueue, workflowId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY }),
+      suite.env.client.workflow.start('noop', {
+        taskQueue: suite.worker.taskQueue,
+        workflowId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      }),
       WorkflowExecutionAlreadyStartedError,
     );
-    assert.equal(await suite.env.client.workflow.execute('noop', { taskQueue: suite.worker.taskQueue, workflowId }), 'done');
+    assert.equal(
+      await suite.env.client.workflow.execute('noop', { taskQueue: suite.worker.taskQueue, workflowId }),
+      'done',
+    );
 
     const failedId = uniqueId('reuse-failed');
-    await assert.rejects(suite.env.client.workflow.execute('failsWith', { taskQueue: suite.worker.taskQueue, workflowId: failedId, args: ['boom'] }));
-    const again = await suite.env.client.workflow.start('noop', { taskQueue: suite.worker.taskQueue, workflowId: failedId, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY });
+    await assert.rejects(
+      suite.env.client.workflow.execute('failsWith', {
+        taskQueue: suite.worker.taskQueue,
+        workflowId: failedId,
+        args: ['boom'],
+      }),
+    );
+    const again = await suite.env.client.workflow.start('noop', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId: failedId,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    });
     assert.equal(await again.result(), 'done');
   });
 
   it('signalWithStart starts with the signal delivered first, then signals the running run', async () => {
     const workflowId = uniqueId('sws');
-    const handle = await suite.env.client.workflow.signalWithStart('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId, signal: 'add', signalArgs: [5] });
-    const again = await suite.env.client.workflow.signalWithStart('waitForApproval', { taskQueue: suite.worker.taskQueue, workflowId, signal: 'add', signalArgs: [7] });
+    const handle = await suite.env.client.workflow.signalWithStart('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      signal: 'add',
+      signalArgs: [5],
+    });
+    const again = await suite.env.client.workflow.signalWithStart('waitForApproval', {
+      taskQueue: suite.worker.taskQueue,
+      workflowId,
+      signal: 'add',
+      signalArgs: [7],
+    });
     assert.equal(again.signaledRunId, handle.signaledRunId);
     await handle.signal('approve', 'bob');
     assert.deepEqual(await handle.result(), { approvedBy: 'bob', total: 12 });

@@ -38,7 +38,10 @@ describe('temporal conformance: UnhandledCommand', () => {
   });
 
   it('refuses a completion that closes the workflow over a new signal', async () => {
-    const handle = await env.client.workflow.start('closesWhileSignalled', { taskQueue: worker.taskQueue, workflowId: uniqueId('unhandled') });
+    const handle = await env.client.workflow.start('closesWhileSignalled', {
+      taskQueue: worker.taskQueue,
+      workflowId: uniqueId('unhandled'),
+    });
     assert.equal(await handle.result(), 1, 'the retried task saw the signal');
 
     const events = (await handle.fetchHistory()).events!;
@@ -49,9 +52,12 @@ describe('temporal conformance: UnhandledCommand', () => {
     assert.equal(attrs.failure?.message, 'UnhandledCommand');
     assert.ok(attrs.failure?.serverFailureInfo, 'a server failure');
     const failedAt = events.indexOf(failed[0]);
-    assert.equal(events[failedAt + 1]?.eventType, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, 'the held signal follows the failed task');
+    assert.equal(
+      events[failedAt + 1]?.eventType,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+      'the held signal follows the failed task',
+    );
     assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED).length, 1);
-
   });
 
   it('answers the refused completion with INVALID_ARGUMENT "UnhandledCommand", the message core matches', async () => {
@@ -59,7 +65,11 @@ describe('temporal conformance: UnhandledCommand', () => {
     const taskQueue = uniqueTaskQueue('unhandled-raw');
     const handle = await env.client.workflow.start('noop', { taskQueue, workflowId: uniqueId('unhandled-raw') });
     const service = env.connection.workflowService;
-    const task = await service.pollWorkflowTaskQueue({ namespace: env.namespace, taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, identity: 'conformance' });
+    const task = await service.pollWorkflowTaskQueue({
+      namespace: env.namespace,
+      taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      identity: 'conformance',
+    });
     assert.equal(task.workflowExecution?.runId, handle.firstExecutionRunId);
     await handle.signal('add', 1);
     await assert.rejects(
@@ -67,7 +77,12 @@ describe('temporal conformance: UnhandledCommand', () => {
         namespace: env.namespace,
         taskToken: task.taskToken,
         identity: 'conformance',
-        commands: [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
+        commands: [
+          {
+            commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+            completeWorkflowExecutionCommandAttributes: {},
+          },
+        ],
       }),
       (err: { code?: number; details?: string }) => {
         assert.equal(err.code, status.INVALID_ARGUMENT);

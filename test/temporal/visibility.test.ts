@@ -5,7 +5,15 @@ import { after, before, describe, it } from 'node:test';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
-import { ensureSearchAttributes, eventually, runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
+import {
+  ensureSearchAttributes,
+  eventually,
+  runWorker,
+  startTestEnv,
+  uniqueId,
+  type RunningWorker,
+  type TestEnv,
+} from './helpers';
 
 const InvoiceGateStatus = defineSearchAttributeKey('InvoiceGateStatus', 'KEYWORD');
 const StripeCustomerId = defineSearchAttributeKey('StripeCustomerId', 'KEYWORD');
@@ -31,10 +39,16 @@ describe('temporal conformance: visibility and search attributes', () => {
 
   it('lists, adds (idempotently) and removes custom search attributes', async () => {
     const name = `Tmp${Date.now()}`;
-    await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace, searchAttributes: { [name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT } });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace,
+      searchAttributes: { [name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT },
+    });
     let listed = await env.connection.operatorService.listSearchAttributes({ namespace: env.namespace });
     assert.equal(listed.customAttributes?.[name], temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT);
-    assert.equal(listed.customAttributes?.InvoiceGateStatus, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    assert.equal(
+      listed.customAttributes?.InvoiceGateStatus,
+      temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    );
     assert.ok(listed.systemAttributes?.WorkflowId);
     await env.connection.operatorService.removeSearchAttributes({ namespace: env.namespace, searchAttributes: [name] });
     listed = await env.connection.operatorService.listSearchAttributes({ namespace: env.namespace });
@@ -43,7 +57,11 @@ describe('temporal conformance: visibility and search attributes', () => {
 
   it('rejects an unregistered search attribute at start with INVALID_ARGUMENT', async () => {
     await assert.rejects(
-      env.client.workflow.start('noop', { taskQueue: worker.taskQueue, workflowId: uniqueId('bad-sa'), typedSearchAttributes: [{ key: defineSearchAttributeKey('NotRegisteredAnywhere', 'KEYWORD'), value: 'x' }] }),
+      env.client.workflow.start('noop', {
+        taskQueue: worker.taskQueue,
+        workflowId: uniqueId('bad-sa'),
+        typedSearchAttributes: [{ key: defineSearchAttributeKey('NotRegisteredAnywhere', 'KEYWORD'), value: 'x' }],
+      }),
       (err: any) => {
         assert.equal(err.cause?.code, 3);
         assert.match(err.cause?.details, /NotRegisteredAnywhere/);
@@ -79,23 +97,38 @@ describe('temporal conformance: visibility and search attributes', () => {
 
   it('keeps upserted search attributes and finds runs with List and Count queries', async () => {
     const customer = uniqueId('cus');
-    const handle = await env.client.workflow.start('reminderGate', { taskQueue: worker.taskQueue, workflowId: uniqueId('gate'), typedSearchAttributes: [{ key: StripeCustomerId, value: customer }] });
+    const handle = await env.client.workflow.start('reminderGate', {
+      taskQueue: worker.taskQueue,
+      workflowId: uniqueId('gate'),
+      typedSearchAttributes: [{ key: StripeCustomerId, value: customer }],
+    });
     await eventually(async () => (await handle.describe()).typedSearchAttributes.get(InvoiceGateStatus) === 'held');
     const d = await handle.describe();
     assert.equal(d.typedSearchAttributes.get(GateVariancePct), 12.5);
-    const other = await env.client.workflow.start('noop', { taskQueue: worker.taskQueue, workflowId: uniqueId('other'), typedSearchAttributes: [{ key: StripeCustomerId, value: customer }] });
+    const other = await env.client.workflow.start('noop', {
+      taskQueue: worker.taskQueue,
+      workflowId: uniqueId('other'),
+      typedSearchAttributes: [{ key: StripeCustomerId, value: customer }],
+    });
     await other.result();
 
     // (eventually: a real server's visibility store lags a little behind.)
     const held = await eventually(async () => {
       const found = [];
-      for await (const wf of env.client.workflow.list({ query: `StripeCustomerId = '${customer}' AND InvoiceGateStatus = 'held'` })) found.push(wf);
+      for await (const wf of env.client.workflow.list({
+        query: `StripeCustomerId = '${customer}' AND InvoiceGateStatus = 'held'`,
+      }))
+        found.push(wf);
       return found.length === 1 && found;
     });
-    assert.deepEqual(held.map((w) => w.workflowId), [handle.workflowId]);
+    assert.deepEqual(
+      held.map((w) => w.workflowId),
+      [handle.workflowId],
+    );
     assert.equal(held[0].typedSearchAttributes.get(GateVariancePct), 12.5);
 
-    const count = (query: string) => env.client.workflow.count(`StripeCustomerId = '${customer}'${query}`).then((c) => c.count);
+    const count = (query: string) =>
+      env.client.workflow.count(`StripeCustomerId = '${customer}'${query}`).then((c) => c.count);
     await eventually(async () => (await count('')) === 2);
     assert.equal(await count(` AND ExecutionStatus = 'Running'`), 1);
     assert.equal(await count(` AND (WorkflowType = 'noop' OR GateVariancePct > 10)`), 2);
@@ -108,27 +141,53 @@ describe('temporal conformance: visibility and search attributes', () => {
   it('pages through List results', async () => {
     const customer = uniqueId('cus-page');
     for (let i = 0; i < 5; i++) {
-      await env.client.workflow.execute('noop', { taskQueue: worker.taskQueue, workflowId: uniqueId('page'), typedSearchAttributes: [{ key: StripeCustomerId, value: customer }] });
+      await env.client.workflow.execute('noop', {
+        taskQueue: worker.taskQueue,
+        workflowId: uniqueId('page'),
+        typedSearchAttributes: [{ key: StripeCustomerId, value: customer }],
+      });
     }
     await eventually(async () => (await env.client.workflow.count(`StripeCustomerId = '${customer}'`)).count === 5);
-    const first = await env.connection.workflowService.listWorkflowExecutions({ namespace: env.namespace, pageSize: 2, query: `StripeCustomerId = '${customer}'` });
+    const first = await env.connection.workflowService.listWorkflowExecutions({
+      namespace: env.namespace,
+      pageSize: 2,
+      query: `StripeCustomerId = '${customer}'`,
+    });
     assert.equal(first.executions.length, 2);
     assert.ok(first.nextPageToken && first.nextPageToken.length > 0);
     const ids: string[] = [];
-    for await (const wf of env.client.workflow.list({ query: `StripeCustomerId = '${customer}'`, pageSize: 2 })) ids.push(wf.workflowId);
+    for await (const wf of env.client.workflow.list({ query: `StripeCustomerId = '${customer}'`, pageSize: 2 }))
+      ids.push(wf.workflowId);
     assert.equal(new Set(ids).size, 5);
   });
 
   it('rejects a malformed visibility query with INVALID_ARGUMENT', async () => {
-    await assert.rejects(env.connection.workflowService.countWorkflowExecutions({ namespace: env.namespace, query: 'WorkflowId = = oops' }), { code: 3 });
-    await assert.rejects(env.connection.workflowService.countWorkflowExecutions({ namespace: env.namespace, query: "NoSuchAttribute = 'x'" }), { code: 3 });
+    await assert.rejects(
+      env.connection.workflowService.countWorkflowExecutions({
+        namespace: env.namespace,
+        query: 'WorkflowId = = oops',
+      }),
+      { code: 3 },
+    );
+    await assert.rejects(
+      env.connection.workflowService.countWorkflowExecutions({
+        namespace: env.namespace,
+        query: "NoSuchAttribute = 'x'",
+      }),
+      { code: 3 },
+    );
   });
 
   it('fails the workflow task when a workflow upserts an unregistered attribute', async () => {
-    const handle = await env.client.workflow.start('upsertUnregistered', { taskQueue: worker.taskQueue, workflowId: uniqueId('upsert-bad') });
+    const handle = await env.client.workflow.start('upsertUnregistered', {
+      taskQueue: worker.taskQueue,
+      workflowId: uniqueId('upsert-bad'),
+    });
     const failed = await eventually(async () => {
       const history = await handle.fetchHistory();
-      return history.events!.find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+      return history.events!.find(
+        (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+      );
     });
     assert.match(failed.workflowTaskFailedEventAttributes?.failure?.message ?? '', /NeverRegisteredAttr/);
     await handle.terminate();

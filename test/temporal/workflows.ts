@@ -32,7 +32,10 @@ export interface TestActivities {
   attemptInfo(): Promise<{ attempt: number; scheduleToCloseMs: number; startToCloseMs: number; heartbeatMs: number }>;
 }
 
-const fast = proxyActivities<TestActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: 10, backoffCoefficient: 2, maximumInterval: 100 } });
+const fast = proxyActivities<TestActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: 10, backoffCoefficient: 2, maximumInterval: 100 },
+});
 
 export async function greet(name: string): Promise<string> {
   return await fast.echo(`hello ${name}`);
@@ -58,8 +61,23 @@ export async function retryUntilSuccess(key: string, times: number): Promise<str
 }
 
 /** Returns the failure the workflow saw, as a plain description. */
-export async function activityFailure(kind: 'maxAttempts' | 'nonRetryableType' | 'nonRetryableFlag' | 'heartbeat' | 'startToClose' | 'scheduleToClose' | 'scheduleToStart'): Promise<Record<string, unknown>> {
-  const retry = { initialInterval: 20, backoffCoefficient: 2, maximumInterval: 100, maximumAttempts: 3, nonRetryableErrorTypes: ['FatalError'] };
+export async function activityFailure(
+  kind:
+    | 'maxAttempts'
+    | 'nonRetryableType'
+    | 'nonRetryableFlag'
+    | 'heartbeat'
+    | 'startToClose'
+    | 'scheduleToClose'
+    | 'scheduleToStart',
+): Promise<Record<string, unknown>> {
+  const retry = {
+    initialInterval: 20,
+    backoffCoefficient: 2,
+    maximumInterval: 100,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['FatalError'],
+  };
   try {
     switch (kind) {
       case 'maxAttempts':
@@ -69,19 +87,37 @@ export async function activityFailure(kind: 'maxAttempts' | 'nonRetryableType' |
         await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', retry }).alwaysFail('FatalError');
         break;
       case 'nonRetryableFlag':
-        await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', retry }).failTimes(`flag-${workflowInfo().workflowId}`, 5, true);
+        await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', retry }).failTimes(
+          `flag-${workflowInfo().workflowId}`,
+          5,
+          true,
+        );
         break;
       case 'heartbeat':
-        await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', heartbeatTimeout: 300, retry: { ...retry, maximumAttempts: 2 } }).sleepy(5_000);
+        await proxyActivities<TestActivities>({
+          startToCloseTimeout: '10s',
+          heartbeatTimeout: 300,
+          retry: { ...retry, maximumAttempts: 2 },
+        }).sleepy(5_000);
         break;
       case 'startToClose':
-        await proxyActivities<TestActivities>({ startToCloseTimeout: 300, retry: { ...retry, maximumAttempts: 2 } }).sleepy(5_000);
+        await proxyActivities<TestActivities>({
+          startToCloseTimeout: 300,
+          retry: { ...retry, maximumAttempts: 2 },
+        }).sleepy(5_000);
         break;
       case 'scheduleToClose':
-        await proxyActivities<TestActivities>({ scheduleToCloseTimeout: 500, retry: { ...retry, maximumAttempts: 100 } }).alwaysFail('TransientError');
+        await proxyActivities<TestActivities>({
+          scheduleToCloseTimeout: 500,
+          retry: { ...retry, maximumAttempts: 100 },
+        }).alwaysFail('TransientError');
         break;
       case 'scheduleToStart':
-        await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', scheduleToStartTimeout: 300, taskQueue: 'nobody-polls-this-queue' }).echo('x');
+        await proxyActivities<TestActivities>({
+          startToCloseTimeout: '10s',
+          scheduleToStartTimeout: 300,
+          taskQueue: 'nobody-polls-this-queue',
+        }).echo('x');
         break;
     }
     return { ok: true };
@@ -98,7 +134,10 @@ export async function activityFailure(kind: 'maxAttempts' | 'nonRetryableType' |
 }
 
 export async function heartbeatDetails(key: string): Promise<string> {
-  return await proxyActivities<TestActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: 10, maximumAttempts: 3 } }).heartbeatThenFail(key);
+  return await proxyActivities<TestActivities>({
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: 10, maximumAttempts: 3 },
+  }).heartbeatThenFail(key);
 }
 
 export async function activityTimeouts(): Promise<unknown> {
@@ -106,7 +145,11 @@ export async function activityTimeouts(): Promise<unknown> {
 }
 
 export async function cancelActivity(): Promise<string> {
-  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '30s', heartbeatTimeout: 500, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+  const acts = proxyActivities<TestActivities>({
+    startToCloseTimeout: '30s',
+    heartbeatTimeout: 500,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
   try {
     await CancellationScope.cancellable(async () => {
       const p = acts.waitForCancel();
@@ -121,7 +164,10 @@ export async function cancelActivity(): Promise<string> {
 }
 
 export async function cancelScheduledActivity(): Promise<string> {
-  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '30s', taskQueue: 'nobody-polls-this-queue-either' });
+  const acts = proxyActivities<TestActivities>({
+    startToCloseTimeout: '30s',
+    taskQueue: 'nobody-polls-this-queue-either',
+  });
   try {
     await CancellationScope.cancellable(async () => {
       const p = acts.echo('never');
@@ -247,7 +293,12 @@ export async function patchedWorkflow(): Promise<string> {
 export async function infoEcho(): Promise<unknown> {
   const info = workflowInfo();
   upsertMemo({ touched: true });
-  return { memo: info.memo, attributes: info.typedSearchAttributes.get(InvoiceGateStatus) ?? null, attempt: info.attempt, continued: info.continuedFromExecutionRunId ?? null };
+  return {
+    memo: info.memo,
+    attributes: info.typedSearchAttributes.get(InvoiceGateStatus) ?? null,
+    attempt: info.attempt,
+    continued: info.continuedFromExecutionRunId ?? null,
+  };
 }
 
 export async function upsertUnregistered(): Promise<string> {

@@ -18,7 +18,8 @@ export function operatorServiceHandlers(engine: Engine): Handlers {
         if (!kind) throw invalidArgument(`Unknown search attribute type ${type} for ${name}.`);
         const existing = ns.searchAttributes.get(name);
         // Re-adding with the same type is a no-op (idempotent setup scripts); another type is not.
-        if (existing && existing !== kind) throw alreadyExists(`Search attribute ${name} already exists with type ${existing}.`);
+        if (existing && existing !== kind)
+          throw alreadyExists(`Search attribute ${name} already exists with type ${existing}.`);
       }
       for (const [name, type] of entries) ns.searchAttributes.set(name, kindFromIndexedValueType(type)!);
       return {};
@@ -27,7 +28,8 @@ export function operatorServiceHandlers(engine: Engine): Handlers {
       const ns = engine.namespaces.get(r.namespace || engine.options.namespace);
       const names: string[] = r.searchAttributes ?? [];
       for (const name of names) {
-        if (SYSTEM_SEARCH_ATTRIBUTES[name]) throw invalidArgument(`Unable to remove non-custom search attribute ${name}.`);
+        if (SYSTEM_SEARCH_ATTRIBUTES[name])
+          throw invalidArgument(`Unable to remove non-custom search attribute ${name}.`);
         if (!ns.searchAttributes.has(name)) throw notFound(`Search attribute ${name} doesn't exist.`);
       }
       for (const name of names) ns.searchAttributes.delete(name);
@@ -38,7 +40,8 @@ export function operatorServiceHandlers(engine: Engine): Handlers {
       const customAttributes: Record<string, string> = {};
       for (const [name, kind] of ns.searchAttributes) customAttributes[name] = INDEXED_VALUE_TYPE[kind];
       const systemAttributes: Record<string, string> = {};
-      for (const [name, kind] of Object.entries(SYSTEM_SEARCH_ATTRIBUTES)) systemAttributes[name] = INDEXED_VALUE_TYPE[kind];
+      for (const [name, kind] of Object.entries(SYSTEM_SEARCH_ATTRIBUTES))
+        systemAttributes[name] = INDEXED_VALUE_TYPE[kind];
       return { customAttributes, systemAttributes, storageSchema: {} };
     },
   };

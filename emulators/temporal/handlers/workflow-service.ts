@@ -60,7 +60,14 @@ function namespaceResponse(engine: Engine, name: string) {
       // Left false on purpose: with workerPollCompleteOnShutdown the SDK waits for the server to
       // end its polls on shutdown, and the others are features the engine lacks. eagerWorkflowStart
       // is informational: core 1.24 decides eager start from its own worker slots, not from this.
-      capabilities: { eagerWorkflowStart: true, syncUpdate: false, asyncUpdate: false, workerHeartbeats: false, reportedProblemsSearchAttribute: false, workerPollCompleteOnShutdown: false },
+      capabilities: {
+        eagerWorkflowStart: true,
+        syncUpdate: false,
+        asyncUpdate: false,
+        workerHeartbeats: false,
+        reportedProblemsSearchAttribute: false,
+        workerPollCompleteOnShutdown: false,
+      },
       supportsSchedules: false,
     },
     config: {
@@ -72,7 +79,11 @@ function namespaceResponse(engine: Engine, name: string) {
       visibilityArchivalUri: '',
       customSearchAttributeAliases: {},
     },
-    replicationConfig: { activeClusterName: 'active', clusters: [{ clusterName: 'active' }], state: 'REPLICATION_STATE_NORMAL' },
+    replicationConfig: {
+      activeClusterName: 'active',
+      clusters: [{ clusterName: 'active' }],
+      state: 'REPLICATION_STATE_NORMAL',
+    },
     failoverVersion: 0,
     isGlobalNamespace: false,
     failoverHistory: [],
@@ -109,7 +120,13 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
       visibilityStore: 'memory',
     }),
     RegisterNamespace: async (r) => {
-      engine.namespaces.register({ name: r.namespace, description: r.description, ownerEmail: r.ownerEmail, retentionMs: durationToMs(r.workflowExecutionRetentionPeriod), data: r.data });
+      engine.namespaces.register({
+        name: r.namespace,
+        description: r.description,
+        ownerEmail: r.ownerEmail,
+        retentionMs: durationToMs(r.workflowExecutionRetentionPeriod),
+        data: r.data,
+      });
       return {};
     },
     DescribeNamespace: async (r) => {
@@ -129,11 +146,15 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
       if (retentionMs > 0) ns.retentionMs = retentionMs;
       return { ...namespaceResponse(engine, ns.name) };
     },
-    ListNamespaces: async () => ({ namespaces: engine.namespaces.all().map((ns) => namespaceResponse(engine, ns.name)), nextPageToken: null }),
+    ListNamespaces: async () => ({
+      namespaces: engine.namespaces.all().map((ns) => namespaceResponse(engine, ns.name)),
+      nextPageToken: null,
+    }),
     GetSearchAttributes: async () => {
       const keys: Record<string, string> = {};
       for (const [name, kind] of Object.entries(SYSTEM_SEARCH_ATTRIBUTES)) keys[name] = INDEXED_VALUE_TYPE[kind];
-      for (const [name, kind] of engine.namespaces.get(engine.options.namespace).searchAttributes) keys[name] = INDEXED_VALUE_TYPE[kind];
+      for (const [name, kind] of engine.namespaces.get(engine.options.namespace).searchAttributes)
+        keys[name] = INDEXED_VALUE_TYPE[kind];
       return { keys };
     },
 
@@ -146,13 +167,23 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         conflictPolicy: r.workflowIdConflictPolicy,
         eager: r.requestEagerExecution ? { identity: identityOf(r), request: r } : undefined,
       });
-      return { runId: result.runId, started: result.started, status: STATUS_ENUM[result.execution.status], eagerWorkflowTask: result.eagerWorkflowTask, link: null };
+      return {
+        runId: result.runId,
+        started: result.started,
+        status: STATUS_ENUM[result.execution.status],
+        eagerWorkflowTask: result.eagerWorkflowTask,
+        link: null,
+      };
     },
     SignalWithStartWorkflowExecution: async (r) => {
       if (r.cronSchedule) throw invalidArgument('cronSchedule is not supported by the embedded Temporal engine');
       if (!r.signalName) throw invalidArgument('SignalName is not set on request.');
-      const conflict = r.workflowIdConflictPolicy === 'WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED' || !r.workflowIdConflictPolicy ? 'WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING' : r.workflowIdConflictPolicy;
-      if (conflict === 'WORKFLOW_ID_CONFLICT_POLICY_FAIL') throw invalidArgument('SignalWithStart does not support WorkflowIdConflictPolicy FAIL.');
+      const conflict =
+        r.workflowIdConflictPolicy === 'WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED' || !r.workflowIdConflictPolicy
+          ? 'WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING'
+          : r.workflowIdConflictPolicy;
+      if (conflict === 'WORKFLOW_ID_CONFLICT_POLICY_FAIL')
+        throw invalidArgument('SignalWithStart does not support WorkflowIdConflictPolicy FAIL.');
       const result = engine.start({
         ...startParams(r),
         // The signal must be delivered even when the start request id repeats.
@@ -172,13 +203,15 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     },
     RequestCancelWorkflowExecution: async (r) => {
       const execution = engine.findRun(r.namespace, r.workflowExecution);
-      if (r.firstExecutionRunId && execution.firstRunId !== r.firstExecutionRunId) throw notFound('workflow execution not found for the given first execution run id');
+      if (r.firstExecutionRunId && execution.firstRunId !== r.firstExecutionRunId)
+        throw notFound('workflow execution not found for the given first execution run id');
       engine.requestCancel(execution, r.reason ?? '', identityOf(r));
       return {};
     },
     TerminateWorkflowExecution: async (r) => {
       const execution = engine.findRun(r.namespace, r.workflowExecution);
-      if (r.firstExecutionRunId && execution.firstRunId !== r.firstExecutionRunId) throw notFound('workflow execution not found for the given first execution run id');
+      if (r.firstExecutionRunId && execution.firstRunId !== r.firstExecutionRunId)
+        throw notFound('workflow execution not found for the given first execution run id');
       engine.terminate(execution, r.reason ?? '', r.details, identityOf(r));
       return {};
     },
@@ -186,10 +219,19 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
       if (!r.query?.queryType) throw invalidArgument('QueryType is not set on request.');
       const execution = engine.findRun(r.namespace, r.execution);
       const reject = r.queryRejectCondition;
-      if (!execution.running && (reject === 'QUERY_REJECT_CONDITION_NOT_OPEN' || (reject === 'QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY' && execution.status !== 'Completed'))) {
+      if (
+        !execution.running &&
+        (reject === 'QUERY_REJECT_CONDITION_NOT_OPEN' ||
+          (reject === 'QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY' && execution.status !== 'Completed'))
+      ) {
         return { queryResult: null, queryRejected: { status: STATUS_ENUM[execution.status] } };
       }
-      const queryResult = await engine.queries.query(execution, { queryType: r.query.queryType, queryArgs: r.query.queryArgs, header: r.query.header }, waitBudget(ctx, QUERY_TIMEOUT_MS), ctx.signal);
+      const queryResult = await engine.queries.query(
+        execution,
+        { queryType: r.query.queryType, queryArgs: r.query.queryArgs, header: r.query.header },
+        waitBudget(ctx, QUERY_TIMEOUT_MS),
+        ctx.signal,
+      );
       return { queryResult, queryRejected: null };
     },
 
@@ -197,15 +239,22 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     DescribeWorkflowExecution: async (r) => describe(engine, engine.findRun(r.namespace, r.execution)),
     GetWorkflowExecutionHistory: async (r, ctx) => getHistory(engine, r, waitBudget(ctx, POLL_WAIT_MS), ctx.signal),
     GetWorkflowExecutionHistoryReverse: async (r) => getHistoryReverse(engine, r),
-    ListWorkflowExecutions: async (r) => list(engine, engine.namespaces.get(r.namespace), r.query, r.pageSize, r.nextPageToken),
-    ScanWorkflowExecutions: async (r) => list(engine, engine.namespaces.get(r.namespace), r.query, r.pageSize, r.nextPageToken),
+    ListWorkflowExecutions: async (r) =>
+      list(engine, engine.namespaces.get(r.namespace), r.query, r.pageSize, r.nextPageToken),
+    ScanWorkflowExecutions: async (r) =>
+      list(engine, engine.namespaces.get(r.namespace), r.query, r.pageSize, r.nextPageToken),
     CountWorkflowExecutions: async (r) => count(engine.namespaces.get(r.namespace), r.query),
 
     // ------------------------------------------------------------ workers: workflow tasks
     PollWorkflowTaskQueue: async (r, ctx) => {
       engine.namespaces.get(r.namespace);
       if (!r.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
-      const response = await engine.matching.poll(queueKey(r.namespace, 'workflow', r.taskQueue.name), { identity: identityOf(r), request: r }, waitBudget(ctx, POLL_WAIT_MS), ctx.signal);
+      const response = await engine.matching.poll(
+        queueKey(r.namespace, 'workflow', r.taskQueue.name),
+        { identity: identityOf(r), request: r },
+        waitBudget(ctx, POLL_WAIT_MS),
+        ctx.signal,
+      );
       return response ?? {};
     },
     RespondWorkflowTaskCompleted: async (r) => {
@@ -244,17 +293,30 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     PollActivityTaskQueue: async (r, ctx) => {
       engine.namespaces.get(r.namespace);
       if (!r.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
-      const response = await engine.matching.poll(queueKey(r.namespace, 'activity', r.taskQueue.name), { identity: identityOf(r), request: r }, waitBudget(ctx, POLL_WAIT_MS), ctx.signal);
+      const response = await engine.matching.poll(
+        queueKey(r.namespace, 'activity', r.taskQueue.name),
+        { identity: identityOf(r), request: r },
+        waitBudget(ctx, POLL_WAIT_MS),
+        ctx.signal,
+      );
       return response ?? {};
     },
     RecordActivityTaskHeartbeat: async (r) => engine.activities.heartbeat(activityToken(r.taskToken), r.details),
-    RecordActivityTaskHeartbeatById: async (r) => engine.activities.heartbeat(engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId), r.details),
+    RecordActivityTaskHeartbeatById: async (r) =>
+      engine.activities.heartbeat(
+        engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId),
+        r.details,
+      ),
     RespondActivityTaskCompleted: async (r) => {
       engine.activities.complete(activityToken(r.taskToken), r.result, identityOf(r));
       return {};
     },
     RespondActivityTaskCompletedById: async (r) => {
-      engine.activities.complete(engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId), r.result, identityOf(r));
+      engine.activities.complete(
+        engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId),
+        r.result,
+        identityOf(r),
+      );
       return {};
     },
     RespondActivityTaskFailed: async (r) => {
@@ -262,7 +324,12 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
       return { failures: [] };
     },
     RespondActivityTaskFailedById: async (r) => {
-      engine.activities.fail(engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId), r.failure, r.lastHeartbeatDetails, identityOf(r));
+      engine.activities.fail(
+        engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId),
+        r.failure,
+        r.lastHeartbeatDetails,
+        identityOf(r),
+      );
       return { failures: [] };
     },
     RespondActivityTaskCanceled: async (r) => {
@@ -270,7 +337,11 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
       return {};
     },
     RespondActivityTaskCanceledById: async (r) => {
-      engine.activities.canceled(engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId), r.details, identityOf(r));
+      engine.activities.canceled(
+        engine.activities.findById(r.namespace, r.workflowId, r.runId, r.activityId),
+        r.details,
+        identityOf(r),
+      );
       return {};
     },
   };
