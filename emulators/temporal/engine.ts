@@ -93,7 +93,17 @@ export class Engine {
     this.options.log(msg);
   }
 
+  /** History long polls (waitNewEvent) waiting for an event; see openLongPolls. */
+  historyWaits = 0;
+
+  /** Long polls parked in the engine right now: task queue polls and history waits. */
+  openLongPolls(): { taskQueues: number; history: number } {
+    return { taskQueues: this.matching.openPolls(), history: this.historyWaits };
+  }
+
   stop(): void {
+    const open = this.openLongPolls();
+    this.log(`stopping: ending ${open.taskQueues} task queue polls and ${open.history} history long polls`);
     this.stopped = true;
     if (this.autoSkipInterval) clearInterval(this.autoSkipInterval);
     this.clock.stop();

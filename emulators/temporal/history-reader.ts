@@ -45,7 +45,7 @@ export async function getHistory(
   const budget = Math.min(LONG_POLL_MS, waitBudgetMs);
   if (closeOnly) {
     if (execution.running && wait)
-      await waitFor(execution, () => engine.isStopped || !execution.running, budget, signal);
+      await waitFor(engine, execution, () => engine.isStopped || !execution.running, budget, signal);
     if (execution.running) {
       // Nothing yet: an empty page with a token makes the SDK ask again.
       return {
@@ -59,6 +59,7 @@ export async function getHistory(
   const from = token?.next ?? 1;
   if (wait && execution.running && execution.nextEventId <= from) {
     await waitFor(
+      engine,
       execution,
       () => engine.isStopped || execution.nextEventId > from || !execution.running,
       budget,
@@ -97,10 +98,21 @@ export function getHistoryReverse(
   };
 }
 
-function waitFor(execution: Execution, done: () => boolean, ms: number, signal: CancelSignal): Promise<void> {
+function waitFor(
+  engine: Engine,
+  execution: Execution,
+  done: () => boolean,
+  ms: number,
+  signal: CancelSignal,
+): Promise<void> {
   if (done() || signal.aborted) return Promise.resolve();
+  engine.historyWaits++;
   return new Promise((resolve) => {
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
+      engine.historyWaits--;
       unsubscribe();
       clearTimeout(timer);
       signal.removeEventListener('abort', finish);

@@ -26,6 +26,8 @@ export interface TemporalEmulator {
   /** Virtual clock: moves the server clock forward by ms, firing due timers/timeouts in order. Works with or without timeSkipping. */
   skipTime(ms: number): Promise<void>;
   now(): Date;
+  /** Long polls parked in the engine right now (workers' task polls, history waits such as handle.result()). */
+  openLongPolls(): { taskQueues: number; history: number };
   /** Ends open long polls and closes the server. */
   stop(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}):
     namespace,
     skipTime: (ms) => engine.skipTime(ms),
     now: () => new Date(engine.now()),
+    openLongPolls: () => engine.openLongPolls(),
     stop: () => (stopping ??= server.stop()),
   };
 }

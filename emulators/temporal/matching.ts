@@ -116,6 +116,13 @@ export class Matching {
     return q.pollers.length > 0 || Date.now() - q.lastPollAt < withinMs;
   }
 
+  /** Long polls parked here waiting for a task, across all queues. */
+  openPolls(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.pollers.length;
+    return n;
+  }
+
   backlog(key: string): number {
     return this.queues.get(key)?.tasks.length ?? 0;
   }

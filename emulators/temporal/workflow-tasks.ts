@@ -187,15 +187,7 @@ export class WorkflowTasks {
     const engine = this.engine;
     const { execution, state } = this.taskFor(token.ns, token.run, token.seq);
     const commands: any[] = request.commands ?? [];
-    const closes = commands.some((c) =>
-      [
-        'COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION',
-        'COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION',
-        'COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION',
-        'COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION',
-      ].includes(c.commandType),
-    );
-    if (closes && execution.buffered.length > 0) {
+    if (closesOverBufferedEvents(execution, commands)) {
       // The workflow decided to close without seeing events that arrived meanwhile (e.g. a signal):
       // the server refuses the completion so the workflow gets to handle them first. The message is
       // the bare cause name, as the server sends it: core matches "UnhandledCommand" exactly and
@@ -392,4 +384,31 @@ export class WorkflowTasks {
   static fullHistory(execution: Execution): HistoryEvent[] {
     return execution.history.slice();
   }
+}
+
+const CLOSE_COMMANDS = new Set([
+  'COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION',
+  'COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION',
+  'COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION',
+  'COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION',
+]);
+
+/**
+ * A close command while events wait to be written. As on the server, commands count in order: a
+ * CancelTimer before the close drops its timer's held-back TimerFired (applyCommands does the
+ * dropping), so [CancelTimer, Complete] over only that firing is accepted (core sends exactly this
+ * when a condition's timeout fires during the task in which the condition came true).
+ */
+function closesOverBufferedEvents(execution: Execution, commands: any[]): boolean {
+  if (execution.buffered.length === 0) return false;
+  const dropped = new Set<() => void>();
+  for (const c of commands) {
+    if (c.commandType === 'COMMAND_TYPE_CANCEL_TIMER') {
+      const heldFire = execution.timers.get(c.cancelTimerCommandAttributes?.timerId)?.heldFire;
+      if (heldFire) dropped.add(heldFire);
+    } else if (CLOSE_COMMANDS.has(c.commandType)) {
+      return execution.buffered.some((write) => !dropped.has(write));
+    }
+  }
+  return false;
 }

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { startTemporalEmulator } from '../../../emulators/temporal';
 import { createTestActivities } from './activities';
-import { emulatorOnly, runWorker, startTestEnv, uniqueId } from './helpers';
+import { emulatorOnly, eventually, runWorker, startTestEnv, uniqueId } from './helpers';
 
 describe('temporal conformance: shutdown', () => {
   it('worker.shutdown() returns quickly after running workflows', async () => {
@@ -32,32 +32,43 @@ describe('temporal conformance: shutdown', () => {
     const emulator = await startTemporalEmulator({ port: 0 });
     const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: emulator.address });
-    const poll = connection.workflowService.pollWorkflowTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: 'idle' },
-      identity: 'x',
-    });
-    const history = connection.workflowService
-      .startWorkflowExecution({
+    try {
+      const poll = connection.workflowService.pollWorkflowTaskQueue({
         namespace: 'default',
-        workflowId: 'w',
-        workflowType: { name: 't' },
         taskQueue: { name: 'idle' },
-        requestId: 'r',
-      })
-      .then(() =>
-        connection.workflowService.getWorkflowExecutionHistory({
+        identity: 'x',
+      });
+      // On another queue, so the workflow's first task does not answer the poll above.
+      const history = connection.workflowService
+        .startWorkflowExecution({
           namespace: 'default',
-          execution: { workflowId: 'w' },
-          waitNewEvent: true,
-          historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
-        }),
-      );
-    await new Promise((r) => setTimeout(r, 100));
-    const started = Date.now();
-    await emulator.stop();
-    await Promise.allSettled([poll, history]);
-    assert.ok(Date.now() - started < 2_000, `stop took ${Date.now() - started} ms`);
-    await connection.close();
+          workflowId: 'w',
+          workflowType: { name: 't' },
+          taskQueue: { name: 'no-worker' },
+          requestId: 'r',
+        })
+        .then(() =>
+          connection.workflowService.getWorkflowExecutionHistory({
+            namespace: 'default',
+            execution: { workflowId: 'w' },
+            waitNewEvent: true,
+            historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+          }),
+        );
+      // Both calls must be parked in the engine before it stops: a call that has not arrived yet
+      // would meet a closed server and go through the client's retries instead.
+      await eventually(async () => {
+        const open = emulator.openLongPolls();
+        return open.taskQueues === 1 && open.history === 1;
+      });
+      const started = Date.now();
+      await emulator.stop();
+      await Promise.allSettled([poll, history]);
+      assert.ok(Date.now() - started < 2_000, `stop took ${Date.now() - started} ms`);
+      assert.deepEqual(emulator.openLongPolls(), { taskQueues: 0, history: 0 }, 'stop() ended both');
+    } finally {
+      await emulator.stop();
+      await connection.close();
+    }
   });
 });
