@@ -5,9 +5,8 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TemporalEmulator } from '../../emulators/temporal';
 import type { GateActivities } from '../../src/activities';
 import { withActivityFailures } from '../../src/activities/activity-failure';
 import { FailureType, GateError } from '../../src/gate/failures';
@@ -20,9 +19,8 @@ import type {
   MeteredLine,
   StripeInvoiceEvent,
 } from '../../src/gate/types';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { decisionSignal, gateWorkflowId, stateQuery, stripeInvoiceEventSignal } from '../../src/workflows/definitions';
-import { workflowBundle } from '../support/workflow-bundle';
+import { startWorkflowTestEnv, type WorkflowTestEnv } from '../support/workflow-test-env';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -167,45 +165,19 @@ function meteredLine(stripeQuantity: string): MeteredLine {
 }
 
 describe('invoiceGate workflow (fake activities)', () => {
-  let temporal: TemporalEmulator;
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
-  let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
   const world = new FakeWorld();
-  const taskQueue = `gate-unit-${randomUUID().slice(0, 8)}`;
+  let env: WorkflowTestEnv;
+  let temporal: TemporalEmulator;
+  let client: Client;
+  let taskQueue: string;
 
   before(async () => {
-    Runtime.install({
-      logger: new DefaultLogger(process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR'),
-      telemetryOptions: {
-        logging: {
-          filter: { core: process.env.GATE_TEST_LOG === 'WARN' ? 'WARN' : 'ERROR', other: 'ERROR' },
-          forward: {},
-        },
-      },
-    });
-    temporal = await startTemporalEmulator({ port: 0 });
-    connection = await Connection.connect({ address: temporal.address });
-    await ensureSearchAttributes(connection, 'default');
-    client = new Client({ connection });
-    nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    worker = await Worker.create({
-      connection: nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: world.activities(),
-    });
-    running = worker.run();
+    env = await startWorkflowTestEnv('gate-unit', world.activities());
+    ({ temporal, client, taskQueue } = env);
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
-    await nativeConnection?.close();
-    await connection?.close();
-    await temporal?.stop();
+    await env?.stop();
   });
 
   let n = 0;

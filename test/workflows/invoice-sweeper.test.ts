@@ -4,16 +4,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { activityInfo } from '@temporalio/activity';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
+import type { TemporalEmulator } from '../../emulators/temporal';
 import { withActivityFailures } from '../../src/activities/activity-failure';
 import type { SweepActivities, SweepResult } from '../../src/activities/sweep-missed-invoices';
 import { FailureType, GateError } from '../../src/gate/failures';
 import type { invoiceSweeper, SweeperInput } from '../../src/workflows/invoice-sweeper';
 import { INVOICE_SWEEPER_WORKFLOW_TYPE } from '../../src/workflows/sweeper-definitions';
-import { workflowBundle } from '../support/workflow-bundle';
+import { startWorkflowTestEnv, type WorkflowTestEnv } from '../support/workflow-test-env';
 
 const MINUTE = 60_000;
 
@@ -24,14 +23,11 @@ interface FakeSweeps {
 }
 
 describe('invoiceSweeper', () => {
+  let env: WorkflowTestEnv;
   let temporal: TemporalEmulator;
-  let connection: Connection;
-  let nativeConnection: NativeConnection;
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
+  let taskQueue: string;
   const sweeps = new Map<string, FakeSweeps>();
-  const taskQueue = `sweeper-unit-${randomUUID().slice(0, 8)}`;
 
   const activities: SweepActivities = withActivityFailures({
     async sweepMissedInvoices(): Promise<SweepResult> {
@@ -49,29 +45,12 @@ describe('invoiceSweeper', () => {
   });
 
   before(async () => {
-    Runtime.install({
-      logger: new DefaultLogger('ERROR'),
-      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
-    });
-    temporal = await startTemporalEmulator({ port: 0 });
-    connection = await Connection.connect({ address: temporal.address });
-    client = new Client({ connection });
-    nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    worker = await Worker.create({
-      connection: nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities,
-    });
-    running = worker.run();
+    env = await startWorkflowTestEnv('sweeper-unit', activities);
+    ({ temporal, client, taskQueue } = env);
   });
 
   after(async () => {
-    worker?.shutdown();
-    await running;
-    await nativeConnection?.close();
-    await connection?.close();
-    await temporal?.stop();
+    await env?.stop();
   });
 
   async function startSweeper(answers: FakeSweeps['answers'], input: SweeperInput) {
