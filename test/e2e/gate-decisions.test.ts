@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   closePeriod,
+  draftWithoutMeteredLines,
   messageText,
   seedDivergingCustomer,
   startGateHarness,
@@ -183,19 +184,9 @@ describe('held invoices', () => {
   });
 
   test('an invoice with no metered lines is skipped', async () => {
-    const customer = await h.stripe.customers.create({ name: 'Seats Only' });
-    await h.stripe.invoiceItems.create({
-      customer: customer.id,
-      amount: 5000,
-      currency: 'usd',
-      description: 'Onboarding',
-    });
-    const invoice = await h.stripe.invoices.create({
-      customer: customer.id,
-      pending_invoice_items_behavior: 'include',
-    });
+    const invoiceId = await draftWithoutMeteredLines(h, 'Seats Only');
     const result: GateState = await (async () => {
-      const state = await h.waitForStatus(invoice.id!, ['skipped']);
+      const state = await h.waitForStatus(invoiceId, ['skipped']);
       return state;
     })();
     assert.equal(result.status, 'skipped');

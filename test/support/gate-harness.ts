@@ -260,6 +260,22 @@ export async function seedCustomer(
 }
 
 /** Closes the billing period: Stripe creates the draft invoice and sends invoice.created. */
+/** A one-off draft with only a non-metered item (nothing for the gate to compare); returns its id. */
+export async function draftWithoutMeteredLines(harness: GateHarness, name: string): Promise<string> {
+  const customer = await harness.stripe.customers.create({ name });
+  await harness.stripe.invoiceItems.create({
+    customer: customer.id,
+    amount: 5000,
+    currency: 'usd',
+    description: 'Onboarding',
+  });
+  const invoice = await harness.stripe.invoices.create({
+    customer: customer.id,
+    pending_invoice_items_behavior: 'include',
+  });
+  return invoice.id!;
+}
+
 export async function closePeriod(harness: GateHarness, periodEnd: number, customerId: string): Promise<string> {
   await harness.stripeEmulator.admin.advanceClockTo(periodEnd + 1);
   const invoices = await harness.stripeEmulator.admin.invoices(customerId);

@@ -10,6 +10,7 @@ import type { GateState } from '../../../src/gate/types';
 import { decisionSignal, gateWorkflowId } from '../../../src/workflows/definitions';
 import {
   closePeriod,
+  draftWithoutMeteredLines,
   seedCustomer,
   seedDivergingCustomer,
   startGateHarness,
@@ -47,20 +48,10 @@ const scenarios: Record<string, Scenario> = {
     return invoiceId;
   },
   async 'follows-skipped'(h) {
-    const customer = await h.stripe.customers.create({ name: 'Replay Seats Only' });
-    await h.stripe.invoiceItems.create({
-      customer: customer.id,
-      amount: 5000,
-      currency: 'usd',
-      description: 'Onboarding',
-    });
-    const invoice = await h.stripe.invoices.create({
-      customer: customer.id,
-      pending_invoice_items_behavior: 'include',
-    });
-    await h.waitForStatus(invoice.id!, ['skipped']);
-    await handle(h, invoice.id!).result();
-    return invoice.id!;
+    const invoiceId = await draftWithoutMeteredLines(h, 'Replay Seats Only');
+    await h.waitForStatus(invoiceId, ['skipped']);
+    await handle(h, invoiceId).result();
+    return invoiceId;
   },
   async 'follows-held-waiting'(h) {
     return (await heldInvoice(h, 'Replay Held')).invoiceId;
