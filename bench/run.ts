@@ -40,6 +40,7 @@ function suiteFromModule(name: string, file: string, exportName: string): BenchS
 export const SUITES: readonly BenchSuite[] = [
   suiteFromModule('temporal-engine', 'temporal-engine', 'runTemporalEngineBench'),
   { name: 'month-end', run: async () => (await import('./month-end')).runMonthEndBench() },
+  { name: 'ledger', run: async () => (await import('./ledger')).runLedgerBench() },
 ];
 
 export const DEFAULT_RESULTS_DIR = join(__dirname, 'results');

@@ -20,6 +20,8 @@ export interface LedgerMapping {
   filter: string | null;
   /** Meter id or meter event_name -> ledger event_name (a meter id entry wins). */
   eventNames: Record<string, string>;
+  /** A daily rollup of the ledger (src/ledger/ledger-rollup.ts) for count and sum over whole UTC days. */
+  rollup: { schema: string; table: string } | null;
 }
 
 export interface GateConfig {
@@ -37,6 +39,7 @@ export const DEFAULT_LEDGER_MAPPING: LedgerMapping = {
   customerKey: 'id',
   filter: null,
   eventNames: {},
+  rollup: null,
 };
 
 const identifier = z
@@ -80,6 +83,7 @@ const fileSchema = z.strictObject({
         .nullable()
         .optional(),
       eventNames: z.record(z.string().min(1), z.string().min(1, 'must be a ledger event name')).optional(),
+      rollup: z.strictObject({ schema: identifier.optional(), table: identifier }).nullable().optional(),
     })
     .optional(),
   tolerance: toleranceSchema.optional(),
@@ -108,6 +112,9 @@ export function parseGateConfig(input: unknown, envTolerance: Tolerance, source 
       customerKey: (file.ledger?.customerKey ?? d.customerKey) as CustomerKey,
       filter: file.ledger?.filter ?? null,
       eventNames: { ...(file.ledger?.eventNames ?? {}) },
+      rollup: file.ledger?.rollup
+        ? { schema: file.ledger.rollup.schema ?? file.ledger.schema ?? d.schema, table: file.ledger.rollup.table }
+        : null,
     },
     tolerance: { ...envTolerance, ...definedOnly(file.tolerance ?? {}) },
     customers,

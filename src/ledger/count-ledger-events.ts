@@ -1,15 +1,23 @@
 // The ledger side of the comparison: what our own records say each metered line should bill.
 import Decimal from 'decimal.js';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { LedgerMapping } from '../config/gate-config';
 import { ledgerEventName, SAFE_IDENTIFIER } from '../config/gate-config';
 import type { AggregationFormula, LedgerCountRequest, LedgerCounts } from '../gate/types';
 import { LedgerMappingError } from './ledger-errors';
+import { ledgerSource, oneScanQuery, perLineQuery, type LedgerLine } from './ledger-queries';
 
 export { LedgerMappingError } from './ledger-errors';
 export type { LedgerMapping } from '../config/gate-config';
 
 const FORMULAS: readonly AggregationFormula[] = ['count', 'sum', 'last'];
+
+/**
+ * Up to this many distinct lines, each line is its own index-range aggregate (the plan the bare
+ * index-only query gets); beyond it, one scan of the customer's rows joined to the line list, whose
+ * planning does not grow with the number of lines.
+ */
+export const PER_LINE_QUERY_LIMIT = 16;
 
 /** The ledger key of the invoice's customer: the Stripe id, or a customer metadata value. */
 export function ledgerCustomerKey(
@@ -27,6 +35,11 @@ export function ledgerCustomerKey(
   return value;
 }
 
+export interface CountOptions {
+  /** Lines above which one scan answers them all (tests pin either shape). */
+  perLineQueryLimit?: number;
+}
+
 /**
  * Counts the ledger for every metered line of one invoice in ONE query.
  *
@@ -40,6 +53,9 @@ export function ledgerCustomerKey(
  * A line without rows is "0". Results are exact decimal strings from PostgreSQL's numeric text,
  * normalised (no exponent, no trailing zeros); they never pass through JS numbers.
  *
+ * With a daily rollup configured (docs/configuration.md, "Large customers"), `count` and `sum`
+ * read the whole UTC days of a period from it and only the partial edges from the ledger table.
+ *
  * The value column is cast to numeric (integer or numeric columns stay exact). The occurred_at
  * column should be timestamptz; a `timestamp without time zone` column is compared in the
  * session's TimeZone. Database errors are thrown as they come: see classifyLedgerError.
@@ -48,92 +64,59 @@ export async function countLedgerEvents(
   db: Kysely<any>,
   mapping: LedgerMapping,
   request: LedgerCountRequest,
+  options: CountOptions = {},
 ): Promise<LedgerCounts> {
   assertSafeMapping(mapping);
   const customerKey = ledgerCustomerKey(mapping, request);
   if (request.lines.length === 0) return {};
 
-  const lines = request.lines.map((line) => {
+  // Lines asking the same question (event name, formula, period) are asked once.
+  const asked = new Map<string, LedgerLine>();
+  const keyOfLine = new Map<string, string>();
+  for (const line of request.lines) {
     if (!FORMULAS.includes(line.formula)) {
       throw new LedgerMappingError(`line ${line.lineId}: unknown aggregation formula ${JSON.stringify(line.formula)}`);
     }
     if (!Number.isInteger(line.periodStart) || !Number.isInteger(line.periodEnd) || line.periodEnd < line.periodStart) {
       throw new LedgerMappingError(`line ${line.lineId}: invalid period [${line.periodStart}, ${line.periodEnd})`);
     }
-    return {
-      lineId: line.lineId,
-      eventName: ledgerEventName(mapping, line),
-      formula: line.formula,
-      start: new Date(line.periodStart * 1000).toISOString(),
-      end: new Date(line.periodEnd * 1000).toISOString(),
-    };
-  });
-  const eventNames = [...new Set(lines.map((l) => l.eventName))];
-  const minStart = lines.reduce((m, l) => (l.start < m ? l.start : m), lines[0].start);
-  const maxEnd = lines.reduce((m, l) => (l.end > m ? l.end : m), lines[0].end);
+    const eventName = ledgerEventName(mapping, line);
+    const key = JSON.stringify([eventName, line.formula, line.periodStart, line.periodEnd]);
+    keyOfLine.set(line.lineId, key);
+    if (!asked.has(key))
+      asked.set(key, {
+        ordinal: asked.size + 1,
+        eventName,
+        formula: line.formula,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+      });
+  }
 
-  const c = mapping.columns;
-  const table = sql.id(mapping.schema, mapping.table);
-  const filter = mapping.filter === null ? sql`true` : sql`(${sql.raw(mapping.filter)})`;
-
-  // `ledger` reads only the invoice's rows (one index range per event name), and the operator's
-  // filter sees only the ledger table's columns. The lines are a parameter list joined to it, so
-  // several lines of one event name with different periods are all answered by this one query.
-  const result = await sql<{ ordinal: string; quantity: string | null }>`
-    with ledger as (
-      select ${sql.id(c.eventName)}::text as gate_event_name,
-             ${sql.id(c.occurredAt)} as gate_occurred_at,
-             ${sql.id(c.value)}::numeric as gate_value
-      from ${table}
-      where ${sql.id(c.customer)} = ${customerKey}
-        and ${sql.id(c.eventName)} = any(${eventNames})
-        and ${sql.id(c.occurredAt)} >= ${minStart}::timestamptz
-        and ${sql.id(c.occurredAt)} < ${maxEnd}::timestamptz
-        and ${filter}
-    ),
-    lines as (
-      select * from unnest(
-        ${lines.map((l) => l.eventName)}::text[],
-        ${lines.map((l) => l.formula)}::text[],
-        ${lines.map((l) => l.start)}::timestamptz[],
-        ${lines.map((l) => l.end)}::timestamptz[]
-      ) with ordinality as t(event_name, formula, period_start, period_end, ordinal)
-    )
-    select l.ordinal::text as ordinal,
-      (case l.formula
-        when 'count' then count(e.gate_occurred_at)::numeric
-        when 'sum' then coalesce(sum(e.gate_value) filter (where l.formula = 'sum'), 0)
-        -- last: max over [epoch, value] arrays = latest occurred_at, then the greatest value
-        else coalesce(
-          (max(array[extract(epoch from e.gate_occurred_at)::numeric, e.gate_value])
-             filter (where l.formula = 'last' and e.gate_value is not null))[2],
-          0)
-      end)::text as quantity
-    from lines l
-    left join ledger e
-      on e.gate_event_name = l.event_name
-     and e.gate_occurred_at >= l.period_start
-     and e.gate_occurred_at < l.period_end
-    group by l.ordinal, l.formula
-  `.execute(db);
+  const source = ledgerSource(mapping, customerKey);
+  const distinct = [...asked.values()];
+  const limit = options.perLineQueryLimit ?? PER_LINE_QUERY_LIMIT;
+  const query = distinct.length <= limit ? perLineQuery(source, distinct) : oneScanQuery(source, distinct);
+  const { rows } = await query.execute(db);
+  const quantities = new Map(rows.map((row) => [Number(row.ordinal), row.quantity]));
 
   const counts: LedgerCounts = {};
-  for (const row of result.rows) {
-    const line = lines[Number(row.ordinal) - 1];
-    counts[line.lineId] = normaliseDecimal(row.quantity ?? '0', line.lineId);
+  for (const line of request.lines) {
+    const { ordinal } = asked.get(keyOfLine.get(line.lineId)!)!;
+    counts[line.lineId] = normaliseDecimal(quantities.get(ordinal) ?? '0', line.lineId);
   }
-  for (const line of lines) counts[line.lineId] ??= '0';
   return counts;
 }
 
-function normaliseDecimal(text: string, lineId: string): string {
-  const d = new Decimal(text);
+function normaliseDecimal(text: string | null, lineId: string): string {
+  const d = new Decimal(text ?? '0');
   if (!d.isFinite()) throw new LedgerMappingError(`line ${lineId}: the ledger value column produced ${text}`);
   return d.toFixed();
 }
 
 function assertSafeMapping(mapping: LedgerMapping): void {
   const names = [mapping.schema, mapping.table, ...Object.values(mapping.columns)];
+  if (mapping.rollup) names.push(mapping.rollup.schema, mapping.rollup.table);
   const bad = names.filter((n) => !SAFE_IDENTIFIER.test(n));
   if (bad.length > 0)
     throw new LedgerMappingError(

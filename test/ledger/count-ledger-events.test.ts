@@ -5,6 +5,7 @@ import { createDatabase } from '../../src/db/create-database';
 import { ensureDefaultLedgerTable } from '../../src/db/default-ledger-table';
 import { DEFAULT_LEDGER_MAPPING, type LedgerMapping } from '../../src/config/gate-config';
 import { countLedgerEvents, LedgerMappingError } from '../../src/ledger/count-ledger-events';
+import type { LedgerCounts } from '../../src/gate/types';
 import { isRetryableLedgerError } from '../../src/ledger/ledger-errors';
 import type { LedgerCountRequest } from '../../src/gate/types';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../db/pg-test-database';
@@ -75,14 +76,21 @@ before(async () => {
 
 after(() => tdb.close());
 
+/** Counts with both query shapes (one branch per line, and one scan for many lines): they must agree. */
+async function countBoth(m: LedgerMapping, req: LedgerCountRequest): Promise<LedgerCounts> {
+  const perLine = await countLedgerEvents(tdb.db, m, req);
+  const oneScan = await countLedgerEvents(tdb.db, m, req, { perLineQueryLimit: 0 });
+  assert.deepEqual(oneScan, perLine, 'the one-scan shape answers as the per-line shape does');
+  return perLine;
+}
+
 test('count: the half-open period [start, end), only this customer and event name', async () => {
-  const counts = await countLedgerEvents(tdb.db, mapping, request([{ lineId: 'il_1' }]));
+  const counts = await countBoth(mapping, request([{ lineId: 'il_1' }]));
   assert.deepEqual(counts, { il_1: '3' });
 });
 
 test('sum: exact decimals, end excluded', async () => {
-  const counts = await countLedgerEvents(
-    tdb.db,
+  const counts = await countBoth(
     mapping,
     request([
       { lineId: 'il_tokens', eventName: 'tokens', formula: 'sum' },
@@ -93,14 +101,9 @@ test('sum: exact decimals, end excluded', async () => {
 });
 
 test('last: the value at the latest occurred_at in the period; ties take the greatest value', async () => {
-  const counts = await countLedgerEvents(
-    tdb.db,
-    mapping,
-    request([{ lineId: 'il_seats', eventName: 'seats', formula: 'last' }]),
-  );
+  const counts = await countBoth(mapping, request([{ lineId: 'il_seats', eventName: 'seats', formula: 'last' }]));
   assert.deepEqual(counts, { il_seats: '12' });
-  const early = await countLedgerEvents(
-    tdb.db,
+  const early = await countBoth(
     mapping,
     request([{ lineId: 'il_early', eventName: 'seats', formula: 'last', periodStart: START, periodEnd: START + 101 }]),
   );
@@ -108,8 +111,7 @@ test('last: the value at the latest occurred_at in the period; ties take the gre
 });
 
 test('no rows: "0" for every formula', async () => {
-  const counts = await countLedgerEvents(
-    tdb.db,
+  const counts = await countBoth(
     mapping,
     request(
       [
@@ -123,43 +125,49 @@ test('no rows: "0" for every formula', async () => {
   assert.deepEqual(counts, { c: '0', s: '0', l: '0' });
 });
 
-test('several lines, same event name, different periods and formulas: one query', async () => {
-  let queries = 0;
-  const counted = createDatabase<any>(TEST_DATABASE_URL, { maxConnections: 1, log: () => void queries++ });
-  try {
-    const counts = await countLedgerEvents(
-      counted,
-      mapping,
-      request([
-        { lineId: 'whole', periodStart: START, periodEnd: END },
-        { lineId: 'first_hour', periodStart: START, periodEnd: START + 3600 },
-        { lineId: 'from_hour', periodStart: START + 3600, periodEnd: END + 1 },
-        { lineId: 'empty', periodStart: START + 7200, periodEnd: START + 7200 },
-        { lineId: 'sum_whole', formula: 'sum' },
-        { lineId: 'seats_last', eventName: 'seats', formula: 'last' },
-      ]),
-    );
-    assert.deepEqual(counts, {
-      whole: '3',
-      first_hour: '1',
-      from_hour: '3',
-      empty: '0',
-      sum_whole: '3',
-      seats_last: '12',
-    });
-    assert.equal(queries, 1);
-  } finally {
-    await counted.destroy();
+test('several lines, same event name, different periods and formulas: one query in either shape', async () => {
+  for (const perLineQueryLimit of [undefined, 0]) {
+    let queries = 0;
+    const counted = createDatabase<any>(TEST_DATABASE_URL, { maxConnections: 1, log: () => void queries++ });
+    try {
+      const counts = await countLedgerEvents(
+        counted,
+        mapping,
+        request([
+          { lineId: 'whole', periodStart: START, periodEnd: END },
+          { lineId: 'first_hour', periodStart: START, periodEnd: START + 3600 },
+          { lineId: 'from_hour', periodStart: START + 3600, periodEnd: END + 1 },
+          { lineId: 'empty', periodStart: START + 7200, periodEnd: START + 7200 },
+          { lineId: 'sum_whole', formula: 'sum' },
+          { lineId: 'seats_last', eventName: 'seats', formula: 'last' },
+          // the same question twice (two prices on one meter): asked once, answered for both lines
+          { lineId: 'whole_again', periodStart: START, periodEnd: END },
+        ]),
+        { perLineQueryLimit },
+      );
+      assert.deepEqual(counts, {
+        whole: '3',
+        first_hour: '1',
+        from_hour: '3',
+        empty: '0',
+        sum_whole: '3',
+        seats_last: '12',
+        whole_again: '3',
+      });
+      assert.equal(queries, 1);
+    } finally {
+      await counted.destroy();
+    }
   }
 });
 
 test('no lines: no query, no counts', async () => {
-  assert.deepEqual(await countLedgerEvents(tdb.db, mapping, request([])), {});
+  assert.deepEqual(await countBoth(mapping, request([])), {});
 });
 
 test('filter sees only ledger columns, even names the query uses itself', async () => {
   const filtered = { ...mapping, filter: "event_name <> 'api_call' or occurred_at < '2026-01-01T00:30:00Z'" };
-  const counts = await countLedgerEvents(tdb.db, filtered, request([{ lineId: 'il_1' }]));
+  const counts = await countBoth(filtered, request([{ lineId: 'il_1' }]));
   assert.deepEqual(counts, { il_1: '1' });
 });
 
@@ -184,6 +192,7 @@ test('the mapping: renamed table and columns, customer via metadata, filter, eve
     customerKey: 'metadata.account_id',
     filter: "status = 'billable'",
     eventNames: { mtr_gpu: 'gpu.seconds', api_call: 'api.request' },
+    rollup: null,
   };
   const req: LedgerCountRequest = {
     customerId: 'cus_A',
@@ -223,7 +232,7 @@ test('the mapping: renamed table and columns, customer via metadata, filter, eve
       },
     ],
   };
-  const counts = await countLedgerEvents(tdb.db, custom, req);
+  const counts = await countBoth(custom, req);
   // sum ignores the NULL value; count counts the row; last skips the NULL-valued latest row
   assert.deepEqual(counts, { gpu_sum: '3.75', gpu_count: '3', gpu_last: '2.25', api: '2' });
 
