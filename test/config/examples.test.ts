@@ -68,6 +68,7 @@ test('the example config file loads with loadGateConfig and means what the docs 
     customerKey: 'metadata.account_id',
     filter: "environment = 'production' and voided_at is null",
     eventNames: { mtr_61RcdL4nAqRXy1kG8A9wQd3S: 'api_request', gpu_seconds: 'gpu_time_s' },
+    rollup: null,
   });
   assert.deepEqual(config.tolerance, { pct: '0.5', abs: '2' });
   // Per-customer fields override the global ones one by one.

@@ -40,6 +40,7 @@ test('no file: the contract defaults and the environment tolerance', () => {
     customerKey: 'id',
     filter: null,
     eventNames: {},
+    rollup: null,
   });
   assert.deepEqual(c.ledger, DEFAULT_LEDGER_MAPPING);
   assert.deepEqual(c.tolerance, { pct: '2', abs: '5' });
