@@ -29,7 +29,7 @@ test('an empty environment gives the contract defaults and leaves services unset
     apiKey: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
-    uiUrl: 'http://localhost:8233',
+    uiUrl: undefined,
   });
   assert.deepEqual(c.stripe, {
     secretKey: undefined,
