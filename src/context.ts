@@ -14,6 +14,8 @@ import {
   type Databases,
 } from './db';
 import { createMetrics, type GateMetrics } from './observability/metrics';
+import { runPageLinkKey } from './run-page/link-signature';
+import { RunPageLinks } from './run-page/run-page-links';
 import type { ResolvedServices } from './services/resolve-services';
 import { createStripeClient, defaultMaxRequestsPerSecond } from './stripe/client';
 import { buildTemporalConnectionOptions, type TemporalConnectionOptions } from './temporal/connection-options';
@@ -42,6 +44,8 @@ export interface GateContext {
   temporalOptions: TemporalConnectionOptions;
   connection: Connection;
   client: Client;
+  /** Signed links to the reviewers' run page: the worker puts them in Slack, the server checks them. */
+  runPageLinks: RunPageLinks;
   /** Registers what stop() must undo; stop() undoes it in reverse order. */
   onStop(cleanup: () => Promise<unknown>): void;
   stop(): Promise<void>;
@@ -96,6 +100,12 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       temporalOptions,
       connection,
       client: new Client({ connection, namespace: services.temporal.namespace }),
+      runPageLinks: new RunPageLinks({
+        key: runPageLinkKey({ linkSecret: config.runPage.linkSecret, stripeSecretKey: services.stripe.secretKey }),
+        publicUrl: config.runPage.publicUrl,
+        defaultUrl: `http://${config.host}:${config.port}`,
+        expiryMs: config.runPage.linkExpiryMs,
+      }),
       onStop,
       stop,
     };

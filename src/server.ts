@@ -5,14 +5,18 @@ import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { AuditStore } from './audit/audit-store';
+import { InvoiceRecordReader } from './audit/invoice-record';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
 import { createGateClient, type GateClient } from './http/gate-client';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
+import { homePage } from './http/home-page';
+import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
 import { stripeWebhook } from './http/stripe-webhook';
 import type { GateMetrics } from './observability/metrics';
 import { temporalReadinessCheck } from './temporal/readiness';
+import { temporalUiUrl, temporalWorkflowUrl } from './temporal/ui-url';
 
 export interface ServerDeps {
   logger: Logger;
@@ -27,6 +31,8 @@ export interface ServerDeps {
   slack: SlackApp;
   readiness: Record<string, ReadinessCheck>;
   isShuttingDown?: () => boolean;
+  /** The reviewers' run page (GET /invoices/:invoiceId); without it the route does not exist. */
+  runPage?: RunPageRoutesOptions;
 }
 
 export async function buildServer(deps: ServerDeps) {
@@ -57,6 +63,8 @@ export async function buildServer(deps: ServerDeps) {
     metrics: deps.metrics,
   });
   await app.register(deps.slack.receiver.plugin);
+  await app.register(homePage);
+  if (deps.runPage) await app.register(runPageRoutes, deps.runPage);
   return app;
 }
 
@@ -96,6 +104,7 @@ export async function startServer(context: GateContext): Promise<string> {
       database: () => pingDatabase(context.databases.db),
     },
     isShuttingDown: () => shuttingDown,
+    runPage: runPageOptions(context),
   });
   await server.listen({ port: config.port, host: config.host });
   context.onStop(async () => {
@@ -106,7 +115,22 @@ export async function startServer(context: GateContext): Promise<string> {
 
   const address = server.server.address();
   const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+  context.runPageLinks.serverListening(url);
   await services.serverListening(url);
   logger.info({ url }, `invoice-gate is serving: POST ${url}/webhooks/stripe, ${url}/slack/interactions`);
   return url;
+}
+
+function runPageOptions({ runPageLinks, databases, services }: GateContext): RunPageRoutesOptions {
+  const reader = new InvoiceRecordReader(databases.db);
+  const uiUrl = temporalUiUrl(services.temporal);
+  return {
+    verify: (invoiceId, signature) => runPageLinks.verify(invoiceId, signature),
+    read: (invoiceId) => reader.read(invoiceId),
+    // The gate only sees invoices of its key's mode (the webhook ignores the other mode's events).
+    livemode: stripeKeyIsLive(services.stripe.secretKey),
+    temporalRunUrl: uiUrl
+      ? (workflowId, runId) => temporalWorkflowUrl(uiUrl, services.temporal.namespace, workflowId, runId)
+      : undefined,
+  };
 }

@@ -9,6 +9,7 @@ import type { GateContext } from './context';
 import { createGateClient } from './http/gate-client';
 import { activityMetricsInterceptor } from './observability/activity-metrics-interceptor';
 import { temporalLoggerFromPino } from './observability/logger';
+import { temporalUiUrl } from './temporal/ui-url';
 import type { invoiceSweeper } from './workflows/invoice-sweeper';
 import { INVOICE_SWEEPER_WORKFLOW_ID, INVOICE_SWEEPER_WORKFLOW_TYPE } from './workflows/sweeper-definitions';
 
@@ -64,7 +65,7 @@ async function startSweeper({ client, config, services, logger }: GateContext): 
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, metrics, client }: GateContext,
+  { config, services, stripe, databases, audit, metrics, client, runPageLinks }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
   return createActivities({
@@ -81,8 +82,9 @@ function buildActivities(
         retryConfig: { retries: 2 },
       }),
       channelId: services.slack.channelId,
-      links: { temporalUiUrl: config.temporal.uiUrl, temporalNamespace: services.temporal.namespace },
+      links: { temporalUiUrl: temporalUiUrl(services.temporal), temporalNamespace: services.temporal.namespace },
       audit,
+      runPage: runPageLinks,
     },
     audit: { audit, metrics },
     sweep: {

@@ -19,9 +19,17 @@ export interface SlackAlertDeps {
   channelId: string;
   links: AlertLinks;
   audit: AuditStore;
+  /** Signs the run page link put in every message; without it the messages carry none. */
+  runPage?: { urlFor(invoiceId: string): string };
 }
 
-function alertInput(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState, links: AlertLinks): AlertInput {
+function alertInput(
+  run: GateRunKey,
+  invoice: InvoiceSnapshot,
+  state: GateState,
+  links: AlertLinks,
+  runPage?: SlackAlertDeps['runPage'],
+): AlertInput {
   return {
     invoice,
     comparison: state.comparison,
@@ -30,6 +38,7 @@ function alertInput(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState,
     previousComparison: state.previousComparison ?? null,
     workflowId: run.workflowId,
     links,
+    runPageUrl: runPage?.urlFor(run.invoiceId),
   };
 }
 
@@ -38,7 +47,7 @@ function messageFor(input: AlertInput, state: GateState): SlackMessageContent {
   return !status || status.kind === 'held' ? buildHeldAlert(input) : buildStatusMessage(input, status);
 }
 
-export function createSlackAlertActivities({ slack, channelId, links, audit }: SlackAlertDeps) {
+export function createSlackAlertActivities({ slack, channelId, links, audit, runPage }: SlackAlertDeps) {
   return {
     async notifyReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
       // A retry after Slack accepted the message but before the activity completed must not post twice.
@@ -46,7 +55,7 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
       if (recorded?.workflowId === run.workflowId && recorded.runId === run.runId && recorded.slack)
         return recorded.slack;
 
-      const message = messageFor(alertInput(run, invoice, state, links), state);
+      const message = messageFor(alertInput(run, invoice, state, links, runPage), state);
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
       if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
       const ref = { channel: posted.channel, ts: posted.ts };
@@ -56,7 +65,7 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
 
     async updateAlert(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<void> {
       if (!state.slackMessage) return;
-      const message = messageFor(alertInput(run, invoice, state, links), state);
+      const message = messageFor(alertInput(run, invoice, state, links, runPage), state);
       await slack.chat.update({ ...state.slackMessage, text: message.text, blocks: message.blocks });
     },
 
@@ -68,7 +77,7 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
     ): Promise<SlackMessageRef> {
       if (!state.finalizedComparison) throw new Error(`gate ${run.workflowId}: no finalized comparison to report`);
       const message = buildFinalizedDivergenceAlert({
-        ...alertInput(run, invoice, state, links),
+        ...alertInput(run, invoice, state, links, runPage),
         comparison: state.finalizedComparison,
       });
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
@@ -86,7 +95,7 @@ export function createSlackAlertActivities({ slack, channelId, links, audit }: S
     ): Promise<void> {
       if (!state.slackMessage || state.heldSince === null) return;
       const message = buildReminder(
-        alertInput(run, invoice, state, links),
+        alertInput(run, invoice, state, links, runPage),
         new Date(state.heldSince),
         new Date(workflowNow),
       );

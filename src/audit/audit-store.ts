@@ -475,7 +475,7 @@ export class AuditStore {
   }
 }
 
-function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
+export function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
   return {
     id: r.id,
     workflowId: r.workflow_id,
@@ -509,7 +509,7 @@ function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
   };
 }
 
-function toLineRecord(l: Selectable<GateLinesTable>): GateLineRecord {
+export function toLineRecord(l: Selectable<GateLinesTable>): GateLineRecord {
   return {
     recount: l.recount,
     kind: l.kind as ComparisonKind,

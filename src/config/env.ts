@@ -31,7 +31,8 @@ export interface AppConfig {
     /** TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY as given (a file path, or PEM text starting with -----BEGIN). */
     tlsCert: string | undefined;
     tlsKey: string | undefined;
-    uiUrl: string;
+    /** TEMPORAL_UI_URL as given; undefined -> http://localhost:8233 with a real Temporal, no link on the embedded engine. */
+    uiUrl: string | undefined;
   };
   stripe: {
     secretKey: string | undefined;
@@ -67,6 +68,15 @@ export interface AppConfig {
     afterMs: number;
     /** GATE_REMINDER_EVERY: then every, in ms. */
     everyMs: number;
+  };
+  /** The reviewers' run page (GET /invoices/:invoiceId) and the signed links to it. */
+  runPage: {
+    /** GATE_LINK_SECRET; undefined -> a key derived from the Stripe secret key (src/run-page/link-key.ts). */
+    linkSecret: string | undefined;
+    /** GATE_PUBLIC_URL: where reviewers reach this server; undefined -> the server's own address. */
+    publicUrl: string | undefined;
+    /** GATE_LINK_EXPIRY: how long a link in Slack opens the page. */
+    linkExpiryMs: number;
   };
   logLevel: LogLevel;
 }
@@ -142,7 +152,7 @@ const envSchema = z.object({
   TEMPORAL_API_KEY: optional(text),
   TEMPORAL_TLS_CERT: optional(text),
   TEMPORAL_TLS_KEY: optional(text),
-  TEMPORAL_UI_URL: optional(httpUrl).default('http://localhost:8233'),
+  TEMPORAL_UI_URL: optional(httpUrl),
   STRIPE_SECRET_KEY: optional(
     text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)'),
   ),
@@ -180,6 +190,9 @@ const envSchema = z.object({
     }),
   ).default(5 * 60_000),
   GATE_FOLLOW_FINALIZED_FOR: optional(duration).default(45 * 86_400_000),
+  GATE_LINK_SECRET: optional(text.min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')),
+  GATE_PUBLIC_URL: optional(httpUrl),
+  GATE_LINK_EXPIRY: optional(duration).default(30 * 86_400_000),
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
@@ -233,6 +246,7 @@ export function parseConfig(env: Env): AppConfig {
       sweepEveryMs: e.GATE_SWEEP_EVERY,
       followFinalizedForMs: e.GATE_FOLLOW_FINALIZED_FOR,
     },
+    runPage: { linkSecret: e.GATE_LINK_SECRET, publicUrl: e.GATE_PUBLIC_URL, linkExpiryMs: e.GATE_LINK_EXPIRY },
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -293,7 +307,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       apiKey: secret(config.temporal.apiKey),
       tlsCert: pemOrPath(config.temporal.tlsCert, false),
       tlsKey: pemOrPath(config.temporal.tlsKey, true),
-      uiUrl: config.temporal.uiUrl,
+      uiUrl: config.temporal.uiUrl ?? 'default (http://localhost:8233; none on the embedded engine)',
     },
     stripe: {
       secretKey: secret(config.stripe.secretKey, /^(sk|rk)_(test|live)_/),
@@ -315,6 +329,11 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       decideMargin: formatDuration(config.lifecycle.decideMarginMs),
       sweepEvery: config.lifecycle.sweepEveryMs === null ? 'off' : formatDuration(config.lifecycle.sweepEveryMs),
       followFinalizedFor: formatDuration(config.lifecycle.followFinalizedForMs),
+    },
+    runPage: {
+      linkSecret: config.runPage.linkSecret ? '***' : 'derived from the Stripe secret key',
+      publicUrl: config.runPage.publicUrl ?? "the server's own address",
+      linkExpiry: formatDuration(config.runPage.linkExpiryMs),
     },
     logLevel: config.logLevel,
   };

@@ -24,8 +24,8 @@ export const REVIEW_BLOCK_ID = 'gate_review';
 const MAX_LINES_SHOWN = 10;
 
 export interface AlertLinks {
-  /** TEMPORAL_UI_URL, e.g. "http://localhost:8233" or "https://cloud.temporal.io". */
-  temporalUiUrl: string;
+  /** The Temporal Web UI, e.g. "http://localhost:8233"; undefined (the embedded engine has none): no link. */
+  temporalUiUrl?: string;
   temporalNamespace: string;
   /** Default "https://dashboard.stripe.com". */
   stripeDashboardUrl?: string;
@@ -48,6 +48,8 @@ export interface AlertInput {
   previousComparison?: Comparison | null;
   workflowId: string;
   links: AlertLinks;
+  /** A signed link to the invoice's run page on the gate (src/run-page/run-page-links.ts). */
+  runPageUrl?: string;
 }
 
 /** Where the gate stands, for the in-place update of the alert. */
@@ -76,7 +78,7 @@ export function stripeInvoiceUrl(
   return `${base.replace(/\/+$/, '')}/${invoice.livemode ? '' : 'test/'}invoices/${encodeURIComponent(invoice.invoiceId)}`;
 }
 
-export function temporalRunUrl(links: AlertLinks, workflowId: string): string {
+export function temporalRunUrl(links: AlertLinks & { temporalUiUrl: string }, workflowId: string): string {
   return `${links.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(links.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
@@ -282,13 +284,20 @@ function reviewButtons(invoiceId: string): KnownBlock {
 
 function linksBlock(input: AlertInput): ContextBlock {
   const stripe = stripeInvoiceUrl(input.invoice, input.links.stripeDashboardUrl);
-  const temporal = temporalRunUrl(input.links, input.workflowId);
+  const { temporalUiUrl } = input.links;
+  const links = [
+    ...(input.runPageUrl ? [`<${input.runPageUrl}|Run page>`] : []),
+    `<${stripe}|Invoice in Stripe>`,
+    ...(temporalUiUrl
+      ? [`<${temporalRunUrl({ ...input.links, temporalUiUrl }, input.workflowId)}|Gate run in Temporal>`]
+      : []),
+  ];
   return {
     type: 'context',
     elements: [
       {
         type: 'mrkdwn',
-        text: `<${stripe}|Invoice in Stripe> · <${temporal}|Gate run in Temporal> · workflow \`${escapeMrkdwn(input.workflowId)}\``,
+        text: `${links.join(' · ')} · workflow \`${escapeMrkdwn(input.workflowId)}\``,
       },
     ],
   };
@@ -409,7 +418,8 @@ export function buildReminder(input: AlertInput, heldSince: Date, now: Date): Sl
           type: 'mrkdwn',
           text:
             `:alarm_clock: Invoice \`${escapeMrkdwn(inv.invoiceId)}\` for *${escapeMrkdwn(customerLabel(inv))}* has been held for *${held}* (since ${slackDate(heldSince)}). ` +
-            `Stripe will not finalize it until a reviewer clicks *Release* or *Recount* on the alert above.`,
+            `Stripe will not finalize it until a reviewer clicks *Release* or *Recount* on the alert above.` +
+            (input.runPageUrl ? ` <${input.runPageUrl}|Run page>` : ''),
         },
       },
     ],

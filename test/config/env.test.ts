@@ -29,7 +29,7 @@ test('an empty environment gives the contract defaults and leaves services unset
     apiKey: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
-    uiUrl: 'http://localhost:8233',
+    uiUrl: undefined,
   });
   assert.deepEqual(c.stripe, {
     secretKey: undefined,
@@ -43,6 +43,29 @@ test('an empty environment gives the contract defaults and leaves services unset
   assert.equal(c.gateConfigPath, undefined);
   assert.deepEqual(c.reminder, { afterMs: 4 * 3_600_000, everyMs: 24 * 3_600_000 });
   assert.equal(c.logLevel, 'info');
+  assert.deepEqual(c.runPage, { linkSecret: undefined, publicUrl: undefined, linkExpiryMs: 30 * 86_400_000 });
+});
+
+test('the run page settings: link secret (never logged), public URL, link expiry', () => {
+  const c = parseConfig({
+    GATE_LINK_SECRET: 'a'.repeat(40),
+    GATE_PUBLIC_URL: 'https://gate.example.com',
+    GATE_LINK_EXPIRY: '7d',
+  });
+  assert.deepEqual(c.runPage, {
+    linkSecret: 'a'.repeat(40),
+    publicUrl: 'https://gate.example.com',
+    linkExpiryMs: 7 * 86_400_000,
+  });
+  assert.ok(!JSON.stringify(describeConfig(c)).includes('a'.repeat(40)));
+  const error = configError(() =>
+    parseConfig({ GATE_LINK_SECRET: 'short', GATE_PUBLIC_URL: 'gate.example.com', GATE_LINK_EXPIRY: 'soon' }),
+  );
+  assert.deepEqual(error.issues.map((i) => i.variable).sort(), [
+    'GATE_LINK_EXPIRY',
+    'GATE_LINK_SECRET',
+    'GATE_PUBLIC_URL',
+  ]);
 });
 
 test('every variable is read', () => {

@@ -72,6 +72,20 @@ describe('buildHeldAlert', () => {
     assert.match(live, /https:\/\/dashboard\.stripe\.com\/invoices\/in_1Test/);
   });
 
+  test('no Temporal link without a Web UI (the embedded engine); the run page link when the gate signs one', () => {
+    const embedded = allText(
+      buildHeldAlert(
+        alertInput({
+          links: { temporalNamespace: 'default' },
+          runPageUrl: 'http://gate.test/invoices/in_1Test?sig=1.ab',
+        }),
+      ).blocks,
+    );
+    assert.doesNotMatch(embedded, /Temporal/);
+    assert.match(embedded, /<http:\/\/gate\.test\/invoices\/in_1Test\?sig=1\.ab\|Run page> · <https:\/\/dashboard/);
+    assert.doesNotMatch(text, /Run page/, 'no link when none is given');
+  });
+
   test('Release (primary, confirmed) and Recount buttons carry the invoice id', () => {
     const buttons = actionsOf(alert.blocks);
     assert.deepEqual(
@@ -163,6 +177,12 @@ describe('buildReminder', () => {
     assert.match(allText(r.blocks), /held for \*4 h\*/);
     assert.match(buildReminder(alertInput(), heldSince, new Date('2025-11-02T04:30:00Z')).text, /held for 28 h 30 min/);
     assert.equal(actionsOf(r.blocks).length, 0);
+  });
+
+  test('links the run page when the gate signs one', () => {
+    const at = new Date('2025-11-01T04:00:00Z');
+    const r = buildReminder(alertInput({ runPageUrl: 'http://gate.test/invoices/in_1Test?sig=1.ab' }), at, at);
+    assert.match(allText(r.blocks), /<http:\/\/gate\.test\/invoices\/in_1Test\?sig=1\.ab\|Run page>/);
   });
 });
 
