@@ -19,6 +19,7 @@ import {
 import { periodBoundary } from './clock';
 import { parameterInvalid, parameterMissing, resourceMissing, stateError, StripeApiError } from './errors';
 import type { Params } from './form';
+import { parseTiers, parseTransformQuantity, priceAmount, type TierObject } from './pricing';
 import {
   customerObject,
   invoiceItemObject,
@@ -233,6 +234,9 @@ route('POST', '/v1/prices', ({ world, params }) => {
     'active',
     'billing_scheme',
     'tax_behavior',
+    'tiers',
+    'tiers_mode',
+    'transform_quantity',
   ]);
   const now = world.clock.now();
   const currency = reqString(params, 'currency').toLowerCase();
@@ -245,7 +249,7 @@ route('POST', '/v1/prices', ({ world, params }) => {
   }
   if (!productId) throw parameterMissing('product');
   get(world.products, 'product', productId, 'product');
-  const scheme = enumParam(params, 'billing_scheme', ['per_unit'] as const) ?? 'per_unit';
+  const scheme = enumParam(params, 'billing_scheme', ['per_unit', 'tiered'] as const) ?? 'per_unit';
   const price = priceObject(randomId('price'), now, productId, currency);
   price.billing_scheme = scheme;
   const unitAmount = optInt(params, 'unit_amount');
@@ -256,10 +260,33 @@ route('POST', '/v1/prices', ({ world, params }) => {
       'You may only specify one of these parameters: unit_amount, unit_amount_decimal.',
     );
   }
-  if (unitAmount === undefined && unitAmountDecimal === undefined) throw parameterMissing('unit_amount');
-  const dec = new Decimal(unitAmountDecimal ?? unitAmount!);
-  price.unit_amount_decimal = dec.toFixed();
-  price.unit_amount = dec.isInteger() ? dec.toNumber() : null;
+  let tiers: TierObject[] | undefined;
+  if (scheme === 'tiered') {
+    // Tiered prices take their amounts from the tiers only, and cannot transform the quantity.
+    if (unitAmount !== undefined || unitAmountDecimal !== undefined) {
+      throw parameterInvalid(
+        unitAmount !== undefined ? 'unit_amount' : 'unit_amount_decimal',
+        'You may not specify a unit amount when `billing_scheme` is `tiered`.',
+      );
+    }
+    if (params.transform_quantity !== undefined) {
+      throw parameterInvalid('transform_quantity', '`transform_quantity` cannot be combined with `tiers`.');
+    }
+    price.tiers_mode = enumParam(params, 'tiers_mode', ['graduated', 'volume'] as const) ?? null;
+    if (!price.tiers_mode) throw parameterMissing('tiers_mode');
+    tiers = parseTiers(params);
+  } else {
+    for (const name of ['tiers', 'tiers_mode']) {
+      if (params[name] !== undefined) {
+        throw parameterInvalid(name, `\`${name}\` requires \`billing_scheme\` to be set to \`tiered\`.`);
+      }
+    }
+    if (unitAmount === undefined && unitAmountDecimal === undefined) throw parameterMissing('unit_amount');
+    const dec = new Decimal(unitAmountDecimal ?? unitAmount!);
+    price.unit_amount_decimal = dec.toFixed();
+    price.unit_amount = dec.isInteger() ? dec.toNumber() : null;
+    price.transform_quantity = parseTransformQuantity(params);
+  }
   const recurring = optObject(params, 'recurring');
   if (recurring) {
     const interval = enumParam(recurring, 'interval', ['day', 'week', 'month', 'year'] as const, 'recurring[interval]');
@@ -285,6 +312,7 @@ route('POST', '/v1/prices', ({ world, params }) => {
   price.active = optBool(params, 'active') ?? true;
   price.metadata = applyMetadata({}, params);
   world.prices.set(price.id, price);
+  if (tiers) world.priceTiers.set(price.id, tiers);
   return price;
 });
 route('GET', '/v1/prices/:id', ({ world, path }) => get(world.prices, 'price', path.id));
@@ -911,7 +939,7 @@ route('POST', '/v1/invoiceitems', ({ world, params }) => {
   const amount = optInt(params, 'amount');
   const unit = optDecimalString(params, 'unit_amount_decimal');
   if (price) {
-    ii.amount = lineAmount(q, price.unit_amount_decimal);
+    ii.amount = priceAmount(price, world.priceTiers.get(price.id), q);
     ii.pricing = {
       type: 'price_details',
       price_details: { price: price.id, product: price.product },

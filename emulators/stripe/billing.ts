@@ -4,6 +4,7 @@ import Decimal from 'decimal.js';
 import { periodBoundary } from './clock';
 import { stateError, StripeApiError } from './errors';
 import { invoiceObject, lineItemObject } from './objects';
+import { priceAmount } from './pricing';
 import { previousAttributes, randomId, type Obj } from './util';
 import { NO_REQUEST, type RequestInfo, type World } from './world';
 
@@ -82,6 +83,17 @@ export function newSubscriptionInvoice(
   return invoice;
 }
 
+/** "1200 × API calls (at $0.02 / unit)", "… (at $5.00 per 1000 units)", "… (tiered, graduated)". */
+function lineDescription(price: Obj, name: string, quantity: Decimal): string {
+  if (price.billing_scheme === 'tiered') return `${quantity.toFixed()} × ${name} (tiered, ${price.tiers_mode})`;
+  const unit = price.unit_amount_decimal === null ? '' : money(price.unit_amount_decimal, price.currency);
+  if (price.transform_quantity) {
+    return `${quantity.toFixed()} × ${name} (at ${unit} per ${price.transform_quantity.divide_by} units)`;
+  }
+  const per = price.recurring?.usage_type === 'metered' ? 'unit' : (price.recurring?.interval ?? 'month');
+  return `${quantity.toFixed()} × ${name} (at ${unit} / ${per})`;
+}
+
 /** The line a subscription item contributes for one period. */
 export function subscriptionLine(
   world: World,
@@ -94,12 +106,8 @@ export function subscriptionLine(
   const price = world.prices.get(item.price.id) ?? item.price;
   const product = world.products.get(price.product);
   const name = product?.name ?? price.product;
-  const amount = lineAmount(quantity, price.unit_amount_decimal);
-  const metered = price.recurring?.usage_type === 'metered';
-  const unit = price.unit_amount_decimal === null ? '' : money(price.unit_amount_decimal, price.currency);
-  const description = metered
-    ? `${quantity.toFixed()} × ${name} (at ${unit} / unit)`
-    : `${quantity.toFixed()} × ${name} (at ${unit} / ${price.recurring?.interval ?? 'month'})`;
+  const amount = priceAmount(price, world.priceTiers.get(price.id), quantity);
+  const description = lineDescription(price, name, quantity);
   return lineItemObject({
     id: randomId('il'),
     invoice: invoice.id,

@@ -197,8 +197,8 @@ export function planFromPrice(price: Obj): Obj {
     meter: price.recurring?.meter ?? null,
     nickname: price.nickname,
     product: price.product,
-    tiers_mode: null,
-    transform_usage: null,
+    tiers_mode: price.tiers_mode ?? null,
+    transform_usage: price.transform_quantity ?? null,
     trial_period_days: null,
     usage_type: price.recurring?.usage_type ?? 'licensed',
   };

@@ -1,6 +1,7 @@
 // All emulator state in memory, plus event emission and `expand` resolution.
 import { Clock } from './clock';
 import { eventObject } from './objects';
+import type { TierObject } from './pricing';
 import { clone, randomId, type Obj } from './util';
 
 export interface RequestInfo {
@@ -67,6 +68,8 @@ export class World {
   customers = new Map<string, Obj>();
   products = new Map<string, Obj>();
   prices = new Map<string, Obj>();
+  /** `price.tiers` is includable: kept aside and added to a price only where `tiers` is expanded. */
+  priceTiers = new Map<string, TierObject[]>();
   meters = new Map<string, Obj>();
   meterEvents: MeterEventRecord[] = [];
   /** The same events by `${event_name} ${customer}`, for aggregation. */
@@ -116,6 +119,7 @@ export class World {
     this.customers.clear();
     this.products.clear();
     this.prices.clear();
+    this.priceTiers.clear();
     this.meters.clear();
     this.meterEvents = [];
     this.meterEventIndex.clear();
@@ -189,7 +193,10 @@ export class World {
     return undefined;
   }
 
-  /** Applies `expand[]` paths (`customer`, `data.customer`, `lines.data.pricing.price_details.price`). */
+  /**
+   * Applies `expand[]` paths (`customer`, `data.customer`, `lines.data.pricing.price_details.price`,
+   * and the includable `tiers` of a price: `tiers`, `data.pricing.price_details.price.tiers`).
+   */
   expand(value: Obj, paths: string[]): Obj {
     for (const path of paths) this.expandPath(value, path.split('.'));
     return value;
@@ -205,6 +212,11 @@ export class World {
     const [head, ...rest] = parts;
     const v = obj[head];
     if (rest.length === 0) {
+      if (head === 'tiers' && obj.object === 'price') {
+        const tiers = this.priceTiers.get(obj.id as string);
+        if (tiers) obj.tiers = clone(tiers);
+        return;
+      }
       if (typeof v === 'string') {
         const found = this.findById(v);
         if (found) obj[head] = this.render(found);

@@ -94,6 +94,8 @@ export interface GateLineRecord {
   difference: string;
   variancePct: string | null;
   estimatedImpactMinor: string | null;
+  /** Why the impact is unavailable; null when it is known. */
+  impactUnavailableReason: string | null;
   passed: boolean;
 }
 
@@ -250,6 +252,7 @@ export class AuditStore {
               difference: line.difference,
               variance_pct: line.variancePct,
               estimated_impact_minor: line.estimatedImpactMinor,
+              impact_unavailable_reason: line.impactUnavailableReason ?? null,
               passed: line.passed,
               recorded_at: new Date(),
             })),
@@ -268,6 +271,7 @@ export class AuditStore {
               difference: eb.ref('excluded.difference'),
               variance_pct: eb.ref('excluded.variance_pct'),
               estimated_impact_minor: eb.ref('excluded.estimated_impact_minor'),
+              impact_unavailable_reason: eb.ref('excluded.impact_unavailable_reason'),
               passed: eb.ref('excluded.passed'),
             })),
           )
@@ -285,6 +289,7 @@ export class AuditStore {
           total_estimated_impact_minor: comparison.totalEstimatedImpactMinor,
           tolerance_pct: comparison.tolerance.pct,
           tolerance_abs: comparison.tolerance.abs,
+          tolerance_money: comparison.tolerance.money ?? null,
           updated_at: new Date(),
         })
         .where('id', '=', run.id)
@@ -492,7 +497,13 @@ export function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
     maxVariancePct: r.max_variance_pct,
     totalEstimatedImpactMinor: r.total_estimated_impact_minor,
     tolerance:
-      r.tolerance_pct !== null && r.tolerance_abs !== null ? { pct: r.tolerance_pct, abs: r.tolerance_abs } : null,
+      r.tolerance_pct !== null && r.tolerance_abs !== null
+        ? {
+            pct: r.tolerance_pct,
+            abs: r.tolerance_abs,
+            ...(r.tolerance_money === null ? {} : { money: r.tolerance_money }),
+          }
+        : null,
     recounts: r.recounts,
     reviewer: r.reviewer,
     decisionNote: r.decision_note,
@@ -525,6 +536,7 @@ export function toLineRecord(l: Selectable<GateLinesTable>): GateLineRecord {
     difference: l.difference,
     variancePct: l.variance_pct,
     estimatedImpactMinor: l.estimated_impact_minor,
+    impactUnavailableReason: l.impact_unavailable_reason,
     passed: l.passed,
   };
 }

@@ -51,7 +51,7 @@ export interface AppConfig {
     /** Who may release or recount; empty -> nobody (start-up warns). */
     reviewerIds: string[];
   };
-  /** From GATE_TOLERANCE_PCT / GATE_TOLERANCE_ABS; the config file may override it. */
+  /** From GATE_TOLERANCE_PCT / _ABS / _MONEY (money only when set); the config file may override it. */
   tolerance: Tolerance;
   /** INVOICE_GATE_CONFIG: path of the JSON config file. */
   gateConfigPath: string | undefined;
@@ -173,6 +173,8 @@ const envSchema = z.object({
   SLACK_REVIEWER_IDS: optional(reviewerIds).default([]),
   GATE_TOLERANCE_PCT: optional(nonNegativeDecimal).default('1'),
   GATE_TOLERANCE_ABS: optional(nonNegativeDecimal).default('0'),
+  /** Minor units of the invoice currency; unset: no money limit. */
+  GATE_TOLERANCE_MONEY: optional(nonNegativeDecimal),
   INVOICE_GATE_CONFIG: optional(text),
   GATE_REMINDER_AFTER: optional(duration).default(4 * 3_600_000),
   GATE_REMINDER_EVERY: optional(duration).default(24 * 3_600_000),
@@ -238,7 +240,11 @@ export function parseConfig(env: Env): AppConfig {
       apiUrl: e.SLACK_API_URL,
       reviewerIds: e.SLACK_REVIEWER_IDS,
     },
-    tolerance: { pct: e.GATE_TOLERANCE_PCT, abs: e.GATE_TOLERANCE_ABS },
+    tolerance: {
+      pct: e.GATE_TOLERANCE_PCT,
+      abs: e.GATE_TOLERANCE_ABS,
+      ...(e.GATE_TOLERANCE_MONEY === undefined ? {} : { money: e.GATE_TOLERANCE_MONEY }),
+    },
     gateConfigPath: e.INVOICE_GATE_CONFIG,
     reminder: { afterMs: e.GATE_REMINDER_AFTER, everyMs: e.GATE_REMINDER_EVERY },
     lifecycle: {

@@ -55,7 +55,12 @@ const nonNegativeDecimal = z
   .transform((v) => String(v).trim())
   .pipe(z.string().regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal, e.g. "1" or "0.5"'));
 
-const toleranceSchema = z.strictObject({ pct: nonNegativeDecimal.optional(), abs: nonNegativeDecimal.optional() });
+const toleranceSchema = z.strictObject({
+  pct: nonNegativeDecimal.optional(),
+  abs: nonNegativeDecimal.optional(),
+  /** Minor units of the invoice currency. */
+  money: nonNegativeDecimal.optional(),
+});
 
 const fileSchema = z.strictObject({
   $schema: z.string().optional(),

@@ -29,6 +29,8 @@ export interface GateRunsTable {
   total_estimated_impact_minor: Numeric | null;
   tolerance_pct: Numeric | null;
   tolerance_abs: Numeric | null;
+  /** The money limit (minor units) of the latest round; null when none was configured. */
+  tolerance_money: Numeric | null;
   /** Latest comparison round recorded: 0 = first count, 1.. = recounts. */
   recounts: Generated<number>;
   reviewer: string | null;
@@ -67,6 +69,8 @@ export interface GateLinesTable {
   difference: Numeric;
   variance_pct: Numeric | null;
   estimated_impact_minor: Numeric | null;
+  /** Why estimated_impact_minor is null (the price shape the gate could not price, ...). */
+  impact_unavailable_reason: string | null;
   passed: boolean;
   recorded_at: Timestamp;
 }

@@ -1,11 +1,21 @@
 // The gate's decision: does each metered line agree with the ledger within tolerance?
 // Pure and deterministic, so the workflow can call it directly and tests need no I/O.
 import Decimal from 'decimal.js';
+import { lineMoneyImpact } from './money-impact';
 import type { Comparison, LedgerCounts, LineComparison, MeteredLine, Tolerance } from './types';
 
 const HUNDRED = new Decimal(100);
 /** Variances are reported with this many decimal places; the pass/fail test itself is exact. */
 const VARIANCE_DECIMALS = 4;
+
+/**
+ * The money rule, when a money tolerance is configured: |impact| <= money. An impact the gate cannot
+ * compute fails it (fail closed: the gate holds what it cannot verify, and the alert says why).
+ */
+function withinMoney(impactMinor: string | null, money: string | undefined): boolean {
+  if (money === undefined) return true;
+  return impactMinor !== null && new Decimal(impactMinor).abs().lessThanOrEqualTo(money);
+}
 
 export function compareLine(line: MeteredLine, ledgerQuantity: string, tolerance: Tolerance): LineComparison {
   const stripe = new Decimal(line.stripeQuantity);
@@ -14,12 +24,15 @@ export function compareLine(line: MeteredLine, ledgerQuantity: string, tolerance
   const allowed = Decimal.max(new Decimal(tolerance.abs), new Decimal(tolerance.pct).div(HUNDRED).times(ledger.abs()));
   // Billing usage the ledger never saw is always a divergence, whatever the absolute tolerance says.
   const billsWithoutLedger = ledger.isZero() && stripe.greaterThan(0);
-  const passed = !billsWithoutLedger && difference.abs().lessThanOrEqualTo(allowed);
+  const impact = lineMoneyImpact(line, stripe, ledger);
+  // A line passes when every configured limit passes: the quantity rule, and the money rule if set.
+  const passed =
+    !billsWithoutLedger &&
+    difference.abs().lessThanOrEqualTo(allowed) &&
+    withinMoney(impact.impactMinor, tolerance.money);
   const variancePct = ledger.isZero()
     ? null
     : difference.div(ledger).times(HUNDRED).toDecimalPlaces(VARIANCE_DECIMALS).toString();
-  const estimatedImpactMinor =
-    line.unitAmountDecimal === null ? null : difference.times(new Decimal(line.unitAmountDecimal)).toString();
   return {
     lineId: line.lineId,
     description: line.description,
@@ -31,7 +44,8 @@ export function compareLine(line: MeteredLine, ledgerQuantity: string, tolerance
     ledgerQuantity: ledger.toString(),
     difference: difference.toString(),
     variancePct,
-    estimatedImpactMinor,
+    estimatedImpactMinor: impact.impactMinor,
+    impactUnavailableReason: impact.unavailable,
     passed,
   };
 }

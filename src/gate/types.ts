@@ -25,6 +25,41 @@ export interface MeteredLine {
   stripeQuantity: DecimalString;
   /** Unit price in the currency's minor unit (cents), when the price has one. */
   unitAmountDecimal: DecimalString | null;
+  /**
+   * How the line's price turns a quantity into money, as Stripe has it. Absent on invoices read
+   * before the gate read price shapes (recorded histories): their impact is per unit, as it was then.
+   */
+  pricing?: LinePricing;
+}
+
+/** One tier of a tiered price (Stripe's `price.tiers[]`); amounts in minor units. */
+export interface PriceTier {
+  /** Upper bound, inclusive; null for the last tier (`inf`). */
+  upTo: DecimalString | null;
+  unitAmountDecimal: DecimalString | null;
+  flatAmountDecimal: DecimalString | null;
+}
+
+/**
+ * A line's price shape: Stripe's `billing_scheme`, `unit_amount_decimal`, `transform_quantity`,
+ * `tiers_mode` and `tiers`, kept as Stripe sends them so that an unknown shape can be named.
+ */
+export interface LinePricing {
+  /** `per_unit` or `tiered` (anything else is reported as unavailable). */
+  billingScheme: string;
+  /** The price's currency (its `currency_options` are not read). */
+  currency: string;
+  /** The line's (the invoice's) currency: a price billed in another currency is not priced here. */
+  billedCurrency: string;
+  unitAmountDecimal: DecimalString | null;
+  /** Package pricing: the quantity is divided by `divideBy`, then rounded `up` or `down`. */
+  transformQuantity: { divideBy: number; round: string } | null;
+  /** `graduated` or `volume`, for tiered prices. */
+  tiersMode: string | null;
+  /** null when Stripe did not send them (not expanded). */
+  tiers: PriceTier[] | null;
+  /** The price lets the customer choose the amount (`custom_unit_amount`). */
+  customUnitAmount: boolean;
 }
 
 export interface InvoiceSnapshot {
@@ -62,6 +97,11 @@ export interface Tolerance {
   pct: DecimalString;
   /** Absolute quantity. */
   abs: DecimalString;
+  /**
+   * Money limit per line in the invoice currency's minor units (GATE_TOLERANCE_MONEY): a line also
+   * needs |estimated impact| <= money. Absent: no money limit (tolerances recorded before it existed).
+   */
+  money?: DecimalString;
 }
 
 export interface LineComparison {
@@ -77,8 +117,13 @@ export interface LineComparison {
   difference: DecimalString;
   /** difference / ledger * 100; null when the ledger is 0. */
   variancePct: DecimalString | null;
-  /** What the difference costs at the line's unit price, in minor units; null without a unit price. */
+  /**
+   * What Stripe bills for its quantity minus what it would bill for the ledger's, at the line's price
+   * (per unit, package, graduated or volume tiers), exact, in minor units; null when unavailable.
+   */
   estimatedImpactMinor: DecimalString | null;
+  /** Why the impact is unavailable (null when it is known; absent on comparisons made before). */
+  impactUnavailableReason?: string | null;
   passed: boolean;
 }
 

@@ -225,11 +225,22 @@ function lineName(l: LineComparison): string {
   return l.description ? `${escapeMrkdwn(name)} (\`${escapeMrkdwn(l.eventName)}\`)` : `\`${escapeMrkdwn(name)}\``;
 }
 
+function impactOfLine(l: LineComparison, currency: string): string {
+  if (l.estimatedImpactMinor !== null)
+    return ` · impact ${formatMoneyMinor(l.estimatedImpactMinor, currency, { signed: true })}`;
+  return l.impactUnavailableReason ? ` · impact unavailable: ${escapeMrkdwn(l.impactUnavailableReason)}` : '';
+}
+
+/** "max(0, 1 % of ledger)", plus "and impact within USD 10.00" when a money limit is set. */
+function toleranceText(c: Comparison, currency: string): string {
+  const quantity = `max(${formatQuantity(c.tolerance.abs)}, ${formatQuantity(c.tolerance.pct)} % of ledger)`;
+  return c.tolerance.money === undefined
+    ? quantity
+    : `${quantity} and impact within ${formatMoneyMinor(c.tolerance.money, currency)}`;
+}
+
 function lineText(l: LineComparison, currency: string): string {
-  const impact =
-    l.estimatedImpactMinor !== null
-      ? ` · impact ${formatMoneyMinor(l.estimatedImpactMinor, currency, { signed: true })}`
-      : '';
+  const impact = impactOfLine(l, currency);
   return (
     `• *${lineName(l)}*: Stripe *${formatQuantity(l.stripeQuantity)}* · ledger *${formatQuantity(l.ledgerQuantity)}*` +
     ` · ${formatSignedQuantity(l.difference)} (${l.variancePct === null ? 'ledger is 0' : formatPct(l.variancePct)})${impact}`
@@ -240,7 +251,7 @@ function divergingLinesBlock(c: Comparison, currency: string, title: string): Se
   const diverging = c.lines.filter((l) => !l.passed);
   const shown = diverging.slice(0, MAX_LINES_SHOWN).map((l) => lineText(l, currency));
   const more = diverging.length - shown.length;
-  const tol = `tolerance: max(${formatQuantity(c.tolerance.abs)}, ${formatQuantity(c.tolerance.pct)} % of ledger)`;
+  const tol = `tolerance: ${toleranceText(c, currency)}`;
   let body = `*${title}* (${diverging.length} of ${c.lines.length} metered lines; ${tol})\n${shown.join('\n')}`;
   if (diverging.length === 0) body = `*All ${c.lines.length} metered lines are within tolerance* (${tol})`;
   if (more > 0) body += `\n…and ${more} more diverging line${more === 1 ? '' : 's'} (see the run in Temporal)`;

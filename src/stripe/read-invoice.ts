@@ -1,7 +1,7 @@
 // Reads a draft invoice down to what the gate compares: every line (all pages), and for metered
 // lines price -> meter -> event_name and aggregation formula.
 import type Stripe from 'stripe';
-import type { AggregationFormula, InvoiceSnapshot, MeteredLine } from '../gate/types';
+import type { AggregationFormula, InvoiceSnapshot, LinePricing, MeteredLine, PriceTier } from '../gate/types';
 import { FailureType, GateError } from '../gate/failures';
 import { callStripe, stripeErrorCode } from './stripe-failure';
 
@@ -27,6 +27,33 @@ function memoize<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T
       cache.set(id, hit);
     }
     return hit;
+  };
+}
+
+/** Price tiers are not part of a price unless expanded: every read of a price asks for them. */
+const PRICE_EXPAND = 'data.pricing.price_details.price';
+
+function tierOf(tier: Stripe.Price.Tier): PriceTier {
+  return {
+    upTo: tier.up_to === null ? null : String(tier.up_to),
+    unitAmountDecimal: decimalText(tier.unit_amount_decimal) ?? decimalText(tier.unit_amount),
+    flatAmountDecimal: decimalText(tier.flat_amount_decimal) ?? decimalText(tier.flat_amount),
+  };
+}
+
+/** The price's shape as Stripe has it, for the money impact (src/gate/money-impact.ts). */
+export function linePricingOf(price: Stripe.Price, lineCurrency: string): LinePricing {
+  return {
+    billingScheme: price.billing_scheme,
+    currency: price.currency,
+    billedCurrency: lineCurrency,
+    unitAmountDecimal: decimalText(price.unit_amount_decimal) ?? decimalText(price.unit_amount),
+    transformQuantity: price.transform_quantity
+      ? { divideBy: price.transform_quantity.divide_by, round: price.transform_quantity.round }
+      : null,
+    tiersMode: price.tiers_mode ?? null,
+    tiers: price.tiers ? price.tiers.map(tierOf) : null,
+    customUnitAmount: price.custom_unit_amount !== null && price.custom_unit_amount !== undefined,
   };
 }
 
@@ -75,18 +102,18 @@ export async function readInvoiceSnapshot(
   const customerId = idOf(invoice.customer as string | { id: string } | null);
   if (!customerId) throw new Error(`invoice ${invoiceId} has no customer`);
 
-  // Prices come expanded with the lines: one request per page instead of one per price.
+  // Prices come expanded with the lines, with their tiers: one request per page instead of one per price.
   const lines = await callStripe('invoice lines list', async () => {
     const all: Stripe.InvoiceLineItem[] = [];
     const pages = stripe.invoices.listLineItems(invoiceId, {
       limit: LINE_PAGE_SIZE,
-      expand: ['data.pricing.price_details.price'],
+      expand: [PRICE_EXPAND, `${PRICE_EXPAND}.tiers`],
     });
     for await (const line of pages) all.push(line);
     return all;
   });
 
-  const price = memoize((id) => callStripe('price retrieve', () => stripe.prices.retrieve(id)));
+  const price = memoize((id) => callStripe('price retrieve', () => stripe.prices.retrieve(id, { expand: ['tiers'] })));
 
   const meteredLines: MeteredLine[] = [];
   for (const line of lines) {
@@ -112,6 +139,7 @@ export async function readInvoiceSnapshot(
       periodEnd: line.period.end,
       stripeQuantity: decimalText(line.quantity_decimal) ?? String(line.quantity ?? 0),
       unitAmountDecimal: decimalText(line.pricing?.unit_amount_decimal) ?? decimalText(linePrice.unit_amount_decimal),
+      pricing: linePricingOf(linePrice, line.currency),
     });
   }
 

@@ -234,3 +234,13 @@ test('loadConfig reads .env without overriding the real environment', () => {
   assert.equal(loadConfig({}, { dotenvPath: join(dir, 'missing.env') }).port, 3000);
   assert.equal(loadConfig({}, { dotenvPath: false }).port, 3000);
 });
+
+test('GATE_TOLERANCE_MONEY adds a money limit in minor units; unset, there is none', () => {
+  assert.equal('money' in parseConfig({}).tolerance, false);
+  assert.deepEqual(parseConfig({ GATE_TOLERANCE_MONEY: '2500' }).tolerance, { pct: '1', abs: '0', money: '2500' });
+  assert.deepEqual(parseConfig({ GATE_TOLERANCE_MONEY: '0.5' }).tolerance.money, '0.5');
+  for (const bad of ['-1', '1e3', 'USD 10']) {
+    const err = configError(() => parseConfig({ GATE_TOLERANCE_MONEY: bad }));
+    assert.match(err.message, /GATE_TOLERANCE_MONEY: must be a non-negative decimal/);
+  }
+});

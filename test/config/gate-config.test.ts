@@ -138,3 +138,28 @@ test('unreadable or invalid JSON files name INVOICE_GATE_CONFIG', () => {
     /^INVOICE_GATE_CONFIG: .* is not valid JSON/,
   );
 });
+
+test('a money tolerance from the environment, the file and per customer, field by field', () => {
+  const c = parseGateConfig(
+    {
+      tolerance: { money: '10000' },
+      customers: { cus_small: { tolerance: { money: 500 } }, cus_pct: { tolerance: { pct: '3' } } },
+    },
+    { pct: '1', abs: '0', money: '2500' },
+  );
+  assert.deepEqual(c.tolerance, { pct: '1', abs: '0', money: '10000' });
+  assert.deepEqual(toleranceFor(c, 'cus_small'), { pct: '1', abs: '0', money: '500' });
+  assert.deepEqual(toleranceFor(c, 'cus_pct'), { pct: '3', abs: '0', money: '10000' });
+  // Without money anywhere the tolerance keeps its old shape ({ pct, abs }).
+  assert.deepEqual(
+    toleranceFor(parseGateConfig({ customers: { cus_x: { tolerance: { abs: '2' } } } }, ENV_TOLERANCE), 'cus_x'),
+    {
+      pct: '1',
+      abs: '2',
+    },
+  );
+  assert.deepEqual(
+    issuesOf(() => parseGateConfig({ customers: { cus_1: { tolerance: { money: '-5' } } } }, ENV_TOLERANCE)),
+    ['customers.cus_1.tolerance.money: must be a non-negative decimal, e.g. "1" or "0.5"'],
+  );
+});

@@ -105,3 +105,91 @@ describe('compareInvoice', () => {
     assert.equal(result.maxVariancePct, '0.5');
   });
 });
+
+describe('money tolerance', () => {
+  const tiered = {
+    billingScheme: 'tiered',
+    currency: 'usd',
+    billedCurrency: 'usd',
+    unitAmountDecimal: null,
+    transformQuantity: null,
+    tiersMode: 'graduated',
+    tiers: [
+      { upTo: '1000', unitAmountDecimal: '10', flatAmountDecimal: null },
+      { upTo: null, unitAmountDecimal: '5', flatAmountDecimal: null },
+    ],
+    customUnitAmount: false,
+  };
+  // Quantity rule: 5 %; money rule: USD 10.00.
+  const tolerance = { pct: '5', abs: '0', money: '1000' };
+
+  test('a 3 % variance on a cheap line passes, a 0.5 % variance on an expensive line is held', () => {
+    const cheap = compareLine(line('103', { unitAmountDecimal: '4' }), '100', tolerance);
+    assert.equal(cheap.estimatedImpactMinor, '12');
+    assert.equal(cheap.passed, true);
+    const expensive = compareLine(line('1005', { unitAmountDecimal: '9000' }), '1000', tolerance);
+    assert.equal(expensive.variancePct, '0.5');
+    assert.equal(expensive.estimatedImpactMinor, '45000');
+    assert.equal(expensive.passed, false);
+  });
+
+  test('the limit is inclusive and applies to the absolute impact (under-billing too)', () => {
+    assert.equal(compareLine(line('1005', { unitAmountDecimal: '200' }), '1000', tolerance).passed, true);
+    assert.equal(compareLine(line('995', { unitAmountDecimal: '200' }), '1000', tolerance).passed, true);
+    assert.equal(compareLine(line('995', { unitAmountDecimal: '200.0002' }), '1000', tolerance).passed, false);
+  });
+
+  test('every configured limit must pass: the quantity rule still holds a cheap line beyond it', () => {
+    const result = compareLine(line('110', { unitAmountDecimal: '1' }), '100', tolerance);
+    assert.equal(result.estimatedImpactMinor, '10');
+    assert.equal(result.passed, false);
+  });
+
+  test('the impact follows the price shape (graduated tiers)', () => {
+    // 1,100 vs 1,000: the extra 100 units are in the 5-cent tier, USD 5.00: within USD 10.00.
+    const result = compareLine(line('1100', { unitAmountDecimal: null, pricing: tiered }), '1050', tolerance);
+    assert.equal(result.estimatedImpactMinor, '250');
+    assert.equal(result.impactUnavailableReason, null);
+    assert.equal(result.passed, true);
+    const beyond = compareLine(line('1100', { unitAmountDecimal: null, pricing: tiered }), '1000', {
+      ...tolerance,
+      money: '499',
+    });
+    assert.equal(beyond.estimatedImpactMinor, '500');
+    assert.equal(beyond.passed, false);
+  });
+
+  test('an impact that cannot be computed fails the money rule (fail closed) and says why', () => {
+    const unknown = { ...tiered, tiers: null };
+    const result = compareLine(line('1001', { unitAmountDecimal: null, pricing: unknown }), '1000', tolerance);
+    assert.equal(result.estimatedImpactMinor, null);
+    assert.equal(result.impactUnavailableReason, 'Stripe did not send the price tiers');
+    assert.equal(result.passed, false);
+    // Without a money limit the same line is judged on quantities alone, as before.
+    const noMoney = compareLine(line('1001', { unitAmountDecimal: null, pricing: unknown }), '1000', {
+      pct: '5',
+      abs: '0',
+    });
+    assert.equal(noMoney.passed, true);
+    assert.equal(noMoney.impactUnavailableReason, 'Stripe did not send the price tiers');
+  });
+
+  test('equal quantities pass whatever the price', () => {
+    const unknown = { ...tiered, billingScheme: 'matrix' };
+    assert.equal(compareLine(line('10', { pricing: unknown }), '10', tolerance).passed, true);
+  });
+
+  test('compareInvoice keeps the money limit in the comparison and sums the known impacts', () => {
+    const result = compareInvoice(
+      [
+        line('103', { lineId: 'il_a', unitAmountDecimal: '4' }),
+        line('1005', { lineId: 'il_b', unitAmountDecimal: '9000' }),
+      ],
+      { il_a: '100', il_b: '1000' },
+      tolerance,
+    );
+    assert.equal(result.passed, false);
+    assert.deepEqual(result.tolerance, tolerance);
+    assert.equal(result.totalEstimatedImpactMinor, '45012');
+  });
+});

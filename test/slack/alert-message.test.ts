@@ -123,6 +123,33 @@ describe('buildHeldAlert', () => {
   });
 });
 
+describe('money tolerance in the alert', () => {
+  test('the tolerance names the money limit and a line without an impact says why', () => {
+    const c = comparison({
+      tolerance: { pct: '5', abs: '0', money: '1000' },
+      lines: [
+        line({ estimatedImpactMinor: '45000' }),
+        line({
+          lineId: 'il_custom',
+          description: 'Custom <deal>',
+          estimatedImpactMinor: null,
+          impactUnavailableReason: "billing_scheme 'x<y>' is not known to the gate",
+        }),
+      ],
+    });
+    const t = allText(buildHeldAlert(alertInput({ comparison: c })).blocks);
+    assert.match(t, /tolerance: max\(0, 5 % of ledger\) and impact within USD 10\.00/);
+    assert.match(t, /impact \+USD 450\.00/);
+    assert.match(t, /impact unavailable: billing_scheme 'x&lt;y&gt;' is not known to the gate/);
+  });
+
+  test('without a money limit the tolerance reads as before', () => {
+    const t = allText(buildHeldAlert(alertInput()).blocks);
+    assert.match(t, /tolerance: max\(0, 1 % of ledger\)\)/);
+    assert.ok(!t.includes('impact within'));
+  });
+});
+
 describe('buildStatusMessage', () => {
   const input = alertInput();
   const at = new Date('2025-11-01T10:15:00Z');

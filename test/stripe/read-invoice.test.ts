@@ -103,4 +103,72 @@ describe('reading and changing invoices through the stripe SDK', () => {
     await stripe.invoices.voidInvoice(invoiceId);
     assert.deepEqual(await pauseInvoice(stripe, invoiceId, {}), { applied: false, status: 'void' });
   });
+
+  test('each metered line carries its price shape, tiers included, in the same two requests', async () => {
+    const product = await stripe.products.create({ name: 'Shapes' });
+    const meterFor = (event_name: string) =>
+      stripe.billing.meters.create({ display_name: event_name, event_name, default_aggregation: { formula: 'sum' } });
+    const [tieredMeter, packageMeter] = [await meterFor('shape_tiered'), await meterFor('shape_package')];
+    const tiered = await stripe.prices.create({
+      currency: 'usd',
+      product: product.id,
+      billing_scheme: 'tiered',
+      tiers_mode: 'volume',
+      tiers: [
+        { up_to: 1000, unit_amount_decimal: stripe.Decimal.from('0.5') },
+        { up_to: 'inf', unit_amount: 0, flat_amount: 40000 },
+      ],
+      recurring: { interval: 'month', usage_type: 'metered', meter: tieredMeter.id },
+    });
+    const perPackage = await stripe.prices.create({
+      currency: 'usd',
+      product: product.id,
+      unit_amount: 250,
+      transform_quantity: { divide_by: 100, round: 'up' },
+      recurring: { interval: 'month', usage_type: 'metered', meter: packageMeter.id },
+    });
+    const customer = await stripe.customers.create({ name: 'Shapes' });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: tiered.id }, { price: perPackage.id }],
+    });
+    await emulator.admin.advanceClockTo(subscription.items.data[0].current_period_end + 1);
+    const invoice = (await emulator.admin.invoices(customer.id)).find(
+      (inv) => inv.billing_reason === 'subscription_cycle',
+    );
+    assert.ok(invoice);
+
+    await emulator.admin.clearRequests();
+    const snapshot = await readInvoiceSnapshot(stripe, invoice.id as string);
+    const requests = (await emulator.admin.requests()).filter((r) => !r.path.startsWith('/v1/billing/meters'));
+    assert.deepEqual(
+      requests.map((r) => `${r.method} ${r.path.replace(/in_\w+/, 'in_…')}`),
+      ['GET /v1/invoices/in_…', 'GET /v1/invoices/in_…/lines'],
+      'no price is read on its own: the tiers come with the lines',
+    );
+    const byPrice = new Map(snapshot.meteredLines.map((l) => [l.priceId, l.pricing]));
+    assert.deepEqual(byPrice.get(tiered.id), {
+      billingScheme: 'tiered',
+      currency: 'usd',
+      billedCurrency: 'usd',
+      unitAmountDecimal: null,
+      transformQuantity: null,
+      tiersMode: 'volume',
+      tiers: [
+        { upTo: '1000', unitAmountDecimal: '0.5', flatAmountDecimal: null },
+        { upTo: null, unitAmountDecimal: '0', flatAmountDecimal: '40000' },
+      ],
+      customUnitAmount: false,
+    });
+    assert.deepEqual(byPrice.get(perPackage.id), {
+      billingScheme: 'per_unit',
+      currency: 'usd',
+      billedCurrency: 'usd',
+      unitAmountDecimal: '250',
+      transformQuantity: { divideBy: 100, round: 'up' },
+      tiersMode: null,
+      tiers: null,
+      customUnitAmount: false,
+    });
+  });
 });
