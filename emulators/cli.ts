@@ -194,6 +194,7 @@ function printReady(options: CliOptions, running: Required<Running>, webhookSecr
     '',
     'Point invoice-gate at them (these lines work as a .env file):',
     ...env.map(([name, value]) => `${name}=${value}`),
+    `# for Slack clicks over Socket Mode instead of POST /slack/interactions: SLACK_APP_TOKEN=${slack.appToken}`,
     '',
   ];
   if (options.gateUrl) {
@@ -283,6 +284,8 @@ async function main(): Promise<number> {
         host: opts.host,
         botToken: SLACK_EMULATOR_DEFAULTS.botToken,
         signingSecret: SLACK_EMULATOR_DEFAULTS.signingSecret,
+        // Socket Mode: apps.connections.open takes this app-level token (SLACK_APP_TOKEN when it is one).
+        appToken: process.env.SLACK_APP_TOKEN?.startsWith('xapp-') ? process.env.SLACK_APP_TOKEN : undefined,
         interactivityUrl: opts.gateUrl && new URL('/slack/interactions', opts.gateUrl).href,
         log: log('slack'),
       }),

@@ -85,6 +85,7 @@ export async function startServer(context: GateContext): Promise<string> {
     botToken: services.slack.botToken,
     slackApiUrl: services.slack.apiUrl ?? 'https://slack.com/api/',
     reviewerIds: services.slack.reviewerIds,
+    appToken: services.slack.appToken,
     gate,
     recordReviewAttempt: async (attempt) => void (await audit.recordReviewAttempt(attempt)),
     logger,
@@ -107,6 +108,7 @@ export async function startServer(context: GateContext): Promise<string> {
     runPage: runPageOptions(context),
   });
   await server.listen({ port: config.port, host: config.host });
+  slack.receiver.startReceiving();
   context.onStop(async () => {
     shuttingDown = true;
     await server.close();
@@ -117,7 +119,8 @@ export async function startServer(context: GateContext): Promise<string> {
   const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   context.runPageLinks.serverListening(url);
   await services.serverListening(url);
-  logger.info({ url }, `invoice-gate is serving: POST ${url}/webhooks/stripe, ${url}/slack/interactions`);
+  const clicks = slack.receiver.transport === 'socket' ? 'Slack clicks over Socket Mode' : `${url}/slack/interactions`;
+  logger.info({ url }, `invoice-gate is serving: POST ${url}/webhooks/stripe, ${clicks}`);
   return url;
 }
 

@@ -1,4 +1,5 @@
 // Typed client for the Slack emulator's admin API (/_emulator/...), for tests and the demo.
+import type { DisconnectReason, EnvelopeRecord, SocketConnectionInfo } from './socket-mode';
 import type {
   EmulatedChannel,
   EmulatedUser,
@@ -36,13 +37,44 @@ export interface ClickOptions {
   timeoutMs?: number;
 }
 
+export interface SocketClickOptions extends Omit<ClickOptions, 'signature' | 'timeoutMs'> {
+  /** Resend when no ack came within this long (default 3000 ms, Slack's deadline). */
+  ackTimeoutMs?: number;
+  /** Redeliveries after the first attempt (default 3). */
+  maxRetries?: number;
+}
+
 export interface ClickReport {
+  via: 'http';
   status: number;
   body: string;
   ms: number;
   acknowledgedInTime: boolean;
   payload: Record<string, unknown>;
   responseUrl: string;
+}
+
+/** A click delivered as an `interactive` Socket Mode envelope. */
+export interface SocketClickReport {
+  via: 'socket';
+  envelopeId: string;
+  /** The app acknowledged the envelope (`{ envelope_id }`). */
+  acked: boolean;
+  /** Deliveries: 1, plus one per redelivery (`retry_attempt`, `retry_reason: 'timeout'`). */
+  attempts: number;
+  ms: number;
+  acknowledgedInTime: boolean;
+  /** What the app sent in its ack's `payload`, if anything. */
+  ackPayload?: unknown;
+  payload: Record<string, unknown>;
+  responseUrl: string;
+}
+
+export interface SocketModeStatus {
+  /** The app's "Enable Socket Mode" setting: clicks default to the socket. */
+  enabled: boolean;
+  connections: SocketConnectionInfo[];
+  envelopes: EnvelopeRecord[];
 }
 
 export interface EmulatorInfo {
@@ -52,6 +84,8 @@ export interface EmulatorInfo {
   botUserId: string;
   botToken: string;
   signingSecret: string;
+  appToken: string;
+  socketMode: boolean;
   interactivityUrl: string | null;
 }
 
@@ -180,6 +214,30 @@ export class SlackEmulatorAdmin {
 
   /** A person clicks a button of a stored message; the signed block_actions request goes to the interactivity URL. */
   click(opts: ClickOptions): Promise<ClickReport> {
-    return this.call('POST', '/click', opts);
+    return this.call('POST', '/click', { ...opts, via: 'http' });
+  }
+
+  /**
+   * The same click delivered over Socket Mode: an `interactive` envelope with the block_actions payload
+   * on an open connection, redelivered until the app acks it or the retries run out. 409 without a connection.
+   */
+  clickOverSocket(opts: SocketClickOptions): Promise<SocketClickReport> {
+    return this.call('POST', '/click', { ...opts, via: 'socket' });
+  }
+
+  socketMode(): Promise<SocketModeStatus> {
+    return this.call('GET', '/socket-mode');
+  }
+
+  /** Turns the app's Socket Mode setting on or off (what clicks without `via` use). */
+  async setSocketMode(enabled: boolean): Promise<void> {
+    await this.call('POST', '/socket-mode', { enabled });
+  }
+
+  /** Sends `disconnect` (default `refresh_requested`) to every open connection, or to one. */
+  disconnectSockets(
+    opts: { reason?: DisconnectReason; connectionId?: string; closeAfterMs?: number } = {},
+  ): Promise<{ disconnected: string[] }> {
+    return this.call('POST', '/socket-mode/disconnect', opts);
   }
 }

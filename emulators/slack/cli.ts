@@ -1,5 +1,6 @@
 // Runs the Slack emulator alone: `tsx emulators/slack/cli.ts [--port 12112] [--interactivity-url URL]`.
-// Env: SLACK_EMULATOR_PORT, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_INTERACTIVITY_URL.
+// Env: SLACK_EMULATOR_PORT, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_INTERACTIVITY_URL.
+// `--socket-mode` turns the app's Socket Mode setting on (clicks go over the socket).
 import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator } from './index';
 
 function flag(name: string): string | undefined {
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
     host: flag('host') ?? SLACK_EMULATOR_DEFAULTS.host,
     botToken: process.env.SLACK_BOT_TOKEN,
     signingSecret: process.env.SLACK_SIGNING_SECRET,
+    appToken: process.env.SLACK_APP_TOKEN,
+    socketMode: process.argv.includes('--socket-mode'),
     interactivityUrl: flag('interactivity-url') ?? process.env.SLACK_INTERACTIVITY_URL,
     log: process.argv.includes('--verbose') ? (m) => console.log(m) : undefined,
   });
@@ -20,6 +23,9 @@ async function main(): Promise<void> {
   console.log(`  SLACK_API_URL=${emulator.apiUrl}`);
   console.log(`  SLACK_BOT_TOKEN=${emulator.botToken}`);
   console.log(`  SLACK_SIGNING_SECRET=${emulator.signingSecret}`);
+  console.log(
+    `  SLACK_APP_TOKEN=${emulator.appToken}  (Socket Mode ${process.argv.includes('--socket-mode') ? 'on' : 'off'})`,
+  );
   console.log(
     `  SLACK_CHANNEL_ID=${SLACK_EMULATOR_DEFAULTS.channelId}  users: U0ALICE (alice, the demo reviewer), U0BOB (bob)`,
   );

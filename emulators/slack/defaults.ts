@@ -6,6 +6,8 @@ export const SLACK_EMULATOR_DEFAULTS = {
   botToken: 'xoxb-emulator-token',
   /** What `npm run emulators` and the gate's embedded wiring use; the library generates one when not given. */
   signingSecret: 'emulator-signing-secret',
+  /** The app-level token apps.connections.open (Socket Mode) accepts unless another `xapp-` token is configured. */
+  appToken: 'xapp-1-A0GATEAPP-1-emulator-app-token',
   /** The seeded review channel (#billing-review). */
   channelId: 'C0BILLING',
 } as const;

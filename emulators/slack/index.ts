@@ -1,18 +1,20 @@
-// Slack API emulator: the Web API methods the gate uses, button clicks signed like Slack's, the
-// response_url, and an admin API under /_emulator/. See README.md for what it covers.
+// Slack API emulator: the Web API methods the gate uses, button clicks signed like Slack's (or sent
+// over Socket Mode), the response_url, and an admin API under /_emulator/. See README.md for what it covers.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { SlackWorkspace, type StoredMessage, type FaultSpec, type RateLimitSpec } from './state';
-import { callMethod, isKnownMethod, needsAuth, SlackApiError, type Args } from './web-api';
+import { APP_ID, SlackWorkspace, type StoredMessage, type FaultSpec, type RateLimitSpec } from './state';
+import { callMethod, isAppLevelMethod, isKnownMethod, needsAuth, SlackApiError, type Args } from './web-api';
 import { Interactions, type ClickRequest } from './interactions';
+import { SocketModeError, SocketModeHub, type DisconnectReason, type SocketModeOptions } from './socket-mode';
 import { SlackEmulatorAdmin } from './admin-client';
 import { SLACK_EMULATOR_DEFAULTS } from './defaults';
 
 export { SlackEmulatorAdmin } from './admin-client';
 export { SLACK_EMULATOR_DEFAULTS } from './defaults';
-export type { AdminMessage, ClickOptions, ClickReport } from './admin-client';
+export type { AdminMessage, ClickOptions, ClickReport, SocketClickReport, SocketModeStatus } from './admin-client';
 export { signSlackRequest } from './interactions';
+export type { DeliveryReport, DisconnectReason, EnvelopeRecord, SocketConnectionInfo } from './socket-mode';
 export type { FaultSpec, RateLimitSpec, StoredEphemeral, ResponseUrlPost, RequestLogEntry } from './state';
 
 export interface SlackEmulatorOptions {
@@ -23,6 +25,12 @@ export interface SlackEmulatorOptions {
   botToken?: string;
   /** Default: generated. */
   signingSecret?: string;
+  /** The app-level token (`xapp-...`) apps.connections.open accepts. Default SLACK_EMULATOR_DEFAULTS.appToken. */
+  appToken?: string;
+  /** The app's "Enable Socket Mode" setting: clicks go over the socket instead of to the interactivity URL. */
+  socketMode?: boolean;
+  /** Socket Mode timings (ack timeout, retries, ping interval). */
+  socketModeOptions?: Omit<SocketModeOptions, 'log'>;
   interactivityUrl?: string;
   log?: (msg: string) => void;
 }
@@ -35,6 +43,7 @@ export interface SlackEmulator {
   port: number;
   botToken: string;
   signingSecret: string;
+  appToken: string;
   admin: SlackEmulatorAdmin;
   stop(): Promise<void>;
 }
@@ -97,6 +106,8 @@ function adminMessage(m: StoredMessage) {
 
 export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
   const botToken = opts.botToken ?? SLACK_EMULATOR_DEFAULTS.botToken;
+  const appToken = opts.appToken ?? SLACK_EMULATOR_DEFAULTS.appToken;
+  if (!appToken.startsWith('xapp-')) throw new Error("the Slack emulator's app-level token must start with xapp-");
   const signingSecret = opts.signingSecret ?? randomBytes(16).toString('hex');
   const verificationToken = randomBytes(12).toString('hex');
   const log = opts.log ?? (() => {});
@@ -104,6 +115,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   ws.interactivityUrl = opts.interactivityUrl;
   let baseUrl = '';
   const interactions = new Interactions(ws, () => baseUrl, signingSecret, verificationToken);
+  let socketModeEnabled = opts.socketMode ?? false;
+  const socketMode = new SocketModeHub(APP_ID, () => new URL(baseUrl).host, { ...opts.socketModeOptions, log });
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
     const raw = await readBody(req);
@@ -163,6 +176,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       // a pure latency fault falls through to the normal answer
     }
 
+    const appLevel = isAppLevelMethod(method);
     if (needsAuth(method)) {
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ')
@@ -171,7 +185,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
           ? args.token
           : undefined;
       if (!token) return answer(200, { ok: false, error: 'not_authed' });
-      if (token !== botToken) return answer(200, { ok: false, error: 'invalid_auth' });
+      // App-level methods take only the app-level token, every other method only the bot token.
+      const expected = appLevel ? appToken : botToken;
+      if (token !== expected) {
+        const wrongKind = appLevel ? token.startsWith('xox') : token.startsWith('xapp-');
+        return answer(200, { ok: false, error: wrongKind ? 'not_allowed_token_type' : 'invalid_auth' });
+      }
     }
     const retryAfter = ws.checkRateLimit(method);
     if (retryAfter !== undefined) {
@@ -182,6 +201,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       );
     }
     delete args.token;
+    if (method === 'apps.connections.open')
+      return answer(200, { ok: true, url: socketMode.openConnectionUrl(baseUrl) });
     try {
       return answer(200, callMethod(ws, method, args));
     } catch (e) {
@@ -212,6 +233,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
           botUserId: 'U0GATEBOT',
           botToken,
           signingSecret,
+          appToken,
+          socketMode: socketModeEnabled,
           interactivityUrl: ws.interactivityUrl ?? null,
         });
       case 'GET /_emulator/messages': {
@@ -284,18 +307,54 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       case 'DELETE /_emulator/requests':
         ws.requests = [];
         return sendJson(res, 200, { ok: true });
+      case 'GET /_emulator/socket-mode':
+        return sendJson(res, 200, {
+          enabled: socketModeEnabled,
+          connections: socketMode.listConnections(),
+          envelopes: socketMode.envelopes,
+        });
+      case 'POST /_emulator/socket-mode': {
+        if (parts[2] === 'disconnect') {
+          const reason = (body.reason ?? 'refresh_requested') as DisconnectReason;
+          if (!['refresh_requested', 'warning', 'link_disabled'].includes(reason))
+            return sendJson(res, 400, { error: 'reason must be refresh_requested, warning or link_disabled' });
+          return sendJson(
+            res,
+            200,
+            socketMode.disconnect(reason, {
+              connectionId: typeof body.connectionId === 'string' ? body.connectionId : undefined,
+              closeAfterMs: typeof body.closeAfterMs === 'number' ? body.closeAfterMs : undefined,
+            }),
+          );
+        }
+        if (typeof body.enabled !== 'boolean') return sendJson(res, 400, { error: 'enabled (boolean) is required' });
+        socketModeEnabled = body.enabled;
+        return sendJson(res, 200, { enabled: socketModeEnabled });
+      }
       case 'POST /_emulator/reset': {
         const keepUrl = ws.interactivityUrl;
         ws.seed();
         interactions.reset();
+        socketMode.reset();
         ws.interactivityUrl = body.keepInteractivityUrl === false ? undefined : keepUrl;
         return sendJson(res, 200, { ok: true });
       }
       case 'POST /_emulator/click': {
+        // As on Slack, the app's Socket Mode setting decides the transport; `via` overrides it.
+        const via = body.via === 'socket' || body.via === 'http' ? body.via : socketModeEnabled ? 'socket' : 'http';
         try {
+          if (via === 'socket') {
+            const { payload, responseUrl } = interactions.buildBlockActions(body as unknown as ClickRequest);
+            const delivery = await socketMode.deliver('interactive', payload, {
+              ackTimeoutMs: typeof body.ackTimeoutMs === 'number' ? body.ackTimeoutMs : undefined,
+              maxRetries: typeof body.maxRetries === 'number' ? body.maxRetries : undefined,
+            });
+            return sendJson(res, 200, { via, ...delivery, payload, responseUrl });
+          }
           const result = await interactions.click(body as unknown as ClickRequest);
-          return sendJson(res, 200, result);
+          return sendJson(res, 200, { via, ...result });
         } catch (e) {
+          if (e instanceof SocketModeError) return sendJson(res, 409, { error: e.error });
           if (e instanceof SlackApiError)
             return sendJson(res, e.error === 'no_interactivity_url' ? 409 : 404, { error: e.error });
           return sendJson(res, 502, {
@@ -349,6 +408,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     sendJson(res, 404, { ok: false, error: 'not_found' });
   });
 
+  server.on('upgrade', (req, socket, head) => socketMode.handleUpgrade(req, socket, head));
+
   const host = opts.host ?? SLACK_EMULATOR_DEFAULTS.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -368,11 +429,14 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     port,
     botToken,
     signingSecret,
+    appToken,
     admin: new SlackEmulatorAdmin(baseUrl),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
+    stop: async () => {
+      await socketMode.close();
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -284,8 +284,15 @@ const handlers: Record<string, Handler> = {
   },
 };
 
+/** Methods called with the app-level token (`xapp-...`); the server answers them itself (Socket Mode). */
+const APP_LEVEL_METHODS = new Set(['apps.connections.open']);
+
+export function isAppLevelMethod(method: string): boolean {
+  return APP_LEVEL_METHODS.has(method);
+}
+
 export function isKnownMethod(method: string): boolean {
-  return Object.prototype.hasOwnProperty.call(handlers, method);
+  return Object.prototype.hasOwnProperty.call(handlers, method) || APP_LEVEL_METHODS.has(method);
 }
 
 /** Methods that answer without a token, as on Slack. */

@@ -50,6 +50,8 @@ export interface AppConfig {
     apiUrl: string | undefined;
     /** Who may release or recount; empty -> nobody (start-up warns). */
     reviewerIds: string[];
+    /** SLACK_APP_TOKEN (`xapp-...`): clicks arrive over Socket Mode instead of POST /slack/interactions. */
+    appToken: string | undefined;
   };
   /** From GATE_TOLERANCE_PCT / _ABS / _MONEY (money only when set); the config file may override it. */
   tolerance: Tolerance;
@@ -171,6 +173,9 @@ const envSchema = z.object({
   SLACK_CHANNEL_ID: optional(text.regex(/^[A-Za-z0-9_-]+$/, 'must be a Slack channel ID, e.g. C012ABCDEF')),
   SLACK_API_URL: optional(httpUrl),
   SLACK_REVIEWER_IDS: optional(reviewerIds).default([]),
+  SLACK_APP_TOKEN: optional(
+    text.regex(/^xapp-\S+$/, 'must be a Slack app-level token (xapp-..., with the connections:write scope)'),
+  ),
   GATE_TOLERANCE_PCT: optional(nonNegativeDecimal).default('1'),
   GATE_TOLERANCE_ABS: optional(nonNegativeDecimal).default('0'),
   /** Minor units of the invoice currency; unset: no money limit. */
@@ -239,6 +244,7 @@ export function parseConfig(env: Env): AppConfig {
       channelId: e.SLACK_CHANNEL_ID,
       apiUrl: e.SLACK_API_URL,
       reviewerIds: e.SLACK_REVIEWER_IDS,
+      appToken: e.SLACK_APP_TOKEN,
     },
     tolerance: {
       pct: e.GATE_TOLERANCE_PCT,
@@ -327,6 +333,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       channelId: config.slack.channelId ?? 'unset',
       apiUrl: config.slack.apiUrl ?? 'default',
       reviewerIds: config.slack.reviewerIds,
+      appToken: secret(config.slack.appToken, /^xapp-/),
+      interactivity: config.slack.appToken ? 'socket mode' : 'POST /slack/interactions',
     },
     tolerance: config.tolerance,
     gateConfig: config.gateConfigPath ?? 'built-in defaults',

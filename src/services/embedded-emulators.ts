@@ -69,7 +69,12 @@ export interface EmbeddedSlack extends Embedded {
   setInteractivityUrl(url: string): Promise<void>;
 }
 
-export async function embeddedSlack(mode: EmulatorMode): Promise<EmbeddedSlack> {
+/**
+ * With `appToken` (SLACK_APP_TOKEN) the in-process emulator accepts that token on apps.connections.open
+ * and has Socket Mode on; an external one (`npm run emulators`) must have been started with the same
+ * SLACK_APP_TOKEN.
+ */
+export async function embeddedSlack(mode: EmulatorMode, appToken?: string): Promise<EmbeddedSlack> {
   const credentials = {
     botToken: SLACK_EMULATOR_DEFAULTS.botToken,
     signingSecret: SLACK_EMULATOR_DEFAULTS.signingSecret,
@@ -88,6 +93,7 @@ export async function embeddedSlack(mode: EmulatorMode): Promise<EmbeddedSlack> 
       port: port(mode, SLACK_EMULATOR_DEFAULTS.port),
       botToken: credentials.botToken,
       signingSecret: credentials.signingSecret,
+      ...(appToken ? { appToken, socketMode: true } : {}),
     });
     url = emulator.url;
     stop = () => emulator.stop();

@@ -20,6 +20,8 @@ export interface ResolvedServices {
     channelId: string;
     apiUrl: string | undefined;
     reviewerIds: string[];
+    /** Set: clicks arrive over Socket Mode (SLACK_APP_TOKEN), not at POST /slack/interactions. */
+    appToken?: string;
     embedded: boolean;
   };
   /** undefined: embedded PGlite. */
@@ -101,32 +103,40 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
     }
 
     let slack: ResolvedServices['slack'];
+    const appToken = config.slack.appToken;
     if (config.slack.botToken) {
-      if (!config.slack.signingSecret || !config.slack.channelId) {
-        throw new Error('SLACK_BOT_TOKEN is set, so SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID are required too');
+      // Socket Mode needs no signing secret: nothing is posted to the gate.
+      if ((!appToken && !config.slack.signingSecret) || !config.slack.channelId) {
+        throw new Error(
+          `SLACK_BOT_TOKEN is set, so ${appToken ? 'SLACK_CHANNEL_ID is' : 'SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID are'} required too`,
+        );
       }
       slack = {
         botToken: config.slack.botToken,
-        signingSecret: config.slack.signingSecret,
+        signingSecret: config.slack.signingSecret ?? '',
         channelId: config.slack.channelId,
         apiUrl: config.slack.apiUrl,
         reviewerIds: config.slack.reviewerIds,
+        appToken,
         embedded: false,
       };
     } else {
-      const emulator = await (await embedded()).embeddedSlack(mode);
+      // HTTP by default; with SLACK_APP_TOKEN the emulator takes that token and delivers clicks over its socket.
+      const emulator = await (await embedded()).embeddedSlack(mode, appToken);
       if (emulator.stop) stops.push(emulator.stop);
-      if (options.serves) onListening.push((baseUrl) => emulator.setInteractivityUrl(`${baseUrl}/slack/interactions`));
+      if (options.serves && !appToken)
+        onListening.push((baseUrl) => emulator.setInteractivityUrl(`${baseUrl}/slack/interactions`));
       slack = {
         botToken: emulator.botToken,
         signingSecret: emulator.signingSecret,
         channelId: config.slack.channelId ?? emulator.channelId,
         apiUrl: `${emulator.url}/api/`,
         reviewerIds: config.slack.reviewerIds,
+        appToken,
         embedded: true,
       };
       notes.push(
-        `Slack: emulator at ${emulator.url} (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID for Slack)`,
+        `Slack: emulator at ${emulator.url}${appToken ? ', clicks over Socket Mode' : ''} (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID for Slack)`,
       );
     }
 

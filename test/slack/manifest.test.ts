@@ -1,4 +1,5 @@
-// The Slack app manifest asks for what the code uses and points interactivity at our route.
+// The Slack app manifests ask for what the code uses; the HTTP one points interactivity at our route,
+// the Socket Mode one has no request URL and says how to get the app-level token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,4 +18,18 @@ test('slack-app-manifest.yml: bot scopes, bot user, interactivity URL', () => {
   assert.equal(m.settings.interactivity.is_enabled, true);
   assert.match(m.settings.interactivity.request_url, /^https:\/\/[^/]+\/slack\/interactions$/);
   assert.equal(m.settings.socket_mode_enabled, false);
+});
+
+test('slack-app-manifest.socket-mode.yml: the same bot, Socket Mode on, no request URL, connections:write documented', () => {
+  const text = readFileSync(join(__dirname, '../../slack-app-manifest.socket-mode.yml'), 'utf8');
+  const http = parse(readFileSync(join(__dirname, '../../slack-app-manifest.yml'), 'utf8')) as Record<string, any>;
+  const m = parse(text) as Record<string, any>;
+  assert.deepEqual(m.oauth_config, http.oauth_config, 'the same bot scopes');
+  assert.deepEqual(m.features, http.features);
+  assert.equal(m.settings.socket_mode_enabled, true);
+  assert.equal(m.settings.interactivity.is_enabled, true);
+  assert.equal(m.settings.interactivity.request_url, undefined);
+  assert.doesNotMatch(text, /YOUR_HOST|request_url:/);
+  assert.match(text, /connections:write/);
+  assert.match(text, /SLACK_APP_TOKEN/);
 });

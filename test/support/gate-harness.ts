@@ -86,10 +86,12 @@ export interface GateHarness {
 }
 
 export async function startGateHarness(options: HarnessOptions = {}): Promise<GateHarness> {
+  // SLACK_APP_TOKEN in `env`: the Slack emulator takes that token and clicks go over Socket Mode.
+  const appToken = options.env?.SLACK_APP_TOKEN;
   const [temporal, stripeEmulator, slackEmulator, database] = await Promise.all([
     startTemporalEmulator({ port: 0, timeSkipping: options.timeSkipping ?? false }),
     startStripeEmulator({ port: 0, webhookRetryBaseMs: 100 }),
-    startSlackEmulator({ port: 0 }),
+    startSlackEmulator({ port: 0, ...(appToken ? { appToken, socketMode: true } : {}) }),
     createDatabase(),
   ]);
   const config = parseConfig({
@@ -121,6 +123,7 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
       channelId: SLACK_EMULATOR_DEFAULTS.channelId,
       apiUrl: slackEmulator.apiUrl,
       reviewerIds: config.slack.reviewerIds,
+      appToken: config.slack.appToken,
       embedded: true,
     },
     databaseUrl: database.url,
@@ -128,7 +131,7 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     notes: [],
     serverListening: async (url) => {
       await endpoint.moveTo(url);
-      await slackEmulator.admin.setInteractivityUrl(`${url}/slack/interactions`);
+      if (!config.slack.appToken) await slackEmulator.admin.setInteractivityUrl(`${url}/slack/interactions`);
     },
     stop: () => endpoint.remove(),
   };

@@ -7,6 +7,7 @@ import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { verifySlackRequest, ReceiverMultipleAckError } from '@slack/bolt';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { GateLogger } from './bolt-logger';
+import type { SlackReceiver } from './slack-receiver';
 
 export interface FastifyBoltReceiverOptions {
   signingSecret: string;
@@ -38,7 +39,8 @@ export function parseSlackBody(raw: string, contentType: string | undefined): Re
   return parsed as Record<string, unknown>;
 }
 
-export class FastifyBoltReceiver implements Receiver {
+export class FastifyBoltReceiver implements Receiver, SlackReceiver {
+  readonly transport = 'http' as const;
   private app: App | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly path: string;
@@ -62,6 +64,9 @@ export class FastifyBoltReceiver implements Receiver {
 
   /** Fastify owns the listener; nothing to start. */
   async start(): Promise<void> {}
+
+  /** Slack posts to the route once the server listens; nothing to start. */
+  startReceiving(): void {}
 
   /** Waits (up to `timeoutMs`) for listeners still working after their ack. */
   async stop(timeoutMs = 10_000): Promise<void> {

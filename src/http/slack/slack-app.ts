@@ -1,8 +1,12 @@
-// The Bolt App for the gate's Slack interactivity, wired to the Fastify receiver. The server mounts
-// `receiver.plugin`; the Web API client inside uses `slackApiUrl` (the emulator or slack.com).
+// The Bolt App for the gate's Slack interactivity, on one of two transports: the Fastify receiver
+// (POST /slack/interactions, signed requests) or, with an app-level token, Socket Mode. The listeners
+// are the same either way. The server mounts `receiver.plugin` and calls `receiver.startReceiving()`;
+// the Web API client inside uses `slackApiUrl` (the emulator or slack.com).
 import { App } from '@slack/bolt';
 import type { RetryOptions } from '@slack/web-api';
 import { FastifyBoltReceiver } from './fastify-bolt-receiver';
+import { GateSocketModeReceiver } from './socket-mode-receiver';
+import type { SlackReceiver } from './slack-receiver';
 import { toBoltLogger, type GateLogger } from './bolt-logger';
 import type { GateReviewPort } from '../gate-client';
 import { registerReviewInteractions, type ReviewAttempt } from './review-interactions';
@@ -19,6 +23,10 @@ export interface CreateSlackAppOptions {
   logger: GateLogger;
   /** Route of the interactivity endpoint; default '/slack/interactions'. */
   path?: string;
+  /** SLACK_APP_TOKEN (`xapp-...`): receive clicks over Socket Mode instead of the route. */
+  appToken?: string;
+  /** Socket Mode: first-connection retry backoff and the client's ping timeout (tests shorten them). */
+  socketMode?: { retryMinMs?: number; retryMaxMs?: number; clientPingTimeoutMs?: number };
   ackTimeoutMs?: number;
   /**
    * Retries of the ephemeral answers. They only help while the user looks at the message, so the
@@ -29,19 +37,30 @@ export interface CreateSlackAppOptions {
 
 export interface SlackApp {
   app: App;
-  receiver: FastifyBoltReceiver;
+  receiver: SlackReceiver;
 }
 
 export function createSlackApp(opts: CreateSlackAppOptions): SlackApp {
-  const receiver = new FastifyBoltReceiver({
-    signingSecret: opts.signingSecret,
-    path: opts.path,
-    ackTimeoutMs: opts.ackTimeoutMs,
-    logger: opts.logger,
-  });
   const boltLogger = toBoltLogger(opts.logger);
+  const receiver: SlackReceiver = opts.appToken
+    ? new GateSocketModeReceiver({
+        appToken: opts.appToken,
+        slackApiUrl: opts.slackApiUrl,
+        logger: opts.logger,
+        boltLogger: toBoltLogger(opts.logger, 'slack-socket-mode'),
+        path: opts.path,
+        ...opts.socketMode,
+      })
+    : new FastifyBoltReceiver({
+        signingSecret: opts.signingSecret,
+        path: opts.path,
+        ackTimeoutMs: opts.ackTimeoutMs,
+        logger: opts.logger,
+      });
   const app = new App({
     receiver,
+    // Bolt's Socket Mode: the receiver above is its SocketModeReceiver, connecting with the app token.
+    ...(opts.appToken ? { socketMode: true, appToken: opts.appToken } : {}),
     // A fixed single-workspace authorization: no auth.test round trip before each ack, and no
     // cached failure if Slack is down when the server starts.
     authorize: async () => ({ botToken: opts.botToken }),
