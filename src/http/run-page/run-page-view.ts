@@ -254,7 +254,9 @@ function roundName(line: GateLineRecord): string {
 function lineRow(line: GateLineRecord, currency: string | null): Html {
   const money =
     line.estimatedImpactMinor === null
-      ? '–'
+      ? line.impactUnavailableReason
+        ? `unavailable: ${line.impactUnavailableReason}`
+        : '–'
       : currency
         ? formatMoneyMinor(line.estimatedImpactMinor, currency, { signed: true })
         : `${formatSignedQuantity(line.estimatedImpactMinor)} minor units`;

@@ -18,6 +18,7 @@ export function line(over: Partial<GateLineRecord> = {}): GateLineRecord {
     difference: '200',
     variancePct: '20',
     estimatedImpactMinor: '400',
+    impactUnavailableReason: null,
     passed: false,
     ...over,
   };
