@@ -102,6 +102,8 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     // No surprise gates from the sweep for missed webhooks: a test that wants it sets GATE_SWEEP_EVERY.
     GATE_SWEEP_EVERY: 'off',
+    // Nor a digest message at 09:00 UTC on a skipped clock: a test that wants it sets GATE_DIGEST_AT.
+    GATE_DIGEST_AT: 'off',
     ...options.env,
   });
   const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
