@@ -82,13 +82,13 @@ test('loadGateSettings hands each gate its customer mode', async () => {
     { customers: { cus_enforced: { mode: 'enforce' }, cus_observed: { mode: 'observe' } } },
     ENV_TOLERANCE,
   );
-  const settingsWith = (mode?: 'observe' | 'enforce') =>
+  const settingsWith = (mode?: 'observe' | 'enforce') => (customerId: string) =>
     createLedgerActivities({
       ledgerDb: null as never, // loadGateSettings never reads the ledger
       gateConfig,
       reminder: { afterMs: 1, everyMs: 2 },
       ...(mode && { mode }),
-    }).loadGateSettings;
+    }).loadGateSettings(customerId);
   assert.equal((await settingsWith('observe')('cus_other')).mode, 'observe');
   assert.equal((await settingsWith('observe')('cus_enforced')).mode, 'enforce');
   assert.equal((await settingsWith('enforce')('cus_observed')).mode, 'observe');
