@@ -10,7 +10,9 @@ import { createGateClient } from './http/gate-client';
 import { activityMetricsInterceptor } from './observability/activity-metrics-interceptor';
 import { temporalLoggerFromPino } from './observability/logger';
 import { temporalUiUrl } from './temporal/ui-url';
+import { OBSERVE_DIGEST_WORKFLOW_ID, OBSERVE_DIGEST_WORKFLOW_TYPE } from './workflows/digest-definitions';
 import type { invoiceSweeper } from './workflows/invoice-sweeper';
+import type { observeDigest } from './workflows/observe-digest';
 import { INVOICE_SWEEPER_WORKFLOW_ID, INVOICE_SWEEPER_WORKFLOW_TYPE } from './workflows/sweeper-definitions';
 
 export interface StartWorkerOptions {
@@ -45,6 +47,7 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
   });
   logger.info({ taskQueue: services.temporal.taskQueue }, 'worker started');
   await startSweeper(context);
+  await startObserveDigest(context);
 }
 
 /** The sweep for missed webhooks runs in one workflow; every worker asks for it and joins the running one. */
@@ -64,10 +67,28 @@ async function startSweeper({ client, config, services, logger }: GateContext): 
   );
 }
 
+/** The daily observe-mode digest runs in one workflow; every worker asks for it and joins the running one. */
+async function startObserveDigest({ client, config, services, logger }: GateContext): Promise<void> {
+  const atMinuteUtc = config.digestAtMinuteUtc;
+  if (atMinuteUtc === null) return;
+  const handle = await client.workflow.start<typeof observeDigest>(OBSERVE_DIGEST_WORKFLOW_TYPE, {
+    taskQueue: services.temporal.taskQueue,
+    workflowId: OBSERVE_DIGEST_WORKFLOW_ID,
+    args: [{ atMinuteUtc }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: 'Daily observe-mode digest',
+  });
+  logger.info({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, 'observe-mode digest running');
+}
+
 function buildActivities(
   { config, services, stripe, databases, audit, metrics, client, runPageLinks }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
+  const slack = new WebClient(services.slack.botToken, {
+    slackApiUrl: services.slack.apiUrl,
+    retryConfig: { retries: 2 },
+  });
   return createActivities({
     stripe,
     ledger: {
@@ -75,12 +96,10 @@ function buildActivities(
       gateConfig: loadGateConfig(config.gateConfigPath, config.tolerance),
       reminder: config.reminder,
       lifecycle: config.lifecycle,
+      mode: config.mode,
     },
     slack: {
-      slack: new WebClient(services.slack.botToken, {
-        slackApiUrl: services.slack.apiUrl,
-        retryConfig: { retries: 2 },
-      }),
+      slack,
       channelId: services.slack.channelId,
       links: { temporalUiUrl: temporalUiUrl(services.temporal), temporalNamespace: services.temporal.namespace },
       audit,
@@ -94,6 +113,7 @@ function buildActivities(
       metrics,
       ...(options.stripeNow && { stripeNow: options.stripeNow }),
     },
+    observeDigest: { audit, slack, channelId: services.slack.channelId, config },
   });
 }
 

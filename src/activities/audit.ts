@@ -65,6 +65,7 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
         note: state.decision?.note ?? null,
         reason: state.reason,
         slack: state.slackMessage,
+        mode: state.mode ?? null,
       });
       log.info('gate outcome', { invoiceId: run.invoiceId, outcome, reason: state.reason, reviewer: state.reviewer });
       metrics.gateOutcome(outcome);

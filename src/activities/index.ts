@@ -4,12 +4,14 @@ import type Stripe from 'stripe';
 import { withActivityFailures } from './activity-failure';
 import { createAuditActivities, type AuditActivityDeps } from './audit';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
+import { createObserveDigestActivities, type ObserveDigestDeps } from './observe-digest';
 import { createSlackAlertActivities, type SlackAlertDeps } from './slack-alerts';
 import { createStripeInvoiceActivities } from './stripe-invoices';
 import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-invoices';
 
 export type { AuditActivities } from './audit';
 export type { LedgerActivities } from './ledger';
+export type { ObserveDigestActivities } from './observe-digest';
 export type { SlackAlertActivities } from './slack-alerts';
 export type { StripeInvoiceActivities } from './stripe-invoices';
 export type { SweepActivities, SweepResult } from './sweep-missed-invoices';
@@ -20,6 +22,7 @@ export interface ActivityDeps {
   slack: SlackAlertDeps;
   audit: AuditActivityDeps;
   sweep: SweepActivityDeps;
+  observeDigest: ObserveDigestDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -29,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSlackAlertActivities(deps.slack),
     ...createAuditActivities(deps.audit),
     ...createSweepActivities(deps.sweep),
+    ...createObserveDigestActivities(deps.observeDigest),
   });
 }
 

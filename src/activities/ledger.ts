@@ -1,7 +1,7 @@
 // Activities that read the customer's own ledger and the gate's per-customer settings.
 import type { Kysely } from 'kysely';
-import { toleranceFor, type GateConfig } from '../config/gate-config';
-import type { GateSettings, LedgerCountRequest, LedgerCounts } from '../gate/types';
+import { modeFor, toleranceFor, type GateConfig } from '../config/gate-config';
+import type { GateMode, GateSettings, LedgerCountRequest, LedgerCounts } from '../gate/types';
 import { countLedgerEvents } from '../ledger/count-ledger-events';
 import { ledgerFailure } from '../ledger/ledger-errors';
 
@@ -11,9 +11,11 @@ export interface LedgerActivityDeps {
   reminder: { afterMs: number; everyMs: number };
   /** GATE_DECIDE_MARGIN and how long finalized invoices are followed; the workflow has defaults. */
   lifecycle?: { decideMarginMs?: number; followFinalizedForMs?: number };
+  /** GATE_MODE; a customer's `mode` in the config file wins. Default enforce. */
+  mode?: GateMode;
 }
 
-export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecycle }: LedgerActivityDeps) {
+export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecycle, mode }: LedgerActivityDeps) {
   return {
     /** The settings for a customer ('' before the invoice names one: the global ones). */
     async loadGateSettings(customerId: string): Promise<GateSettings> {
@@ -25,6 +27,7 @@ export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecyc
         ...(lifecycle?.followFinalizedForMs === undefined
           ? {}
           : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
+        mode: modeFor(gateConfig, customerId, mode ?? 'enforce'),
       };
     },
 

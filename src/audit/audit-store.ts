@@ -6,6 +6,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type {
   Comparison,
   ComparisonKind,
+  GateMode,
   GateOutcome,
   GateStatus,
   SlackMessageRef,
@@ -14,6 +15,8 @@ import type {
 } from '../gate/types';
 import { INVOICE_STATUS_RANK, type InvoiceStatus } from '../gate/lifecycle';
 import { DEFAULT_GATE_SCHEMA, type GateDatabase, type GateLinesTable, type GateRunsTable } from '../db/schema';
+import type { DigestPeriod, ObserveDigestSummary } from '../gate/observe-digest';
+import { summarizeObservedPeriod } from './observe-digest-query';
 
 /** One gate run = one Temporal workflow execution. */
 export interface RunKey {
@@ -52,6 +55,8 @@ export interface OutcomeInput {
   note?: string | null;
   reason?: string | null;
   slack?: SlackMessageRef | null;
+  /** The mode the gate decided in (observe mode records `would_hold` where enforce holds). */
+  mode?: GateMode | null;
   at?: Date;
 }
 
@@ -129,6 +134,10 @@ export interface GateRunRecord {
   invoiceStatusAt: Date | null;
   paymentFailures: number;
   startedBy: 'webhook' | 'sweep';
+  /** enforce or observe; null before the gate's first outcome. */
+  mode: GateMode | null;
+  /** When the gate first would have held the invoice (observe mode). */
+  wouldHoldAt: Date | null;
 }
 
 export interface GateRunWithLines extends GateRunRecord {
@@ -316,6 +325,11 @@ export class AuditStore {
         reason: input.reason ?? eb.ref('reason'),
         slack_channel: input.slack?.channel ?? eb.ref('slack_channel'),
         slack_ts: input.slack?.ts ?? eb.ref('slack_ts'),
+        mode: input.mode ?? eb.ref('mode'),
+        would_hold_at:
+          input.outcome === 'would_hold'
+            ? eb.fn.coalesce('would_hold_at', sql<Date>`${at}::timestamptz`)
+            : eb.ref('would_hold_at'),
         decided_at: input.reviewer ? eb.fn.coalesce('decided_at', sql<Date>`${at}::timestamptz`) : eb.ref('decided_at'),
         finished_at: held ? null : eb.fn.coalesce('finished_at', sql<Date>`${at}::timestamptz`),
         updated_at: new Date(),
@@ -450,6 +464,11 @@ export class AuditStore {
     return Number(row.held);
   }
 
+  /** The daily observe-mode digest's sums for a period (see ./observe-digest-query.ts). */
+  async summarizeObserved(period: DigestPeriod): Promise<ObserveDigestSummary> {
+    return summarizeObservedPeriod(this.database, this.schema, period);
+  }
+
   async listReviewAttempts(invoiceId: string): Promise<Array<Omit<ReviewAttemptInput, 'at'> & { at: Date }>> {
     const rows = await this.db
       .selectFrom('review_attempts')
@@ -517,6 +536,8 @@ export function toRunRecord(r: Selectable<GateRunsTable>): GateRunRecord {
     invoiceStatusAt: r.invoice_status_at,
     paymentFailures: r.payment_failures,
     startedBy: r.started_by as 'webhook' | 'sweep',
+    mode: r.mode as GateMode | null,
+    wouldHoldAt: r.would_hold_at,
   };
 }
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import type { Tolerance } from '../gate/types';
+import type { GateMode, Tolerance } from '../gate/types';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { formatDuration, parseDuration } from './duration';
 
@@ -57,6 +57,10 @@ export interface AppConfig {
   tolerance: Tolerance;
   /** INVOICE_GATE_CONFIG: path of the JSON config file. */
   gateConfigPath: string | undefined;
+  /** GATE_MODE: `enforce` pauses diverging invoices, `observe` only records what it would do; per customer in the config file. */
+  mode: GateMode;
+  /** GATE_DIGEST_AT: minutes after 00:00 UTC at which the daily observe-mode digest is posted; null = off. */
+  digestAtMinuteUtc: number | null;
   lifecycle: {
     /** GATE_DECIDE_MARGIN: pause an undecided invoice this long before Stripe finalizes it. */
     decideMarginMs: number;
@@ -122,6 +126,19 @@ const duration = text.transform((v, ctx) => {
   }
   return ms;
 });
+export const GATE_MODES = ['enforce', 'observe'] as const;
+/** `HH` or `HH:MM` (UTC), or `off`: minutes after midnight UTC, or null. */
+const digestAt = text.toLowerCase().transform((v, ctx) => {
+  if (v === 'off') return null;
+  const match = /^(\d{1,2})(?::(\d{2}))?$/.exec(v);
+  const hours = Number(match?.[1]);
+  const minutes = Number(match?.[2] ?? '0');
+  if (!match || hours > 23 || minutes > 59) {
+    ctx.addIssue({ code: 'custom', message: 'must be a UTC time of day, HH or HH:MM (e.g. 9 or 09:30), or off' });
+    return z.NEVER;
+  }
+  return hours * 60 + minutes;
+});
 const SLACK_ID = /^[A-Za-z0-9_-]+$/;
 const reviewerIds = text.transform((v, ctx) => {
   const ids = [
@@ -181,6 +198,10 @@ const envSchema = z.object({
   /** Minor units of the invoice currency; unset: no money limit. */
   GATE_TOLERANCE_MONEY: optional(nonNegativeDecimal),
   INVOICE_GATE_CONFIG: optional(text),
+  GATE_MODE: optional(
+    text.toLowerCase().pipe(z.enum(GATE_MODES, { message: `must be one of ${GATE_MODES.join(', ')}` })),
+  ).default('enforce'),
+  GATE_DIGEST_AT: optional(digestAt).default(9 * 60),
   GATE_REMINDER_AFTER: optional(duration).default(4 * 3_600_000),
   GATE_REMINDER_EVERY: optional(duration).default(24 * 3_600_000),
   GATE_DECIDE_MARGIN: optional(duration).default(15 * 60_000),
@@ -252,6 +273,8 @@ export function parseConfig(env: Env): AppConfig {
       ...(e.GATE_TOLERANCE_MONEY === undefined ? {} : { money: e.GATE_TOLERANCE_MONEY }),
     },
     gateConfigPath: e.INVOICE_GATE_CONFIG,
+    mode: e.GATE_MODE,
+    digestAtMinuteUtc: e.GATE_DIGEST_AT,
     reminder: { afterMs: e.GATE_REMINDER_AFTER, everyMs: e.GATE_REMINDER_EVERY },
     lifecycle: {
       decideMarginMs: e.GATE_DECIDE_MARGIN,
@@ -338,6 +361,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     },
     tolerance: config.tolerance,
     gateConfig: config.gateConfigPath ?? 'built-in defaults',
+    mode: config.mode,
+    digestAt: config.digestAtMinuteUtc === null ? 'off' : `${formatMinuteUtc(config.digestAtMinuteUtc)} UTC`,
     reminder: { after: formatDuration(config.reminder.afterMs), every: formatDuration(config.reminder.everyMs) },
     lifecycle: {
       decideMargin: formatDuration(config.lifecycle.decideMarginMs),
@@ -351,4 +376,9 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     },
     logLevel: config.logLevel,
   };
+}
+
+/** 540 -> "09:00". */
+export function formatMinuteUtc(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 }

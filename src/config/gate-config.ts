@@ -2,8 +2,9 @@
 // defaults are the contract's (table billable_events, 1 % / 0 tolerance from the environment).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Tolerance } from '../gate/types';
+import type { GateMode, Tolerance } from '../gate/types';
 import { ConfigError } from './config-error';
+import { GATE_MODES } from './env';
 
 /** Table, schema and column names: quoted with sql.id, and still restricted to plain identifiers. */
 export const SAFE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -28,8 +29,8 @@ export interface GateConfig {
   ledger: LedgerMapping;
   /** Global tolerance: the file's values over the environment's. */
   tolerance: Tolerance;
-  /** Per Stripe customer id: fields given here override the global tolerance. */
-  customers: Record<string, { tolerance: Partial<Tolerance> }>;
+  /** Per Stripe customer id: fields given here override the global tolerance (and GATE_MODE). */
+  customers: Record<string, { tolerance: Partial<Tolerance>; mode?: GateMode }>;
 }
 
 export const DEFAULT_LEDGER_MAPPING: LedgerMapping = {
@@ -92,7 +93,15 @@ const fileSchema = z.strictObject({
     })
     .optional(),
   tolerance: toleranceSchema.optional(),
-  customers: z.record(z.string().min(1), z.strictObject({ tolerance: toleranceSchema.optional() })).optional(),
+  customers: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        tolerance: toleranceSchema.optional(),
+        mode: z.enum(GATE_MODES, { message: `must be one of ${GATE_MODES.join(', ')}` }).optional(),
+      }),
+    )
+    .optional(),
 });
 
 /** Validates a parsed config file. `source` names it in errors. */
@@ -108,7 +117,7 @@ export function parseGateConfig(input: unknown, envTolerance: Tolerance, source 
   const d = DEFAULT_LEDGER_MAPPING;
   const customers: GateConfig['customers'] = {};
   for (const [id, c] of Object.entries(file.customers ?? {}))
-    customers[id] = { tolerance: definedOnly(c.tolerance ?? {}) };
+    customers[id] = { tolerance: definedOnly(c.tolerance ?? {}), ...(c.mode ? { mode: c.mode } : {}) };
   return {
     ledger: {
       schema: file.ledger?.schema ?? d.schema,
@@ -151,6 +160,11 @@ export function loadGateConfig(path: string | undefined, envTolerance: Tolerance
 /** The tolerance that applies to one customer: per-customer fields over the global ones. */
 export function toleranceFor(config: GateConfig, customerId: string): Tolerance {
   return { ...config.tolerance, ...(config.customers[customerId]?.tolerance ?? {}) };
+}
+
+/** The mode for one customer: the customer's own `mode` in the file, else GATE_MODE. */
+export function modeFor(config: GateConfig, customerId: string, globalMode: GateMode): GateMode {
+  return (Object.hasOwn(config.customers, customerId) ? config.customers[customerId].mode : undefined) ?? globalMode;
 }
 
 /** The ledger event_name for a meter: by meter id, then by meter event_name, else unchanged. */

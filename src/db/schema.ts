@@ -49,6 +49,10 @@ export interface GateRunsTable {
   payment_failures: Generated<number>;
   /** webhook, or sweep (the invoice.created webhook never came). */
   started_by: Generated<string>;
+  /** enforce or observe, as the gate decided; null before its first outcome (and before migration 0005). */
+  mode: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the gate first recorded `would_hold` (observe mode); kept when the outcome changes later. */
+  would_hold_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface GateLinesTable {

@@ -33,6 +33,8 @@ export const GATE_STATUSES: Readonly<Record<GateStatus, StatusInfo>> = {
   resolved_in_stripe: { label: 'resolved in Stripe', emoji: ':information_source:', phase: 'final', decidable: false },
   too_late: { label: 'too late to hold', emoji: ':information_source:', phase: 'final', decidable: false },
   skipped: { label: 'skipped', emoji: ':heavy_minus_sign:', phase: 'final', decidable: false },
+  // Observe mode's verdict: nothing is paused, so nobody can decide (no buttons).
+  would_hold: { label: 'would have held (observe mode)', emoji: ':eyes:', phase: 'final', decidable: false },
 };
 
 /** Statuses a gate passes through on its way to an outcome (recorded as status, not outcome). */

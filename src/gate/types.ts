@@ -140,7 +140,21 @@ export interface Comparison {
 export type ComparisonKind = 'check' | 'recount' | 'late_usage' | 'finalized';
 
 export type GateOutcome =
-  'passed' | 'held' | 'released' | 'auto_released' | 'resolved_in_stripe' | 'too_late' | 'skipped';
+  | 'passed'
+  | 'held'
+  | 'released'
+  | 'auto_released'
+  | 'resolved_in_stripe'
+  | 'too_late'
+  | 'skipped'
+  /** Observe mode: enforce would have held the invoice; nothing was written to Stripe. */
+  | 'would_hold';
+
+/**
+ * `enforce` pauses diverging invoices; `observe` does everything but write to Stripe (it never pauses,
+ * resumes or finalizes) and records `would_hold` where enforce would hold.
+ */
+export type GateMode = 'observe' | 'enforce';
 
 export type GateStatus = 'reading' | 'counting' | 'recounting' | 'releasing' | GateOutcome;
 
@@ -217,7 +231,10 @@ export interface GateState {
   phase?: GatePhase;
   /** Comparison rounds recorded so far (first check, recounts, late-usage rechecks, the finalized recheck). */
   rounds?: number;
-  /** Why the invoice is held: Stripe and the ledger disagree, the ledger cannot be counted, or no decision by the deadline. */
+  /**
+   * Why the invoice is held (or, in observe mode, would be): Stripe and the ledger disagree, the ledger
+   * cannot be counted, or no decision by the deadline.
+   */
   heldBecause?: 'divergence' | 'unverifiable' | 'deadline' | null;
   /** The comparison before the latest late-usage recheck, to show what changed. */
   previousComparison?: Comparison | null;
@@ -227,6 +244,8 @@ export interface GateState {
   finalizedAt?: number | null;
   /** invoice.payment_failed events seen. */
   paymentFailures?: number;
+  /** The mode the gate decided in (its customer's when it started); kept for the gate's whole life. */
+  mode?: GateMode;
 }
 
 /** Per-customer settings the worker is configured with, read by the workflow through an activity. */
@@ -240,6 +259,8 @@ export interface GateSettings {
   followFinalizedForMs?: number;
   /** History length at which a long-lived gate continues as new. */
   continueAsNewAfterEvents?: number;
+  /** GATE_MODE or the customer's `mode` in the config file; unset (older workers): enforce. */
+  mode?: GateMode;
 }
 
 /** Identifies one gate run in the audit tables. */

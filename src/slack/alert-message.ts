@@ -63,7 +63,8 @@ export type AlertStatus =
   | { kind: 'deleted_in_stripe'; at?: Date }
   | { kind: 'still_diverging'; comparison: Comparison; recounts: number }
   | { kind: 'too_late'; reason?: string }
-  | { kind: 'resumed'; at: Date; reason?: string };
+  | { kind: 'resumed'; at: Date; reason?: string; observed?: boolean }
+  | { kind: 'would_hold' };
 
 export interface SlackMessageContent {
   /** Fallback text for notifications and screen readers (mrkdwn: data in it is escaped). */
@@ -106,7 +107,16 @@ export function alertStatusFromState(state: GateState, at: Date): AlertStatus | 
       return { kind: 'too_late', reason: state.reason ?? undefined };
     case 'passed':
       // Only a gate that held the invoice first (a deadline hold) has an alert to bring up to date.
-      return state.slackMessage ? { kind: 'resumed', at, reason: state.reason ?? undefined } : null;
+      return state.slackMessage
+        ? {
+            kind: 'resumed',
+            at,
+            reason: state.reason ?? undefined,
+            ...(state.mode === 'observe' && { observed: true }),
+          }
+        : null;
+    case 'would_hold':
+      return { kind: 'would_hold' };
     default:
       return null;
   }
@@ -180,8 +190,18 @@ const ALERT_VIEWS: { [K in AlertStatus['kind']]: AlertView<Extract<AlertStatus, 
     gateStatus: 'passed',
     header: 'Invoice passed',
     line: (s) =>
-      `*Check completed: within tolerance* at ${slackDate(s.at)}. Auto-advance is on again; Stripe finalizes it as scheduled.`,
-    summary: () => 'passed after the deadline hold; auto-advance is on again',
+      s.observed
+        ? `*Within tolerance now* (${slackDate(s.at)}). Observe mode: nothing was paused; Stripe finalizes it as scheduled.`
+        : `*Check completed: within tolerance* at ${slackDate(s.at)}. Auto-advance is on again; Stripe finalizes it as scheduled.`,
+    summary: (s) =>
+      s.observed ? 'within tolerance now (observe mode)' : 'passed after the deadline hold; auto-advance is on again',
+  },
+  would_hold: {
+    gateStatus: 'would_hold',
+    header: 'Would have held',
+    line: () =>
+      '*Observe mode: the gate would have held this invoice.* Nothing was paused; Stripe finalizes it as scheduled. No action needed.',
+    summary: () => 'would have held (observe mode; nothing paused)',
   },
   too_late: {
     gateStatus: 'too_late',
@@ -347,7 +367,12 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
           ),
           { type: 'section', text: { type: 'mrkdwn', text: impactText(comparison, currency) } } satisfies SectionBlock,
         ]
-      : [{ type: 'section', text: { type: 'mrkdwn', text: unverifiedText(input) } } satisfies SectionBlock]),
+      : [
+          {
+            type: 'section',
+            text: { type: 'mrkdwn', text: unverifiedText(input, status.kind === 'would_hold') },
+          } satisfies SectionBlock,
+        ]),
     ...changesBlocks(input, comparison),
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
@@ -380,7 +405,16 @@ function summaryText(input: AlertInput, comparison: Comparison | null): string {
   );
 }
 
-function unverifiedText(input: AlertInput): string {
+function unverifiedText(input: AlertInput, observed = false): string {
+  if (observed) {
+    const title = input.stillChecking
+      ? 'Would have held: the check could not complete'
+      : 'Would have held: could not verify against the ledger';
+    const advice = input.stillChecking
+      ? 'Enforce mode would have paused it before Stripe could finalize it; the gate keeps checking and this message updates.'
+      : 'Enforce mode holds what it cannot check: fix the ledger mapping (INVOICE_GATE_CONFIG) before switching to enforce.';
+    return `*${title}:* ${escapeMrkdwn(truncate(input.unverifiedReason ?? 'unknown reason', 1500))}\n${advice}`;
+  }
   const advice = input.stillChecking
     ? 'The gate paused it before Stripe could finalize it and keeps checking: this message updates when the check completes. *Release* after checking by hand if you cannot wait.'
     : 'The gate holds what it cannot check. Fix the ledger mapping (INVOICE_GATE_CONFIG) and click *Recount*, or *Release* after checking by hand.';

@@ -138,7 +138,16 @@ export class GateRun {
   async loadSettings(customerId: string | null): Promise<GateSettings> {
     this.settings = await ledger.loadGateSettings(customerId ?? '');
     this.settingsCustomer = customerId;
+    // The mode is the customer's until the gate first holds (or would hold), then the gate's for good:
+    // switching a customer to enforce applies to its next invoices, not to one already observed.
+    if (this.phase === 'deciding' && this.state.status !== 'held' && this.state.status !== 'would_hold')
+      this.state.mode = this.settings.mode ?? 'enforce';
     return this.settings;
+  }
+
+  /** Observe mode: the gate does everything but write to Stripe. */
+  get observing(): boolean {
+    return this.state.mode === 'observe';
   }
 
   /** Marks a gate that follows its invoice to the end (phases, numbered comparison rounds). */
@@ -234,8 +243,8 @@ export class GateRun {
       await this.invoiceFound(invoice);
       if (invoice.meteredLines.length === 0) return { kind: 'skipped' };
       if (this.settingsCustomer !== invoice.customerId) await this.loadSettings(invoice.customerId);
-      // After a deadline hold the invoice stays held while the check finishes.
-      if (this.state.status !== 'held') this.moveTo('counting');
+      // After a deadline hold (or would-hold) the invoice stays so while the check finishes.
+      if (this.state.status !== 'held' && this.state.status !== 'would_hold') this.moveTo('counting');
       return { kind: 'compared', invoice, comparison: await this.countAndCompare(invoice, this.settings.tolerance) };
     });
     void result.then(
@@ -283,6 +292,42 @@ export class GateRun {
     await this.tellReviewers();
     await audit.recordGateState(this.key, this.state, Date.now());
     return null;
+  }
+
+  /**
+   * Observe mode, where enforce would hold: nothing is paused; the channel gets one button-less
+   * "would have held" message (brought up to date on later rounds) and the audit `would_hold`.
+   */
+  async wouldHold(comparison: Comparison | null): Promise<void> {
+    this.state.heldBecause = comparison ? 'divergence' : 'unverifiable';
+    this.moveTo('would_hold', comparison);
+    await this.tellReviewers();
+    await audit.recordGateState(this.key, this.state, Date.now());
+  }
+
+  /** Observe mode, no decision by the deadline: enforce would pause it now; the check goes on. */
+  async wouldHoldUndecided(reason: string): Promise<void> {
+    this.state.reason = reason;
+    this.state.heldBecause = 'deadline';
+    this.moveTo('would_hold', null);
+    await this.tellReviewers();
+    await audit.recordGateState(this.key, this.state, Date.now());
+  }
+
+  /** Observe mode: the check completed within tolerance after a deadline would-hold (enforce would resume it). */
+  async wouldResume(comparison: Comparison): Promise<void> {
+    await this.noLongerWouldHold(
+      comparison,
+      'the check completed within tolerance after the deadline; enforce would have resumed it (observe mode paused nothing)',
+    );
+  }
+
+  private async noLongerWouldHold(comparison: Comparison, reason: string): Promise<void> {
+    this.state.heldBecause = null;
+    this.state.reason = reason;
+    this.moveTo('passed', comparison);
+    if (this.state.slackMessage) await slack.updateAlert(this.key, this.requireInvoice(), this.state);
+    await audit.recordGateState(this.key, this.state, Date.now());
   }
 
   /** A held invoice now passes without a person: auto-advance back on, Stripe finalizes as scheduled. */
@@ -514,9 +559,10 @@ export class GateRun {
     this.state.finalizedComparison = comparison;
     setCurrentDetails(describeGate(this.state));
     if (!comparison || comparison.passed) return;
-    // A reviewer who released a divergence has seen it; only news is worth an alert.
-    const released = this.state.status === 'released';
-    if (released && sameQuantities(comparison, this.state.comparison)) return;
+    // A reviewer who released a divergence has seen it, and so has the channel that was told the gate would
+    // have held it (observe mode); only news is worth an alert.
+    const seen = this.state.status === 'released' || this.state.status === 'would_hold';
+    if (seen && sameQuantities(comparison, this.state.comparison)) return;
     await slack.alertFinalizedDivergence(this.key, invoice, this.state);
   }
 
@@ -527,8 +573,16 @@ export class GateRun {
     await audit.recordGateState(this.key, this.state, Date.now());
   }
 
-  /** A recheck of a passed draft still passes: nothing to do but show the new counts. */
-  stillPassing(comparison: Comparison): void {
+  /**
+   * A recheck of a passed draft still passes: nothing to do but show the new counts. In observe mode a
+   * draft the gate would have held that now passes is passed again (enforce would release it), and says so.
+   */
+  async stillPassing(comparison: Comparison): Promise<void> {
+    if (this.state.status === 'would_hold')
+      return this.noLongerWouldHold(
+        comparison,
+        'within tolerance after late usage reached the draft; enforce would have released it',
+      );
     this.moveTo('passed', comparison);
   }
 

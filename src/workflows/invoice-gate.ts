@@ -5,6 +5,8 @@
 //      late usage changes it, and paused if it now diverges.
 //   3. Once Stripe finalized it: compare what the customer pays with the ledger once more.
 //   4. Follow it (paid, payment failed, void, uncollectible, deleted) until it is final.
+// In observe mode (GATE_MODE or the customer's `mode`) the gate never writes to Stripe: where enforce
+// would hold, it records `would_hold`, tells the channel once, and goes on watching the draft.
 // Deterministic: every side effect is an activity; the steps and the gate's state are in ./gate-run.ts.
 import { condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { decideBy } from '../gate/deadline';
@@ -82,7 +84,11 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     }
     break;
   }
-  if (!decidedInTime) {
+  if (!decidedInTime && gate.observing) {
+    // Observe mode: enforce would pause it now. Record that, and let the check finish.
+    await gate.wouldHoldUndecided(`the check could not complete before Stripe's deadline: ${gate.pendingStep()}`);
+    await condition(() => check.done());
+  } else if (!decidedInTime) {
     const notPaused = await gate.holdUndecided(
       `the check could not complete before Stripe's deadline: ${gate.pendingStep()}`,
     );
@@ -116,7 +122,8 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     return gate.enter('following');
   }
   if (comparison?.passed) {
-    if (gate.state.heldBecause === 'deadline')
+    if (gate.state.heldBecause === 'deadline' && gate.observing) await gate.wouldResume(comparison);
+    else if (gate.state.heldBecause === 'deadline')
       await gate.resume(
         comparison,
         'the check completed within tolerance after the deadline hold; auto-advance is on again',
@@ -125,6 +132,11 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     return gate.enter('watching');
   }
   // Beyond tolerance (or not verifiable): pause this one invoice, then tell the reviewers.
+  // Observe mode pauses nothing: it tells the channel what enforce would have held and watches the draft on.
+  if (gate.observing) {
+    await gate.wouldHold(comparison);
+    return gate.enter('watching');
+  }
   const notHeld = await gate.hold(comparison);
   gate.enter(notHeld ? 'following' : 'held');
 }
@@ -194,6 +206,8 @@ async function watch(gate: GateRun): Promise<void> {
   const comparison = await gate.recheckDraft(gate.settings.tolerance);
   if (comparison === 'gone') return gate.enter(finalizedOrFollowing(gate));
   if (comparison?.passed) return gate.stillPassing(comparison);
+  // Late usage made it diverge: enforce pauses it now; observe mode records that it would.
+  if (gate.observing) return gate.wouldHold(comparison);
   const notHeld = await gate.hold(comparison);
   gate.enter(notHeld ? 'following' : 'held');
 }

@@ -13,7 +13,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
   const [a, b] = await Promise.all([migrateToLatest(tdb.db, { schema }), migrateToLatest(tdb.db, { schema })]);
   assert.deepEqual(
     [...a, ...b],
-    ['0001-audit-tables', '0002-invoice-lifecycle', '0006-line-impact'],
+    ['0001-audit-tables', '0002-invoice-lifecycle', '0005-observe-mode', '0006-line-impact'],
     'applied exactly once',
   );
   assert.deepEqual(await migrateToLatest(tdb.db, { schema }), [], 'nothing left to apply');

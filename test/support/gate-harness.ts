@@ -60,6 +60,11 @@ export interface HarnessOptions {
   timeSkipping?: boolean;
   reviewerIds?: string[];
   env?: Record<string, string>;
+  /**
+   * Runs once the emulators are up, before the gate reads its configuration: e.g. seeds Stripe
+   * customers and writes an INVOICE_GATE_CONFIG naming them. Returns more environment.
+   */
+  beforeStart?: (emulators: { stripeEmulator: StripeEmulator }) => Promise<Record<string, string>>;
 }
 
 export interface GateHarness {
@@ -104,7 +109,10 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     // No surprise gates from the sweep for missed webhooks: a test that wants it sets GATE_SWEEP_EVERY.
     GATE_SWEEP_EVERY: 'off',
+    // Nor a digest message at 09:00 UTC on a skipped clock: a test that wants it sets GATE_DIGEST_AT.
+    GATE_DIGEST_AT: 'off',
     ...options.env,
+    ...(await options.beforeStart?.({ stripeEmulator })),
   });
   const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
   // As the embedded wiring does: the gate's endpoint exists (and its secret is known) before the server listens.

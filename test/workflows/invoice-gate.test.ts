@@ -654,6 +654,133 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 0);
     });
   });
+
+  describe('observe mode', () => {
+    const STRIPE_WRITES = ['pauseInvoice', 'resumeInvoice', 'finalizeInvoice'];
+    const stripeWrites = (g: Gate) =>
+      world
+        .calls(g.invoiceId)
+        .map((c) => c.activity)
+        .filter((a) => STRIPE_WRITES.includes(a));
+    const recordedStatuses = (g: Gate) =>
+      world.calls(g.invoiceId, 'recordGateState').map((c) => (c.args[0] as GateState).status);
+
+    before(() => {
+      world.settings = { mode: 'observe' };
+    });
+    after(() => {
+      world.settings = {};
+    });
+
+    test('a divergence: would_hold, one button-less message, never a Stripe write; followed to payment', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      const observed = await until(g, (s) => s.status === 'would_hold' && s.phase === 'watching');
+      assert.equal(observed.mode, 'observe');
+      assert.equal(observed.heldBecause, 'divergence');
+      assert.equal(observed.heldSince, null, 'nothing is held');
+      assert.deepEqual(observed.slackMessage, { channel: 'C0BILLING', ts: '1.000100' });
+      assert.deepEqual(recordedStatuses(g), ['would_hold']);
+      const [notified] = world.calls(g.invoiceId, 'notifyReviewers');
+      assert.equal((notified.args[0] as GateState).status, 'would_hold');
+
+      // A stray click (a decision signal) changes nothing: there is nothing to release.
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE' });
+      // Stripe finalizes it on its own schedule, with the quantities the channel was told about.
+      g.fake.invoice.status = 'open';
+      await stripeEvent(g, 'invoice.finalized', 'open');
+      const following = await until(g, (s) => s.phase === 'following');
+      assert.equal(following.status, 'would_hold');
+      assert.deepEqual(kinds(g), ['check', 'finalized']);
+      assert.equal(world.calls(g.invoiceId, 'alertFinalizedDivergence').length, 0, 'the channel was told already');
+      await stripeEvent(g, 'invoice.paid', 'paid');
+      const result: GateState = await g.handle.result();
+      assert.deepEqual([result.invoiceStatus, result.phase, result.status], ['paid', 'ended', 'would_hold']);
+      assert.deepEqual(stripeWrites(g), []);
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1);
+    });
+
+    test('within tolerance: passed, as in enforce mode, and nobody told', async () => {
+      const g = await gate();
+      const state = await until(g, (s) => s.phase === 'watching');
+      assert.equal(state.status, 'passed');
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 0);
+      assert.deepEqual(stripeWrites(g), []);
+    });
+
+    test('a ledger that cannot be counted: would_hold (unverifiable), nothing paused', async () => {
+      const g = await gate({ fake: { ledgerMappingError: true } });
+      const state = await until(g, (s) => s.status === 'would_hold' && s.slackMessage !== null);
+      assert.equal(state.heldBecause, 'unverifiable');
+      assert.equal(state.comparison, null);
+      assert.match(state.reason ?? '', /ledger could not be counted/);
+      assert.deepEqual(stripeWrites(g), []);
+    });
+
+    test('the deadline: would_hold instead of a pause; the check passes later, the message says so, no resume', async () => {
+      const nowSeconds = Math.floor(temporal.now().getTime() / 1000);
+      const g = await gate({ fake: { stripeDown: true }, invoice: { automaticallyFinalizesAt: nowSeconds + 20 * 60 } });
+      await untilCalled(g, 'readInvoice', 1);
+      await temporal.skipTime(5 * MINUTE);
+      const observed = await until(g, (s) => s.status === 'would_hold' && s.slackMessage !== null);
+      assert.equal(observed.heldBecause, 'deadline');
+      assert.match(observed.reason ?? '', /could not complete before Stripe's deadline/);
+
+      g.fake.stripeDown = false;
+      await temporal.skipTime(30_000); // the read's next retry
+      const passed = await until(g, (s) => s.phase === 'watching');
+      assert.equal(passed.status, 'passed');
+      assert.equal(passed.heldBecause, null);
+      assert.match(passed.reason ?? '', /enforce would have resumed it/);
+      const updates = world.calls(g.invoiceId, 'updateAlert').map((c) => (c.args[0] as GateState).status);
+      assert.deepEqual(updates, ['passed'], 'the same Slack message says it passed');
+      assert.deepEqual(recordedStatuses(g), ['would_hold', 'passed']);
+      assert.deepEqual(stripeWrites(g), []);
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1);
+    });
+
+    test('late usage that makes a passed draft diverge: would_hold, then the same message updated, never paused', async () => {
+      const g = await gate({ stripe: '1000', ledger: '1000' });
+      await until(g, (s) => s.phase === 'watching');
+      g.fake.invoice.meteredLines = [meteredLine('1300')];
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+      const observed = await until(g, (s) => s.status === 'would_hold' && s.slackMessage !== null);
+      assert.equal(observed.phase, 'watching');
+      assert.equal(observed.previousComparison?.lines[0].stripeQuantity, '1000');
+
+      g.fake.invoice.meteredLines = [meteredLine('1400')];
+      await temporal.skipTime(MINUTE);
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+      await waitFor(() => kinds(g).length === 3, 'second recheck');
+      await until(g, (s) => s.comparison?.lines[0].stripeQuantity === '1400');
+      assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1, 'one message, brought up to date');
+      assert.equal(world.calls(g.invoiceId, 'updateAlert').length, 1);
+
+      // The ledger catches up: enforce would release it; observe mode passes it again and says so.
+      g.fake.ledgerQuantity = '1400';
+      await temporal.skipTime(MINUTE);
+      await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+      const passed = await until(g, (s) => s.status === 'passed');
+      assert.match(passed.reason ?? '', /enforce would have released it/);
+      await waitFor(() => recordedStatuses(g).length === 4, 'the audit of the pass');
+      assert.deepEqual(recordedStatuses(g), ['passed', 'would_hold', 'would_hold', 'passed']);
+      assert.deepEqual(stripeWrites(g), []);
+    });
+
+    test('a gate keeps the mode it decided in when its customer is switched to enforce', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'would_hold' && s.phase === 'watching');
+      world.settings = { mode: 'enforce' };
+      try {
+        g.fake.invoice.meteredLines = [meteredLine('130')];
+        await stripeEvent(g, 'invoice.updated', 'draft', { changedFields: ['lines'] });
+        await until(g, (s) => s.comparison?.lines[0].stripeQuantity === '130');
+        assert.equal((await g.handle.query(stateQuery)).mode, 'observe');
+        assert.deepEqual(stripeWrites(g), []);
+      } finally {
+        world.settings = { mode: 'observe' };
+      }
+    });
+  });
 });
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {

@@ -63,6 +63,8 @@ export function notHeldExplanation(invoiceId: string, state: GateState): string 
       return `Invoice ${inv} was already finalized in Stripe before the gate could hold it. Nothing to do.`;
     case 'passed':
       return `Invoice ${inv} passed the ledger check and was not held. Nothing to do.`;
+    case 'would_hold':
+      return `Invoice ${inv} is gated in observe mode: the gate records that it would have held it, but never pauses or finalizes it. Nothing to do.`;
     case 'skipped':
       return `Invoice ${inv} is not gated${state.reason ? ` (${escapeMrkdwn(state.reason)})` : ''}. Nothing to do.`;
     case 'releasing':
