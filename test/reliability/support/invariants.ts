@@ -61,7 +61,8 @@ export async function assertGateInvariants(h: GateHarness, invoices: readonly Ga
 
     const problems: string[] = [];
     for (const { invoiceId, member } of invoices) {
-      const say = (problem: string) => problems.push(`${invoiceId} (${member.diverging ? 'diverging' : 'matching'}): ${problem}`);
+      const say = (problem: string) =>
+        problems.push(`${invoiceId} (${member.diverging ? 'diverging' : 'matching'}): ${problem}`);
       const gateRuns = executions.get(gateWorkflowId(invoiceId)) ?? 0;
       if (gateRuns !== 1) say(`${gateRuns} gate runs`);
       const rows = runs.filter((r) => r.invoice_id === invoiceId);

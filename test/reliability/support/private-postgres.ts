@@ -27,7 +27,10 @@ export interface PrivatePostgres {
 export function postgresBinDir(): string {
   const versions = existsSync(POSTGRES_ROOT)
     ? readdirSync(POSTGRES_ROOT)
-        .filter((v) => existsSync(join(POSTGRES_ROOT, v, 'bin', 'pg_ctl')) && existsSync(join(POSTGRES_ROOT, v, 'bin', 'initdb')))
+        .filter(
+          (v) =>
+            existsSync(join(POSTGRES_ROOT, v, 'bin', 'pg_ctl')) && existsSync(join(POSTGRES_ROOT, v, 'bin', 'initdb')),
+        )
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0) {
@@ -45,7 +48,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -31,7 +31,10 @@ export async function startWorkerProcess(env: Record<string, string>, timeoutMs 
   const output = () => lines.join('\n');
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start in ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start in ${timeoutMs} ms:\n${output()}`)),
+      timeoutMs,
+    );
     child.stdout.on('data', (chunk: Buffer) => {
       keep(chunk);
       if (chunk.toString().includes('"msg":"worker started"')) {
