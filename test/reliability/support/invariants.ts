@@ -98,11 +98,15 @@ export async function assertGateInvariants(h: GateHarness, invoices: readonly Ga
   }
 }
 
-/** Polls the audit until every invoice has an outcome (the gate's decision is recorded), or throws. */
+/**
+ * Polls the audit until every invoice has an outcome (the gate's decision is recorded), or throws.
+ * `skipEachPollMs` moves the Temporal engine's clock that far between polls.
+ */
 export async function waitForOutcomes(
   h: GateHarness,
   invoices: readonly GatedInvoice[],
   timeoutMs: number,
+  options: { skipEachPollMs?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const wanted = new Set(invoices.map((i) => i.invoiceId));
@@ -123,14 +127,24 @@ export async function waitForOutcomes(
     } finally {
       await db.end().catch(() => undefined);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // Emulated time moves on meanwhile: retry backoffs (up to a minute each) pass in a skip.
+    if (options.skipEachPollMs) await h.temporal.skipTime(options.skipEachPollMs);
+    else await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const undecided = [...wanted];
   const states = await Promise.all(
     undecided.slice(0, 60).map(async (id) => {
       try {
         const s = await h.gateState(id);
-        return `${id}: ${s.status}/${s.phase ?? ''} ${s.reason ?? ''}`;
+        if (s.status === 'passed' || s.status === 'held') return `${id}: ${s.status}/${s.phase ?? ''}`;
+        // What an undecided gate waits on: its pending activity, the attempt and the last failure.
+        const described = await h.gate.client.workflow.getHandle(gateWorkflowId(id)).describe();
+        const pending = (described.raw.pendingActivities ?? []).map(
+          (a) =>
+            `${a.activityType?.name} attempt ${a.attempt} state ${a.state} next ${String(a.nextAttemptScheduleTime?.seconds ?? '')} ` +
+            `last failure: ${a.lastFailure?.message ?? ''}`,
+        );
+        return `${id}: ${s.status}/${s.phase ?? ''} ${s.reason ?? ''} ${pending.join('; ')}`;
       } catch (error) {
         return `${id}: ${String(error)}`;
       }
