@@ -45,6 +45,24 @@ export function cachedMeterLookup(stripe: Stripe, ttlMs = 5 * 60_000): MeterLook
   };
 }
 
+export type PriceLookup = (priceId: string) => Promise<Stripe.Price>;
+
+/**
+ * A price's meter, usage type and unit amount cannot change once it exists (Stripe makes a new price
+ * instead), and a month end bills thousands of lines on a handful of prices: one read per price per TTL.
+ */
+export function cachedPriceLookup(stripe: Stripe, ttlMs = 5 * 60_000): PriceLookup {
+  const cache = new Map<string, { at: number; price: Promise<Stripe.Price> }>();
+  return (priceId) => {
+    const hit = cache.get(priceId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.price;
+    const price = callStripe('price retrieve', () => stripe.prices.retrieve(priceId));
+    cache.set(priceId, { at: Date.now(), price });
+    price.catch(() => cache.delete(priceId));
+    return price;
+  };
+}
+
 async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Stripe.Invoice> {
   try {
     return await stripe.invoices.retrieve(invoiceId, { expand: ['customer'] });
@@ -60,10 +78,15 @@ async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Strip
   }
 }
 
+/**
+ * One request for an invoice with up to 10 lines (the invoice embeds its first 10); the lines are
+ * listed (100 a page) only when it has more. Prices and meters come from `price` and `meter`.
+ */
 export async function readInvoiceSnapshot(
   stripe: Stripe,
   invoiceId: string,
   meter: MeterLookup = cachedMeterLookup(stripe),
+  price: PriceLookup = memoize((id) => callStripe('price retrieve', () => stripe.prices.retrieve(id))),
 ): Promise<InvoiceSnapshot> {
   const invoice = await retrieveInvoice(stripe, invoiceId);
   const customer =
@@ -75,18 +98,15 @@ export async function readInvoiceSnapshot(
   const customerId = idOf(invoice.customer as string | { id: string } | null);
   if (!customerId) throw new Error(`invoice ${invoiceId} has no customer`);
 
-  // Prices come expanded with the lines: one request per page instead of one per price.
-  const lines = await callStripe('invoice lines list', async () => {
-    const all: Stripe.InvoiceLineItem[] = [];
-    const pages = stripe.invoices.listLineItems(invoiceId, {
-      limit: LINE_PAGE_SIZE,
-      expand: ['data.pricing.price_details.price'],
-    });
-    for await (const line of pages) all.push(line);
-    return all;
-  });
-
-  const price = memoize((id) => callStripe('price retrieve', () => stripe.prices.retrieve(id)));
+  const embedded = invoice.lines as Stripe.ApiList<Stripe.InvoiceLineItem> | undefined;
+  const lines =
+    embedded && !embedded.has_more
+      ? embedded.data
+      : await callStripe('invoice lines list', async () => {
+          const all: Stripe.InvoiceLineItem[] = [];
+          for await (const line of stripe.invoices.listLineItems(invoiceId, { limit: LINE_PAGE_SIZE })) all.push(line);
+          return all;
+        });
 
   const meteredLines: MeteredLine[] = [];
   for (const line of lines) {
