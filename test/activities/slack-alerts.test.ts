@@ -52,7 +52,12 @@ describe('notifyReviewers', () => {
     });
     const invoice: InvoiceSnapshot = invoiceFixture();
     const state: GateState = gateState();
-    const ref = await new MockActivityEnvironment().run(activities.notifyReviewers, run, invoice, state);
+    const ref = await new MockActivityEnvironment().run(
+      (...args: Parameters<typeof activities.notifyReviewers>) => activities.notifyReviewers(...args),
+      run,
+      invoice,
+      state,
+    );
     assert.deepEqual(ref, { channel: 'C0BILLING', ts: '1700000000.000101' });
     assert.equal(posts.length, 1);
   });
