@@ -42,32 +42,30 @@ function fakes(recordSlackMessage: (ref: SlackMessageRef) => Promise<void>) {
     links: { temporalUiUrl: 'http://localhost:8233', temporalNamespace: 'default' },
     audit,
   });
-  return { posts, activities };
+  // MockActivityEnvironment.run takes a function: the activity, not a method pulled off its object.
+  const notifyReviewers = (...args: Parameters<typeof activities.notifyReviewers>) =>
+    activities.notifyReviewers(...args);
+  return { posts, notifyReviewers };
 }
 
 describe('notifyReviewers', () => {
   test('Slack accepted the alert but the audit write failed: the ref is returned, not an error (a retry would post twice)', async () => {
-    const { posts, activities } = fakes(async () => {
+    const { posts, notifyReviewers } = fakes(async () => {
       throw new Error('Connection terminated unexpectedly');
     });
     const invoice: InvoiceSnapshot = invoiceFixture();
     const state: GateState = gateState();
-    const ref = await new MockActivityEnvironment().run(
-      (...args: Parameters<typeof activities.notifyReviewers>) => activities.notifyReviewers(...args),
-      run,
-      invoice,
-      state,
-    );
+    const ref = await new MockActivityEnvironment().run(notifyReviewers, run, invoice, state);
     assert.deepEqual(ref, { channel: 'C0BILLING', ts: '1700000000.000101' });
     assert.equal(posts.length, 1);
   });
 
   test('the audit write succeeds: the ref is recorded', async () => {
     const recorded: SlackMessageRef[] = [];
-    const { posts, activities } = fakes(async (ref) => {
+    const { posts, notifyReviewers } = fakes(async (ref) => {
       recorded.push(ref);
     });
-    const ref = await new MockActivityEnvironment().run(activities.notifyReviewers, run, invoiceFixture(), gateState());
+    const ref = await new MockActivityEnvironment().run(notifyReviewers, run, invoiceFixture(), gateState());
     assert.deepEqual(recorded, [ref]);
     assert.equal(posts.length, 1);
   });
