@@ -88,6 +88,10 @@ async function runScenario(
 ): Promise<ScenarioMeasurement> {
   const h = await startGateHarness({ env: scenario.gateEnv });
   try {
+    // Stripe retries a failed delivery for days; the emulator's default (5 attempts within ~3 s) would
+    // drop the part of a burst the gate sheds with a fast 503 (over its in-flight bound). 10 attempts
+    // from 0.5 s doubling reach about 4 minutes.
+    await h.stripeEmulator.admin.setWebhookSettings({ maxAttempts: 10, retryBaseMs: 500 });
     const members = await seedCohort(h, { size, divergingEvery });
     await h.stripeEmulator.admin.clearRequests();
     if (scenario.faults) await h.stripeEmulator.admin.setFaults(scenario.faults);

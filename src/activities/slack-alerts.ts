@@ -1,6 +1,7 @@
 // Activities that post and update the reviewers' Slack alert. Slack failures are thrown so Temporal
 // retries them; the invoice is already paused, so a late message never costs money.
 import type { WebClient } from '@slack/web-api';
+import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store';
 import type { GateRunKey, GateState, InvoiceSnapshot, SlackMessageRef } from '../gate/types';
 import {
@@ -59,7 +60,15 @@ export function createSlackAlertActivities({ slack, channelId, links, audit, run
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
       if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
       const ref = { channel: posted.channel, ts: posted.ts };
-      await audit.recordSlackMessage(run, ref);
+      // Slack has the alert now: failing here would post it again on the retry. The workflow records
+      // the ref with the held outcome right after (retried until the database is back), so a failed
+      // early write is reported and left to that one.
+      await audit.recordSlackMessage(run, ref).catch((error: unknown) => {
+        log.warn('alert posted; recording its ref failed, it is recorded with the outcome', {
+          invoiceId: run.invoiceId,
+          error: String(error),
+        });
+      });
       return ref;
     },
 

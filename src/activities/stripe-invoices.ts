@@ -4,13 +4,14 @@ import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { InvoiceSnapshot } from '../gate/types';
 import { finalizeInvoice, pauseInvoice, resumeInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
-import { cachedMeterLookup, readInvoiceSnapshot } from '../stripe/read-invoice';
+import { cachedMeterLookup, cachedPriceLookup, readInvoiceSnapshot } from '../stripe/read-invoice';
 
 export function createStripeInvoiceActivities(stripe: Stripe) {
   const meters = cachedMeterLookup(stripe);
+  const prices = cachedPriceLookup(stripe);
   return {
     async readInvoice(invoiceId: string): Promise<InvoiceSnapshot> {
-      const snapshot = await readInvoiceSnapshot(stripe, invoiceId, meters);
+      const snapshot = await readInvoiceSnapshot(stripe, invoiceId, meters, prices);
       log.info('invoice read', { invoiceId, status: snapshot.status, meteredLines: snapshot.meteredLines.length });
       return snapshot;
     },

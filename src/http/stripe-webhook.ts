@@ -37,12 +37,21 @@ export interface StripeWebhookOptions {
    * deployment: it is acknowledged and ignored, never gated. Undefined: no check.
    */
   livemode?: boolean;
+  /**
+   * Events being handed to the gate at once (Temporal start or signal plus the audit insert). Beyond
+   * it the webhook answers 503 at once: Stripe retries later, instead of a queue that grows until its
+   * requests time out at Stripe's sender (10 s) and the server spends its time on answers nobody reads.
+   */
+  maxInFlight?: number;
 }
+
+/** About 0.2-0.5 s of work at the rates measured in bench/README.md (ingress); well inside Stripe's timeout. */
+export const DEFAULT_MAX_IN_FLIGHT = 100;
 
 /** What the webhook made of one request: the event type ('unknown' before verification) and the result. */
 export interface StripeWebhookResult {
   eventType: string;
-  result: 'rejected' | 'ignored' | 'unavailable' | StartResult | SignalResult;
+  result: 'rejected' | 'ignored' | 'unavailable' | 'overloaded' | StartResult | SignalResult;
 }
 
 declare module 'fastify' {
@@ -90,6 +99,8 @@ export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (ap
   );
   app.decorateReply('stripeWebhookResult', null);
   const metrics = options.metrics;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  let inFlight = 0;
   if (metrics) {
     app.addHook('onResponse', async (_request, reply) => {
       const noted = reply.stripeWebhookResult;
@@ -124,7 +135,16 @@ export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (ap
       );
       return answer(reply, 200, { eventType: event.type, result: 'ignored' }, { received: true, ignored: true });
     }
+    if (inFlight >= maxInFlight) {
+      return answer(
+        reply.header('retry-after', '1'),
+        503,
+        { eventType: event.type, result: 'overloaded' },
+        { error: 'overloaded', message: `${inFlight} events are being handed to the gate; retry later` },
+      );
+    }
     let result: StartResult | SignalResult;
+    inFlight += 1;
     try {
       result = await handToGate(event, invoice, options);
     } catch (error) {
@@ -135,6 +155,8 @@ export const stripeWebhook: FastifyPluginAsync<StripeWebhookOptions> = async (ap
         { eventType: event.type, result: 'unavailable' },
         { error: 'temporarily_unavailable', message: 'the gate could not accept the event; retry later' },
       );
+    } finally {
+      inFlight -= 1;
     }
     log.info({ invoiceId: invoice.id, result }, 'stripe event accepted');
     return answer(reply, 200, { eventType: event.type, result }, { received: true, result });

@@ -15,8 +15,19 @@ export function defaultMaxRequestsPerSecond(secretKey: string): number {
   return /^(sk|rk)_live_/.test(secretKey) ? 80 : 20;
 }
 
+/**
+ * Tokens the client may spend at once on top of the rate. Stripe counts requests in (sliding) one-second
+ * windows: a burst as large as the rate (80 on top of 80/s) put 108-139 requests into one second at month
+ * end and drew 429s from a 100/s limit; 10 keeps every second under rate + 10.
+ */
+export const STRIPE_REQUEST_BURST = 10;
+
+export function stripeRequestLimiter(ratePerSecond: number): RequestRateLimiter {
+  return new RequestRateLimiter(ratePerSecond, Math.max(1, Math.min(STRIPE_REQUEST_BURST, Math.floor(ratePerSecond))));
+}
+
 function rateLimitedHttpClient(ratePerSecond: number): Stripe.HttpClient {
-  const limiter = new RequestRateLimiter(ratePerSecond);
+  const limiter = stripeRequestLimiter(ratePerSecond);
   const base = Stripe.createNodeHttpClient();
   const limited: Stripe.HttpClient = Object.create(base);
   limited.makeRequest = async (...args: Parameters<Stripe.HttpClient['makeRequest']>) => {

@@ -30,9 +30,6 @@ function memoize<T>(load: (id: string) => Promise<T>): (id: string) => Promise<T
   };
 }
 
-/** Price tiers are not part of a price unless expanded: every read of a price asks for them. */
-const PRICE_EXPAND = 'data.pricing.price_details.price';
-
 function tierOf(tier: Stripe.Price.Tier): PriceTier {
   return {
     upTo: tier.up_to === null ? null : String(tier.up_to),
@@ -72,6 +69,33 @@ export function cachedMeterLookup(stripe: Stripe, ttlMs = 5 * 60_000): MeterLook
   };
 }
 
+export type PriceLookup = (priceId: string) => Promise<Stripe.Price>;
+
+/**
+ * A price with its tiers, which Stripe includes only when expanded. Read on its own (one level of
+ * expansion) rather than through the lines list, where `data.pricing.price_details.price.tiers`
+ * would pass Stripe's limit of four expansion levels.
+ */
+function retrievePrice(stripe: Stripe, priceId: string): Promise<Stripe.Price> {
+  return callStripe('price retrieve', () => stripe.prices.retrieve(priceId, { expand: ['tiers'] }));
+}
+
+/**
+ * A price's meter, usage type and unit amount cannot change once it exists (Stripe makes a new price
+ * instead), and a month end bills thousands of lines on a handful of prices: one read per price per TTL.
+ */
+export function cachedPriceLookup(stripe: Stripe, ttlMs = 5 * 60_000): PriceLookup {
+  const cache = new Map<string, { at: number; price: Promise<Stripe.Price> }>();
+  return (priceId) => {
+    const hit = cache.get(priceId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.price;
+    const price = retrievePrice(stripe, priceId);
+    cache.set(priceId, { at: Date.now(), price });
+    price.catch(() => cache.delete(priceId));
+    return price;
+  };
+}
+
 async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Stripe.Invoice> {
   try {
     return await stripe.invoices.retrieve(invoiceId, { expand: ['customer'] });
@@ -87,10 +111,15 @@ async function retrieveInvoice(stripe: Stripe, invoiceId: string): Promise<Strip
   }
 }
 
+/**
+ * One request for an invoice with up to 10 lines (the invoice embeds its first 10); the lines are
+ * listed (100 a page) only when it has more. Prices and meters come from `price` and `meter`.
+ */
 export async function readInvoiceSnapshot(
   stripe: Stripe,
   invoiceId: string,
   meter: MeterLookup = cachedMeterLookup(stripe),
+  price: PriceLookup = memoize((id) => retrievePrice(stripe, id)),
 ): Promise<InvoiceSnapshot> {
   const invoice = await retrieveInvoice(stripe, invoiceId);
   const customer =
@@ -102,18 +131,15 @@ export async function readInvoiceSnapshot(
   const customerId = idOf(invoice.customer as string | { id: string } | null);
   if (!customerId) throw new Error(`invoice ${invoiceId} has no customer`);
 
-  // Prices come expanded with the lines, with their tiers: one request per page instead of one per price.
-  const lines = await callStripe('invoice lines list', async () => {
-    const all: Stripe.InvoiceLineItem[] = [];
-    const pages = stripe.invoices.listLineItems(invoiceId, {
-      limit: LINE_PAGE_SIZE,
-      expand: [PRICE_EXPAND, `${PRICE_EXPAND}.tiers`],
-    });
-    for await (const line of pages) all.push(line);
-    return all;
-  });
-
-  const price = memoize((id) => callStripe('price retrieve', () => stripe.prices.retrieve(id, { expand: ['tiers'] })));
+  const embedded = invoice.lines as Stripe.ApiList<Stripe.InvoiceLineItem> | undefined;
+  const lines =
+    embedded && !embedded.has_more
+      ? embedded.data
+      : await callStripe('invoice lines list', async () => {
+          const all: Stripe.InvoiceLineItem[] = [];
+          for await (const line of stripe.invoices.listLineItems(invoiceId, { limit: LINE_PAGE_SIZE })) all.push(line);
+          return all;
+        });
 
   const meteredLines: MeteredLine[] = [];
   for (const line of lines) {

@@ -1,11 +1,46 @@
 // One proxy per activity group, each typed by its own factory, with the timeouts and retries that
 // suit what it talks to. Workflows import activity *types* only.
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { AuditActivities, LedgerActivities, SlackAlertActivities, StripeInvoiceActivities } from '../activities';
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
 const retryForever: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' };
+
+/**
+ * Gates that carry this marker write their audit rows and load their settings as local activities:
+ * small, idempotent database writes and a config lookup that need no task queue round trip and no
+ * history events of their own (each remote activity costs a dispatch and a workflow task more). Gates
+ * recorded before it keep scheduling them as activities on replay.
+ */
+export const LOCAL_BOOKKEEPING = 'audit-writes-as-local-activities';
+
+/** `after` for gates with the patch marker, `before` for histories recorded without it. */
+function byPatch<A extends object>(
+  patch: string,
+  before: ActivityInterfaceFor<A>,
+  after: ActivityInterfaceFor<A>,
+  only?: ReadonlyArray<keyof A>,
+): ActivityInterfaceFor<A> {
+  return new Proxy(before, {
+    get(target, name) {
+      if (only && !only.includes(name as keyof A)) return Reflect.get(target, name) as unknown;
+      return (...args: unknown[]) => {
+        const proxy = patched(patch) ? after : target;
+        return (Reflect.get(proxy, name) as (...a: unknown[]) => Promise<unknown>)(...args);
+      };
+    },
+  });
+}
+
+const local = (options: LocalActivityOptions): LocalActivityOptions => options;
 
 // Stripe calls back off to at most a minute: an outage or a month-end rate limit clears in seconds to
 // minutes, and every minute of a held-up gate eats into Stripe's one-hour finalization window.
@@ -14,7 +49,12 @@ export const stripe = proxyActivities<StripeInvoiceActivities>({
   retry: { ...retryForever, maximumInterval: '1m' },
 });
 
-export const ledger = proxyActivities<LedgerActivities>({ startToCloseTimeout: '5m', retry: retryForever });
+export const ledger = byPatch<LedgerActivities>(
+  LOCAL_BOOKKEEPING,
+  proxyActivities<LedgerActivities>({ startToCloseTimeout: '5m', retry: retryForever }),
+  proxyLocalActivities<LedgerActivities>(local({ startToCloseTimeout: '30s', retry: retryForever })),
+  ['loadGateSettings'],
+);
 
 // Slack being down delays the message, never the safety: the invoice is already paused when we notify.
 export const slack = proxyActivities<SlackAlertActivities>({
@@ -22,4 +62,8 @@ export const slack = proxyActivities<SlackAlertActivities>({
   retry: { ...retryForever, maximumInterval: '10m' },
 });
 
-export const audit = proxyActivities<AuditActivities>({ startToCloseTimeout: '30s', retry: retryForever });
+export const audit = byPatch<AuditActivities>(
+  LOCAL_BOOKKEEPING,
+  proxyActivities<AuditActivities>({ startToCloseTimeout: '30s', retry: retryForever }),
+  proxyLocalActivities<AuditActivities>(local({ startToCloseTimeout: '30s', retry: retryForever })),
+);

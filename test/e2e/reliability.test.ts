@@ -23,13 +23,14 @@ describe('the gate while Stripe fails and rate-limits', () => {
     await h?.stop();
   });
 
-  test('10 invoices closing at once under 500s and a 10 req/s limit each reach the right outcome, held ones paused once', async () => {
+  test('10 invoices closing at once under 500s and a 4 req/s limit each reach the right outcome, held ones paused once', async () => {
     // Every third customer's ledger has 3 rows where Stripe's meter saw 5 events.
     const members = await seedCohort(h, { size: 10, divergingEvery: 3 });
     assert.equal(members.filter((m) => m.diverging).length, 3);
     await h.stripeEmulator.admin.clearRequests();
     // One prefix covers /v1/invoices, /v1/prices (and /v1/billing/meters): the emulator takes one fault rule.
-    await h.stripeEmulator.admin.setFaults({ pathPrefix: '/v1/', errorRate: 0.1, failNext: 4, rateLimitPerSecond: 10 });
+    // 4 req/s: a gate reads an invoice with few lines in one request, so 10 gates must share a tight limit to hit it.
+    await h.stripeEmulator.admin.setFaults({ pathPrefix: '/v1/', errorRate: 0.1, failNext: 4, rateLimitPerSecond: 4 });
     let invoices: Map<string, string>;
     try {
       invoices = await closeCohort(h, members);

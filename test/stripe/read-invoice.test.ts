@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type Stripe from 'stripe';
 import { createStripeClient } from '../../src/stripe/client';
 import { finalizeInvoice, pauseInvoice } from '../../src/stripe/invoice-actions';
-import { readInvoiceSnapshot } from '../../src/stripe/read-invoice';
+import { cachedMeterLookup, cachedPriceLookup, readInvoiceSnapshot } from '../../src/stripe/read-invoice';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 
 describe('reading and changing invoices through the stripe SDK', () => {
@@ -58,6 +58,24 @@ describe('reading and changing invoices through the stripe SDK', () => {
     assert.equal(line.unitAmountDecimal, '0.5');
     assert.equal(line.periodStart, start);
     assert.equal(line.periodEnd, end);
+  });
+
+  test('an invoice with few lines is one request once its prices and meter are known (month end: one per invoice)', async () => {
+    const { invoiceId } = await cycleInvoice('count', ['1', '1', '1']);
+    const meters = cachedMeterLookup(stripe);
+    const prices = cachedPriceLookup(stripe);
+    await emulator.admin.clearRequests();
+    const first = await readInvoiceSnapshot(stripe, invoiceId, meters, prices);
+    // The invoice itself, its two prices (metered and licensed) and the meter: read once.
+    assert.equal((await emulator.admin.requests()).length, 4);
+    await emulator.admin.clearRequests();
+    const again = await readInvoiceSnapshot(stripe, invoiceId, meters, prices);
+    assert.deepEqual(
+      (await emulator.admin.requests()).map((r) => `${r.method} ${r.path}`),
+      [`GET /v1/invoices/${invoiceId}`],
+    );
+    assert.deepEqual(again, first);
+    assert.equal(again.meteredLines[0].stripeQuantity, '3');
   });
 
   test('every page of lines is read', async () => {

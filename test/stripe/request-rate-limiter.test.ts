@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestRateLimiter } from '../../src/stripe/request-rate-limiter';
+import { stripeRequestLimiter } from '../../src/stripe/client';
 
 test('a burst is served at once, the rest at the configured rate, in order', async () => {
   const limiter = new RequestRateLimiter(50, 5);
@@ -23,4 +24,10 @@ test('a burst is served at once, the rest at the configured rate, in order', asy
 
 test('a rate of zero is refused', () => {
   assert.throws(() => new RequestRateLimiter(0), /ratePerSecond/);
+});
+
+test("the Stripe client's limiter bursts 10, not a whole second's worth (at most rate + 10 in any second)", () => {
+  const tokens = (limiter: RequestRateLimiter) => (limiter as unknown as { tokens: number }).tokens;
+  assert.equal(tokens(stripeRequestLimiter(80)), 10);
+  assert.equal(tokens(stripeRequestLimiter(5)), 5, 'a rate under 10 bursts at most its rate');
 });

@@ -34,18 +34,18 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 }
 const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gate_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = new PgClient({ connectionString: ADMIN_URL });
+  const admin = new PgClient({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const again = new PgClient({ connectionString: ADMIN_URL });
+      const again = new PgClient({ connectionString: adminUrl });
       await again.connect();
       await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await again.end();
@@ -65,6 +65,13 @@ export interface HarnessOptions {
    * customers and writes an INVOICE_GATE_CONFIG naming them. Returns more environment.
    */
   beforeStart?: (emulators: { stripeEmulator: StripeEmulator }) => Promise<Record<string, string>>;
+  /** The PostgreSQL server the test database is created on (default TEST_DATABASE_ADMIN_URL or local 5432). */
+  databaseAdminUrl?: string;
+  /**
+   * false: no worker in this process; the test runs it elsewhere (e.g. a child process that it can
+   * kill) with `workerEnv()`. Default true.
+   */
+  worker?: boolean;
 }
 
 export interface GateHarness {
@@ -74,6 +81,8 @@ export interface GateHarness {
   stripe: Stripe;
   gate: RunningGate;
   databaseUrl: string;
+  /** The environment that runs `src/bin/worker.ts` as this harness's worker, on the same services. */
+  workerEnv(): Record<string, string>;
   ledger: PgClient;
   /** Adds ledger rows for a customer: one row per timestamp (unix seconds), value 1 unless given. */
   addLedgerEvents(customerId: string, eventName: string, timestamps: number[], value?: string): Promise<void>;
@@ -97,7 +106,7 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     startTemporalEmulator({ port: 0, timeSkipping: options.timeSkipping ?? false }),
     startStripeEmulator({ port: 0, webhookRetryBaseMs: 100 }),
     startSlackEmulator({ port: 0, ...(appToken ? { appToken, socketMode: true } : {}) }),
-    createDatabase(),
+    createDatabase(options.databaseAdminUrl ?? ADMIN_URL),
   ]);
   const config = parseConfig({
     PORT: '0',
@@ -147,11 +156,13 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const context = await createGateContext({ config, services, logger, ensureLedgerTable: true });
   let gate: RunningGate;
   try {
-    await startWorker(context, {
-      workflowBundle: await workflowBundle(),
-      // Drafts carry the emulator's (advanced) clock: the sweep's window is measured on it.
-      stripeNow: async () => (await stripeEmulator.admin.clock()).now,
-    });
+    if (options.worker ?? true) {
+      await startWorker(context, {
+        workflowBundle: await workflowBundle(),
+        // Drafts carry the emulator's (advanced) clock: the sweep's window is measured on it.
+        stripeNow: async () => (await stripeEmulator.admin.clock()).now,
+      });
+    }
     gate = { ...context, url: await startServer(context) };
   } catch (error) {
     await context.stop();
@@ -168,6 +179,22 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     gate,
     databaseUrl: database.url,
     ledger,
+    workerEnv() {
+      return {
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+        STRIPE_SECRET_KEY: stripeEmulator.apiKey,
+        STRIPE_API_URL: stripeEmulator.url,
+        SLACK_BOT_TOKEN: slackEmulator.botToken,
+        SLACK_SIGNING_SECRET: slackEmulator.signingSecret,
+        SLACK_CHANNEL_ID: SLACK_EMULATOR_DEFAULTS.channelId,
+        SLACK_API_URL: services.slack.apiUrl!,
+        SLACK_REVIEWER_IDS: config.slack.reviewerIds.join(','),
+        GATE_SWEEP_EVERY: 'off',
+        ...options.env,
+      };
+    },
     async addLedgerEvents(customerId, eventName, timestamps, value = '1') {
       if (timestamps.length === 0) return;
       await ledger.query(

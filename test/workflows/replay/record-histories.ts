@@ -2,6 +2,8 @@
 // them to test/workflows/replay/histories/. Run it to add histories of a new version of the gate (the
 // old ones stay: gates started on them must still replay), or to record a scenario that is missing:
 //   npx tsx test/workflows/replay/record-histories.ts [name ...]
+// RECORD_AS=<prefix> writes `<prefix>-<phase>.json` instead of `follows-<phase>.json`: a new version
+// of the gate gets files of its own beside the ones it must still replay.
 // The recorded files are what replay.test.ts replays on every `npm test`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -134,8 +136,9 @@ async function record(names: string[]): Promise<void> {
     for (const name of names) {
       const invoiceId = await scenarios[name](h);
       const history = await handle(h, invoiceId).fetchHistory();
-      writeFileSync(join(OUT, `${name}.json`), historyFileText(history));
-      process.stdout.write(`recorded ${name}: ${history.events?.length} events\n`);
+      const file = process.env.RECORD_AS ? name.replace(/^follows-/, `${process.env.RECORD_AS}-`) : name;
+      writeFileSync(join(OUT, `${file}.json`), historyFileText(history));
+      process.stdout.write(`recorded ${file}: ${history.events?.length} events\n`);
     }
   } finally {
     await h.stop();

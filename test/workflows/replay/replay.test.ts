@@ -12,6 +12,8 @@ import { readHistoryDir } from './history-files';
 const recorded = readHistoryDir(join(__dirname, 'histories'));
 // v1-*: the first gate (decide once, end), which gates started before the follow-the-invoice patch run on.
 // follows-*: the gate that follows its invoice to the end.
+// local-audit-*: the same, recorded with patched('audit-writes-as-local-activities') (audit writes and
+// settings as local activities, markers in the history).
 const PHASES = [
   'v1-passed',
   'v1-skipped',
@@ -31,6 +33,15 @@ const PHASES = [
   'follows-late-usage-held',
   'follows-paid-ended',
   'follows-too-late-following',
+  'local-audit-passed-watching',
+  'local-audit-skipped',
+  'local-audit-held-waiting',
+  'local-audit-held-with-reminders',
+  'local-audit-released-following',
+  'local-audit-recount-still-held',
+  'local-audit-late-usage-held',
+  'local-audit-paid-ended',
+  'local-audit-too-late-following',
 ];
 
 describe('recorded gate histories replay on the current workflow code', () => {

@@ -1,0 +1,94 @@
+// A burst beyond what the gate can hand to Temporal at once gets a fast 503 (Stripe retries), not a
+// queue that grows until Stripe's sender times out; what was accepted still gets its 2xx.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify, { type FastifyInstance } from 'fastify';
+import Stripe from 'stripe';
+import type { GateLauncher } from '../../src/http/gate-client';
+import { stripeWebhook, type StripeEventRecord } from '../../src/http/stripe-webhook';
+
+const secret = 'whsec_test_secret';
+const stripe = new Stripe('sk_test_unused');
+const invoiceCreated = (invoiceId: string) =>
+  JSON.stringify({
+    id: `evt_${invoiceId}`,
+    object: 'event',
+    type: 'invoice.created',
+    created: 1,
+    data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_1' } },
+  });
+
+describe('POST /webhooks/stripe beyond its in-flight bound', () => {
+  let app: FastifyInstance;
+  const recorded: StripeEventRecord[] = [];
+  const counted: string[] = [];
+  const started: string[] = [];
+  let releaseStarts: () => void = () => undefined;
+  const startsHeld = new Promise<void>((resolve) => (releaseStarts = resolve));
+  before(async () => {
+    const gates: GateLauncher = {
+      startGate: async (invoice) => {
+        started.push(invoice.id);
+        await startsHeld; // Temporal is slow: every start waits
+        return 'started';
+      },
+      signalInvoiceEvent: async () => 'signalled',
+    };
+    app = Fastify();
+    await app.register(stripeWebhook, {
+      stripe,
+      webhookSecret: secret,
+      gates,
+      recordEvent: async (event) => void recorded.push(event),
+      metrics: { webhookReceived: (type, result) => void counted.push(`${type} ${result}`) },
+      maxInFlight: 3,
+    });
+  });
+  after(async () => {
+    releaseStarts();
+    await app.close();
+  });
+
+  test('the 4th concurrent event gets 503 at once; the 3 in flight get 200 once Temporal accepts them', async () => {
+    const post = (invoiceId: string) => {
+      const payload = invoiceCreated(invoiceId);
+      return app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe',
+        payload,
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }),
+        },
+      });
+    };
+    const inFlight = ['in_a', 'in_b', 'in_c'].map(post);
+    while (started.length < 3) await new Promise((resolve) => setImmediate(resolve));
+
+    const overloaded = await post('in_d');
+    assert.equal(overloaded.statusCode, 503);
+    assert.equal(overloaded.json().error, 'overloaded');
+    assert.equal(overloaded.headers['retry-after'], '1');
+    assert.deepEqual(started, ['in_a', 'in_b', 'in_c'], 'the 4th was not handed to the gate');
+    assert.equal(recorded.length, 0);
+
+    releaseStarts();
+    assert.deepEqual(
+      (await Promise.all(inFlight)).map((r) => r.statusCode),
+      [200, 200, 200],
+    );
+    // The bound is free again: Stripe's retry of the 4th is accepted.
+    assert.equal((await post('in_d')).statusCode, 200);
+    assert.deepEqual(
+      recorded.map((r) => r.invoiceId),
+      ['in_a', 'in_b', 'in_c', 'in_d'],
+    );
+    assert.deepEqual(counted.sort(), [
+      'invoice.created overloaded',
+      'invoice.created started',
+      'invoice.created started',
+      'invoice.created started',
+      'invoice.created started',
+    ]);
+  });
+});
