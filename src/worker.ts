@@ -4,6 +4,7 @@ import { WebClient } from '@slack/web-api';
 import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type GateActivities } from './activities';
+import { LineInsightsStore } from './audit/line-insights-store';
 import { loadGateConfig } from './config/gate-config';
 import type { GateContext } from './context';
 import { createGateClient } from './http/gate-client';
@@ -67,13 +68,15 @@ function buildActivities(
   { config, services, stripe, databases, audit, metrics, client }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
+  const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
   return createActivities({
     stripe,
     ledger: {
       ledgerDb: databases.ledgerDb,
-      gateConfig: loadGateConfig(config.gateConfigPath, config.tolerance),
+      gateConfig,
       reminder: config.reminder,
       lifecycle: config.lifecycle,
+      history: config.history,
     },
     slack: {
       slack: new WebClient(services.slack.botToken, {
@@ -91,6 +94,12 @@ function buildActivities(
       config: config.lifecycle,
       metrics,
       ...(options.stripeNow && { stripeNow: options.stripeNow }),
+    },
+    explain: {
+      stripe,
+      ledgerDb: databases.ledgerDb,
+      gateConfig,
+      insights: new LineInsightsStore(databases.db, { schema: audit.schema }),
     },
   });
 }

@@ -3,12 +3,14 @@
 import type Stripe from 'stripe';
 import { withActivityFailures } from './activity-failure';
 import { createAuditActivities, type AuditActivityDeps } from './audit';
+import { createExplainActivities, type ExplainActivityDeps } from './explain-divergence';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createSlackAlertActivities, type SlackAlertDeps } from './slack-alerts';
 import { createStripeInvoiceActivities } from './stripe-invoices';
 import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-invoices';
 
 export type { AuditActivities } from './audit';
+export type { ExplainActivities } from './explain-divergence';
 export type { LedgerActivities } from './ledger';
 export type { SlackAlertActivities } from './slack-alerts';
 export type { StripeInvoiceActivities } from './stripe-invoices';
@@ -20,6 +22,7 @@ export interface ActivityDeps {
   slack: SlackAlertDeps;
   audit: AuditActivityDeps;
   sweep: SweepActivityDeps;
+  explain: ExplainActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -29,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSlackAlertActivities(deps.slack),
     ...createAuditActivities(deps.audit),
     ...createSweepActivities(deps.sweep),
+    ...createExplainActivities(deps.explain),
   });
 }
 

@@ -1,6 +1,7 @@
 // Activities that read the customer's own ledger and the gate's per-customer settings.
 import type { Kysely } from 'kysely';
 import { toleranceFor, type GateConfig } from '../config/gate-config';
+import type { HistorySettings } from '../gate/history-jump';
 import type { GateSettings, LedgerCountRequest, LedgerCounts } from '../gate/types';
 import { countLedgerEvents } from '../ledger/count-ledger-events';
 import { ledgerFailure } from '../ledger/ledger-errors';
@@ -11,9 +12,11 @@ export interface LedgerActivityDeps {
   reminder: { afterMs: number; everyMs: number };
   /** GATE_DECIDE_MARGIN and how long finalized invoices are followed; the workflow has defaults. */
   lifecycle?: { decideMarginMs?: number; followFinalizedForMs?: number };
+  /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION; the workflow's default when unset. */
+  history?: HistorySettings;
 }
 
-export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecycle }: LedgerActivityDeps) {
+export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecycle, history }: LedgerActivityDeps) {
   return {
     /** The settings for a customer ('' before the invoice names one: the global ones). */
     async loadGateSettings(customerId: string): Promise<GateSettings> {
@@ -25,6 +28,7 @@ export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecyc
         ...(lifecycle?.followFinalizedForMs === undefined
           ? {}
           : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
+        ...(history === undefined ? {} : { history }),
       };
     },
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_HISTORY_SETTINGS, parseJumpFactor, type HistorySettings } from '../gate/history-jump';
 import type { Tolerance } from '../gate/types';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { formatDuration, parseDuration } from './duration';
@@ -68,6 +69,8 @@ export interface AppConfig {
     /** GATE_REMINDER_EVERY: then every, in ms. */
     everyMs: number;
   };
+  /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION: each line against the customer's previous invoices. */
+  history: HistorySettings;
   logLevel: LogLevel;
 }
 
@@ -180,6 +183,21 @@ const envSchema = z.object({
     }),
   ).default(5 * 60_000),
   GATE_FOLLOW_FINALIZED_FOR: optional(duration).default(45 * 86_400_000),
+  /** A factor above 1 like `5x` (a jump beyond it, or a drop below its inverse, is flagged); `off` turns it off. */
+  GATE_HISTORY_JUMP: optional(
+    text.transform((v, ctx) => {
+      if (v === 'off') return null;
+      const factor = parseJumpFactor(v);
+      if (factor === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a factor above 1 like 5x or 2.5, or off' });
+        return z.NEVER;
+      }
+      return factor;
+    }),
+  ).default(DEFAULT_HISTORY_SETTINGS.jump),
+  GATE_HISTORY_ACTION: optional(
+    text.toLowerCase().pipe(z.enum(['alert', 'hold'], { message: 'must be alert or hold' })),
+  ).default(DEFAULT_HISTORY_SETTINGS.action),
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
@@ -233,6 +251,7 @@ export function parseConfig(env: Env): AppConfig {
       sweepEveryMs: e.GATE_SWEEP_EVERY,
       followFinalizedForMs: e.GATE_FOLLOW_FINALIZED_FOR,
     },
+    history: { jump: e.GATE_HISTORY_JUMP, action: e.GATE_HISTORY_ACTION },
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -316,6 +335,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       sweepEvery: config.lifecycle.sweepEveryMs === null ? 'off' : formatDuration(config.lifecycle.sweepEveryMs),
       followFinalizedFor: formatDuration(config.lifecycle.followFinalizedForMs),
     },
+    history: { jump: config.history.jump === null ? 'off' : `${config.history.jump}x`, action: config.history.action },
     logLevel: config.logLevel,
   };
 }

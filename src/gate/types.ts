@@ -1,5 +1,7 @@
 // Domain types shared by the workflow, activities and the HTTP edges.
 // Quantities and money are decimal strings (never JS numbers) so they cross Temporal payloads exactly.
+import type { DivergenceExplanation } from './divergence-buckets';
+import type { HistoryCheck, HistorySettings } from './history-jump';
 
 /** A decimal number as a string, e.g. "1200" or "0.5". */
 export type DecimalString = string;
@@ -173,7 +175,7 @@ export interface GateState {
   /** Comparison rounds recorded so far (first check, recounts, late-usage rechecks, the finalized recheck). */
   rounds?: number;
   /** Why the invoice is held: Stripe and the ledger disagree, the ledger cannot be counted, or no decision by the deadline. */
-  heldBecause?: 'divergence' | 'unverifiable' | 'deadline' | null;
+  heldBecause?: 'divergence' | 'unverifiable' | 'deadline' | 'history' | null;
   /** The comparison before the latest late-usage recheck, to show what changed. */
   previousComparison?: Comparison | null;
   /** The finalized invoice compared with the ledger once more. */
@@ -182,6 +184,10 @@ export interface GateState {
   finalizedAt?: number | null;
   /** invoice.payment_failed events seen. */
   paymentFailures?: number;
+  /** Where in time a held invoice's diverging lines differ (or why the gate cannot say). */
+  explanation?: DivergenceExplanation | null;
+  /** The first check's lines against the customer's previous invoices. */
+  history?: HistoryCheck | null;
 }
 
 /** Per-customer settings the worker is configured with, read by the workflow through an activity. */
@@ -195,6 +201,8 @@ export interface GateSettings {
   followFinalizedForMs?: number;
   /** History length at which a long-lived gate continues as new. */
   continueAsNewAfterEvents?: number;
+  /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION (jump null: the history check is off). */
+  history?: HistorySettings;
 }
 
 /** Identifies one gate run in the audit tables. */

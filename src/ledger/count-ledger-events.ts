@@ -132,7 +132,7 @@ function normaliseDecimal(text: string, lineId: string): string {
   return d.toFixed();
 }
 
-function assertSafeMapping(mapping: LedgerMapping): void {
+export function assertSafeMapping(mapping: LedgerMapping): void {
   const names = [mapping.schema, mapping.table, ...Object.values(mapping.columns)];
   const bad = names.filter((n) => !SAFE_IDENTIFIER.test(n));
   if (bad.length > 0)

@@ -2,6 +2,8 @@
 // status updates (chat.update) and the threaded reminder. Pure functions: no I/O.
 import type { KnownBlock, Button, ContextBlock, SectionBlock } from '@slack/web-api';
 import { GATE_STATUSES } from '../gate/status';
+import type { DivergenceExplanation } from '../gate/divergence-buckets';
+import type { HistoryCheck } from '../gate/history-jump';
 import type { Comparison, GateState, GateStatus, InvoiceSnapshot, LineComparison } from '../gate/types';
 import {
   escapeMrkdwn,
@@ -15,6 +17,7 @@ import {
   utcDate,
   utcDateTime,
 } from './format';
+import { explanationBlocks, historyBlocks } from './divergence-explanation';
 
 export const RELEASE_ACTION_ID = 'gate_release';
 export const RECOUNT_ACTION_ID = 'gate_recount';
@@ -46,6 +49,10 @@ export interface AlertInput {
   stillChecking?: boolean;
   /** The comparison before late usage changed the draft: the alert shows what changed since. */
   previousComparison?: Comparison | null;
+  /** Where in time the diverging lines differ (or why that is unavailable). */
+  explanation?: DivergenceExplanation | null;
+  /** Lines far from the customer's previous invoices. */
+  history?: HistoryCheck | null;
   workflowId: string;
   links: AlertLinks;
 }
@@ -329,6 +336,8 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
         ]
       : [{ type: 'section', text: { type: 'mrkdwn', text: unverifiedText(input) } } satisfies SectionBlock]),
     ...changesBlocks(input, comparison),
+    ...explanationBlocks(input.explanation),
+    ...historyBlocks(input.history),
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
   ];

@@ -1,7 +1,13 @@
 // One proxy per activity group, each typed by its own factory, with the timeouts and retries that
 // suit what it talks to. Workflows import activity *types* only.
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { AuditActivities, LedgerActivities, SlackAlertActivities, StripeInvoiceActivities } from '../activities';
+import type {
+  AuditActivities,
+  ExplainActivities,
+  LedgerActivities,
+  SlackAlertActivities,
+  StripeInvoiceActivities,
+} from '../activities';
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
@@ -23,3 +29,11 @@ export const slack = proxyActivities<SlackAlertActivities>({
 });
 
 export const audit = proxyActivities<AuditActivities>({ startToCloseTimeout: '30s', retry: retryForever });
+
+// Explaining a held invoice (where in time it diverges, its history) is a courtesy to the reviewer: a few
+// quick tries, then the alert says the breakdown is unavailable. It never holds up the hold itself.
+export const explain = proxyActivities<ExplainActivities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '4m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
