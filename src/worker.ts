@@ -4,7 +4,6 @@ import { WebClient } from '@slack/web-api';
 import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type GateActivities } from './activities';
-import { LineInsightsStore } from './audit/line-insights-store';
 import { loadGateConfig } from './config/gate-config';
 import type { GateContext } from './context';
 import { createGateClient } from './http/gate-client';
@@ -65,7 +64,7 @@ async function startSweeper({ client, config, services, logger }: GateContext): 
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, metrics, client }: GateContext,
+  { config, services, stripe, databases, audit, lineInsights, metrics, client }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
   const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
@@ -99,7 +98,7 @@ function buildActivities(
       stripe,
       ledgerDb: databases.ledgerDb,
       gateConfig,
-      insights: new LineInsightsStore(databases.db, { schema: audit.schema }),
+      insights: lineInsights,
     },
   });
 }
