@@ -26,7 +26,12 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
   assert.equal(dbs.ledgerDb, dbs.db, 'one embedded instance serves gate and ledger');
   try {
     await pingDatabase(dbs.db);
-    assert.deepEqual(await migrateToLatest(dbs.db), ['0001-audit-tables', '0002-invoice-lifecycle']);
+    assert.deepEqual(await migrateToLatest(dbs.db), [
+      '0001-audit-tables',
+      '0002-invoice-lifecycle',
+      '0004-line-buckets',
+      '0005-line-history',
+    ]);
     assert.deepEqual(await migrateToLatest(dbs.db), []);
     await ensureDefaultLedgerTable(dbs.ledgerDb);
     await ensureDefaultLedgerTable(dbs.ledgerDb);
