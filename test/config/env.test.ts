@@ -211,3 +211,18 @@ test('loadConfig reads .env without overriding the real environment', () => {
   assert.equal(loadConfig({}, { dotenvPath: join(dir, 'missing.env') }).port, 3000);
   assert.equal(loadConfig({}, { dotenvPath: false }).port, 3000);
 });
+
+test('GATE_HISTORY_JUMP and GATE_HISTORY_ACTION: 5x and alert by default, off, and clear errors', () => {
+  assert.deepEqual(parseConfig({}).history, { jump: '5', action: 'alert' });
+  assert.deepEqual(parseConfig({ GATE_HISTORY_JUMP: '10x', GATE_HISTORY_ACTION: 'HOLD' }).history, {
+    jump: '10',
+    action: 'hold',
+  });
+  assert.deepEqual(parseConfig({ GATE_HISTORY_JUMP: 'off' }).history, { jump: null, action: 'alert' });
+  assert.deepEqual(describeConfig(parseConfig({ GATE_HISTORY_JUMP: '2.5' })).history, {
+    jump: '2.5x',
+    action: 'alert',
+  });
+  const err = configError(() => parseConfig({ GATE_HISTORY_JUMP: '1x', GATE_HISTORY_ACTION: 'pause' }));
+  assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['GATE_HISTORY_ACTION', 'GATE_HISTORY_JUMP']);
+});
