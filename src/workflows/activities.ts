@@ -32,8 +32,20 @@ export const audit = proxyActivities<AuditActivities>({ startToCloseTimeout: '30
 
 // Explaining a held invoice (where in time it diverges, its history) is a courtesy to the reviewer: a few
 // quick tries, then the alert says the breakdown is unavailable. It never holds up the hold itself.
+const quickTries: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  maximumAttempts: 3,
+};
 export const explain = proxyActivities<ExplainActivities>({
-  startToCloseTimeout: '2m',
-  scheduleToCloseTimeout: '4m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '2m',
+  retry: quickTries,
+});
+// The history check of a passing draft runs before Stripe's deadline: it must not eat into it.
+export const history = proxyActivities<ExplainActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1m',
+  retry: quickTries,
 });

@@ -39,7 +39,7 @@ import {
   StripeCustomerIdKey,
   StripeInvoiceIdKey,
 } from '../temporal/search-attribute-keys';
-import { audit, explain, ledger, slack, stripe } from './activities';
+import { audit, explain, history, ledger, slack, stripe } from './activities';
 import { decisionSignal, stateQuery, stripeInvoiceEventSignal } from './definitions';
 import { invoiceDeleted, permanentFailure } from './failures';
 
@@ -287,20 +287,20 @@ export class GateRun {
    */
   async explainDivergence(): Promise<void> {
     const comparison = this.state.comparison;
-    if (this.state.status !== 'held' || !comparison || comparison.passed) return;
-    if (!patched(EXPLAINS_DIVERGENCES)) return;
-    try {
-      this.state.explanation = await explain.explainDivergence(
-        this.key,
-        this.requireInvoice(),
-        comparison,
-        this.lastRound,
-      );
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      this.state.explanation = { status: 'unavailable', reason: failureReason(error) };
+    if (this.state.status !== 'held' || !this.invoice || !patched(EXPLAINS_DIVERGENCES)) return;
+    // A diverging first check was held without waiting for the history check: it comes now.
+    const historyBefore = this.state.history;
+    if (historyBefore === undefined) await this.checkHistory(this.invoice);
+    if (comparison && !comparison.passed) {
+      try {
+        this.state.explanation = await explain.explainDivergence(this.key, this.invoice, comparison, this.lastRound);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        this.state.explanation = { status: 'unavailable', reason: failureReason(error) };
+      }
     }
-    await slack.updateAlert(this.key, this.requireInvoice(), this.state);
+    if (this.state.explanation || this.state.history !== historyBefore)
+      await slack.updateAlert(this.key, this.invoice, this.state);
   }
 
   /**
@@ -311,7 +311,7 @@ export class GateRun {
     const settings = this.settings.history ?? DEFAULT_HISTORY_SETTINGS;
     if (settings.jump === null || !patched(CHECKS_USAGE_HISTORY)) return;
     try {
-      this.state.history = await explain.checkUsageHistory(this.key, invoice, { ...settings, jump: settings.jump });
+      this.state.history = await history.checkUsageHistory(this.key, invoice, { ...settings, jump: settings.jump });
     } catch (error) {
       if (isCancellation(error)) throw error;
       this.state.history = null;

@@ -115,20 +115,22 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     await gate.tooLate(comparison, `the invoice was already ${invoice.status} when the gate read it`);
     return gate.enter('following');
   }
-  // Each line against the customer's previous invoices: a jump is flagged even when the counts agree.
-  await gate.checkHistory(invoice);
-  if (comparison?.passed && !gate.holdsForHistory()) {
-    if (gate.state.heldBecause === 'deadline')
-      await gate.resume(
-        comparison,
-        'the check completed within tolerance after the deadline hold; auto-advance is on again',
-      );
-    else await gate.pass(comparison);
-    await gate.headsUpOnHistory();
-    return gate.enter('watching');
+  if (comparison?.passed) {
+    // Within tolerance, but each line is also held against the customer's previous invoices.
+    await gate.checkHistory(invoice);
+    if (!gate.holdsForHistory()) {
+      if (gate.state.heldBecause === 'deadline')
+        await gate.resume(
+          comparison,
+          'the check completed within tolerance after the deadline hold; auto-advance is on again',
+        );
+      else await gate.pass(comparison);
+      await gate.headsUpOnHistory();
+      return gate.enter('watching');
+    }
   }
-  // Beyond tolerance (or not verifiable, or far from its history): pause this one invoice, then tell the
-  // reviewers; then explain where in time it diverges.
+  // Beyond tolerance (or not verifiable, or far from its history): pause this one invoice, tell the
+  // reviewers, then explain where in time it diverges.
   const notHeld = await gate.hold(comparison);
   if (!notHeld) await gate.explainDivergence();
   gate.enter(notHeld ? 'following' : 'held');

@@ -12,6 +12,7 @@ import { readHistoryDir } from './history-files';
 const recorded = readHistoryDir(join(__dirname, 'histories'));
 // v1-*: the first gate (decide once, end), which gates started before the follow-the-invoice patch run on.
 // follows-*: the gate that follows its invoice to the end.
+// explains-*: the same gate explaining a hold (explains-divergences) and checking history (checks-usage-history).
 const PHASES = [
   'v1-passed',
   'v1-skipped',
@@ -31,6 +32,8 @@ const PHASES = [
   'follows-late-usage-held',
   'follows-paid-ended',
   'follows-too-late-following',
+  'explains-passed-watching',
+  'explains-held-waiting',
 ];
 
 describe('recorded gate histories replay on the current workflow code', () => {
