@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { AuditStore } from './audit/audit-store';
+import { LineInsightsStore } from './audit/line-insights-store';
 import type { AppConfig } from './config/env';
 import {
   ensureDefaultLedgerTable,
@@ -38,6 +39,8 @@ export interface GateContext {
   logger: Logger;
   databases: Databases;
   audit: AuditStore;
+  /** Where held lines diverge in time, and lines against the customer's history (same schema as audit). */
+  lineInsights: LineInsightsStore;
   metrics: GateMetrics;
   stripe: Stripe;
   /** Client and worker connection options, built once so both halves connect the same way. */
@@ -95,6 +98,7 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       logger,
       databases,
       audit: new AuditStore(databases.db),
+      lineInsights: new LineInsightsStore(databases.db),
       metrics: options.metrics ?? createMetrics(),
       stripe,
       temporalOptions,

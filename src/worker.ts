@@ -82,9 +82,10 @@ async function startObserveDigest({ client, config, services, logger }: GateCont
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, metrics, client, runPageLinks }: GateContext,
+  { config, services, stripe, databases, audit, lineInsights, metrics, client, runPageLinks }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
+  const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
   const slack = new WebClient(services.slack.botToken, {
     slackApiUrl: services.slack.apiUrl,
     retryConfig: { retries: 2 },
@@ -93,10 +94,11 @@ function buildActivities(
     stripe,
     ledger: {
       ledgerDb: databases.ledgerDb,
-      gateConfig: loadGateConfig(config.gateConfigPath, config.tolerance),
+      gateConfig,
       reminder: config.reminder,
       lifecycle: config.lifecycle,
       mode: config.mode,
+      history: config.history,
     },
     slack: {
       slack,
@@ -114,6 +116,12 @@ function buildActivities(
       ...(options.stripeNow && { stripeNow: options.stripeNow }),
     },
     observeDigest: { audit, slack, channelId: services.slack.channelId, config },
+    explain: {
+      stripe,
+      ledgerDb: databases.ledgerDb,
+      gateConfig,
+      insights: lineInsights,
+    },
   });
 }
 

@@ -488,7 +488,7 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
 
 route('GET', '/v1/billing/meters/:id/event_summaries', ({ world, params, path, url }) => {
   const meter = get(world.meters, 'billing.meter', path.id);
-  const customer = reqString(params, 'customer');
+  const customer = get(world.customers, 'customer', reqString(params, 'customer'), 'customer').id as string;
   const start = optInt(params, 'start_time');
   const end = optInt(params, 'end_time');
   if (start === undefined) throw parameterMissing('start_time');

@@ -3,6 +3,7 @@
 import type Stripe from 'stripe';
 import { withActivityFailures } from './activity-failure';
 import { createAuditActivities, type AuditActivityDeps } from './audit';
+import { createExplainActivities, type ExplainActivityDeps } from './explain-divergence';
 import { createLedgerActivities, type LedgerActivityDeps } from './ledger';
 import { createObserveDigestActivities, type ObserveDigestDeps } from './observe-digest';
 import { createSlackAlertActivities, type SlackAlertDeps } from './slack-alerts';
@@ -10,6 +11,7 @@ import { createStripeInvoiceActivities } from './stripe-invoices';
 import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-invoices';
 
 export type { AuditActivities } from './audit';
+export type { ExplainActivities } from './explain-divergence';
 export type { LedgerActivities } from './ledger';
 export type { ObserveDigestActivities } from './observe-digest';
 export type { SlackAlertActivities } from './slack-alerts';
@@ -23,6 +25,7 @@ export interface ActivityDeps {
   audit: AuditActivityDeps;
   sweep: SweepActivityDeps;
   observeDigest: ObserveDigestDeps;
+  explain: ExplainActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -33,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps.audit),
     ...createSweepActivities(deps.sweep),
     ...createObserveDigestActivities(deps.observeDigest),
+    ...createExplainActivities(deps.explain),
   });
 }
 

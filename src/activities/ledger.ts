@@ -1,6 +1,7 @@
 // Activities that read the customer's own ledger and the gate's per-customer settings.
 import type { Kysely } from 'kysely';
 import { modeFor, toleranceFor, type GateConfig } from '../config/gate-config';
+import type { HistorySettings } from '../gate/history-jump';
 import type { GateMode, GateSettings, LedgerCountRequest, LedgerCounts } from '../gate/types';
 import { countLedgerEvents } from '../ledger/count-ledger-events';
 import { ledgerFailure } from '../ledger/ledger-errors';
@@ -13,9 +14,18 @@ export interface LedgerActivityDeps {
   lifecycle?: { decideMarginMs?: number; followFinalizedForMs?: number };
   /** GATE_MODE; a customer's `mode` in the config file wins. Default enforce. */
   mode?: GateMode;
+  /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION; the workflow's default when unset. */
+  history?: HistorySettings;
 }
 
-export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecycle, mode }: LedgerActivityDeps) {
+export function createLedgerActivities({
+  ledgerDb,
+  gateConfig,
+  reminder,
+  lifecycle,
+  mode,
+  history,
+}: LedgerActivityDeps) {
   return {
     /** The settings for a customer ('' before the invoice names one: the global ones). */
     async loadGateSettings(customerId: string): Promise<GateSettings> {
@@ -28,6 +38,7 @@ export function createLedgerActivities({ ledgerDb, gateConfig, reminder, lifecyc
           ? {}
           : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
         mode: modeFor(gateConfig, customerId, mode ?? 'enforce'),
+        ...(history === undefined ? {} : { history }),
       };
     },
 

@@ -14,6 +14,7 @@ import {
   type AlertLinks,
   type SlackMessageContent,
 } from '../slack/alert-message';
+import { buildHistoryHeadsUp } from '../slack/history-heads-up';
 
 export interface SlackAlertDeps {
   slack: WebClient;
@@ -37,6 +38,8 @@ function alertInput(
     unverifiedReason: state.comparison ? null : state.reason,
     stillChecking: state.heldBecause === 'deadline',
     previousComparison: state.previousComparison ?? null,
+    explanation: state.explanation ?? null,
+    history: state.history ?? null,
     workflowId: run.workflowId,
     links,
     runPageUrl: runPage?.urlFor(run.invoiceId),
@@ -91,6 +94,14 @@ export function createSlackAlertActivities({ slack, channelId, links, audit, run
       });
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
       if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
+      return { channel: posted.channel, ts: posted.ts };
+    },
+
+    /** Stripe and the ledger agree, but a line is far from the customer's history: a button-less heads-up. */
+    async notifyHistoryJump(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
+      const message = buildHistoryHeadsUp(alertInput(run, invoice, state, links));
+      const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
+      if (!posted.ts || !posted.channel) throw new Error('Slack accepted the heads-up but returned no channel/ts');
       return { channel: posted.channel, ts: posted.ts };
     },
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_HISTORY_SETTINGS, parseJumpFactor, type HistorySettings } from '../gate/history-jump';
 import type { GateMode, Tolerance } from '../gate/types';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { formatDuration, parseDuration } from './duration';
@@ -84,6 +85,8 @@ export interface AppConfig {
     /** GATE_LINK_EXPIRY: how long a link in Slack opens the page. */
     linkExpiryMs: number;
   };
+  /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION: each line against the customer's previous invoices. */
+  history: HistorySettings;
   logLevel: LogLevel;
 }
 
@@ -221,6 +224,21 @@ const envSchema = z.object({
   GATE_LINK_SECRET: optional(text.min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')),
   GATE_PUBLIC_URL: optional(httpUrl),
   GATE_LINK_EXPIRY: optional(duration).default(30 * 86_400_000),
+  /** A factor above 1 like `5x` (a jump beyond it, or a drop below its inverse, is flagged); `off` turns it off. */
+  GATE_HISTORY_JUMP: optional(
+    text.transform((v, ctx) => {
+      if (v === 'off') return null;
+      const factor = parseJumpFactor(v);
+      if (factor === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a factor above 1 like 5x or 2.5, or off' });
+        return z.NEVER;
+      }
+      return factor;
+    }),
+  ).default(DEFAULT_HISTORY_SETTINGS.jump),
+  GATE_HISTORY_ACTION: optional(
+    text.toLowerCase().pipe(z.enum(['alert', 'hold'], { message: 'must be alert or hold' })),
+  ).default(DEFAULT_HISTORY_SETTINGS.action),
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
@@ -282,6 +300,7 @@ export function parseConfig(env: Env): AppConfig {
       followFinalizedForMs: e.GATE_FOLLOW_FINALIZED_FOR,
     },
     runPage: { linkSecret: e.GATE_LINK_SECRET, publicUrl: e.GATE_PUBLIC_URL, linkExpiryMs: e.GATE_LINK_EXPIRY },
+    history: { jump: e.GATE_HISTORY_JUMP, action: e.GATE_HISTORY_ACTION },
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -374,6 +393,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       publicUrl: config.runPage.publicUrl ?? "the server's own address",
       linkExpiry: formatDuration(config.runPage.linkExpiryMs),
     },
+    history: { jump: config.history.jump === null ? 'off' : `${config.history.jump}x`, action: config.history.action },
     logLevel: config.logLevel,
   };
 }

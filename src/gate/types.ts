@@ -1,5 +1,7 @@
 // Domain types shared by the workflow, activities and the HTTP edges.
 // Quantities and money are decimal strings (never JS numbers) so they cross Temporal payloads exactly.
+import type { DivergenceExplanation } from './divergence-buckets';
+import type { HistoryCheck, HistorySettings } from './history-jump';
 
 /** A decimal number as a string, e.g. "1200" or "0.5". */
 export type DecimalString = string;
@@ -233,9 +235,9 @@ export interface GateState {
   rounds?: number;
   /**
    * Why the invoice is held (or, in observe mode, would be): Stripe and the ledger disagree, the ledger
-   * cannot be counted, or no decision by the deadline.
+   * cannot be counted, no decision by the deadline, or a jump against the customer's history.
    */
-  heldBecause?: 'divergence' | 'unverifiable' | 'deadline' | null;
+  heldBecause?: 'divergence' | 'unverifiable' | 'deadline' | 'history' | null;
   /** The comparison before the latest late-usage recheck, to show what changed. */
   previousComparison?: Comparison | null;
   /** The finalized invoice compared with the ledger once more. */
@@ -246,6 +248,10 @@ export interface GateState {
   paymentFailures?: number;
   /** The mode the gate decided in (its customer's when it started); kept for the gate's whole life. */
   mode?: GateMode;
+  /** Where in time a held invoice's diverging lines differ (or why the gate cannot say). */
+  explanation?: DivergenceExplanation | null;
+  /** The first check's lines against the customer's previous invoices. */
+  history?: HistoryCheck | null;
 }
 
 /** Per-customer settings the worker is configured with, read by the workflow through an activity. */
@@ -261,6 +267,8 @@ export interface GateSettings {
   continueAsNewAfterEvents?: number;
   /** GATE_MODE or the customer's `mode` in the config file; unset (older workers): enforce. */
   mode?: GateMode;
+  /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION (jump null: the history check is off). */
+  history?: HistorySettings;
 }
 
 /** Identifies one gate run in the audit tables. */

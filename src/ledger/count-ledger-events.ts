@@ -114,7 +114,7 @@ function normaliseDecimal(text: string | null, lineId: string): string {
   return d.toFixed();
 }
 
-function assertSafeMapping(mapping: LedgerMapping): void {
+export function assertSafeMapping(mapping: LedgerMapping): void {
   const names = [mapping.schema, mapping.table, ...Object.values(mapping.columns)];
   if (mapping.rollup) names.push(mapping.rollup.schema, mapping.rollup.table);
   const bad = names.filter((n) => !SAFE_IDENTIFIER.test(n));

@@ -2,6 +2,8 @@
 // status updates (chat.update) and the threaded reminder. Pure functions: no I/O.
 import type { KnownBlock, Button, ContextBlock, SectionBlock } from '@slack/web-api';
 import { GATE_STATUSES } from '../gate/status';
+import type { DivergenceExplanation } from '../gate/divergence-buckets';
+import type { HistoryCheck } from '../gate/history-jump';
 import type { Comparison, GateState, GateStatus, InvoiceSnapshot, LineComparison } from '../gate/types';
 import {
   escapeMrkdwn,
@@ -15,6 +17,7 @@ import {
   utcDate,
   utcDateTime,
 } from './format';
+import { explanationBlocks, historyBlocks } from './divergence-explanation';
 
 export const RELEASE_ACTION_ID = 'gate_release';
 export const RECOUNT_ACTION_ID = 'gate_recount';
@@ -46,6 +49,10 @@ export interface AlertInput {
   stillChecking?: boolean;
   /** The comparison before late usage changed the draft: the alert shows what changed since. */
   previousComparison?: Comparison | null;
+  /** Where in time the diverging lines differ (or why that is unavailable). */
+  explanation?: DivergenceExplanation | null;
+  /** Lines far from the customer's previous invoices. */
+  history?: HistoryCheck | null;
   workflowId: string;
   links: AlertLinks;
   /** A signed link to the invoice's run page on the gate (src/run-page/run-page-links.ts). */
@@ -313,7 +320,8 @@ function reviewButtons(invoiceId: string): KnownBlock {
   return { type: 'actions', block_id: REVIEW_BLOCK_ID, elements: [release, recount] };
 }
 
-function linksBlock(input: AlertInput): ContextBlock {
+/** The links under every message about one gate: the run page, Stripe, and Temporal's UI when there is one. */
+export function linksBlock(input: AlertInput): ContextBlock {
   const stripe = stripeInvoiceUrl(input.invoice, input.links.stripeDashboardUrl);
   const { temporalUiUrl } = input.links;
   const links = [
@@ -374,6 +382,8 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
           } satisfies SectionBlock,
         ]),
     ...changesBlocks(input, comparison),
+    ...explanationBlocks(input.explanation),
+    ...historyBlocks(input.history),
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
   ];

@@ -8,7 +8,13 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { AuditActivities, LedgerActivities, SlackAlertActivities, StripeInvoiceActivities } from '../activities';
+import type {
+  AuditActivities,
+  ExplainActivities,
+  LedgerActivities,
+  SlackAlertActivities,
+  StripeInvoiceActivities,
+} from '../activities';
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
@@ -67,3 +73,23 @@ export const audit = byPatch<AuditActivities>(
   proxyActivities<AuditActivities>({ startToCloseTimeout: '30s', retry: retryForever }),
   proxyLocalActivities<AuditActivities>(local({ startToCloseTimeout: '30s', retry: retryForever })),
 );
+
+// Explaining a held invoice (where in time it diverges, its history) is a courtesy to the reviewer: a few
+// quick tries, then the alert says the breakdown is unavailable. It never holds up the hold itself.
+const quickTries: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  maximumAttempts: 3,
+};
+export const explain = proxyActivities<ExplainActivities>({
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '2m',
+  retry: quickTries,
+});
+// The history check of a passing draft runs before Stripe's deadline: it must not eat into it.
+export const history = proxyActivities<ExplainActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1m',
+  retry: quickTries,
+});

@@ -2,8 +2,10 @@
 // holding, rechecking, following Stripe's status. Every side effect goes through an activity; every
 // rule is a plain function in src/gate/. The state is what the `state` query returns.
 import {
+  ActivityFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -11,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { compareInvoice } from '../gate/compare';
 import { isDecision } from '../gate/decision';
+import { DEFAULT_HISTORY_SETTINGS, flaggedLines } from '../gate/history-jump';
 import { describeGate } from '../gate/describe-gate';
 import { isSettled, laterStatus, mayChangeQuantities, statusOfEvent, type InvoiceStatus } from '../gate/lifecycle';
 import { stripeResolution, type StripeResolution } from '../gate/stripe-resolution';
@@ -36,11 +39,15 @@ import {
   StripeCustomerIdKey,
   StripeInvoiceIdKey,
 } from '../temporal/search-attribute-keys';
-import { audit, ledger, slack, stripe } from './activities';
+import { audit, explain, history, ledger, slack, stripe } from './activities';
 import { decisionSignal, stateQuery, stripeInvoiceEventSignal } from './definitions';
 import { invoiceDeleted, permanentFailure } from './failures';
 
 export const INVOICE_DELETED = 'the invoice no longer exists in Stripe';
+/** Marks gates that explain a hold: where in time Stripe and the ledger differ. */
+export const EXPLAINS_DIVERGENCES = 'explains-divergences';
+/** Marks gates whose first check compares each line with the customer's previous invoices. */
+export const CHECKS_USAGE_HISTORY = 'checks-usage-history';
 
 /** Event ids remembered for deduplication (carried across continue-as-new). */
 const SEEN_EVENT_IDS_KEPT = 500;
@@ -88,6 +95,8 @@ export class GateRun {
   private recordedStatus: InvoiceStatus | null;
   /** Pauses made so far: each pause is its own Stripe write with its own idempotency key. */
   private pauses: number;
+  /** The audit round (gate_lines.recount) of the latest comparison, which an explanation is linked to. */
+  private lastRound = 0;
   remindersSent: number;
 
   constructor(
@@ -226,6 +235,7 @@ export class GateRun {
     // Gates that follow the invoice number every round; the first version numbered recounts only.
     const round = this.state.rounds === undefined ? this.state.recounts : this.state.rounds;
     await audit.recordComparison(this.key, comparison, round, kind);
+    this.lastRound = round;
     if (this.state.rounds !== undefined) this.state.rounds += 1;
     return comparison;
   }
@@ -271,11 +281,61 @@ export class GateRun {
       if (notPaused) return notPaused;
     }
     this.state.heldSince ??= Date.now();
-    if (this.state.phase) this.state.heldBecause = comparison ? 'divergence' : 'unverifiable';
+    // A comparison that passed is held only for the customer's history (GATE_HISTORY_ACTION=hold).
+    if (this.state.phase)
+      this.state.heldBecause = comparison ? (comparison.passed ? 'history' : 'divergence') : 'unverifiable';
     this.moveTo('held', comparison);
     await this.tellReviewers();
     await audit.recordGateState(this.key, this.state, Date.now());
     return null;
+  }
+
+  /**
+   * Once the invoice is held and the reviewers told: where in time each diverging line differs, and the
+   * alert updated with it. When Stripe's summaries (or the ledger) fail, the alert says so instead.
+   */
+  async explainDivergence(): Promise<void> {
+    const comparison = this.state.comparison;
+    if (this.state.status !== 'held' || !this.invoice || !patched(EXPLAINS_DIVERGENCES)) return;
+    // A diverging first check was held without waiting for the history check: it comes now.
+    const historyBefore = this.state.history;
+    if (historyBefore === undefined) await this.checkHistory(this.invoice);
+    if (comparison && !comparison.passed) {
+      try {
+        this.state.explanation = await explain.explainDivergence(this.key, this.invoice, comparison, this.lastRound);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        this.state.explanation = { status: 'unavailable', reason: failureReason(error) };
+      }
+    }
+    if (this.state.explanation || this.state.history !== historyBefore)
+      await slack.updateAlert(this.key, this.invoice, this.state);
+  }
+
+  /**
+   * The first check's lines against the customer's previous invoices (GATE_HISTORY_JUMP). A failure
+   * leaves the check out: it is a heads-up, never a reason to hold or to wait.
+   */
+  async checkHistory(invoice: InvoiceSnapshot): Promise<void> {
+    const settings = this.settings.history ?? DEFAULT_HISTORY_SETTINGS;
+    if (settings.jump === null || !patched(CHECKS_USAGE_HISTORY)) return;
+    try {
+      this.state.history = await history.checkUsageHistory(this.key, invoice, { ...settings, jump: settings.jump });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      this.state.history = null;
+    }
+  }
+
+  /** Whether the history check asks to hold an invoice whose counts agree (GATE_HISTORY_ACTION=hold). */
+  holdsForHistory(): boolean {
+    return this.state.history?.action === 'hold' && flaggedLines(this.state.history).length > 0;
+  }
+
+  /** Counts agree but a line is far from its history: a button-less heads-up (GATE_HISTORY_ACTION=alert). */
+  async headsUpOnHistory(): Promise<void> {
+    if (flaggedLines(this.state.history).length === 0) return;
+    await slack.notifyHistoryJump(this.key, this.requireInvoice(), this.state);
   }
 
   /**
@@ -656,6 +716,12 @@ function sameQuantities(a: Comparison, b: Comparison | null): boolean {
   return a.lines.every(
     (line, i) => line.lineId === b.lines[i].lineId && line.stripeQuantity === b.lines[i].stripeQuantity,
   );
+}
+
+/** What went wrong in an activity, in the words of its last attempt. */
+function failureReason(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? (error.cause ?? error) : error;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Cancellation of the check is the gate's own choice (a decision came first), not a failure. */

@@ -122,22 +122,29 @@ async function decide(gate: GateRun, start: GateStart): Promise<void> {
     return gate.enter('following');
   }
   if (comparison?.passed) {
-    if (gate.state.heldBecause === 'deadline' && gate.observing) await gate.wouldResume(comparison);
-    else if (gate.state.heldBecause === 'deadline')
-      await gate.resume(
-        comparison,
-        'the check completed within tolerance after the deadline hold; auto-advance is on again',
-      );
-    else await gate.pass(comparison);
-    return gate.enter('watching');
+    // Within tolerance, but each line is also held against the customer's previous invoices.
+    await gate.checkHistory(invoice);
+    if (!gate.holdsForHistory()) {
+      if (gate.state.heldBecause === 'deadline' && gate.observing) await gate.wouldResume(comparison);
+      else if (gate.state.heldBecause === 'deadline')
+        await gate.resume(
+          comparison,
+          'the check completed within tolerance after the deadline hold; auto-advance is on again',
+        );
+      else await gate.pass(comparison);
+      await gate.headsUpOnHistory();
+      return gate.enter('watching');
+    }
   }
-  // Beyond tolerance (or not verifiable): pause this one invoice, then tell the reviewers.
   // Observe mode pauses nothing: it tells the channel what enforce would have held and watches the draft on.
   if (gate.observing) {
     await gate.wouldHold(comparison);
     return gate.enter('watching');
   }
+  // Beyond tolerance (or not verifiable, or far from its history): pause this one invoice, tell the
+  // reviewers, then explain where in time it diverges.
   const notHeld = await gate.hold(comparison);
+  if (!notHeld) await gate.explainDivergence();
   gate.enter(notHeld ? 'following' : 'held');
 }
 
@@ -209,6 +216,7 @@ async function watch(gate: GateRun): Promise<void> {
   // Late usage made it diverge: enforce pauses it now; observe mode records that it would.
   if (gate.observing) return gate.wouldHold(comparison);
   const notHeld = await gate.hold(comparison);
+  if (!notHeld) await gate.explainDivergence();
   gate.enter(notHeld ? 'following' : 'held');
 }
 

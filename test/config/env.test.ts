@@ -244,3 +244,18 @@ test('GATE_TOLERANCE_MONEY adds a money limit in minor units; unset, there is no
     assert.match(err.message, /GATE_TOLERANCE_MONEY: must be a non-negative decimal/);
   }
 });
+
+test('GATE_HISTORY_JUMP and GATE_HISTORY_ACTION: 5x and alert by default, off, and clear errors', () => {
+  assert.deepEqual(parseConfig({}).history, { jump: '5', action: 'alert' });
+  assert.deepEqual(parseConfig({ GATE_HISTORY_JUMP: '10x', GATE_HISTORY_ACTION: 'HOLD' }).history, {
+    jump: '10',
+    action: 'hold',
+  });
+  assert.deepEqual(parseConfig({ GATE_HISTORY_JUMP: 'off' }).history, { jump: null, action: 'alert' });
+  assert.deepEqual(describeConfig(parseConfig({ GATE_HISTORY_JUMP: '2.5' })).history, {
+    jump: '2.5x',
+    action: 'alert',
+  });
+  const err = configError(() => parseConfig({ GATE_HISTORY_JUMP: '1x', GATE_HISTORY_ACTION: 'pause' }));
+  assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['GATE_HISTORY_ACTION', 'GATE_HISTORY_JUMP']);
+});

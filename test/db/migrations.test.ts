@@ -13,7 +13,14 @@ test('migrations create the gate tables and are idempotent, also when run concur
   const [a, b] = await Promise.all([migrateToLatest(tdb.db, { schema }), migrateToLatest(tdb.db, { schema })]);
   assert.deepEqual(
     [...a, ...b],
-    ['0001-audit-tables', '0002-invoice-lifecycle', '0005-observe-mode', '0006-line-impact'],
+    [
+      '0001-audit-tables',
+      '0002-invoice-lifecycle',
+      '0004-line-buckets',
+      '0005-observe-mode',
+      '0006-line-impact',
+      '0007-line-history',
+    ],
     'applied exactly once',
   );
   assert.deepEqual(await migrateToLatest(tdb.db, { schema }), [], 'nothing left to apply');
@@ -24,7 +31,16 @@ test('migrations create the gate tables and are idempotent, also when run concur
   );
   assert.deepEqual(
     tables.rows.map((r) => r.table_name),
-    ['gate_lines', 'gate_runs', 'kysely_migration', 'kysely_migration_lock', 'review_attempts', 'stripe_events'],
+    [
+      'gate_line_buckets',
+      'gate_line_history',
+      'gate_lines',
+      'gate_runs',
+      'kysely_migration',
+      'kysely_migration_lock',
+      'review_attempts',
+      'stripe_events',
+    ],
   );
 });
 

@@ -29,8 +29,10 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
     assert.deepEqual(await migrateToLatest(dbs.db), [
       '0001-audit-tables',
       '0002-invoice-lifecycle',
+      '0004-line-buckets',
       '0005-observe-mode',
       '0006-line-impact',
+      '0007-line-history',
     ]);
     assert.deepEqual(await migrateToLatest(dbs.db), []);
     await ensureDefaultLedgerTable(dbs.ledgerDb);

@@ -10,6 +10,7 @@ import type { TemporalEmulator } from '../../emulators/temporal';
 import type { GateActivities } from '../../src/activities';
 import { withActivityFailures } from '../../src/activities/activity-failure';
 import { FailureType, GateError } from '../../src/gate/failures';
+import type { HistoryCheck } from '../../src/gate/history-jump';
 import type {
   Comparison,
   GateSettings,
@@ -37,6 +38,10 @@ interface FakeInvoice {
   ledgerMappingError: boolean;
   pause: { applied: boolean; status: string } | 'refused';
   finalize: { applied: boolean; status: string };
+  /** Stripe's meter event summaries fail (HTTP 500) on every attempt. */
+  summariesDown?: boolean;
+  /** What the history check finds per line (none: no history). */
+  history?: HistoryCheck['lines'];
   calls: Array<{ activity: string; args: unknown[] }>;
 }
 
@@ -140,6 +145,41 @@ class FakeWorld {
         void this.record(run.invoiceId, 'recordComparison', [comparison, round, kind]),
       recordGateState: async (run: { invoiceId: string }, state: GateState) =>
         void this.record(run.invoiceId, 'recordGateState', [state]),
+      explainDivergence: async (
+        run: { invoiceId: string },
+        _invoice: unknown,
+        comparison: Comparison,
+        round: number,
+      ) => {
+        const fake = this.record(run.invoiceId, 'explainDivergence', [round]);
+        if (fake.summariesDown)
+          throw new GateError('Stripe meter event summaries list failed: boom (api_error, HTTP 500)', {
+            type: `${FailureType.stripeRetryable}:api_error`,
+            retryable: true,
+          });
+        return {
+          status: 'explained' as const,
+          lines: comparison.lines.map((l) => ({
+            lineId: l.lineId,
+            eventName: l.eventName,
+            formula: l.formula,
+            windows: [],
+            bucketCount: 0,
+          })),
+        };
+      },
+      checkUsageHistory: async (
+        run: { invoiceId: string },
+        _invoice: unknown,
+        settings: { jump: string; action: 'alert' | 'hold' },
+      ): Promise<HistoryCheck> => {
+        const fake = this.record(run.invoiceId, 'checkUsageHistory', [settings]);
+        return { ...settings, lines: fake.history ?? [] };
+      },
+      notifyHistoryJump: async (run: { invoiceId: string }, _invoice: unknown, state: GateState) => {
+        this.record(run.invoiceId, 'notifyHistoryJump', [state]);
+        return { channel: 'C0BILLING', ts: '8.000100' };
+      },
       recordInvoiceStatus: async (
         run: { invoiceId: string; runId: string },
         update: { status: string; paymentFailures: number },
@@ -289,6 +329,70 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 0);
       assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 0);
       assert.deepEqual(kinds(g), ['check']);
+    });
+
+    test('held: the alert goes out first, then the explanation updates it; only diverging invoices are explained', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      const held = await until(g, (s) => s.phase === 'held');
+      assert.equal(held.explanation?.status, 'explained');
+      const order = world.calls(g.invoiceId).map((c) => c.activity);
+      const posted = order.indexOf('notifyReviewers');
+      assert.ok(order.indexOf('pauseInvoice') < posted);
+      assert.ok(posted < order.indexOf('explainDivergence'), order.join(' '));
+      assert.deepEqual(world.calls(g.invoiceId, 'explainDivergence')[0].args, [0], 'linked to the first round');
+      const updated = world.calls(g.invoiceId, 'updateAlert').at(-1)?.args[0] as GateState;
+      assert.equal(updated.explanation?.status, 'explained');
+      const passing = await gate();
+      await until(passing, (s) => s.phase === 'watching');
+      assert.equal(world.calls(passing.invoiceId, 'explainDivergence').length, 0);
+    });
+
+    test('summaries failing: the invoice stays held with both counts; the alert says the breakdown is unavailable', async () => {
+      const g = await gate({ stripe: '120', ledger: '100', fake: { summariesDown: true } });
+      const held = await until(g, (s) => s.phase === 'held');
+      assert.equal(held.status, 'held');
+      assert.equal(held.comparison?.lines[0].stripeQuantity, '120');
+      assert.equal(held.explanation?.status, 'unavailable');
+      assert.match(held.explanation?.status === 'unavailable' ? held.explanation.reason : '', /summaries/);
+      assert.equal(world.calls(g.invoiceId, 'explainDivergence').length, 3, 'three quick tries');
+      const updated = world.calls(g.invoiceId, 'updateAlert').at(-1)?.args[0] as GateState;
+      assert.equal(updated.explanation?.status, 'unavailable');
+    });
+
+    test('a line far from its history with agreeing counts: a heads-up (alert), or held like a divergence (hold)', async () => {
+      const jump: HistoryCheck['lines'][number] = {
+        lineId: 'il_1',
+        eventName: 'api_call',
+        quantity: '120',
+        previous: ['12'],
+        source: 'audit',
+        baseline: '12',
+        ratio: '10',
+        flag: 'jump',
+      };
+      const alerted = await gate({ fake: { history: [jump] } });
+      const passed = await until(alerted, (s) => s.phase === 'watching');
+      assert.equal(passed.status, 'passed');
+      assert.equal(world.calls(alerted.invoiceId, 'notifyHistoryJump').length, 1);
+      assert.equal(world.calls(alerted.invoiceId, 'pauseInvoice').length, 0);
+
+      world.settings = { history: { jump: '5', action: 'hold' } };
+      try {
+        const g = await gate({ fake: { history: [jump] } });
+        const held = await until(g, (s) => s.phase === 'held');
+        assert.equal(held.heldBecause, 'history');
+        assert.equal(held.comparison?.passed, true);
+        assert.equal(world.calls(g.invoiceId, 'pauseInvoice').length, 1);
+        assert.equal(world.calls(g.invoiceId, 'notifyReviewers').length, 1);
+        assert.equal(world.calls(g.invoiceId, 'explainDivergence').length, 0, 'nothing diverges to explain');
+
+        world.settings = { history: { jump: null, action: 'hold' } };
+        const off = await gate({ fake: { history: [jump] } });
+        assert.equal((await until(off, (s) => s.phase === 'watching')).status, 'passed');
+        assert.equal(world.calls(off.invoiceId, 'checkUsageHistory').length, 0, 'GATE_HISTORY_JUMP=off');
+      } finally {
+        world.settings = {};
+      }
     });
 
     test('no metered lines: skipped and ended without counting', async () => {

@@ -4,16 +4,20 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import { DEFAULT_GATE_SCHEMA } from '../schema';
 import { auditTables } from './0001-audit-tables';
 import { invoiceLifecycle } from './0002-invoice-lifecycle';
+import { lineBuckets } from './0004-line-buckets';
 import { observeMode } from './0005-observe-mode';
 import { lineImpact } from './0006-line-impact';
+import { lineHistory } from './0007-line-history';
 
 /** Name -> migration; names sort in the order they must run. Append, never edit or reorder. */
 export function gateMigrations(schema: string): Record<string, Migration> {
   return {
     '0001-audit-tables': auditTables(schema),
     '0002-invoice-lifecycle': invoiceLifecycle(schema),
+    '0004-line-buckets': lineBuckets(schema),
     '0005-observe-mode': observeMode(schema),
     '0006-line-impact': lineImpact(schema),
+    '0007-line-history': lineHistory(schema),
   };
 }
 

@@ -161,4 +161,46 @@ describe('meter event summaries', () => {
     });
     assert.equal(ok.data.length, 1);
   });
+
+  it('sums decimal values exactly per window, and refuses an unknown customer', async () => {
+    const { stripe, emulator } = suite;
+    const customer = await stripe.customers.create({ name: 'Decimals' });
+    const m = await stripe.billing.meters.create({
+      display_name: 'gb',
+      event_name: 'gb_decimal',
+      default_aggregation: { formula: 'sum' },
+    });
+    const d0 = Math.floor(((await emulator.admin.clock()).now - 2 * DAY) / DAY) * DAY;
+    for (const [timestamp, value] of [
+      [d0 + 60, '0.1'],
+      [d0 + 120, '0.2'],
+      [d0 + HOUR + 5, '1.005'],
+    ] as const)
+      await stripe.billing.meterEvents.create({
+        event_name: 'gb_decimal',
+        payload: { stripe_customer_id: customer.id, value },
+        timestamp,
+      });
+    const hourly = await stripe.billing.meters.listEventSummaries(m.id, {
+      customer: customer.id,
+      start_time: d0,
+      end_time: d0 + DAY,
+      value_grouping_window: 'hour',
+    });
+    assert.deepEqual(
+      hourly.data.map((s) => [s.start_time - d0, s.aggregated_value]),
+      [
+        [HOUR, 1.005],
+        [0, 0.3],
+      ],
+    );
+    await assert.rejects(
+      stripe.billing.meters.listEventSummaries(m.id, { customer: 'cus_missing', start_time: d0, end_time: d0 + DAY }),
+      (err: Stripe.errors.StripeError) => {
+        assert.equal(err.code, 'resource_missing');
+        assert.equal(err.param, 'customer');
+        return true;
+      },
+    );
+  });
 });

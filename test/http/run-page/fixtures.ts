@@ -54,6 +54,8 @@ export function run(over: Partial<GateRunWithLines> = {}): GateRunWithLines {
     invoiceStatusAt: null,
     paymentFailures: 0,
     startedBy: 'webhook',
+    mode: 'enforce',
+    wouldHoldAt: null,
     lines: [line()],
     ...over,
   };

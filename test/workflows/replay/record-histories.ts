@@ -119,6 +119,21 @@ const scenarios: Record<string, Scenario> = {
     await h.waitFor(invoiceId, (s) => s.status === 'too_late' && s.phase === 'following');
     return invoiceId;
   },
+  // The gate that explains itself (patches explains-divergences and checks-usage-history).
+  async 'explains-passed-watching'(h) {
+    const c = await seedCustomer(h, { name: 'Replay Explains Passed' });
+    const usage = timestamps(c.periodStart + 10, 20);
+    await h.addMeterEvents(c.customerId, c.eventName, usage);
+    await h.addLedgerEvents(c.customerId, c.eventName, usage);
+    const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
+    await h.waitFor(invoiceId, (s) => s.phase === 'watching' && s.history !== undefined);
+    return invoiceId;
+  },
+  async 'explains-held-waiting'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Explains Held');
+    await h.waitFor(invoiceId, (s) => s.phase === 'held' && s.explanation?.status === 'explained');
+    return invoiceId;
+  },
 };
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {

@@ -14,6 +14,7 @@ const recorded = readHistoryDir(join(__dirname, 'histories'));
 // follows-*: the gate that follows its invoice to the end.
 // local-audit-*: the same, recorded with patched('audit-writes-as-local-activities') (audit writes and
 // settings as local activities, markers in the history).
+// explains-*: the same gate explaining a hold (explains-divergences) and checking history (checks-usage-history).
 const PHASES = [
   'v1-passed',
   'v1-skipped',
@@ -42,6 +43,8 @@ const PHASES = [
   'local-audit-late-usage-held',
   'local-audit-paid-ended',
   'local-audit-too-late-following',
+  'explains-passed-watching',
+  'explains-held-waiting',
 ];
 
 describe('recorded gate histories replay on the current workflow code', () => {
