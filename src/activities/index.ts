@@ -9,6 +9,7 @@ import { createStripeInvoiceActivities } from './stripe-invoices';
 import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-invoices';
 
 export type { AuditActivities } from './audit';
+export type { BackfillActivities } from './backfill';
 export type { LedgerActivities } from './ledger';
 export type { SlackAlertActivities } from './slack-alerts';
 export type { StripeInvoiceActivities } from './stripe-invoices';

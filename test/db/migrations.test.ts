@@ -11,7 +11,11 @@ test('migrations create the gate tables and are idempotent, also when run concur
   const schema = tdb.reserveSchema('gate_mig');
 
   const [a, b] = await Promise.all([migrateToLatest(tdb.db, { schema }), migrateToLatest(tdb.db, { schema })]);
-  assert.deepEqual([...a, ...b], ['0001-audit-tables', '0002-invoice-lifecycle'], 'applied exactly once');
+  assert.deepEqual(
+    [...a, ...b],
+    ['0001-audit-tables', '0002-invoice-lifecycle', '0003-backfill-runs'],
+    'applied exactly once',
+  );
   assert.deepEqual(await migrateToLatest(tdb.db, { schema }), [], 'nothing left to apply');
 
   const tables = await sql<{ table_name: string }>`
@@ -20,7 +24,17 @@ test('migrations create the gate tables and are idempotent, also when run concur
   );
   assert.deepEqual(
     tables.rows.map((r) => r.table_name),
-    ['gate_lines', 'gate_runs', 'kysely_migration', 'kysely_migration_lock', 'review_attempts', 'stripe_events'],
+    [
+      'backfill_invoices',
+      'backfill_lines',
+      'backfill_runs',
+      'gate_lines',
+      'gate_runs',
+      'kysely_migration',
+      'kysely_migration_lock',
+      'review_attempts',
+      'stripe_events',
+    ],
   );
 });
 

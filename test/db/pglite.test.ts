@@ -26,7 +26,11 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
   assert.equal(dbs.ledgerDb, dbs.db, 'one embedded instance serves gate and ledger');
   try {
     await pingDatabase(dbs.db);
-    assert.deepEqual(await migrateToLatest(dbs.db), ['0001-audit-tables', '0002-invoice-lifecycle']);
+    assert.deepEqual(await migrateToLatest(dbs.db), [
+      '0001-audit-tables',
+      '0002-invoice-lifecycle',
+      '0003-backfill-runs',
+    ]);
     assert.deepEqual(await migrateToLatest(dbs.db), []);
     await ensureDefaultLedgerTable(dbs.ledgerDb);
     await ensureDefaultLedgerTable(dbs.ledgerDb);

@@ -4,12 +4,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import { DEFAULT_GATE_SCHEMA } from '../schema';
 import { auditTables } from './0001-audit-tables';
 import { invoiceLifecycle } from './0002-invoice-lifecycle';
+import { backfillRuns } from './0003-backfill-runs';
 
 /** Name -> migration; names sort in the order they must run. Append, never edit or reorder. */
 export function gateMigrations(schema: string): Record<string, Migration> {
   return {
     '0001-audit-tables': auditTables(schema),
     '0002-invoice-lifecycle': invoiceLifecycle(schema),
+    '0003-backfill-runs': backfillRuns(schema),
   };
 }
 
