@@ -2,6 +2,7 @@
 // read each invoice and count its metered lines in the ledger exactly as the gate does (the same
 // read-invoice, ledger query and comparison); record the result in the backfill tables. Read only
 // towards Stripe: list and retrieve, nothing else.
+import { heartbeat } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { BackfillInvoiceInput, BackfillStore } from '../audit/backfill-store';
@@ -150,7 +151,10 @@ export function createBackfillActivities({ stripe, ledgerDb, gateConfig, store }
       // A retried batch skips the invoices its earlier attempt recorded.
       for (const listed of invoices.filter((i) => !recorded.has(i.invoiceId))) {
         const invoice = await compareOne(listed);
-        if (!(await store.recordInvoice(runId, invoice))) continue;
+        const recordedNow = await store.recordInvoice(runId, invoice);
+        // Alive, and how far: a worker that died mid-batch is noticed at the heartbeat timeout, not the batch's.
+        heartbeat(listed.invoiceId);
+        if (!recordedNow) continue;
         result.invoices += 1;
         if (invoice.error !== null) result.failedInvoices += 1;
         result.lines += invoice.lines.length;

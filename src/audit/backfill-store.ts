@@ -185,13 +185,19 @@ export class BackfillStore {
     let after: { created: Date; invoiceId: string; position: number } | null = null;
     for (;;) {
       let query = this.db.selectFrom('backfill_lines').selectAll().where('run_id', '=', runId);
+      // Invoice ids compare bytewise (collation "C"), whatever the database's collation: one order everywhere.
       if (after) {
         const a = after;
-        query = query.where((eb) =>
-          eb(eb.refTuple('created', 'invoice_id', 'position'), '>', eb.tuple(a.created, a.invoiceId, a.position)),
+        query = query.where(
+          sql<boolean>`(created, invoice_id collate "C", position) > (${a.created}, ${a.invoiceId} collate "C", ${a.position})`,
         );
       }
-      const rows = await query.orderBy('created').orderBy('invoice_id').orderBy('position').limit(pageSize).execute();
+      const rows = await query
+        .orderBy('created')
+        .orderBy(sql`invoice_id collate "C"`)
+        .orderBy('position')
+        .limit(pageSize)
+        .execute();
       for (const r of rows) {
         yield {
           invoiceId: r.invoice_id,

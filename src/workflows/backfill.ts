@@ -10,6 +10,9 @@ import type { BackfillRequest, BackfillRunTotals, ListedInvoice } from '../backf
 // off to a minute; a ledger that cannot be queried at all fails the run (the activity says so).
 const backfill = proxyActivities<BackfillActivities>({
   startToCloseTimeout: '10m',
+  // A batch heartbeats after each invoice: one whose worker died (the backfill process was killed) is
+  // retried elsewhere after this long, and skips the invoices it had recorded.
+  heartbeatTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
