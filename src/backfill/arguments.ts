@@ -28,6 +28,7 @@ const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
   .refine((text) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return true; // the format's own message says it
     const date = new Date(`${text}T00:00:00Z`);
     return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
   }, 'is not a calendar date');
