@@ -62,6 +62,9 @@ function addTo(sums: Sums, line: BackfillReportLine): void {
   else sums.under = sums.under.minus(impact);
 }
 
+/** Ids order bytewise, as the report's SQL does (collation "C"), whatever the locale. */
+const bytewise = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export class BackfillSummaryBuilder {
   private readonly byCurrency = new Map<string, Sums>();
   private readonly byCustomer = new Map<string, { customerId: string; currency: string; sums: Sums }>();
@@ -85,7 +88,7 @@ export class BackfillSummaryBuilder {
 
   build(invoices: { done: number; failed: number }): BackfillSummary {
     const currencies = [...this.byCurrency.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => bytewise(a, b))
       .map(([currency, s]) => ({
         currency,
         overBilledMinor: s.over.toFixed(),
@@ -100,9 +103,7 @@ export class BackfillSummaryBuilder {
       .filter((c) => !c.absolute.isZero())
       .sort(
         (a, b) =>
-          b.absolute.comparedTo(a.absolute) ||
-          a.customerId.localeCompare(b.customerId) ||
-          a.currency.localeCompare(b.currency),
+          b.absolute.comparedTo(a.absolute) || bytewise(a.customerId, b.customerId) || bytewise(a.currency, b.currency),
       )
       .slice(0, TOP_CUSTOMERS)
       .map(({ customerId, currency, absolute, sums }) => ({

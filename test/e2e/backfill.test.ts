@@ -154,7 +154,7 @@ function expectedSummary(rows: string[][], invoices: number): BackfillSummary {
     lines: rows.length,
     divergingLines: rows.filter((r) => r[14] === 'false').length,
     currencies: [...currencies.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([currency, c]) => ({
         currency,
         overBilledMinor: c.over.toFixed(),
@@ -166,7 +166,7 @@ function expectedSummary(rows: string[][], invoices: number): BackfillSummary {
       })),
     topCustomers: [...customers.values()]
       .filter((k) => !k.abs.isZero())
-      .sort((a, b) => b.abs.comparedTo(a.abs) || a.customerId.localeCompare(b.customerId))
+      .sort((a, b) => b.abs.comparedTo(a.abs) || (a.customerId < b.customerId ? -1 : 1))
       .slice(0, 10)
       .map((k) => ({
         customerId: k.customerId,
