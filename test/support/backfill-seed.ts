@@ -132,18 +132,23 @@ export async function seedThreeMonths(
   const ones = (n: number) => Array.from({ length: n }, () => '1');
 
   let wide: Stripe.Subscription | undefined;
+  // Each subscription's own period: they were created a moment apart, maybe across a second boundary.
+  const periodOf = async (subscription: Stripe.Subscription) =>
+    (await stripe.subscriptions.retrieve(subscription.id)).items.data[0];
   for (let month = 0; month < 3; month += 1) {
-    const periodStart = (await stripe.subscriptions.retrieve(monthly[0].id)).items.data[0].current_period_start;
-    await admin.advanceClockTo(periodStart + 10 * DAY);
+    const [matching, over, euro] = await Promise.all(
+      monthly.map(async (sub) => (await periodOf(sub)).current_period_start),
+    );
+    await admin.advanceClockTo(Math.max(matching, over, euro) + 10 * DAY);
     // Matching: Stripe and the ledger agree.
-    await record(customers.matching, 'api_call', periodStart, ones(10 + month), ones(10 + month));
-    await record(customers.matching, 'storage_gb', periodStart, ['1.5', '2.25'], ['1.5', '2.25']);
+    await record(customers.matching, 'api_call', matching, ones(10 + month), ones(10 + month));
+    await record(customers.matching, 'storage_gb', matching, ['1.5', '2.25'], ['1.5', '2.25']);
     // Over: Stripe bills a few more calls than the ledger has (3 %, 5.5 %, 7.5 %): over-billed, diverging.
-    await record(customers.over, 'api_call', periodStart, ones(100 + 10 * month), ones(97 + 7 * month));
-    await record(customers.over, 'storage_gb', periodStart, ['0.5'], ['0.5']);
+    await record(customers.over, 'api_call', over, ones(100 + 10 * month), ones(97 + 7 * month));
+    await record(customers.over, 'storage_gb', over, ['0.5'], ['0.5']);
     // Euro: fewer calls billed than counted (under-billed), decimal storage billed more (over-billed).
-    await record(customers.euro, 'api_call', periodStart, ones(20), ones(25));
-    await record(customers.euro, 'storage_gb', periodStart, ['0.125', '1.5', '0.3333'], ['0.125', '1.5']);
+    await record(customers.euro, 'api_call', euro, ones(20), ones(25));
+    await record(customers.euro, 'storage_gb', euro, ['0.125', '1.5', '0.3333'], ['0.125', '1.5']);
 
     if (month === 2) {
       // Wide: one invoice of 300 metered lines (3 meters x 100 prices), paged by Stripe 100 at a time.
@@ -166,9 +171,9 @@ export async function seedThreeMonths(
       // One meter diverges: every wide_c line (a third of the invoice) is under-billed by one event.
       await record(customers.wide, 'wide_c', wideStart, ones(6), ones(7));
     }
-    const periodEnd = (await stripe.subscriptions.retrieve(monthly[0].id)).items.data[0].current_period_end;
-    // Draft at the period's end, finalized an hour later, charged an hour after that.
-    await admin.advanceClockTo(periodEnd + 3 * 3600);
+    const ends = await Promise.all(monthly.map(async (sub) => (await periodOf(sub)).current_period_end));
+    // Drafts at the periods' end, finalized an hour later, charged an hour after that.
+    await admin.advanceClockTo(Math.max(...ends) + 3 * 3600);
   }
   const wideEnd = wide!.items.data[0].current_period_end;
   await admin.advanceClockTo(wideEnd + 3 * 3600);
