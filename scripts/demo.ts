@@ -12,6 +12,8 @@ import { StripeEmulatorAdmin, type StripeJson } from '../emulators/stripe/admin-
 import { SlackEmulatorAdmin, type AdminMessage } from '../emulators/slack/admin-client';
 import { loadConfig, type Env } from '../src/config/env';
 import type { GateRunRecord } from '../src/audit/audit-store';
+import { runBackfill } from '../src/backfill/run-backfill';
+import { formatBackfillSummary } from '../src/backfill/summary';
 import { createGateContext, type GateContext } from '../src/context';
 import type { GateState } from '../src/gate/types';
 import { createLogger } from '../src/observability/logger';
@@ -420,6 +422,23 @@ async function main(): Promise<void> {
     check(byInvoice.get(matchingInvoice)?.outcome === 'passed', `audit: ${matchingInvoice} should be passed`);
     check(byInvoice.get(divergingInvoice)?.outcome === 'released', `audit: ${divergingInvoice} should be released`);
     check(byInvoice.get(divergingInvoice)?.reviewer === REVIEWER, `audit: ${divergingInvoice} should name ${REVIEWER}`);
+
+    step('The backfill report: the same comparison over the finalized invoices (npm run backfill)');
+    const clock = await stripeAdmin.clock();
+    const backfillDay = day(clock.now);
+    const report = await runBackfill(gate, {
+      request: { since: day(matching.periodStart), until: backfillDay, customer: null, statuses: ['open', 'paid'] },
+      out: join(dataDir, 'backfill.csv'),
+      progress: { write: () => true },
+      workflowBundle,
+    });
+    say(`Workflow ${report.runId}: read only, recorded in invoice_gate.backfill_lines, CSV in ${report.csvPath}.`);
+    process.stdout.write(formatBackfillSummary(report.summary).replace(/^(?=.)/gm, '   '));
+    check(report.summary.lines === 2, `backfill: 2 compared lines expected, got ${report.summary.lines}`);
+    check(
+      report.summary.divergingLines === 1,
+      `backfill: 1 diverging line expected, got ${report.summary.divergingLines}`,
+    );
 
     step('Stopping everything');
     await stopAll();

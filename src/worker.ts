@@ -127,7 +127,7 @@ function buildActivities(
 
 let temporalRuntimeInstalled = false;
 /** The SDK's runtime (and so its logger) can be installed once per process, before the first worker. */
-function installTemporalLogger(logger: Logger): void {
+export function installTemporalLogger(logger: Logger): void {
   if (temporalRuntimeInstalled) return;
   temporalRuntimeInstalled = true;
   // Core (Rust) logs are forwarded too, so everything the SDK says goes through pino and LOG_LEVEL.

@@ -12,6 +12,7 @@ import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-in
 
 export type { AuditActivities } from './audit';
 export type { ExplainActivities } from './explain-divergence';
+export type { BackfillActivities } from './backfill';
 export type { LedgerActivities } from './ledger';
 export type { ObserveDigestActivities } from './observe-digest';
 export type { SlackAlertActivities } from './slack-alerts';

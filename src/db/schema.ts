@@ -103,7 +103,65 @@ export interface ReviewAttemptsTable {
   at: Timestamp;
 }
 
+/** A backfill report run (`npm run backfill`); `id` is its workflow id, derived from the arguments. */
+export interface BackfillRunsTable {
+  id: string;
+  /** The normalised arguments (since, until, customer, statuses) as JSON. */
+  arguments: ColumnType<unknown, string, string>;
+  /** running, completed, failed */
+  status: string;
+  /** Invoices Stripe listed for the window when the run (last) started. */
+  invoices_total: number | null;
+  invoices_done: Generated<number>;
+  /** Invoices that could not be compared (see backfill_invoices.error). */
+  invoices_failed: Generated<number>;
+  lines_done: Generated<number>;
+  lines_diverging: Generated<number>;
+  started_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  error: string | null;
+}
+
+/** One row per invoice a backfill run read (compared, or not comparable: `error`). */
+export interface BackfillInvoicesTable {
+  run_id: string;
+  invoice_id: string;
+  customer_id: string | null;
+  invoice_status: string | null;
+  created: Timestamp | null;
+  currency: string | null;
+  metered_lines: Generated<number>;
+  other_lines: Generated<number>;
+  error: string | null;
+  recorded_at: Generated<Date>;
+}
+
+/** One row per compared metered line of a backfill run: the CSV's columns. */
+export interface BackfillLinesTable {
+  run_id: string;
+  invoice_id: string;
+  line_id: string;
+  position: number;
+  customer_id: string;
+  invoice_status: string;
+  created: Timestamp;
+  event_name: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  stripe_quantity: Numeric;
+  ledger_quantity: Numeric;
+  difference: Numeric;
+  variance_pct: Numeric | null;
+  estimated_impact_minor: Numeric | null;
+  currency: string;
+  passed: boolean;
+}
+
 export interface GateDatabase {
+  backfill_runs: BackfillRunsTable;
+  backfill_invoices: BackfillInvoicesTable;
+  backfill_lines: BackfillLinesTable;
   gate_runs: GateRunsTable;
   gate_lines: GateLinesTable;
   stripe_events: StripeEventsTable;

@@ -2,3 +2,4 @@
 export { invoiceGate } from './invoice-gate';
 export { invoiceSweeper } from './invoice-sweeper';
 export { observeDigest } from './observe-digest';
+export { invoiceBackfill } from './backfill';

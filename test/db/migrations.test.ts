@@ -16,6 +16,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
     [
       '0001-audit-tables',
       '0002-invoice-lifecycle',
+      '0003-backfill-runs',
       '0004-line-buckets',
       '0005-observe-mode',
       '0006-line-impact',
@@ -32,6 +33,9 @@ test('migrations create the gate tables and are idempotent, also when run concur
   assert.deepEqual(
     tables.rows.map((r) => r.table_name),
     [
+      'backfill_invoices',
+      'backfill_lines',
+      'backfill_runs',
       'gate_line_buckets',
       'gate_line_history',
       'gate_lines',

@@ -29,6 +29,7 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
     assert.deepEqual(await migrateToLatest(dbs.db), [
       '0001-audit-tables',
       '0002-invoice-lifecycle',
+      '0003-backfill-runs',
       '0004-line-buckets',
       '0005-observe-mode',
       '0006-line-impact',

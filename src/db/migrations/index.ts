@@ -4,6 +4,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import { DEFAULT_GATE_SCHEMA } from '../schema';
 import { auditTables } from './0001-audit-tables';
 import { invoiceLifecycle } from './0002-invoice-lifecycle';
+import { backfillRuns } from './0003-backfill-runs';
 import { lineBuckets } from './0004-line-buckets';
 import { observeMode } from './0005-observe-mode';
 import { lineImpact } from './0006-line-impact';
@@ -14,6 +15,7 @@ export function gateMigrations(schema: string): Record<string, Migration> {
   return {
     '0001-audit-tables': auditTables(schema),
     '0002-invoice-lifecycle': invoiceLifecycle(schema),
+    '0003-backfill-runs': backfillRuns(schema),
     '0004-line-buckets': lineBuckets(schema),
     '0005-observe-mode': observeMode(schema),
     '0006-line-impact': lineImpact(schema),
