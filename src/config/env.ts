@@ -69,6 +69,8 @@ export interface AppConfig {
     everyMs: number;
   };
   logLevel: LogLevel;
+  /** GATE_ALLOW_EMBEDDED=1: a live Stripe key may run on the embedded Temporal engine or database (tests). */
+  allowEmbedded: boolean;
 }
 
 /** Empty values (`FOO=` in a .env file) count as unset. */
@@ -183,6 +185,7 @@ const envSchema = z.object({
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
+  GATE_ALLOW_EMBEDDED: optional(z.enum(['0', '1'], { message: 'must be 1 (allow) or 0' })).default('0'),
 });
 
 /** Validates an environment (no .env reading). Throws ConfigError naming every bad variable. */
@@ -234,6 +237,7 @@ export function parseConfig(env: Env): AppConfig {
       followFinalizedForMs: e.GATE_FOLLOW_FINALIZED_FOR,
     },
     logLevel: e.LOG_LEVEL,
+    allowEmbedded: e.GATE_ALLOW_EMBEDDED === '1',
   };
 }
 
@@ -317,5 +321,6 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       followFinalizedFor: formatDuration(config.lifecycle.followFinalizedForMs),
     },
     logLevel: config.logLevel,
+    allowEmbedded: config.allowEmbedded,
   };
 }
