@@ -5,7 +5,7 @@
 // samples VmRSS of the gate process (npm's own process excluded) and prints the median and the peak.
 // --code dist needs `npm run build` first; --fresh starts on an empty .data/ (initdb on the first start).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,9 +27,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const dist = join(ROOT, 'dist');
-  const aside = join(ROOT, `.dist-aside-${process.pid}`);
+  // .data/ is ignored by git, lint and format: dist/ waits there while the sources run
+  const aside = join(ROOT, '.data', `dist-aside-${process.pid}`);
   if (values.code === 'dist' && !existsSync(join(dist, 'build-info.json'))) throw new Error('run npm run build first');
-  if (values.code === 'sources' && existsSync(dist)) renameSync(dist, aside);
+  if (values.code === 'sources' && existsSync(dist)) {
+    mkdirSync(join(ROOT, '.data'), { recursive: true });
+    renameSync(dist, aside);
+  }
   // The gate's .data/ (PGlite) lives in the working directory: a scratch one, or the repository's.
   const cwd = values.fresh ? mkdtempSync(join(tmpdir(), 'gate-idle-')) : ROOT;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: process.env.PORT ?? '3999', LOG_LEVEL: 'info' };
