@@ -3,6 +3,7 @@
 // build the shared context, run the halves, and stop everything in order on SIGINT/SIGTERM.
 import { execFileSync } from 'node:child_process';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config/env';
+import { refuseLiveKeyOnEmbedded } from './config/live-key-guard';
 import { createGateContext, type GateContext } from './context';
 import { createLogger } from './observability/logger';
 import { resolveServices } from './services/resolve-services';
@@ -14,7 +15,9 @@ export interface Roles {
 
 function loadConfigOrExit(): AppConfig {
   try {
-    return loadConfig();
+    const config = loadConfig();
+    refuseLiveKeyOnEmbedded(config);
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`invoice-gate: invalid configuration\n${error.message}\n`);

@@ -1,7 +1,9 @@
 // The worker half: the gate workflow and its activities on the task queue. `npm run worker` runs it
 // alone (src/bin/worker.ts), `npm start` next to the server (src/bin/start.ts).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
-import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type GateActivities } from './activities';
 import { loadGateConfig } from './config/gate-config';
@@ -11,12 +13,13 @@ import { activityMetricsInterceptor } from './observability/activity-metrics-int
 import { temporalLoggerFromPino } from './observability/logger';
 import { temporalUiUrl } from './temporal/ui-url';
 import { OBSERVE_DIGEST_WORKFLOW_ID, OBSERVE_DIGEST_WORKFLOW_TYPE } from './workflows/digest-definitions';
+import { bundleWorkflowsInChildProcess } from './temporal/bundle-workflows';
 import type { invoiceSweeper } from './workflows/invoice-sweeper';
 import type { observeDigest } from './workflows/observe-digest';
 import { INVOICE_SWEEPER_WORKFLOW_ID, INVOICE_SWEEPER_WORKFLOW_TYPE } from './workflows/sweeper-definitions';
 
 export interface StartWorkerOptions {
-  /** Tests and the demo pass a pre-built bundle; otherwise the workflows are bundled from source at start. */
+  /** Tests and the demo pass a pre-built bundle; otherwise dist/'s prebuilt one, or bundled from sources at start. */
   workflowBundle?: WorkflowBundle;
   /** Stripe's clock (unix seconds) for the sweep's window; default this machine's. Tests pass the Stripe emulator's. */
   stripeNow?: () => Promise<number>;
@@ -32,9 +35,7 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
     connection,
     namespace: services.temporal.namespace,
     taskQueue: services.temporal.taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+    workflowBundle: options.workflowBundle ?? (await workflowCode()),
     activities: buildActivities(context, options),
     interceptors: { activity: [activityMetricsInterceptor(context.metrics)] },
     // In-flight activities get this long to finish on SIGTERM; anything left is retried by another worker.
@@ -48,6 +49,20 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
   logger.info({ taskQueue: services.temporal.taskQueue }, 'worker started');
   await startSweeper(context);
   await startObserveDigest(context);
+}
+
+/** Written by `npm run build` (scripts/build.mjs) next to the compiled worker. */
+export const PREBUILT_WORKFLOW_BUNDLE = 'workflow-bundle.js';
+
+/**
+ * Compiled (dist/): the bundle the build made, so the worker starts without webpack. From sources
+ * (tsx): bundled at start from the current code, in a child process (webpack's memory goes with it).
+ */
+async function workflowCode(): Promise<WorkflowBundleOption> {
+  if (!__filename.endsWith('.js')) return bundleWorkflowsInChildProcess(require.resolve('./workflows'));
+  const codePath = join(__dirname, PREBUILT_WORKFLOW_BUNDLE);
+  if (!existsSync(codePath)) throw new Error(`${codePath} is missing: dist/ is incomplete, run npm run build`);
+  return { codePath };
 }
 
 /** The sweep for missed webhooks runs in one workflow; every worker asks for it and joins the running one. */

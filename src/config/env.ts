@@ -88,6 +88,8 @@ export interface AppConfig {
   /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION: each line against the customer's previous invoices. */
   history: HistorySettings;
   logLevel: LogLevel;
+  /** GATE_ALLOW_EMBEDDED=1: a live Stripe key may run on the embedded Temporal engine or database (tests). */
+  allowEmbedded: boolean;
 }
 
 /** Empty values (`FOO=` in a .env file) count as unset. */
@@ -242,6 +244,7 @@ const envSchema = z.object({
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
+  GATE_ALLOW_EMBEDDED: optional(z.enum(['0', '1'], { message: 'must be 1 (allow) or 0' })).default('0'),
 });
 
 /** Validates an environment (no .env reading). Throws ConfigError naming every bad variable. */
@@ -302,6 +305,7 @@ export function parseConfig(env: Env): AppConfig {
     runPage: { linkSecret: e.GATE_LINK_SECRET, publicUrl: e.GATE_PUBLIC_URL, linkExpiryMs: e.GATE_LINK_EXPIRY },
     history: { jump: e.GATE_HISTORY_JUMP, action: e.GATE_HISTORY_ACTION },
     logLevel: e.LOG_LEVEL,
+    allowEmbedded: e.GATE_ALLOW_EMBEDDED === '1',
   };
 }
 
@@ -395,6 +399,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     },
     history: { jump: config.history.jump === null ? 'off' : `${config.history.jump}x`, action: config.history.action },
     logLevel: config.logLevel,
+    allowEmbedded: config.allowEmbedded,
   };
 }
 

@@ -18,6 +18,13 @@ export interface PGliteDialectConfig {
 
 export const DEFAULT_PGLITE_DIR = '.data/pglite';
 
+/**
+ * PostgreSQL's default shared_buffers (128MB) is touched memory inside PGlite's WASM heap: it was
+ * about 120 MiB of the process's idle RSS (bench/README.md, "Idle memory"). The gate's tables are
+ * small and PGlite has a single session, so 16MB is plenty; PGlite re-reads pages from its files.
+ */
+export const PGLITE_SHARED_BUFFERS = '16MB';
+
 export class PGliteDialect extends PostgresDialect {
   readonly #config: PGliteDialectConfig;
   #opened: { pglite: PGlite; owned: boolean } | undefined;
@@ -47,11 +54,14 @@ export class PGliteDialect extends PostgresDialect {
     if (!pglite) {
       const { PGlite } = await import('@electric-sql/pglite');
       const dataDir = this.#config.dataDir ?? DEFAULT_PGLITE_DIR;
+      const options = {
+        startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+      };
       if (dataDir.startsWith('memory://')) {
-        pglite = new PGlite(dataDir);
+        pglite = new PGlite(dataDir, options);
       } else {
         mkdirSync(resolve(dataDir), { recursive: true });
-        pglite = new PGlite(resolve(dataDir));
+        pglite = new PGlite(resolve(dataDir), options);
       }
     }
     await pglite.waitReady;
