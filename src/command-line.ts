@@ -42,8 +42,27 @@ export async function runFromCommandLine(roles: Roles, start: (context: GateCont
   const logger = createLogger({ level: config.logLevel });
   logger.info({ config: describeConfig(config), roles }, 'starting invoice-gate');
 
-  let services;
+  let services: Awaited<ReturnType<typeof resolveServices>> | undefined;
   let context: GateContext | undefined;
+  // Installed before anything starts: a SIGTERM while the halves start (an orchestrator's quick
+  // stop) waits for the start to finish and then shuts down, instead of leaving a half-stopped process.
+  let started = false;
+  let signalled: string | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await context?.stop();
+    await services?.stop().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+    process.exit(0);
+  };
+  const onSignal = (signal: string) => {
+    if (started) void shutdown(signal);
+    else signalled ??= signal;
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
   try {
     // Only `npm start` runs the emulators in-process; the split commands share the ones from `npm run emulators`.
     services = await resolveServices(config, {
@@ -67,15 +86,6 @@ export async function runFromCommandLine(roles: Roles, start: (context: GateCont
     process.exit(1);
   }
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await context.stop();
-    await services.stop().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  started = true;
+  if (signalled) void shutdown(signalled);
 }
