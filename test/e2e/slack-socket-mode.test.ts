@@ -55,7 +55,11 @@ describe('Slack review loop over Socket Mode', () => {
   async function heldInvoice(name: string): Promise<{ invoiceId: string; alert: AdminMessage }> {
     const c = await seedDivergingCustomer(h, name);
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
-    const state = await h.waitFor(invoiceId, (s) => s.status === 'held' && s.slackMessage !== null);
+    // Phase `held` comes after the explanation's edit of the alert: later edits are the click's.
+    const state = await h.waitFor(
+      invoiceId,
+      (s) => s.status === 'held' && s.slackMessage !== null && s.phase === 'held',
+    );
     const alert = await h.slackEmulator.admin.message(state.slackMessage!.channel, state.slackMessage!.ts);
     return { invoiceId, alert };
   }
@@ -150,7 +154,11 @@ describe('Slack review loop over Socket Mode', () => {
     assert.equal(invoice.status, 'draft');
     assert.equal(invoice.auto_advance, false);
     assert.equal((await h.stripeEmulator.admin.requests(`/v1/invoices/${invoiceId}/finalize`)).length, 0);
-    assert.equal((await h.slackEmulator.admin.message(alert.channel, alert.ts)).edits.length, 0);
+    assert.equal(
+      (await h.slackEmulator.admin.message(alert.channel, alert.ts)).edits.length,
+      alert.edits.length,
+      'the alert was not edited by the click',
+    );
     await h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId)).terminate('test cleanup');
   });
 
