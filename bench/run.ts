@@ -41,6 +41,7 @@ export const SUITES: readonly BenchSuite[] = [
   suiteFromModule('temporal-engine', 'temporal-engine', 'runTemporalEngineBench'),
   { name: 'month-end', run: async () => (await import('./month-end')).runMonthEndBench() },
   { name: 'ledger', run: async () => (await import('./ledger')).runLedgerBench() },
+  { name: 'ingress', run: async () => (await import('./ingress')).runIngressBench() },
 ];
 
 export const DEFAULT_RESULTS_DIR = join(__dirname, 'results');

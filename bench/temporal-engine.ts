@@ -10,13 +10,12 @@
 //
 // The workflows are the conformance suite's (test/emulators/temporal/workflows.ts): `greet` runs one
 // activity, `waitForApproval` waits for the `approve` signal.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalEmulator } from '../emulators/temporal';
 import { type BenchResult, startTimer, toBenchResult } from './bench-result';
+import { processCpuSeconds, spawnEngine } from './child-processes';
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -91,46 +90,6 @@ function greeter(h: Harness, tag: string) {
     h.client.workflow
       .execute('greet', { taskQueue: h.taskQueue, workflowId: `bench-${runId}-${tag}-${i}`, args: ['bench'] })
       .then(() => undefined);
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux only). */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of stat, i.e. 12 and 13 after the command name.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-// USER_HZ is 100 on every Linux the project runs on.
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** Starts the engine's CLI in its own process and returns its address. */
-async function spawnEngine(): Promise<{ address: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', require.resolve('../emulators/temporal/cli.ts'), '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`engine exited with ${code}`)));
-  });
-  return {
-    address,
-    pid: child.pid!,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 const WARM_UP_WORKFLOWS = 1_000;

@@ -1,10 +1,11 @@
 // The HTTP half: Stripe webhooks, Slack interactivity, health, readiness and metrics. It only starts,
 // signals and queries workflows (through the gate client); all gate work happens in the worker.
 // `npm run server` runs it alone (src/bin/server.ts), `npm start` next to the worker (src/bin/start.ts).
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { AuditStore } from './audit/audit-store';
+import type { AuditStore, StripeEventInput } from './audit/audit-store';
+import { GroupCommit } from './audit/group-commit';
 import { InvoiceRecordReader } from './audit/invoice-record';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
@@ -13,7 +14,7 @@ import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { homePage } from './http/home-page';
 import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
-import { stripeWebhook } from './http/stripe-webhook';
+import { logsItsOwnRequests, stripeWebhook } from './http/stripe-webhook';
 import type { GateMetrics } from './observability/metrics';
 import { temporalReadinessCheck } from './temporal/readiness';
 import { temporalUiUrl, temporalWorkflowUrl } from './temporal/ui-url';
@@ -35,8 +36,18 @@ export interface ServerDeps {
   runPage?: RunPageRoutesOptions;
 }
 
+/** Fastify's own options for the gate's server (the routes are plugins). */
+export function fastifyOptions(logger: Logger) {
+  return {
+    loggerInstance: logger,
+    return503OnClosing: true,
+    // The Stripe webhook logs one line per request itself, with what it did.
+    logController: new LogController({ disableRequestLogging: logsItsOwnRequests }),
+  };
+}
+
 export async function buildServer(deps: ServerDeps) {
-  const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true });
+  const app = Fastify(fastifyOptions(deps.logger));
   await app.register(healthRoutes, {
     checks: deps.readiness,
     metrics: {
@@ -48,13 +59,15 @@ export async function buildServer(deps: ServerDeps) {
     },
     isShuttingDown: deps.isShuttingDown,
   });
+  // Each webhook answers only once its event is in the audit; concurrent ones share one insert.
+  const receivedEvents = new GroupCommit((events: StripeEventInput[]) => deps.audit.recordStripeEvents(events));
   await app.register(stripeWebhook, {
     stripe: deps.stripe,
     webhookSecret: deps.webhookSecret,
     livemode: deps.livemode,
     gates: deps.gate,
     recordEvent: (event) =>
-      deps.audit.recordStripeEvent({
+      receivedEvents.submit({
         eventId: event.eventId,
         type: event.type,
         invoiceId: event.invoiceId,

@@ -69,6 +69,13 @@ export interface StripeEventInput {
   at?: Date;
 }
 
+export interface StripeEventRecorded {
+  /** The first delivery of this event id. */
+  firstTime: boolean;
+  /** Deliveries of this id before this one. */
+  duplicateCount: number;
+}
+
 export interface ReviewAttemptInput {
   invoiceId: string;
   slackUserId: string;
@@ -377,27 +384,57 @@ export class AuditStore {
   }
 
   /** Records a received Stripe event once; later deliveries of the same id only count. */
-  async recordStripeEvent(event: StripeEventInput): Promise<{ firstTime: boolean; duplicateCount: number }> {
-    const at = event.at ?? new Date();
-    const row = await this.db
+  async recordStripeEvent(event: StripeEventInput): Promise<StripeEventRecorded> {
+    const [recorded] = await this.recordStripeEvents([event]);
+    return recorded;
+  }
+
+  /**
+   * Records many received Stripe events in one statement (the webhook's group commit), each once; a
+   * delivery of an id already recorded, or repeated in the batch, counts as a duplicate. One result
+   * per input, in order, as if they had been recorded one after the other.
+   */
+  async recordStripeEvents(events: readonly StripeEventInput[]): Promise<StripeEventRecorded[]> {
+    if (events.length === 0) return [];
+    const now = new Date();
+    const deliveries = new Map<string, { event: StripeEventInput; count: number }>();
+    for (const event of events) {
+      const seen = deliveries.get(event.eventId);
+      if (seen) seen.count += 1;
+      else deliveries.set(event.eventId, { event, count: 1 });
+    }
+    const rows = await this.db
       .insertInto('stripe_events')
-      .values({
-        event_id: event.eventId,
-        type: event.type,
-        invoice_id: event.invoiceId ?? null,
-        payload_created: toDate(event.created),
-        received_at: at,
-        last_received_at: at,
-      })
+      .values(
+        [...deliveries.values()].map(({ event, count }) => ({
+          event_id: event.eventId,
+          type: event.type,
+          invoice_id: event.invoiceId ?? null,
+          payload_created: toDate(event.created),
+          received_at: event.at ?? now,
+          last_received_at: event.at ?? now,
+          duplicate_count: count - 1,
+        })),
+      )
       .onConflict((oc) =>
         oc.column('event_id').doUpdateSet((eb) => ({
-          duplicate_count: eb('stripe_events.duplicate_count', '+', 1),
+          duplicate_count: eb(eb('stripe_events.duplicate_count', '+', eb.ref('excluded.duplicate_count')), '+', 1),
           last_received_at: eb.ref('excluded.last_received_at'),
         })),
       )
-      .returning(['duplicate_count'])
-      .executeTakeFirstOrThrow();
-    return { firstTime: row.duplicate_count === 0, duplicateCount: row.duplicate_count };
+      // xmax is 0 on a row this statement inserted, and set on one it updated.
+      .returning(['event_id', 'duplicate_count', sql<boolean>`xmax = 0`.as('inserted')])
+      .execute();
+    const byId = new Map(rows.map((r) => [r.event_id, r]));
+    const taken = new Map<string, number>();
+    return events.map((event) => {
+      const row = byId.get(event.eventId)!;
+      const k = taken.get(event.eventId) ?? 0;
+      taken.set(event.eventId, k + 1);
+      // The k-th delivery of this id in the batch saw the count before the batch's later ones.
+      const duplicateCount = row.duplicate_count - (deliveries.get(event.eventId)!.count - 1 - k);
+      return { firstTime: row.inserted && k === 0, duplicateCount };
+    });
   }
 
   /** Records who clicked what on a held invoice, allowed or not. */

@@ -1,6 +1,7 @@
 // pino settings shared by the Fastify server and the Temporal worker: one JSON line per event,
 // never a secret. Every line about a gate carries `invoiceId` and `workflowId` (gateLogBindings).
 import pino, { type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import { redactSecrets, SECRET_KEYS } from './redact-secrets';
 import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -8,30 +9,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const REDACTED = '[redacted]';
 
-const SECRET_KEYS = [
-  'authorization',
-  'cookie',
-  'token',
-  'accessToken',
-  'botToken',
-  'secret',
-  'clientSecret',
-  'signingSecret',
-  'webhookSecret',
-  'secretKey',
-  'apiKey',
-  'password',
-  'STRIPE_SECRET_KEY',
-  'STRIPE_WEBHOOK_SECRET',
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'TEMPORAL_API_KEY',
-];
-
 /**
- * Paths pino removes from every log line. Request/response headers by name (Fastify logs `req` and
- * `res`), and secret-looking keys at the top level and up to two levels deep (pino's `*` matches
- * one level).
+ * What pino removes by path, without wildcards (cheap): Fastify's request and response headers (`req`
+ * and `res` are serialized after the `log` formatter runs) and secret-named keys at the top level,
+ * which also covers a child logger's bindings (pino runs the bindings formatter for the root only).
+ * Deeper secret-named keys are removed by the `log` formatter (redactSecrets).
  */
 export const REDACT_PATHS: string[] = [
   'req.headers.authorization',
@@ -40,11 +22,7 @@ export const REDACT_PATHS: string[] = [
   'req.headers["x-slack-signature"]',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["stripe-signature"]',
-  'headers["x-slack-signature"]',
-  ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+  ...[...SECRET_KEYS].map((key) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`)),
 ];
 
 export interface LoggerConfig {
@@ -67,7 +45,11 @@ export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
     base: { service: 'invoice-gate', ...config.base },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      // Secret-named keys one and two levels into a line (the top level is redacted by path).
+      log: (object) => redactSecrets(object, REDACTED),
+    },
   };
 }
 

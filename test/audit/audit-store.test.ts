@@ -205,6 +205,34 @@ test('a Stripe event is recorded once and its duplicates counted, also when deli
   assert.deepEqual(rows.rows[0].payload_created, new Date(START * 1000));
 });
 
+test('events recorded in one statement (the webhook group commit) count as if recorded one by one', async () => {
+  await store.recordStripeEvent({ eventId: 'evt_b_old', type: 'invoice.created', invoiceId: 'in_b1' });
+  const results = await store.recordStripeEvents([
+    { eventId: 'evt_b_new', type: 'invoice.created', invoiceId: 'in_b2', created: START },
+    { eventId: 'evt_b_old', type: 'invoice.created', invoiceId: 'in_b1' },
+    { eventId: 'evt_b_new', type: 'invoice.created', invoiceId: 'in_b2', created: START },
+    { eventId: 'evt_b_other', type: 'invoice.paid', invoiceId: 'in_b3' },
+  ]);
+  assert.deepEqual(results, [
+    { firstTime: true, duplicateCount: 0 },
+    { firstTime: false, duplicateCount: 1 },
+    { firstTime: false, duplicateCount: 1 },
+    { firstTime: true, duplicateCount: 0 },
+  ]);
+  const rows = await sql<{ event_id: string; duplicate_count: number }>`
+    select event_id, duplicate_count from ${sql.id(schema, 'stripe_events')}
+     where event_id like 'evt_b_%' order by event_id`.execute(tdb.db);
+  assert.deepEqual(
+    rows.rows.map((r) => [r.event_id, r.duplicate_count]),
+    [
+      ['evt_b_new', 1],
+      ['evt_b_old', 1],
+      ['evt_b_other', 0],
+    ],
+  );
+  assert.deepEqual(await store.recordStripeEvents([]), []);
+});
+
 test('review attempts: every attempt kept, retried writes with the same key once', async () => {
   assert.deepEqual(
     await store.recordReviewAttempt({
