@@ -67,8 +67,8 @@ export interface StripeWebhookResult {
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
 /** For Fastify's LogController: this route writes one line per request itself. */
-export function logsItsOwnRequests(request: { url?: string }): boolean {
-  return request.url?.startsWith(STRIPE_WEBHOOK_PATH) ?? false;
+export function logsItsOwnRequests(request: { method?: string; url?: string }): boolean {
+  return request.method === 'POST' && (request.url?.startsWith(STRIPE_WEBHOOK_PATH) ?? false);
 }
 
 declare module 'fastify' {

@@ -89,11 +89,17 @@ test('a body Fastify refuses before the handler (too large) is still logged, onc
   );
 });
 
-test("other routes keep Fastify's request logging", async () => {
+test("other routes, and other methods on the webhook's path, keep Fastify's request logging", async () => {
   lines.length = 0;
   await app.inject('/other');
   assert.deepEqual(
     lines.map((l) => l.msg),
     ['incoming request', 'request completed'],
+  );
+  lines.length = 0;
+  assert.equal((await app.inject('/webhooks/stripe')).statusCode, 404);
+  assert.ok(
+    lines.some((l) => l.msg === 'request completed' && (l.res as { statusCode: number }).statusCode === 404),
+    JSON.stringify(lines),
   );
 });
