@@ -4,7 +4,8 @@
 // the Stripe emulator unconstrained, at Stripe's test-mode rate limit (25 req/s) and at the live one
 // (100 req/s). `BENCH_INVOICES` sets N (default 200); `BENCH_DIVERGING_EVERY` makes every k-th
 // customer diverge from the ledger (default 10); `BENCH_SCENARIO_TIMEOUT_S` caps one scenario (600);
-// `BENCH_SCENARIOS=none,test,live` picks scenarios (default all three).
+// `BENCH_SCENARIOS=none,test,live` picks scenarios (default all three); `BENCH_SHARED_PLAN=0` gives
+// every customer a price of its own (default: one plan for all, as at a real month end).
 import type { FaultSettings } from '../emulators/stripe';
 import { seedCohort } from '../test/support/cohort';
 import { startGateHarness, type GateHarness } from '../test/support/gate-harness';
@@ -78,6 +79,17 @@ export interface ScenarioMeasurement {
   rateLimited: number;
   serverErrors: number;
   completed: boolean;
+  /** Requests by method and path with ids replaced, most first: where the requests per invoice go. */
+  byEndpoint: Array<[string, number]>;
+}
+
+function requestsByEndpoint(requests: ReadonlyArray<{ method: string; path: string }>): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const r of requests) {
+    const key = `${r.method} ${r.path.replace(/\/(in|cus|price|mtr|prod|sub|il|evt)_[A-Za-z0-9]+/g, '/$1_*')}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
 async function runScenario(
@@ -85,6 +97,7 @@ async function runScenario(
   size: number,
   divergingEvery: number,
   timeoutMs: number,
+  sharedPlan: boolean,
 ): Promise<ScenarioMeasurement> {
   const h = await startGateHarness({ env: scenario.gateEnv });
   try {
@@ -92,7 +105,7 @@ async function runScenario(
     // drop the part of a burst the gate sheds with a fast 503 (over its in-flight bound). 10 attempts
     // from 0.5 s doubling reach about 4 minutes.
     await h.stripeEmulator.admin.setWebhookSettings({ maxAttempts: 10, retryBaseMs: 500 });
-    const members = await seedCohort(h, { size, divergingEvery });
+    const members = await seedCohort(h, { size, divergingEvery, sharedPlan });
     await h.stripeEmulator.admin.clearRequests();
     if (scenario.faults) await h.stripeEmulator.admin.setFaults(scenario.faults);
 
@@ -128,6 +141,7 @@ async function runScenario(
       rateLimited: requests.filter((r) => r.status === 429).length,
       serverErrors: requests.filter((r) => r.status >= 500).length,
       completed,
+      byEndpoint: requestsByEndpoint(requests),
     };
   } finally {
     await h.stop();
@@ -141,10 +155,25 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * Under a Stripe rate limit, the fastest any client could make the requests it made: requests / limit.
+ * The ratio of the time taken to it says how close the gate runs to the physical limit.
+ */
+function stripeBound(m: ScenarioMeasurement): string[] {
+  const limit = SCENARIOS.find((s) => s.name === m.scenario)?.faults?.rateLimitPerSecond;
+  if (!limit) return [];
+  const boundMs = (m.stripeRequests / limit) * 1000;
+  return [
+    `Stripe bound ${(boundMs / 1000).toFixed(1)} s (${m.stripeRequests} requests at ${limit}/s): ${(m.totalMs / boundMs).toFixed(2)}x the bound`,
+  ];
+}
+
 export async function runMonthEndBench(): Promise<BenchResult[]> {
   const size = envInt('BENCH_INVOICES', 200);
   const divergingEvery = envInt('BENCH_DIVERGING_EVERY', 10);
   const timeoutMs = envInt('BENCH_SCENARIO_TIMEOUT_S', 600) * 1000;
+  // As at a real month end, the cohort shares one plan (one metered price) unless BENCH_SHARED_PLAN=0.
+  const sharedPlan = envInt('BENCH_SHARED_PLAN', 1) === 1;
   if (size < 1) throw new Error('BENCH_INVOICES must be at least 1');
 
   const keys = (process.env.BENCH_SCENARIOS ?? '')
@@ -157,7 +186,8 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
   const selected = keys.length > 0 ? SCENARIOS.filter((s) => keys.includes(s.key)) : SCENARIOS;
 
   const measured: ScenarioMeasurement[] = [];
-  for (const scenario of selected) measured.push(await runScenario(scenario, size, divergingEvery, timeoutMs));
+  for (const scenario of selected)
+    measured.push(await runScenario(scenario, size, divergingEvery, timeoutMs, sharedPlan));
 
   // The ratio compares with the no-fault run when it is part of this run.
   const baseline = measured.find((m) => m.scenario === SCENARIOS[0].name)?.totalMs;
@@ -168,7 +198,9 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
       ...(baseline
         ? [`${(m.totalMs / baseline).toFixed(2)}x the no-fault time${m.completed ? '' : ' (at least)'}`]
         : []),
-      `${(m.stripeRequests / m.invoices).toFixed(2)} Stripe requests/invoice (${m.stripeRequests} total)`,
+      `${(m.stripeRequests / m.invoices).toFixed(2)} Stripe requests/invoice (${m.stripeRequests} total; the minimum is ${((m.invoices + m.held) / m.invoices).toFixed(2)}: one read each, one pause per held)`,
+      ...stripeBound(m),
+      `by endpoint: ${m.byEndpoint.map(([k, n]) => `${k} ${n}`).join(', ')}`,
       `${m.rateLimited} x 429`,
       ...(m.serverErrors > 0 ? [`${m.serverErrors} x 5xx`] : []),
       'latency = first invoice.created delivery attempt -> passed/held recorded',

@@ -23,6 +23,11 @@ export interface SeedOptions {
   product_name?: string;
   /** Unit price of the metered price in minor units (decimal string); default '1'. */
   metered_unit_amount_decimal?: string;
+  /**
+   * An existing metered price (a plan many customers share) instead of a new product and price;
+   * `meter`, `product_name` and `metered_unit_amount_decimal` are then ignored.
+   */
+  metered_price?: string;
   /** Adds a licensed item with this unit amount (minor units) when set. */
   licensed_unit_amount?: number;
   interval?: 'day' | 'week' | 'month' | 'year';
@@ -109,25 +114,42 @@ export class Admin {
       email: opts.customer?.email ?? 'billing@example.com',
       name: opts.customer?.name ?? 'Example Customer',
     });
-    const eventName = opts.meter?.event_name ?? 'api_requests';
-    const existing = [...this.world.meters.values()].find((m) => m.event_name === eventName && m.status === 'active');
-    const meter =
-      existing ??
-      this.call('POST', '/v1/billing/meters', {
-        display_name: opts.meter?.display_name ?? eventName,
-        event_name: eventName,
-        default_aggregation: { formula: opts.meter?.formula ?? 'sum' },
-        customer_mapping: { event_payload_key: opts.meter?.customer_key ?? 'stripe_customer_id', type: 'by_id' },
-        value_settings: { event_payload_key: opts.meter?.value_key ?? 'value' },
+    const shared = opts.metered_price === undefined ? undefined : this.world.prices.get(opts.metered_price);
+    if (opts.metered_price !== undefined && (shared === undefined || shared.recurring?.usage_type !== 'metered')) {
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        `metered_price must name an existing metered price, got '${opts.metered_price}'`,
+      );
+    }
+    const interval = opts.interval ?? shared?.recurring?.interval ?? 'month';
+    let meter: Obj;
+    let product: Obj;
+    let meteredPrice: Obj;
+    if (shared) {
+      meteredPrice = shared;
+      meter = this.world.meters.get(shared.recurring.meter) as Obj;
+      product = this.world.products.get(shared.product) as Obj;
+    } else {
+      const eventName = opts.meter?.event_name ?? 'api_requests';
+      const existing = [...this.world.meters.values()].find((m) => m.event_name === eventName && m.status === 'active');
+      meter =
+        existing ??
+        this.call('POST', '/v1/billing/meters', {
+          display_name: opts.meter?.display_name ?? eventName,
+          event_name: eventName,
+          default_aggregation: { formula: opts.meter?.formula ?? 'sum' },
+          customer_mapping: { event_payload_key: opts.meter?.customer_key ?? 'stripe_customer_id', type: 'by_id' },
+          value_settings: { event_payload_key: opts.meter?.value_key ?? 'value' },
+        });
+      product = this.call('POST', '/v1/products', { name: opts.product_name ?? 'API usage' });
+      meteredPrice = this.call('POST', '/v1/prices', {
+        currency: 'usd',
+        product: product.id,
+        unit_amount_decimal: opts.metered_unit_amount_decimal ?? '1',
+        recurring: { interval, usage_type: 'metered', meter: meter.id },
       });
-    const product = this.call('POST', '/v1/products', { name: opts.product_name ?? 'API usage' });
-    const interval = opts.interval ?? 'month';
-    const meteredPrice = this.call('POST', '/v1/prices', {
-      currency: 'usd',
-      product: product.id,
-      unit_amount_decimal: opts.metered_unit_amount_decimal ?? '1',
-      recurring: { interval, usage_type: 'metered', meter: meter.id },
-    });
+    }
     const items: Params[] = [{ price: meteredPrice.id }];
     let licensedPrice: Obj | null = null;
     if (opts.licensed_unit_amount !== undefined) {

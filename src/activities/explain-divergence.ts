@@ -25,11 +25,14 @@ import { HISTORY_INVOICES, judgeHistory, type HistoryCheck, type HistorySettings
 import type { Comparison, GateRunKey, InvoiceSnapshot, MeteredLine } from '../gate/types';
 import { bucketLedgerEvents } from '../ledger/bucket-ledger-events';
 import { ledgerFailure } from '../ledger/ledger-errors';
-import { previousMeterQuantities } from '../stripe/invoice-history';
+import { previousMeterQuantities, type PriceMeterLookup } from '../stripe/invoice-history';
+import type { PriceLookup } from '../stripe/read-invoice';
 import { meterSummaryBuckets } from '../stripe/meter-summaries';
 
 export interface ExplainActivityDeps {
   stripe: Stripe;
+  /** The worker's cached price reads (shared with readInvoice): a previous invoice's line -> its meter. */
+  prices: PriceLookup;
   ledgerDb: Kysely<any>;
   gateConfig: GateConfig;
   insights: LineInsightsStore;
@@ -37,7 +40,7 @@ export interface ExplainActivityDeps {
 
 const key = (run: GateRunKey) => ({ workflowId: run.workflowId, runId: run.runId });
 
-export function createExplainActivities({ stripe, ledgerDb, gateConfig, insights }: ExplainActivityDeps) {
+export function createExplainActivities({ stripe, prices, ledgerDb, gateConfig, insights }: ExplainActivityDeps) {
   async function ledgerBuckets(invoice: InvoiceSnapshot, line: MeteredLine, range: Range, grain: 'day' | 'hour') {
     try {
       return await bucketLedgerEvents(ledgerDb, gateConfig.ledger, {
@@ -144,6 +147,7 @@ export function createExplainActivities({ stripe, ledgerDb, gateConfig, insights
             before,
             meterIds: invoice.meteredLines.map((l) => l.meterId),
             limit: HISTORY_INVOICES,
+            priceMeter: priceMeterLookup(invoice, prices),
           })
         : new Map<string, string[]>();
       const check: HistoryCheck = {
@@ -171,6 +175,12 @@ export function createExplainActivities({ stripe, ledgerDb, gateConfig, insights
 }
 
 type Range = { start: number; end: number };
+
+/** Prices this invoice bills are known from its read; others (an earlier plan) are read once, cached. */
+function priceMeterLookup(invoice: InvoiceSnapshot, prices: PriceLookup): PriceMeterLookup {
+  const known = new Map(invoice.meteredLines.map((l) => [l.priceId, l.meterId]));
+  return async (priceId) => known.get(priceId) ?? (await prices(priceId)).recurring?.meter ?? null;
+}
 
 function latestKey(values: BucketValue[]): number | null {
   return values.reduce<number | null>((max, v) => (max === null || v.key > max ? v.key : max), null);

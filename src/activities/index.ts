@@ -9,6 +9,7 @@ import { createObserveDigestActivities, type ObserveDigestDeps } from './observe
 import { createSlackAlertActivities, type SlackAlertDeps } from './slack-alerts';
 import { createStripeInvoiceActivities } from './stripe-invoices';
 import { createSweepActivities, type SweepActivityDeps } from './sweep-missed-invoices';
+import { cachedPriceLookup } from '../stripe/read-invoice';
 
 export type { AuditActivities } from './audit';
 export type { ExplainActivities } from './explain-divergence';
@@ -26,18 +27,20 @@ export interface ActivityDeps {
   audit: AuditActivityDeps;
   sweep: SweepActivityDeps;
   observeDigest: ObserveDigestDeps;
-  explain: ExplainActivityDeps;
+  explain: Omit<ExplainActivityDeps, 'prices'>;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  // One cache of price reads for the worker: a month end bills thousands of lines on a few prices.
+  const prices = cachedPriceLookup(deps.stripe);
   return withActivityFailures({
-    ...createStripeInvoiceActivities(deps.stripe),
+    ...createStripeInvoiceActivities(deps.stripe, prices),
     ...createLedgerActivities(deps.ledger),
     ...createSlackAlertActivities(deps.slack),
     ...createAuditActivities(deps.audit),
     ...createSweepActivities(deps.sweep),
     ...createObserveDigestActivities(deps.observeDigest),
-    ...createExplainActivities(deps.explain),
+    ...createExplainActivities({ ...deps.explain, prices }),
   });
 }
 

@@ -4,11 +4,10 @@ import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { InvoiceSnapshot } from '../gate/types';
 import { finalizeInvoice, pauseInvoice, resumeInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
-import { cachedMeterLookup, cachedPriceLookup, readInvoiceSnapshot } from '../stripe/read-invoice';
+import { cachedMeterLookup, cachedPriceLookup, readInvoiceSnapshot, type PriceLookup } from '../stripe/read-invoice';
 
-export function createStripeInvoiceActivities(stripe: Stripe) {
+export function createStripeInvoiceActivities(stripe: Stripe, prices: PriceLookup = cachedPriceLookup(stripe)) {
   const meters = cachedMeterLookup(stripe);
-  const prices = cachedPriceLookup(stripe);
   return {
     async readInvoice(invoiceId: string): Promise<InvoiceSnapshot> {
       const snapshot = await readInvoiceSnapshot(stripe, invoiceId, meters, prices);

@@ -101,6 +101,7 @@ describe('history check, GATE_HISTORY_ACTION=hold', () => {
     await h.gate.client.workflow.getHandle(gateWorkflowId(c.firstInvoice)).terminate('test: forget this gate');
     await h.ledger.query(`DELETE FROM invoice_gate.gate_runs WHERE invoice_id = $1`, [c.firstInvoice]);
     assert.notEqual((await h.stripe.invoices.retrieve(c.firstInvoice)).status, 'draft');
+    await h.stripeEmulator.admin.clearRequests();
     const invoiceId = await c.closeSecond();
 
     const held = await h.waitFor(invoiceId, (s) => s.status === 'held' && s.slackMessage !== null);
@@ -114,5 +115,16 @@ describe('history check, GATE_HISTORY_ACTION=hold', () => {
     assert.match(text, /jumped: 100 against a median of 10/);
     assert.match(text, /gate_release/);
     assert.equal((await h.gate.lineInsights.listHistory(invoiceId))[0].flag, 'jump');
+    // The history from Stripe is one invoice list: each listed invoice embeds its few lines, and their
+    // prices are the ones this invoice's read already knows.
+    const historyReads = (await h.stripeEmulator.admin.requests()).filter(
+      (r) =>
+        r.method === 'GET' &&
+        (r.path === '/v1/invoices' || r.path.endsWith('/lines') || r.path.startsWith('/v1/prices')),
+    );
+    assert.deepEqual(
+      historyReads.map((r) => r.path),
+      ['/v1/invoices'],
+    );
   });
 });

@@ -20,6 +20,11 @@ export interface CohortOptions {
   eventName?: string;
   /** Parallel Stripe calls while reporting usage. */
   concurrency?: number;
+  /**
+   * Every customer on one plan (one metered price), as at a real month end; by default each customer
+   * gets a price of its own, so no gate can reuse what another read.
+   */
+  sharedPlan?: boolean;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
@@ -49,6 +54,7 @@ export async function seedCohort(h: GateHarness, options: CohortOptions): Promis
   await h.stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
   try {
     const members: CohortMember[] = [];
+    let planPrice: string | undefined;
     for (let i = 0; i < options.size; i++) {
       const diverging = options.divergingEvery > 0 && (i + 1) % options.divergingEvery === 0;
       const seeded = await h.stripeEmulator.admin.seed({
@@ -56,7 +62,9 @@ export async function seedCohort(h: GateHarness, options: CohortOptions): Promis
         meter: { event_name: eventName, formula: 'count' },
         metered_unit_amount_decimal: '2',
         interval: 'month',
+        ...(options.sharedPlan && planPrice ? { metered_price: planPrice } : {}),
       });
+      planPrice ??= seeded.metered_price.id as string;
       const item = seeded.subscription.items.data[0];
       members.push({
         customerId: seeded.customer.id as string,

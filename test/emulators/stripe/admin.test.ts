@@ -89,4 +89,17 @@ describe('admin API', () => {
     assert.equal((await suite.stripe.subscriptions.list({ customer: seed.customer.id })).data.length, 0);
     assert.equal((await suite.stripe.subscriptions.list({ customer: seed.customer.id, status: 'all' })).data.length, 1);
   });
+  it('seeds customers onto one shared plan (metered_price), and refuses a price that is not metered', async () => {
+    const admin = new StripeEmulatorAdmin(suite.emulator.url + '/');
+    const first = await admin.seed({ meter: { event_name: 'shared_plan_calls', formula: 'count' } });
+    const second = await admin.seed({ metered_price: first.metered_price.id, customer: { name: 'Second' } });
+    assert.notEqual(second.customer.id, first.customer.id);
+    assert.equal(second.metered_price.id, first.metered_price.id);
+    assert.equal(second.meter.id, first.meter.id);
+    assert.equal(second.product.id, first.product.id);
+    assert.equal(second.subscription.items.data[0].price.id, first.metered_price.id);
+    const licensed = await admin.seed({ licensed_unit_amount: 500 });
+    await assert.rejects(admin.seed({ metered_price: licensed.licensed_price!.id }), /metered_price must name/);
+    await assert.rejects(admin.seed({ metered_price: 'price_missing' }), /metered_price must name/);
+  });
 });
