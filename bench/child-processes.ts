@@ -1,6 +1,6 @@
 // What several benchmarks need of their child processes: the Temporal engine in its own process, and
 // a process's CPU time (to say what one operation costs each side).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 // USER_HZ is 100 on every Linux the project runs on.
@@ -15,6 +15,19 @@ export function processCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a child prints as `listening on <address>` on its stdout, once it does. */
+export function listeningAddress(child: ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
 }
 
 export interface EngineProcess {
@@ -38,15 +51,7 @@ export async function spawnEngine(): Promise<EngineProcess> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`engine exited with ${code}`)));
-  });
+  const address = await listeningAddress(child, 'engine');
   return {
     address,
     pid: child.pid!,

@@ -29,7 +29,7 @@ import { AuditStore } from '../src/audit/audit-store';
 import { openDatabases } from '../src/db';
 import { invoiceFromEvent, stripeEventSchema } from '../src/http/stripe-event';
 import { type BenchResult, startTimer, toBenchResult } from './bench-result';
-import { processCpuSeconds, spawnEngine } from './child-processes';
+import { listeningAddress, processCpuSeconds, spawnEngine } from './child-processes';
 import type { LoadOptions, LoadResult } from './ingress/load-generator';
 
 const ROOT = join(__dirname, '..');
@@ -99,15 +99,7 @@ async function startBaseline(mode: 'bare' | 'verify'): Promise<ServerUnderTest> 
     ['--import', 'tsx', join(__dirname, 'ingress', 'baseline-server.ts'), mode, WEBHOOK_SECRET],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`baseline server exited with ${code}`)));
-  });
+  const base = await listeningAddress(child, 'baseline server');
   return { url: `${base}/webhooks/stripe`, pid: child.pid!, stop: () => stopChild(child) };
 }
 
