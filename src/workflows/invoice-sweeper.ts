@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SweepActivities } from '../activities';
+import { retryForever } from './activities';
 
 /** A round is about a dozen history events: a fresh history every 100 rounds keeps it short. */
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_ROUNDS = 100;
@@ -22,7 +23,7 @@ const MIN_INTERVAL_MS = 1_000;
 // (Stripe 429/5xx, Temporal unavailable) retry as the gate's own activities do.
 const sweep = proxyActivities<SweepActivities>({
   startToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+  retry: retryForever,
 });
 
 export interface SweeperInput {

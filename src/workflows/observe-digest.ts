@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { ObserveDigestActivities } from '../activities';
 import { digestPeriod, digestWorthPosting, nextDigestAt } from '../gate/observe-digest';
+import { retryForever } from './activities';
 
 /** About ten history events a day: a fresh history every 30 days keeps it short. */
 export const DEFAULT_CONTINUE_AS_NEW_AFTER_DAYS = 30;
@@ -21,7 +22,7 @@ export const DEFAULT_CONTINUE_AS_NEW_AFTER_DAYS = 30;
 // The audit query and Slack retry with backoff as the gate's own activities do.
 const digest = proxyActivities<ObserveDigestActivities>({
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+  retry: retryForever,
 });
 
 export interface ObserveDigestInput {

@@ -99,8 +99,11 @@ describe('observeDigest', () => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 
   test('posts once a day at GATE_DIGEST_AT, summing the 24 hours before; a day without gates gets no post', async () => {
-    const { handle, digest, firstPostAt } = await startDigest({ atMinuteUtc: 9 * 60 });
-    assert.equal(new Date(firstPostAt).toISOString().slice(11, 16), '09:00');
+    // Three hours ahead of the clock, whatever time of day the test runs (a fixed 09:00 left no hour to
+    // skip to between 08:00 and 09:00 UTC).
+    const hour = (temporal.now().getUTCHours() + 3) % 24;
+    const { handle, digest, firstPostAt } = await startDigest({ atMinuteUtc: hour * 60 });
+    assert.equal(new Date(firstPostAt).toISOString().slice(11, 16), `${String(hour).padStart(2, '0')}:00`);
     const busyDay = {
       checked: 12,
       wouldHold: 3,
@@ -114,7 +117,7 @@ describe('observeDigest', () => {
 
     await temporal.skipTime(firstPostAt - temporal.now().getTime() - HOUR);
     await settle();
-    assert.equal(digest.summarized.length, 0, 'nothing before 09:00 UTC');
+    assert.equal(digest.summarized.length, 0, 'nothing before GATE_DIGEST_AT');
 
     await skipPast(firstPostAt);
     await until(() => digest.posted.length === 1, 'the first digest');

@@ -8,6 +8,7 @@ import { verifySlackRequest, ReceiverMultipleAckError } from '@slack/bolt';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { GateLogger } from './bolt-logger';
 import type { SlackReceiver } from './slack-receiver';
+import { ListenerWork } from './listener-work';
 
 export interface FastifyBoltReceiverOptions {
   signingSecret: string;
@@ -42,7 +43,7 @@ export function parseSlackBody(raw: string, contentType: string | undefined): Re
 export class FastifyBoltReceiver implements Receiver, SlackReceiver {
   readonly transport = 'http' as const;
   private app: App | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new ListenerWork();
   private readonly path: string;
   private readonly ackTimeoutMs: number;
   private readonly bodyLimit: number;
@@ -75,15 +76,7 @@ export class FastifyBoltReceiver implements Receiver, SlackReceiver {
 
   /** Resolves once no listener work is running (or after `timeoutMs`). */
   async drain(timeoutMs = 10_000): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.inFlight.drain(timeoutMs);
   }
 
   /** Listener work still running after the HTTP answer (for tests and shutdown). */
@@ -202,8 +195,7 @@ export class FastifyBoltReceiver implements Receiver, SlackReceiver {
         this.log.error({ err: error, type: body.type }, 'slack listener failed');
         resolveAnswer({ status: 500, body: { error: 'internal_error' } });
       });
-    const tracked = work.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
+    this.inFlight.track(work);
 
     const out = await answer;
     reply.code(out.status);

@@ -9,6 +9,7 @@ import { SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import type { FastifyPluginAsync } from 'fastify';
 import type { GateLogger } from './bolt-logger';
 import type { SlackReceiver } from './slack-receiver';
+import { ListenerWork } from './listener-work';
 
 export type SocketModeState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -42,7 +43,7 @@ const TOKEN_ERRORS = new Set([
 export class GateSocketModeReceiver extends SocketModeReceiver implements SlackReceiver {
   readonly transport = 'socket' as const;
   private connectionState: SocketModeState = 'idle';
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new ListenerWork();
   private readonly log: GateLogger;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
@@ -97,13 +98,7 @@ export class GateSocketModeReceiver extends SocketModeReceiver implements SlackR
     super.init(app);
     // Every event's middleware and listeners, so that stop() can wait for clicks being handled.
     app.use(async ({ next }) => {
-      const work = next();
-      this.inFlight.add(work);
-      try {
-        await work;
-      } finally {
-        this.inFlight.delete(work);
-      }
+      await this.inFlight.track(next());
     });
   }
 
@@ -151,15 +146,7 @@ export class GateSocketModeReceiver extends SocketModeReceiver implements SlackR
   }
 
   async drain(timeoutMs = 10_000): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await this.inFlight.drain(timeoutMs);
   }
 
   get pending(): number {
