@@ -5,11 +5,11 @@
 // never restarted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as PgClient } from 'pg';
 import { closeCohort, seedCohort } from '../support/cohort';
 import { startGateHarness, type GateHarness } from '../support/gate-harness';
 import { assertGateInvariants, gatedInvoices, waitForOutcomes } from './support/invariants';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
+import { waitUntilDecided } from './support/burst-progress';
 
 const DOWN_MS = 3_000;
 
@@ -35,22 +35,7 @@ describe('PostgreSQL restarted during a burst', () => {
     const invoices = gatedInvoices(members, await closeCohort(h, members));
     step('cohort closed');
 
-    const audit = new PgClient({ connectionString: h.databaseUrl });
-    await audit.connect();
-    let progress = { started: 0, decided: 0 };
-    try {
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const { rows } = await audit.query<{ started: string; decided: string }>(
-          `select count(*) as started, count(outcome) as decided from invoice_gate.gate_runs`,
-        );
-        progress = { started: Number(rows[0].started), decided: Number(rows[0].decided) };
-        if (progress.decided >= 3) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    } finally {
-      await audit.end();
-    }
+    const progress = await waitUntilDecided(h.databaseUrl, 3);
     await postgres.stop('immediate');
     step(`PostgreSQL stopped at ${JSON.stringify(progress)}`);
     assert.ok(

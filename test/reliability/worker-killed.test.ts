@@ -4,11 +4,11 @@
 // timeout passes (emulated time, so the test does not wait five real minutes for the ledger's).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as PgClient } from 'pg';
 import { closeCohort, seedCohort } from '../support/cohort';
 import { startGateHarness, type GateHarness } from '../support/gate-harness';
 import { assertGateInvariants, gatedInvoices, waitForOutcomes } from './support/invariants';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { waitUntilDecided } from './support/burst-progress';
 
 /** Longer than every activity's start-to-close timeout (the ledger's is 5 minutes). */
 const PAST_EVERY_ACTIVITY_TIMEOUT_MS = 6 * 60_000;
@@ -38,22 +38,7 @@ describe('the worker killed in the middle of a burst', () => {
     step('cohort closed');
 
     // Kill it once the burst is under way: some gates decided, most not.
-    const audit = new PgClient({ connectionString: h.databaseUrl });
-    await audit.connect();
-    let progress = { started: 0, decided: 0 };
-    try {
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const { rows } = await audit.query<{ started: string; decided: string }>(
-          `select count(*) as started, count(outcome) as decided from invoice_gate.gate_runs`,
-        );
-        progress = { started: Number(rows[0].started), decided: Number(rows[0].decided) };
-        if (progress.decided >= 5) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    } finally {
-      await audit.end();
-    }
+    const progress = await waitUntilDecided(h.databaseUrl, 5);
     await workers[0].kill();
     step(`worker killed at ${JSON.stringify(progress)}`);
     assert.ok(progress.decided >= 5, `the burst was under way before the kill: ${JSON.stringify(progress)}`);
