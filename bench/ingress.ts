@@ -28,6 +28,7 @@ import { startStripeEmulator } from '../emulators/stripe';
 import { AuditStore } from '../src/audit/audit-store';
 import { openDatabases } from '../src/db';
 import { invoiceFromEvent, stripeEventSchema } from '../src/http/stripe-event';
+import { INVOICE_GATE_WORKFLOW_TYPE } from '../src/workflows/definitions';
 import { type BenchResult, startTimer, toBenchResult } from './bench-result';
 import { listeningAddress, processCpuSeconds, spawnEngine } from './child-processes';
 import type { LoadOptions, LoadResult } from './ingress/load-generator';
@@ -244,7 +245,7 @@ async function breakdown(engineAddress: string, databaseUrl: string, samples: nu
   try {
     results.push(
       await time('ingress part: Temporal start (engine in its own process)', samples, (i) =>
-        client.workflow.start('invoiceGate', {
+        client.workflow.start(INVOICE_GATE_WORKFLOW_TYPE, {
           taskQueue: `ingress-breakdown-${run}`,
           workflowId: `ingress-breakdown-${run}-${i}`,
           args: [`in_breakdown${i}`],

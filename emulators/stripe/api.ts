@@ -722,11 +722,9 @@ route('GET', '/v1/invoices', ({ world, params, url }) => {
   const collection = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const);
   const created = rangeFilter(params, 'created');
   const dueDate = rangeFilter(params, 'due_date');
-  // Newest first by creation time (ties: later created first).
+  // Newest first by creation time (ties: later created first). Filtered before sorting: one customer's
+  // list at a month end must not sort every invoice of the account.
   const items = newestFirst(world.invoices.values())
-    .map((invoice, i) => ({ invoice, i }))
-    .sort((a, b) => b.invoice.created - a.invoice.created || a.i - b.i)
-    .map((x) => x.invoice)
     .filter(
       (i) =>
         !i.deleted &&
@@ -736,7 +734,10 @@ route('GET', '/v1/invoices', ({ world, params, url }) => {
         (!collection || i.collection_method === collection) &&
         (!created || created(i.created)) &&
         (!dueDate || dueDate(i.due_date)),
-    );
+    )
+    .map((invoice, i) => ({ invoice, i }))
+    .sort((a, b) => b.invoice.created - a.invoice.created || a.i - b.i)
+    .map((x) => x.invoice);
   return paginate(items, params, url);
 });
 

@@ -30,7 +30,8 @@ interface SavedResponse {
   at: number;
 }
 
-const MAX_LOG = 10_000;
+/** The request log keeps the newest 100,000 (a 5,000-invoice month end makes about 13,000). */
+const MAX_LOG = 100_000;
 const MAX_IDEMPOTENT = 50_000;
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 

@@ -12,8 +12,11 @@ export interface ClockTimer {
 export class VirtualClock {
   private offsetMs = 0;
   private seq = 0;
-  // Kept sorted by (at, seq); timer counts are small (one per open timer/timeout).
-  private timers: ClockTimer[] = [];
+  // A binary min-heap by (at, seq): a month end has thousands of open timers and activity timeouts,
+  // and a sorted array made every schedule and cancel a scan of all of them. Cancelled timers stay
+  // until they reach the top (or a compaction), so cancel is O(1).
+  private heap: ClockTimer[] = [];
+  private cancelledInHeap = 0;
   private realTimeout: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -24,10 +27,9 @@ export class VirtualClock {
   /** Runs fire() once the server clock reaches `at` (real time passing or a skip). */
   at(at: number, fire: () => void): ClockTimer {
     const timer: ClockTimer = { at, seq: this.seq++, fire, cancelled: false };
-    let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1].at > at) i--;
-    this.timers.splice(i, 0, timer);
-    if (i === 0) this.arm();
+    this.heap.push(timer);
+    this.siftUp(this.heap.length - 1);
+    if (this.peek() === timer) this.arm();
     return timer;
   }
 
@@ -38,13 +40,18 @@ export class VirtualClock {
   cancel(timer: ClockTimer | undefined | null): void {
     if (!timer || timer.cancelled) return;
     timer.cancelled = true;
-    const i = this.timers.indexOf(timer);
-    if (i >= 0) this.timers.splice(i, 1);
+    this.cancelledInHeap += 1;
+    if (this.cancelledInHeap > 1024 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
+  }
+
+  /** Open (not cancelled, not fired) timers. */
+  get pendingTimers(): number {
+    return this.heap.length - this.cancelledInHeap;
   }
 
   /** The earliest pending deadline, if any. */
   nextDeadline(): number | undefined {
-    return this.timers[0]?.at;
+    return this.peek()?.at;
   }
 
   /**
@@ -58,7 +65,7 @@ export class VirtualClock {
 
   /** Jumps to the next deadline if it is at or before `limit` and fires it; false if none. */
   jumpToNext(limit = Infinity): boolean {
-    const next = this.timers[0];
+    const next = this.peek();
     if (!next || next.at > limit) return false;
     this.advanceTo(next.at);
     return true;
@@ -72,13 +79,14 @@ export class VirtualClock {
   stop(): void {
     this.stopped = true;
     if (this.realTimeout) clearTimeout(this.realTimeout);
-    this.timers = [];
+    this.heap = [];
+    this.cancelledInHeap = 0;
   }
 
   private fireDue(): void {
     const now = this.now();
-    while (this.timers.length > 0 && this.timers[0].at <= now) {
-      const t = this.timers.shift()!;
+    for (let t = this.peek(); t && t.at <= now; t = this.peek()) {
+      this.popTop();
       t.cancelled = true;
       try {
         t.fire();
@@ -94,11 +102,64 @@ export class VirtualClock {
     if (this.stopped) return;
     if (this.realTimeout) clearTimeout(this.realTimeout);
     this.realTimeout = undefined;
-    const next = this.timers[0];
+    const next = this.peek();
     if (!next) return;
     // setTimeout caps at ~24.8 days; re-arming on wake handles longer waits.
     const delay = Math.min(Math.max(0, next.at - this.now()), 2_000_000_000);
     this.realTimeout = setTimeout(() => this.fireDue(), delay);
     this.realTimeout.unref();
+  }
+
+  /** The earliest open timer, dropping cancelled ones from the top. */
+  private peek(): ClockTimer | undefined {
+    while (this.heap.length > 0 && this.heap[0].cancelled) {
+      this.popTop();
+      this.cancelledInHeap -= 1;
+    }
+    return this.heap[0];
+  }
+
+  private popTop(): ClockTimer | undefined {
+    const top = this.heap[0];
+    const last = this.heap.pop();
+    if (this.heap.length > 0 && last) {
+      this.heap[0] = last;
+      this.siftDown(0);
+    }
+    return top;
+  }
+
+  private compact(): void {
+    this.heap = this.heap.filter((t) => !t.cancelled);
+    this.cancelledInHeap = 0;
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private static earlier(a: ClockTimer, b: ClockTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!VirtualClock.earlier(heap[i], heap[parent])) return;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let first = i;
+      if (left < heap.length && VirtualClock.earlier(heap[left], heap[first])) first = left;
+      if (right < heap.length && VirtualClock.earlier(heap[right], heap[first])) first = right;
+      if (first === i) return;
+      [heap[i], heap[first]] = [heap[first], heap[i]];
+      i = first;
+    }
   }
 }
