@@ -195,7 +195,7 @@ export class FastifyBoltReceiver implements Receiver, SlackReceiver {
         this.log.error({ err: error, type: body.type }, 'slack listener failed');
         resolveAnswer({ status: 500, body: { error: 'internal_error' } });
       });
-    this.inFlight.track(work);
+    void this.inFlight.track(work);
 
     const out = await answer;
     reply.code(out.status);
