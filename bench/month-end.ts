@@ -81,6 +81,19 @@ export interface ScenarioMeasurement {
   completed: boolean;
   /** Requests by method and path with ids replaced, most first: where the requests per invoice go. */
   byEndpoint: Array<[string, number]>;
+  /** Failed activity attempts by activity (from the gate's metrics): what reached Temporal's retry policy. */
+  failedAttempts: Record<string, number>;
+}
+
+/** invoice_gate_activity_failures_total by activity, from the Prometheus text. */
+async function failedActivityAttempts(h: GateHarness): Promise<Record<string, number>> {
+  const { body } = await h.gate.metrics.render();
+  const counts: Record<string, number> = {};
+  for (const m of body.matchAll(/^invoice_gate_activity_failures_total\{([^}]*)\} (\d+)/gm)) {
+    const activity = /activity="([^"]+)"/.exec(m[1])?.[1] ?? 'unknown';
+    counts[activity] = (counts[activity] ?? 0) + Number(m[2]);
+  }
+  return counts;
 }
 
 function requestsByEndpoint(requests: ReadonlyArray<{ method: string; path: string }>): Array<[string, number]> {
@@ -142,6 +155,7 @@ async function runScenario(
       serverErrors: requests.filter((r) => r.status >= 500).length,
       completed,
       byEndpoint: requestsByEndpoint(requests),
+      failedAttempts: await failedActivityAttempts(h),
     };
   } finally {
     await h.stop();
@@ -201,7 +215,12 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
       `${(m.stripeRequests / m.invoices).toFixed(2)} Stripe requests/invoice (${m.stripeRequests} total; the minimum is ${((m.invoices + m.held) / m.invoices).toFixed(2)}: one read each, one pause per held)`,
       ...stripeBound(m),
       `by endpoint: ${m.byEndpoint.map(([k, n]) => `${k} ${n}`).join(', ')}`,
-      `${m.rateLimited} x 429`,
+      `${m.rateLimited} x 429 served (waited out by the client)`,
+      `failed activity attempts: ${
+        Object.entries(m.failedAttempts)
+          .map(([a, n]) => `${a} ${n}`)
+          .join(', ') || 'none'
+      }`,
       ...(m.serverErrors > 0 ? [`${m.serverErrors} x 5xx`] : []),
       'latency = first invoice.created delivery attempt -> passed/held recorded',
     ].join('; ');
