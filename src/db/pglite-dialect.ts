@@ -4,6 +4,7 @@
 // raw PGlite does not (it returns int8 as a JS number).
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { PostgresDialect, PostgresDriver, type Driver } from 'kysely';
 import { Pool } from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
@@ -24,6 +25,15 @@ export const DEFAULT_PGLITE_DIR = '.data/pglite';
  * small and PGlite has a single session, so 16MB is plenty; PGlite re-reads pages from its files.
  */
 export const PGLITE_SHARED_BUFFERS = '16MB';
+
+/**
+ * PostgreSQL's WASM compiled by V8's baseline compiler (Liftoff) only, never again by TurboFan: the
+ * optimized code was about 60 MiB of RSS for the life of the process (bench/README.md, "Idle memory"),
+ * the gate's queries were no slower without it (a query's time is mostly PGlite's protocol, in
+ * JavaScript), and PGlite starts faster. V8 reads the flag when it compiles a module, so it is set
+ * just before PGlite's; it is process-wide, and the gate has no other WASM of its own.
+ */
+export const PGLITE_V8_FLAGS = '--liftoff-only';
 
 export class PGliteDialect extends PostgresDialect {
   readonly #config: PGliteDialectConfig;
@@ -52,6 +62,7 @@ export class PGliteDialect extends PostgresDialect {
     let pglite = this.#config.pglite;
     const owned = pglite === undefined;
     if (!pglite) {
+      setFlagsFromString(PGLITE_V8_FLAGS);
       const { PGlite } = await import('@electric-sql/pglite');
       const dataDir = this.#config.dataDir ?? DEFAULT_PGLITE_DIR;
       const options = {
