@@ -40,6 +40,10 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
     interceptors: { activity: [activityMetricsInterceptor(context.metrics)] },
     // In-flight activities get this long to finish on SIGTERM; anything left is retried by another worker.
     shutdownGraceTime: '20s',
+    // Held gates wait days for a reviewer; uncached, each wake-up replays its history (bench/README.md, "Held gates").
+    ...(context.config.temporal.maxCachedWorkflows !== undefined && {
+      maxCachedWorkflows: context.config.temporal.maxCachedWorkflows,
+    }),
   });
   const running = worker.run();
   context.onStop(async () => {

@@ -34,6 +34,8 @@ export interface AppConfig {
     tlsKey: string | undefined;
     /** TEMPORAL_UI_URL as given; undefined -> http://localhost:8233 with a real Temporal, no link on the embedded engine. */
     uiUrl: string | undefined;
+    /** TEMPORAL_MAX_CACHED_WORKFLOWS; undefined -> the SDK's default, from the V8 heap limit. */
+    maxCachedWorkflows: number | undefined;
   };
   stripe: {
     secretKey: string | undefined;
@@ -177,6 +179,13 @@ const envSchema = z.object({
   TEMPORAL_TLS_CERT: optional(text),
   TEMPORAL_TLS_KEY: optional(text),
   TEMPORAL_UI_URL: optional(httpUrl),
+  // 0 turns the cache off; 1 is refused by the SDK (it needs room for a workflow and its query).
+  TEMPORAL_MAX_CACHED_WORKFLOWS: optional(
+    text
+      .regex(/^\d+$/, 'must be 0 (no cache) or a whole number of at least 2')
+      .transform(Number)
+      .refine((n) => n !== 1, { message: 'must be 0 (no cache) or a whole number of at least 2' }),
+  ),
   STRIPE_SECRET_KEY: optional(
     text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)'),
   ),
@@ -273,6 +282,7 @@ export function parseConfig(env: Env): AppConfig {
       tlsCert: e.TEMPORAL_TLS_CERT,
       tlsKey: e.TEMPORAL_TLS_KEY,
       uiUrl: e.TEMPORAL_UI_URL,
+      maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
     },
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
@@ -366,6 +376,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       tlsCert: pemOrPath(config.temporal.tlsCert, false),
       tlsKey: pemOrPath(config.temporal.tlsKey, true),
       uiUrl: config.temporal.uiUrl ?? 'default (http://localhost:8233; none on the embedded engine)',
+      maxCachedWorkflows: config.temporal.maxCachedWorkflows ?? 'SDK default (from the heap limit)',
     },
     stripe: {
       secretKey: secret(config.stripe.secretKey, /^(sk|rk)_(test|live)_/),

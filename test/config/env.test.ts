@@ -30,6 +30,7 @@ test('an empty environment gives the contract defaults and leaves services unset
     tlsCert: undefined,
     tlsKey: undefined,
     uiUrl: undefined,
+    maxCachedWorkflows: undefined,
   });
   assert.deepEqual(c.stripe, {
     secretKey: undefined,
@@ -163,6 +164,19 @@ test('port range and mTLS pairs are checked', () => {
     ['TEMPORAL_TLS_KEY'],
   );
   assert.equal(parseConfig({ PORT: '0' }).port, 0);
+});
+
+test('TEMPORAL_MAX_CACHED_WORKFLOWS: 0 (no cache) or at least 2, as the SDK accepts', () => {
+  assert.equal(parseConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: '250' }).temporal.maxCachedWorkflows, 250);
+  assert.equal(parseConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: '0' }).temporal.maxCachedWorkflows, 0);
+  for (const bad of ['1', '-5', '2.5', 'many']) {
+    const error = configError(() => parseConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: bad }));
+    assert.deepEqual(
+      error.issues.map((i) => i.variable),
+      ['TEMPORAL_MAX_CACHED_WORKFLOWS'],
+      bad,
+    );
+  }
 });
 
 test('durations: units, compounds and plain milliseconds', () => {
