@@ -42,6 +42,7 @@ export const SUITES: readonly BenchSuite[] = [
   { name: 'month-end', run: async () => (await import('./month-end')).runMonthEndBench() },
   { name: 'ledger', run: async () => (await import('./ledger')).runLedgerBench() },
   { name: 'ingress', run: async () => (await import('./ingress')).runIngressBench() },
+  { name: 'held-gates', run: async () => (await import('./held-gates-memory')).runHeldGatesBench() },
 ];
 
 export const DEFAULT_RESULTS_DIR = join(__dirname, 'results');

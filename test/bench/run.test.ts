@@ -193,10 +193,10 @@ describe('bench helpers and CLI', () => {
     assert.equal(fileStamp(new Date('2026-11-23T19:42:07.123Z')), '2026-11-23T19-42-07Z');
   });
 
-  it('registers the Temporal engine, month-end, ledger and ingress suites', () => {
+  it('registers the Temporal engine, month-end, ledger, ingress and held-gates suites', () => {
     assert.deepEqual(
       SUITES.map((s) => s.name),
-      ['temporal-engine', 'month-end', 'ledger', 'ingress'],
+      ['temporal-engine', 'month-end', 'ledger', 'ingress', 'held-gates'],
     );
   });
 
