@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { PostgresDialect, PostgresDriver, type Driver } from 'kysely';
 import { Pool } from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
+import { initPgliteDataDirInChildProcess, pgliteDataDirInitialised } from './pglite-initdb';
 
 export interface PGliteDialectConfig {
   /** Data directory (created if missing), or `memory://` for a throw-away in-memory database. */
@@ -71,8 +72,11 @@ export class PGliteDialect extends PostgresDialect {
       if (dataDir.startsWith('memory://')) {
         pglite = new PGlite(dataDir, options);
       } else {
-        mkdirSync(resolve(dataDir), { recursive: true });
-        pglite = new PGlite(resolve(dataDir), options);
+        const dir = resolve(dataDir);
+        mkdirSync(dir, { recursive: true });
+        if (!pgliteDataDirInitialised(dir))
+          await initPgliteDataDirInChildProcess(dir, options.startParams, [PGLITE_V8_FLAGS]);
+        pglite = new PGlite(dir, options);
       }
     }
     await pglite.waitReady;
