@@ -5,10 +5,12 @@
 // (100 req/s). `BENCH_INVOICES` sets N (default 200); `BENCH_DIVERGING_EVERY` makes every k-th
 // customer diverge from the ledger (default 10); `BENCH_SCENARIO_TIMEOUT_S` caps one scenario (600);
 // `BENCH_SCENARIOS=none,test,live` picks scenarios (default all three); `BENCH_SHARED_PLAN=0` gives
-// every customer a price of its own (default: one plan for all, as at a real month end).
+// every customer a price of its own (default: one plan for all, as at a real month end);
+// `BENCH_WORKER_TUNING` (JSON) sets worker slots and pollers, e.g. {"maxConcurrentWorkflowTaskPolls":20}.
 import type { FaultSettings } from '../emulators/stripe';
 import { seedCohort } from '../test/support/cohort';
 import { startGateHarness, type GateHarness } from '../test/support/gate-harness';
+import type { WorkerTuning } from '../src/worker';
 import { toBenchResult, type BenchResult } from './bench-result';
 
 interface Outcome {
@@ -111,8 +113,9 @@ async function runScenario(
   divergingEvery: number,
   timeoutMs: number,
   sharedPlan: boolean,
+  workerTuning: WorkerTuning | undefined,
 ): Promise<ScenarioMeasurement> {
-  const h = await startGateHarness({ env: scenario.gateEnv });
+  const h = await startGateHarness({ env: scenario.gateEnv, workerTuning });
   try {
     // Stripe retries a failed delivery for days; the emulator's default (5 attempts within ~3 s) would
     // drop the part of a burst the gate sheds with a fast 503 (over its in-flight bound). 10 attempts
@@ -188,6 +191,10 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
   const timeoutMs = envInt('BENCH_SCENARIO_TIMEOUT_S', 600) * 1000;
   // As at a real month end, the cohort shares one plan (one metered price) unless BENCH_SHARED_PLAN=0.
   const sharedPlan = envInt('BENCH_SHARED_PLAN', 1) === 1;
+  // e.g. {"maxConcurrentWorkflowTaskExecutions":100}: worker slots and pollers to compare with the defaults.
+  const workerTuning = process.env.BENCH_WORKER_TUNING
+    ? (JSON.parse(process.env.BENCH_WORKER_TUNING) as WorkerTuning)
+    : undefined;
   if (size < 1) throw new Error('BENCH_INVOICES must be at least 1');
 
   const keys = (process.env.BENCH_SCENARIOS ?? '')
@@ -201,7 +208,7 @@ export async function runMonthEndBench(): Promise<BenchResult[]> {
 
   const measured: ScenarioMeasurement[] = [];
   for (const scenario of selected)
-    measured.push(await runScenario(scenario, size, divergingEvery, timeoutMs, sharedPlan));
+    measured.push(await runScenario(scenario, size, divergingEvery, timeoutMs, sharedPlan, workerTuning));
 
   // The ratio compares with the no-fault run when it is part of this run.
   const baseline = measured.find((m) => m.scenario === SCENARIOS[0].name)?.totalMs;

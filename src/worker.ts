@@ -3,7 +3,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
-import { NativeConnection, Runtime, Worker, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type GateActivities } from './activities';
 import { loadGateConfig } from './config/gate-config';
@@ -23,7 +30,18 @@ export interface StartWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Stripe's clock (unix seconds) for the sweep's window; default this machine's. Tests pass the Stripe emulator's. */
   stripeNow?: () => Promise<number>;
+  /** Worker slots and pollers other than the SDK's defaults: the month-end benchmark measures them. */
+  tuning?: WorkerTuning;
 }
+
+export type WorkerTuning = Pick<
+  WorkerOptions,
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'maxConcurrentWorkflowTaskPolls'
+  | 'maxConcurrentActivityTaskPolls'
+>;
 
 /** Starts the worker; context.stop() shuts it down (in-flight activities get a grace time). */
 export async function startWorker(context: GateContext, options: StartWorkerOptions = {}): Promise<void> {
@@ -44,6 +62,7 @@ export async function startWorker(context: GateContext, options: StartWorkerOpti
     ...(context.config.temporal.maxCachedWorkflows !== undefined && {
       maxCachedWorkflows: context.config.temporal.maxCachedWorkflows,
     }),
+    ...options.tuning,
   });
   const running = worker.run();
   context.onStop(async () => {

@@ -14,7 +14,7 @@ import { startServer } from '../../src/server';
 import { registerGateWebhookEndpoint } from '../../src/services/gate-webhook-endpoint';
 import type { ResolvedServices } from '../../src/services/resolve-services';
 import { createStripeClient } from '../../src/stripe/client';
-import { startWorker } from '../../src/worker';
+import { startWorker, type WorkerTuning } from '../../src/worker';
 import { gateWorkflowId } from '../../src/workflows/definitions';
 import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
@@ -72,6 +72,8 @@ export interface HarnessOptions {
    * kill) with `workerEnv()`. Default true.
    */
   worker?: boolean;
+  /** Worker slots and pollers other than the SDK's defaults (the month-end benchmark). */
+  workerTuning?: WorkerTuning;
 }
 
 export interface GateHarness {
@@ -161,6 +163,7 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
         workflowBundle: await workflowBundle(),
         // Drafts carry the emulator's (advanced) clock: the sweep's window is measured on it.
         stripeNow: async () => (await stripeEmulator.admin.clock()).now,
+        tuning: options.workerTuning,
       });
     }
     gate = { ...context, url: await startServer(context) };
