@@ -92,8 +92,10 @@ describe('a held invoice explains where in time it diverges', () => {
       usage.filter((t) => t < day + 6 * H || t >= day + 7 * H),
       '0.25',
     );
-    // One more in the period's first (partial) minute-aligned hour, which the ledger never saw.
-    const early = c.periodStart + 120;
+    // One more in the period's first (partial) minute-aligned hour, which the ledger never saw: at the
+    // period's first second, so it is in that hour whatever minute the period starts at (two minutes in
+    // crossed into the next hour when the period started at :58 or :59).
+    const early = c.periodStart;
     await h.addMeterEvents(c.customerId, c.eventName, [early], '0.125');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
 
