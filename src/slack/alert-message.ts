@@ -243,8 +243,23 @@ function statusLine(status: AlertStatus): string {
   return `${view.emoji ?? GATE_STATUSES[view.gateStatus].emoji} ${view.line(status)}`;
 }
 
-function customerLabel(inv: AlertInvoice): string {
+export function customerLabel(inv: AlertInvoice): string {
   return inv.customerName ?? inv.customerEmail ?? inv.customerId;
+}
+
+/** Customer, invoice (currency and mode) and period: the section under every message's header. */
+export function invoiceHeaderBlock(inv: AlertInvoice): SectionBlock {
+  return {
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: [
+        `*Customer:* ${escapeMrkdwn(customerLabel(inv))} (\`${escapeMrkdwn(inv.customerId)}\`)`,
+        `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${inv.currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
+        periodText(inv),
+      ].join('\n'),
+    },
+  };
 }
 
 function lineName(l: LineComparison): string {
@@ -355,17 +370,7 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
       type: 'header',
       text: { type: 'plain_text', text: truncate(`${viewOf(status).header}: ${customer}`, 150), emoji: true },
     },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: [
-          `*Customer:* ${escapeMrkdwn(customer)} (\`${escapeMrkdwn(inv.customerId)}\`)`,
-          `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
-          periodText(inv),
-        ].join('\n'),
-      },
-    },
+    invoiceHeaderBlock(inv),
     ...(comparison
       ? [
           divergingLinesBlock(
@@ -501,17 +506,7 @@ export function buildFinalizedDivergenceAlert(input: AlertInput & { comparison: 
         type: 'header',
         text: { type: 'plain_text', text: truncate(`Finalized invoice diverges: ${customer}`, 150), emoji: true },
       },
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text: [
-            `*Customer:* ${escapeMrkdwn(customer)} (\`${escapeMrkdwn(inv.customerId)}\`)`,
-            `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${inv.currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
-            `*Period:* ${utcDate(inv.periodStart)} – ${utcDate(inv.periodEnd)} (UTC)`,
-          ].join('\n'),
-        },
-      },
+      invoiceHeaderBlock(inv),
       divergingLinesBlock(input.comparison, inv.currency, 'Diverging lines as finalized'),
       { type: 'section', text: { type: 'mrkdwn', text: impactText(input.comparison, inv.currency) } },
       {

@@ -2,30 +2,26 @@
 // invoices (GATE_HISTORY_ACTION=alert): no buttons, the invoice is not held. Pure: no I/O.
 import type { KnownBlock } from '@slack/web-api';
 import { flaggedLines } from '../gate/history-jump';
-import { linksBlock, type AlertInput, type SlackMessageContent } from './alert-message';
+import {
+  customerLabel,
+  invoiceHeaderBlock,
+  linksBlock,
+  type AlertInput,
+  type SlackMessageContent,
+} from './alert-message';
 import { historyBlocks } from './divergence-explanation';
-import { escapeMrkdwn, truncate, utcDate } from './format';
+import { escapeMrkdwn, truncate } from './format';
 
 export function buildHistoryHeadsUp(input: AlertInput): SlackMessageContent {
   const inv = input.invoice;
-  const customer = inv.customerName ?? inv.customerEmail ?? inv.customerId;
+  const customer = customerLabel(inv);
   const flagged = flaggedLines(input.history);
   const blocks: KnownBlock[] = [
     {
       type: 'header',
       text: { type: 'plain_text', text: truncate(`Usage far from history: ${customer}`, 150), emoji: true },
     },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: [
-          `*Customer:* ${escapeMrkdwn(customer)} (\`${escapeMrkdwn(inv.customerId)}\`)`,
-          `*Invoice:* \`${escapeMrkdwn(inv.invoiceId)}\` (${inv.currency.toUpperCase()}${inv.livemode ? '' : ', test mode'})`,
-          `*Period:* ${utcDate(inv.periodStart)} – ${utcDate(inv.periodEnd)} (UTC)`,
-        ].join('\n'),
-      },
-    },
+    invoiceHeaderBlock(inv),
     ...historyBlocks(input.history),
     {
       type: 'section',
