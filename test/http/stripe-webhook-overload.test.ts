@@ -92,3 +92,95 @@ describe('POST /webhooks/stripe beyond its in-flight bound', () => {
     ]);
   });
 });
+
+describe('POST /webhooks/stripe with more events than Temporal calls at once', () => {
+  let app: FastifyInstance;
+  const recorded: string[] = [];
+  const counted: string[] = [];
+  const started: string[] = [];
+  let outstanding = 0;
+  let mostOutstanding = 0;
+  let releaseStarts: () => void = () => undefined;
+  let startsHeld = new Promise<void>((resolve) => (releaseStarts = resolve));
+  before(async () => {
+    const gates: GateLauncher = {
+      startGate: async (invoice) => {
+        started.push(invoice.id);
+        outstanding += 1;
+        mostOutstanding = Math.max(mostOutstanding, outstanding);
+        await startsHeld;
+        outstanding -= 1;
+        return 'started';
+      },
+      signalInvoiceEvent: async () => 'signalled',
+    };
+    app = Fastify();
+    await app.register(stripeWebhook, {
+      stripe,
+      webhookSecret: secret,
+      gates,
+      recordEvent: async (event) => void recorded.push(event.invoiceId ?? ''),
+      metrics: { webhookReceived: (type, result) => void counted.push(`${type} ${result}`) },
+      temporalCallsAtOnce: 2,
+    });
+  });
+  after(async () => {
+    releaseStarts();
+    await app.close();
+  });
+  const post = (invoiceId: string) => {
+    const payload = invoiceCreated(invoiceId);
+    return app.inject({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      payload,
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }),
+      },
+    });
+  };
+
+  test('the others wait their turn in arrival order and are all accepted', async () => {
+    const answers = Promise.all(['in_1', 'in_2', 'in_3', 'in_4', 'in_5'].map(post));
+    while (started.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(started, ['in_1', 'in_2'], 'only two calls reach Temporal at once');
+
+    releaseStarts();
+    assert.deepEqual(
+      (await answers).map((r) => r.statusCode),
+      [200, 200, 200, 200, 200],
+    );
+    assert.deepEqual(started, ['in_1', 'in_2', 'in_3', 'in_4', 'in_5']);
+    assert.equal(mostOutstanding, 2);
+    assert.deepEqual(recorded.sort(), ['in_1', 'in_2', 'in_3', 'in_4', 'in_5']);
+  });
+
+  test('an event that cannot get a turn within a second gets 503 overloaded, and nothing is recorded for it', async () => {
+    startsHeld = new Promise<void>((resolve) => (releaseStarts = resolve));
+    started.length = 0;
+    recorded.length = 0;
+    counted.length = 0;
+    const held = ['in_6', 'in_7'].map(post);
+    while (started.length < 2) await new Promise((resolve) => setImmediate(resolve));
+
+    const waited = await post('in_8');
+    assert.equal(waited.statusCode, 503);
+    assert.equal(waited.json().error, 'overloaded');
+    assert.equal(waited.headers['retry-after'], '1');
+    assert.deepEqual(started, ['in_6', 'in_7'], 'the event that waited too long never reached Temporal');
+
+    releaseStarts();
+    assert.deepEqual(
+      (await Promise.all(held)).map((r) => r.statusCode),
+      [200, 200],
+    );
+    assert.deepEqual(recorded.sort(), ['in_6', 'in_7']);
+    assert.deepEqual(counted.sort(), [
+      'invoice.created overloaded',
+      'invoice.created started',
+      'invoice.created started',
+    ]);
+  });
+});
