@@ -41,6 +41,7 @@ export type WorkerTuning = Pick<
   | 'maxConcurrentLocalActivityExecutions'
   | 'maxConcurrentWorkflowTaskPolls'
   | 'maxConcurrentActivityTaskPolls'
+  | 'maxCachedWorkflows'
 >;
 
 /** Starts the worker; context.stop() shuts it down (in-flight activities get a grace time). */

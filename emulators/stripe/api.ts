@@ -722,13 +722,12 @@ route('GET', '/v1/invoices', ({ world, params, url }) => {
   const collection = enumParam(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const);
   const created = rangeFilter(params, 'created');
   const dueDate = rangeFilter(params, 'due_date');
-  // Newest first by creation time (ties: later created first). Filtered before sorting: one customer's
-  // list at a month end must not sort every invoice of the account.
-  const items = newestFirst(world.invoices.values())
+  // Newest first by creation time (ties: later created first). One customer's list at a month end
+  // reads that customer's invoices only, not every invoice of the account.
+  const items = newestFirst(customer ? world.invoicesOf(customer) : world.invoices.values())
     .filter(
       (i) =>
         !i.deleted &&
-        (!customer || i.customer === customer) &&
         (!subscription || i.parent?.subscription_details?.subscription === subscription) &&
         (!status || i.status === status) &&
         (!collection || i.collection_method === collection) &&
@@ -834,7 +833,7 @@ route('DELETE', '/v1/invoices/:id', ({ world, path, request }) => {
   }
   for (const ii of world.invoiceItems.values()) if (ii.invoice === invoice.id) ii.invoice = null;
   world.emit('invoice.deleted', invoice, request);
-  world.invoices.delete(invoice.id);
+  world.removeInvoice(invoice.id);
   world.invoiceState.delete(invoice.id);
   return { id: invoice.id, object: 'invoice', deleted: true };
 });

@@ -50,7 +50,7 @@ export function recomputeTotals(world: World, invoice: Obj): void {
 
 export function newInvoice(world: World, customer: Obj, currency: string, created: number): Obj {
   const invoice = invoiceObject(randomId('in'), created, customer, currency);
-  world.invoices.set(invoice.id, invoice);
+  world.addInvoice(invoice);
   world.invoiceState.set(invoice.id, {
     lines: [],
     paymentDueAt: null,

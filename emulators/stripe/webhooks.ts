@@ -53,6 +53,8 @@ export function endpointWants(endpoint: Obj, type: string): boolean {
 
 export class WebhookDeliverer {
   readonly deliveries: Delivery[] = [];
+  /** The same deliveries by event id: one delivery's success checks its siblings, not every delivery. */
+  private readonly deliveriesByEvent = new Map<string, Delivery[]>();
   settings: DeliverySettings;
   private readonly defaults: DeliverySettings;
   private active = 0;
@@ -110,6 +112,7 @@ export class WebhookDeliverer {
     this.batch = [];
     this.held = [];
     this.deliveries.length = 0;
+    this.deliveriesByEvent.clear();
     this.notified.clear();
     this.settings = { ...this.defaults };
   }
@@ -204,6 +207,9 @@ export class WebhookDeliverer {
         next_attempt_at: null,
       };
       this.deliveries.push(d);
+      const siblings = this.deliveriesByEvent.get(d.event_id);
+      if (siblings) siblings.push(d);
+      else this.deliveriesByEvent.set(d.event_id, [d]);
       created.push(d);
     }
     event.pending_webhooks += created.length;
@@ -261,7 +267,7 @@ export class WebhookDeliverer {
       if (d.status !== 'succeeded') {
         d.status = 'succeeded';
         event.pending_webhooks = Math.max(0, event.pending_webhooks - 1);
-        const siblings = this.deliveries.filter((x) => x.event_id === d.event_id);
+        const siblings = this.deliveriesByEvent.get(d.event_id) ?? [d];
         if (!this.notified.has(event.id) && siblings.every((x) => x.status === 'succeeded')) {
           // Once per event: a manual redelivery does not restart the finalization grace period.
           this.notified.add(event.id);

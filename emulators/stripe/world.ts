@@ -78,7 +78,10 @@ export class World {
   subscriptions = new Map<string, Obj>();
   subscriptionState = new Map<string, SubscriptionState>();
   subscriptionItems = new Map<string, Obj>();
-  invoices = new Map<string, Obj>();
+  /** Read freely; added and removed through addInvoice / removeInvoice, which keep the index by customer. */
+  readonly invoices = new Map<string, Obj>();
+  /** Invoice ids by customer, oldest first: a customer's invoice list must not scan the whole account's. */
+  private readonly invoiceIdsByCustomer = new Map<string, string[]>();
   invoiceState = new Map<string, InvoiceState>();
   invoiceItems = new Map<string, Obj>();
   webhookEndpoints = new Map<string, Obj>();
@@ -101,6 +104,27 @@ export class World {
     const list = this.meterEventIndex.get(key);
     if (list) list.push(event);
     else this.meterEventIndex.set(key, [event]);
+  }
+
+  addInvoice(invoice: Obj): void {
+    this.invoices.set(invoice.id, invoice);
+    const ids = this.invoiceIdsByCustomer.get(invoice.customer);
+    if (ids) ids.push(invoice.id);
+    else this.invoiceIdsByCustomer.set(invoice.customer, [invoice.id]);
+  }
+
+  removeInvoice(id: string): void {
+    const invoice = this.invoices.get(id);
+    if (!invoice) return;
+    this.invoices.delete(id);
+    const ids = this.invoiceIdsByCustomer.get(invoice.customer) ?? [];
+    const at = ids.indexOf(id);
+    if (at >= 0) ids.splice(at, 1);
+  }
+
+  /** One customer's invoices, oldest first. */
+  invoicesOf(customer: string): Obj[] {
+    return (this.invoiceIdsByCustomer.get(customer) ?? []).map((id) => this.invoices.get(id)!);
   }
 
   meterEventsOf(eventName: string, customer: string): MeterEventRecord[] {
@@ -128,6 +152,7 @@ export class World {
     this.subscriptionState.clear();
     this.subscriptionItems.clear();
     this.invoices.clear();
+    this.invoiceIdsByCustomer.clear();
     this.invoiceState.clear();
     this.invoiceItems.clear();
     this.webhookEndpoints.clear();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { closeCohort, seedCohort } from '../support/cohort';
 import { startGateHarness, type GateHarness } from '../support/gate-harness';
 import { assertGateInvariants, gatedInvoices, waitForOutcomes } from './support/invariants';
-import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { waitUntilDecided } from './support/burst-progress';
 
 /** Longer than every activity's start-to-close timeout (the ledger's is 5 minutes). */

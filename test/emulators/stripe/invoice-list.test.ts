@@ -85,4 +85,25 @@ describe('invoice listing', () => {
       },
     );
   });
+
+  it("lists one customer's invoices only, newest first, without the ones deleted", async () => {
+    const { stripe, emulator } = suite;
+    const c = await stripe.customers.create({ name: 'C' });
+    const d = await stripe.customers.create({ name: 'D' });
+    const c1 = await stripe.invoices.create({ customer: c.id });
+    await emulator.admin.advanceClock(100);
+    const d1 = await stripe.invoices.create({ customer: d.id });
+    const c2 = await stripe.invoices.create({ customer: c.id });
+    await emulator.admin.advanceClock(100);
+    const c3 = await stripe.invoices.create({ customer: c.id });
+    const ids = (list: Stripe.ApiList<Stripe.Invoice>) => list.data.map((i) => i.id);
+
+    assert.deepEqual(ids(await stripe.invoices.list({ customer: c.id })), [c3.id, c2.id, c1.id]);
+    assert.deepEqual(ids(await stripe.invoices.list({ customer: d.id })), [d1.id]);
+    await stripe.invoices.del(c2.id);
+    assert.deepEqual(ids(await stripe.invoices.list({ customer: c.id })), [c3.id, c1.id]);
+    assert.deepEqual(ids(await stripe.invoices.list({ customer: c.id, limit: 1, starting_after: c3.id })), [c1.id]);
+    const e = await stripe.customers.create({ name: 'E' });
+    assert.deepEqual(ids(await stripe.invoices.list({ customer: e.id })), []);
+  });
 });

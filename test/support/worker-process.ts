@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-const WORKER_ENTRY = join(__dirname, '..', '..', '..', 'src', 'bin', 'worker.ts');
+const WORKER_ENTRY = join(__dirname, '..', '..', 'src', 'bin', 'worker.ts');
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -31,10 +31,11 @@ export async function startWorkerProcess(env: Record<string, string>, timeoutMs 
   const output = () => lines.join('\n');
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`worker did not start in ${timeoutMs} ms:\n${output()}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Not left behind, polling a Temporal that the caller is about to stop.
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start in ${timeoutMs} ms:\n${output()}`));
+    }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       keep(chunk);
       if (chunk.toString().includes('"msg":"worker started"')) {
