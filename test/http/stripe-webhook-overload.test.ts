@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import type { GateLauncher } from '../../src/http/gate-client';
-import { stripeWebhook, type StripeEventRecord } from '../../src/http/stripe-webhook';
+import { stripeWebhook, type StripeEventRecord, type StripeWebhookOptions } from '../../src/http/stripe-webhook';
 
 const secret = 'whsec_test_secret';
 const stripe = new Stripe('sk_test_unused');
@@ -17,6 +17,39 @@ const invoiceCreated = (invoiceId: string) =>
     created: 1,
     data: { object: { id: invoiceId, object: 'invoice', status: 'draft', customer: 'cus_1' } },
   });
+
+/** The webhook on its own, with a fake gate, its audit and metrics as arrays, and the bounds under test. */
+async function webhookApp(
+  gates: GateLauncher,
+  record: (event: StripeEventRecord) => void,
+  counted: string[],
+  bounds: Pick<StripeWebhookOptions, 'maxInFlight' | 'temporalCallsAtOnce'>,
+): Promise<FastifyInstance> {
+  const app = Fastify();
+  await app.register(stripeWebhook, {
+    stripe,
+    webhookSecret: secret,
+    gates,
+    recordEvent: async (event) => record(event),
+    metrics: { webhookReceived: (type, result) => void counted.push(`${type} ${result}`) },
+    ...bounds,
+  });
+  return app;
+}
+
+/** A signed invoice.created delivery for `invoiceId`. */
+function deliver(app: FastifyInstance, invoiceId: string) {
+  const payload = invoiceCreated(invoiceId);
+  return app.inject({
+    method: 'POST',
+    url: '/webhooks/stripe',
+    payload,
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }),
+    },
+  });
+}
 
 describe('POST /webhooks/stripe beyond its in-flight bound', () => {
   let app: FastifyInstance;
@@ -34,15 +67,7 @@ describe('POST /webhooks/stripe beyond its in-flight bound', () => {
       },
       signalInvoiceEvent: async () => 'signalled',
     };
-    app = Fastify();
-    await app.register(stripeWebhook, {
-      stripe,
-      webhookSecret: secret,
-      gates,
-      recordEvent: async (event) => void recorded.push(event),
-      metrics: { webhookReceived: (type, result) => void counted.push(`${type} ${result}`) },
-      maxInFlight: 3,
-    });
+    app = await webhookApp(gates, (event) => recorded.push(event), counted, { maxInFlight: 3 });
   });
   after(async () => {
     releaseStarts();
@@ -50,18 +75,7 @@ describe('POST /webhooks/stripe beyond its in-flight bound', () => {
   });
 
   test('the 4th concurrent event gets 503 at once; the 3 in flight get 200 once Temporal accepts them', async () => {
-    const post = (invoiceId: string) => {
-      const payload = invoiceCreated(invoiceId);
-      return app.inject({
-        method: 'POST',
-        url: '/webhooks/stripe',
-        payload,
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }),
-        },
-      });
-    };
+    const post = (invoiceId: string) => deliver(app, invoiceId);
     const inFlight = ['in_a', 'in_b', 'in_c'].map(post);
     while (started.length < 3) await new Promise((resolve) => setImmediate(resolve));
 
@@ -114,32 +128,13 @@ describe('POST /webhooks/stripe with more events than Temporal calls at once', (
       },
       signalInvoiceEvent: async () => 'signalled',
     };
-    app = Fastify();
-    await app.register(stripeWebhook, {
-      stripe,
-      webhookSecret: secret,
-      gates,
-      recordEvent: async (event) => void recorded.push(event.invoiceId ?? ''),
-      metrics: { webhookReceived: (type, result) => void counted.push(`${type} ${result}`) },
-      temporalCallsAtOnce: 2,
-    });
+    app = await webhookApp(gates, (event) => recorded.push(event.invoiceId ?? ''), counted, { temporalCallsAtOnce: 2 });
   });
   after(async () => {
     releaseStarts();
     await app.close();
   });
-  const post = (invoiceId: string) => {
-    const payload = invoiceCreated(invoiceId);
-    return app.inject({
-      method: 'POST',
-      url: '/webhooks/stripe',
-      payload,
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret }),
-      },
-    });
-  };
+  const post = (invoiceId: string) => deliver(app, invoiceId);
 
   test('the others wait their turn in arrival order and are all accepted', async () => {
     const answers = Promise.all(['in_1', 'in_2', 'in_3', 'in_4', 'in_5'].map(post));
