@@ -51,7 +51,9 @@ export class FifoLimiter {
         resolve();
       };
       const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(granted), 1);
+        const at = this.waiting.indexOf(granted);
+        if (at < 0) return; // granted in the meantime (granted() clears this timer; never both)
+        this.waiting.splice(at, 1);
         reject(new SlotWaitTimeoutError(maxWaitMs));
       }, maxWaitMs);
       this.waiting.push(granted);
