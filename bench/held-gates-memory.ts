@@ -8,9 +8,11 @@
 // each also after a full GC of every isolate in the worker (bench/support/gc-on-signal.cjs). A scenario
 // is one value of the worker's TEMPORAL_MAX_CACHED_WORKFLOWS, which decides how many held gates stay
 // in memory. Env: BENCH_HELD_GATES (1000), BENCH_HELD_CACHE (`default,250`: `default` leaves it
-// unset), BENCH_HELD_SETTLE_S (15, before each sample), BENCH_HELD_TIMEOUT_S (900, per scenario).
+// unset), BENCH_HELD_SETTLE_S (15, before each sample), BENCH_HELD_TIMEOUT_S (900, per scenario);
+// MALLOC_ARENA_MAX is passed on to the worker. After each full GC the bench also says where the RSS is:
+// V8 heaps per isolate, V8 mallocs and external memory, file-backed pages, and the native rest.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeCohort, seedCohort } from '../test/support/cohort';
@@ -44,14 +46,76 @@ async function medianRss(pid: number, count = 5): Promise<number> {
   return samples.sort((a, b) => a - b)[Math.floor(count / 2)];
 }
 
+/** Where the RSS after a full GC is, MiB: V8's isolates, memory they keep outside, and the rest. */
+interface RssBreakdown {
+  /** The RSS at the moment of this breakdown (right after one more full GC). */
+  rss: number;
+  /** Heap pages of the main thread's isolate. */
+  mainHeap: number;
+  /** Heap pages of the other isolates (the workflow thread, the tsx loader's thread from sources). */
+  otherHeaps: number;
+  /** V8's own mallocs and the Buffers / ArrayBuffers its objects keep, all isolates. */
+  mallocedAndExternal: number;
+  /** Resident pages backed by files: the node binary, Temporal core's library, mapped code. */
+  fileBacked: number;
+  /** Anonymous memory outside V8's heaps: Temporal core (Rust), glibc's arenas, Node's own. */
+  nativeRest: number;
+}
+
 interface RssPoint {
   /** MiB, as it sits. */
   rss: number;
   /** MiB, a few seconds after a full GC of every isolate. */
   afterGc: number;
+  breakdown: RssBreakdown | null;
 }
 
-async function measure(pid: number, settleMs: number): Promise<RssPoint> {
+/** Each isolate's last line in the heap report (bench/support/gc-on-signal.cjs). */
+function heapReport(file: string): Map<string, Record<string, number>> {
+  const byThread = new Map<string, Record<string, number>>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return byThread;
+  }
+  for (const line of text.split('\n').filter(Boolean)) {
+    const { thread, ...sizes } = JSON.parse(line) as { thread: string } & Record<string, number>;
+    byThread.set(thread, sizes);
+  }
+  return byThread;
+}
+
+/** Resident anonymous and file-backed memory, KiB, from /proc/<pid>/smaps_rollup. */
+function residentKinds(pid: number): { rss: number; anonymous: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: field('Rss'), anonymous: field('Anonymous') };
+}
+
+function breakdownOf(pid: number, report: string): RssBreakdown | null {
+  const heaps = heapReport(report);
+  const main = heaps.get('main');
+  if (!main) return null;
+  const others = [...heaps].filter(([thread]) => thread !== 'main').map(([, sizes]) => sizes);
+  const all = [main, ...others];
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const kib = (bytes: number) => bytes / 1024;
+  const { rss, anonymous } = residentKinds(pid);
+  const mainHeap = kib(main.totalHeap);
+  const otherHeaps = kib(sum(others.map((o) => o.totalHeap)));
+  const mallocedAndExternal = kib(sum(all.map((o) => o.malloced + o.external)));
+  return {
+    rss: mib(rss),
+    mainHeap: mib(mainHeap),
+    otherHeaps: mib(otherHeaps),
+    mallocedAndExternal: mib(mallocedAndExternal),
+    fileBacked: mib(rss - anonymous),
+    nativeRest: mib(anonymous - mainHeap - otherHeaps - mallocedAndExternal),
+  };
+}
+
+async function measure(pid: number, settleMs: number, heapReportFile: string): Promise<RssPoint> {
   await sleep(settleMs);
   const rss = await medianRss(pid);
   // Twice: what the first GC frees in one isolate may let the next free more; then V8 gives pages back.
@@ -60,7 +124,12 @@ async function measure(pid: number, settleMs: number): Promise<RssPoint> {
     await sleep(2000);
   }
   await sleep(3000);
-  return { rss: mib(rss), afterGc: mib(await medianRss(pid)) };
+  const afterGc = mib(await medianRss(pid));
+  // Once more, for the isolates' own account of their heaps, read next to the process's at that moment.
+  rmSync(heapReportFile, { force: true });
+  process.kill(pid, 'SIGWINCH');
+  await sleep(500);
+  return { rss: mib(rss), afterGc, breakdown: breakdownOf(pid, heapReportFile) };
 }
 
 interface MeasuredWorker {
@@ -72,7 +141,11 @@ interface MeasuredWorker {
 }
 
 /** `scripts/launch.mjs worker` with `env`, resolved once it polls its task queue. */
-async function startMeasuredWorker(env: Record<string, string>, timeoutMs = 120_000): Promise<MeasuredWorker> {
+async function startMeasuredWorker(
+  env: Record<string, string>,
+  heapReportFile: string,
+  timeoutMs = 120_000,
+): Promise<MeasuredWorker> {
   const child = spawn(process.execPath, [join(ROOT, 'scripts', 'launch.mjs'), 'worker'], {
     // Not the repository: a developer's .env there must not configure the measured worker.
     cwd: tmpdir(),
@@ -80,6 +153,9 @@ async function startMeasuredWorker(env: Record<string, string>, timeoutMs = 120_
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'info',
       NODE_OPTIONS: `--expose-gc --require ${GC_PRELOAD}`,
+      BENCH_HEAP_REPORT: heapReportFile,
+      // glibc's arena count, to tell arenas from what is allocated in them (bench/README.md).
+      ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -184,18 +260,22 @@ async function runScenario(
   timeoutMs: number,
 ): Promise<HeldGatesMeasurement> {
   const h = await startGateHarness({ worker: false });
+  const heapReportFile = join(tmpdir(), `held-gates-heap-${process.pid}-${cache}.jsonl`);
   let worker: MeasuredWorker | undefined;
   try {
     await h.stripeEmulator.admin.setWebhookSettings({ maxAttempts: 10, retryBaseMs: 500 });
-    worker = await startMeasuredWorker({
-      ...h.workerEnv(),
-      // The emulator has no rate limit; the gate's default cap for a test key (20 req/s) would only
-      // stretch the run to minutes without changing what a held gate keeps in memory.
-      STRIPE_MAX_REQUESTS_PER_SECOND: '1000',
-      ...(cache === 'default' ? {} : { TEMPORAL_MAX_CACHED_WORKFLOWS: cache }),
-    });
+    worker = await startMeasuredWorker(
+      {
+        ...h.workerEnv(),
+        // The emulator has no rate limit; the gate's default cap for a test key (20 req/s) would only
+        // stretch the run to minutes without changing what a held gate keeps in memory.
+        STRIPE_MAX_REQUESTS_PER_SECOND: '1000',
+        ...(cache === 'default' ? {} : { TEMPORAL_MAX_CACHED_WORKFLOWS: cache }),
+      },
+      heapReportFile,
+    );
     step({ cache, pid: worker.child.pid, runs: worker.runs }, 'worker started');
-    const before = await measure(worker.child.pid!, settleMs);
+    const before = await measure(worker.child.pid!, settleMs, heapReportFile);
     step({ cache, before }, 'before any gate');
     const members = await seedCohort(h, { size, divergingEvery: 1 });
     const t0 = Date.now();
@@ -204,12 +284,13 @@ async function runScenario(
     await waitUntilAllHeld(h, size, timeoutMs, worker);
     const totalMs = Date.now() - t0;
     step({ cache, seconds: totalMs / 1000 }, 'every gate held');
-    const held = await measure(worker.child.pid!, settleMs);
+    const held = await measure(worker.child.pid!, settleMs, heapReportFile);
     step({ cache, held }, 'with the gates held');
     return { cache, gates: size, runs: worker.runs, before, held, totalMs, latenciesMs: await heldLatencies(h) };
   } finally {
     await worker?.stop();
     await h.stop();
+    rmSync(heapReportFile, { force: true });
   }
 }
 
@@ -220,11 +301,26 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+function describeBreakdown(before: RssBreakdown, held: RssBreakdown): string {
+  const parts: Array<[keyof RssBreakdown, string]> = [
+    ['rss', 'RSS'],
+    ['mainHeap', 'main isolate heap'],
+    ['otherHeaps', 'other isolates (workflow thread)'],
+    ['mallocedAndExternal', 'V8 malloc + external'],
+    ['fileBacked', 'file-backed'],
+    ['nativeRest', 'native rest (Temporal core, glibc, Node)'],
+  ];
+  return parts.map(([key, label]) => `${label} ${before[key]} -> ${held[key]}`).join(', ');
+}
+
 export function describeMeasurement(m: HeldGatesMeasurement): string {
   const perGate = (a: number, b: number) => ((b - a) / m.gates).toFixed(3);
   return [
     `worker RSS MiB: before ${m.before.rss} (after GC ${m.before.afterGc}), ${m.gates} held ${m.held.rss} (after GC ${m.held.afterGc})`,
     `${perGate(m.before.afterGc, m.held.afterGc)} MiB per held gate after GC (${perGate(m.before.rss, m.held.rss)} as it sat)`,
+    ...(m.before.breakdown && m.held.breakdown
+      ? [`after GC, before -> held, MiB: ${describeBreakdown(m.before.breakdown, m.held.breakdown)}`]
+      : []),
     `maxCachedWorkflows ${m.cache}`,
     `worker ran ${m.runs}`,
     'seconds = clock advance -> all held, alerted and quiet; latency = gate start -> its last audit write',
