@@ -99,8 +99,6 @@ export interface ScenarioMeasurement {
    * null when the worker ran in processes of its own (their metrics are not served).
    */
   failedAttempts: Record<string, number> | null;
-  /** The gate's own cap on Stripe requests per second in this scenario, if any. */
-  gateCapPerSecond: number | null;
   /** Stripe requests in each 10 s from the clock advance: where the gate ran below its cap. */
   requestsPer10s: number[];
 }
@@ -125,6 +123,12 @@ function requestsByEndpoint(requests: ReadonlyArray<{ method: string; path: stri
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
+/** The gate's own cap on Stripe requests per second in a scenario, if it sets one. */
+function gateCap(scenario: Scenario): number | null {
+  const cap = scenario.gateEnv?.STRIPE_MAX_REQUESTS_PER_SECOND;
+  return cap ? Number(cap) : null;
+}
+
 function requestsPerWindow(requests: ReadonlyArray<{ at: string }>, from: number, windowMs: number): number[] {
   const counts: number[] = [];
   for (const r of requests) {
@@ -147,9 +151,9 @@ async function runScenario(
   const workers: WorkerProcess[] = [];
   try {
     // The cap is per process: N workers share the scenario's cap between them.
-    const cap = scenario.gateEnv?.STRIPE_MAX_REQUESTS_PER_SECOND;
+    const cap = gateCap(scenario);
     const perWorker: Record<string, string> = cap
-      ? { STRIPE_MAX_REQUESTS_PER_SECOND: String(Number(cap) / workerProcesses) }
+      ? { STRIPE_MAX_REQUESTS_PER_SECOND: String(cap / workerProcesses) }
       : {};
     for (let i = 0; i < workerProcesses; i++)
       workers.push(await startWorkerProcess({ ...h.workerEnv(), ...perWorker }));
@@ -195,9 +199,6 @@ async function runScenario(
       byEndpoint: requestsByEndpoint(requests),
       requestsPer10s: requestsPerWindow(requests, t0, 10_000),
       failedAttempts: workerProcesses === 0 ? await failedActivityAttempts(h) : null,
-      gateCapPerSecond: scenario.gateEnv?.STRIPE_MAX_REQUESTS_PER_SECOND
-        ? Number(scenario.gateEnv.STRIPE_MAX_REQUESTS_PER_SECOND)
-        : null,
     };
   } finally {
     for (const worker of workers) await worker.stop();
@@ -217,16 +218,18 @@ function envInt(name: string, fallback: number): number {
  * The ratio of the time taken to it says how close the gate runs to the physical limit.
  */
 function stripeBound(m: ScenarioMeasurement): string[] {
-  const limit = SCENARIOS.find((s) => s.name === m.scenario)?.faults?.rateLimitPerSecond;
-  if (!limit) return [];
+  const scenario = SCENARIOS.find((s) => s.name === m.scenario);
+  const limit = scenario?.faults?.rateLimitPerSecond;
+  if (!scenario || !limit) return [];
   const boundMs = (m.stripeRequests / limit) * 1000;
   // The gate keeps its own cap under Stripe's limit (room for the account's other traffic): at that
   // cap, limit / cap times the Stripe bound is the fastest the gate is allowed to be.
-  const capMs = m.gateCapPerSecond ? (m.stripeRequests / m.gateCapPerSecond) * 1000 : null;
+  const cap = gateCap(scenario);
+  const capMs = cap ? (m.stripeRequests / cap) * 1000 : null;
   return [
     `Stripe bound ${(boundMs / 1000).toFixed(1)} s (${m.stripeRequests} requests at ${limit}/s): ${(m.totalMs / boundMs).toFixed(2)}x the bound` +
       (capMs
-        ? `; the gate's own cap of ${m.gateCapPerSecond}/s makes ${(capMs / boundMs).toFixed(2)}x the floor (${(m.totalMs / capMs).toFixed(2)}x the cap's bound)`
+        ? `; the gate's own cap of ${cap}/s makes ${(capMs / boundMs).toFixed(2)}x the floor (${(m.totalMs / capMs).toFixed(2)}x the cap's bound)`
         : ''),
   ];
 }

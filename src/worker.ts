@@ -30,7 +30,7 @@ export interface StartWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Stripe's clock (unix seconds) for the sweep's window; default this machine's. Tests pass the Stripe emulator's. */
   stripeNow?: () => Promise<number>;
-  /** Worker slots and pollers other than the SDK's defaults: the month-end benchmark measures them. */
+  /** Worker slots, pollers and cache size other than the SDK's defaults: the month-end benchmark measures them. */
   tuning?: WorkerTuning;
 }
 

@@ -72,7 +72,7 @@ export interface HarnessOptions {
    * kill) with `workerEnv()`. Default true.
    */
   worker?: boolean;
-  /** Worker slots and pollers other than the SDK's defaults (the month-end benchmark). */
+  /** Worker slots, pollers and cache size other than the SDK's defaults (the month-end benchmark). */
   workerTuning?: WorkerTuning;
 }
 
