@@ -2,7 +2,8 @@
 // ESLint 9 flat config: typescript-eslint's recommended rules, Prettier owns the layout (eslint-config-prettier
 // turns off every rule it would fight), and no-restricted-imports guards the boundaries DEVELOPERS.md draws.
 // Flat config does not merge a rule's options across blocks (the last matching block wins), so each file group
-// below gets the full list of patterns that applies to it.
+// below gets the full list of patterns that applies to it. Import circles in src/ are caught by
+// test/lint/import-circles.test.ts (the whole graph, type-only imports included), which npm test runs.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';

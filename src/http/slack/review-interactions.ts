@@ -5,7 +5,7 @@ import { GATE_STATUSES } from '../../gate/status';
 import type { Decision, GateState } from '../../gate/types';
 import { RECOUNT_ACTION_ID, RELEASE_ACTION_ID } from '../../slack/alert-message';
 import { escapeMrkdwn } from '../../slack/format';
-import { GateGoneError, type GateReviewPort } from '../gate-client';
+import { GateGoneError, type GateReviewPort } from '../../client/gate-client';
 import type { GateLogger } from './bolt-logger';
 
 export type ReviewAction = Decision['action'];
