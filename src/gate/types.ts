@@ -155,8 +155,11 @@ export type GateMode = 'observe' | 'enforce';
 
 export type GateStatus = 'reading' | 'counting' | 'recounting' | 'releasing' | GateOutcome;
 
+/** What a reviewer can ask of a held gate; which apply in which status is in ./status.ts. */
+export type ReviewAction = 'release' | 'recount';
+
 export interface Decision {
-  action: 'release' | 'recount';
+  action: ReviewAction;
   reviewer: string;
   note?: string;
 }
