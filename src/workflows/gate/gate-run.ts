@@ -9,6 +9,7 @@ import type {
   CarriedGate,
   Comparison,
   ComparisonKind,
+  Decision,
   GatePhase,
   GateRunKey,
   GateSettings,
@@ -214,7 +215,7 @@ export class GateRun {
   }
 
   /** The next reviewer decision, now the gate's decision of record. */
-  takeDecision() {
+  takeDecision(): Decision | undefined {
     const decision = this.inbox.takeDecision();
     if (decision) {
       this.state.decision = decision;
