@@ -1,7 +1,7 @@
 // The HTTP half: Stripe webhooks, Slack interactivity, health, readiness and metrics. It only starts,
 // signals and queries workflows (through the gate client); all gate work happens in the worker.
 // `npm run server` runs it alone (src/bin/server.ts), `npm start` next to the worker (src/bin/start.ts).
-import Fastify, { LogController } from 'fastify';
+import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { AuditStore, StripeEventInput } from './audit/audit-store';
@@ -16,6 +16,7 @@ import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-pa
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
 import { logsItsOwnRequests, stripeWebhook } from './http/stripe-webhook';
 import type { GateMetrics } from './observability/metrics';
+import { SignatureRedactingLogController } from './observability/request-log';
 import { temporalReadinessCheck } from './temporal/readiness';
 import { temporalUiUrl, temporalWorkflowUrl } from './temporal/ui-url';
 
@@ -41,8 +42,8 @@ export function fastifyOptions(logger: Logger) {
   return {
     loggerInstance: logger,
     return503OnClosing: true,
-    // The Stripe webhook logs one line per request itself, with what it did.
-    logController: new LogController({ disableRequestLogging: logsItsOwnRequests }),
+    // The Stripe webhook logs one line per request itself, with what it did; no line holds a link signature.
+    logController: new SignatureRedactingLogController({ disableRequestLogging: logsItsOwnRequests }),
   };
 }
 
