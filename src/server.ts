@@ -10,7 +10,7 @@ import { InvoiceRecordReader } from './audit/invoice-record';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
 import { createGateClient, type GateClient } from './http/gate-client';
-import { healthRoutes, type ReadinessCheck } from './http/health-routes';
+import { healthRoutes, openMetricsWarning, type ReadinessCheck } from './http/health-routes';
 import { homePage } from './http/home-page';
 import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
@@ -33,6 +33,8 @@ export interface ServerDeps {
   slack: SlackApp;
   readiness: Record<string, ReadinessCheck>;
   isShuttingDown?: () => boolean;
+  /** GATE_METRICS_TOKEN: /metrics requires it as a bearer token. */
+  metricsToken?: string;
   /** The reviewers' run page (GET /invoices/:invoiceId); without it the route does not exist. */
   runPage?: RunPageRoutesOptions;
 }
@@ -59,6 +61,7 @@ export async function buildServer(deps: ServerDeps) {
       },
     },
     isShuttingDown: deps.isShuttingDown,
+    metricsToken: deps.metricsToken,
   });
   // Each webhook answers only once its event is in the audit; concurrent ones share one insert.
   const receivedEvents = new GroupCommit((events: StripeEventInput[]) => deps.audit.recordStripeEvents(events));
@@ -119,8 +122,11 @@ export async function startServer(context: GateContext): Promise<string> {
       database: () => pingDatabase(context.databases.db),
     },
     isShuttingDown: () => shuttingDown,
+    metricsToken: config.metricsToken,
     runPage: runPageOptions(context),
   });
+  const metricsWarning = openMetricsWarning(config.host, config.metricsToken);
+  if (metricsWarning) logger.warn({ host: config.host }, metricsWarning);
   await server.listen({ port: config.port, host: config.host });
   slack.receiver.startReceiving();
   context.onStop(async () => {

@@ -90,6 +90,8 @@ export interface AppConfig {
   /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION: each line against the customer's previous invoices. */
   history: HistorySettings;
   logLevel: LogLevel;
+  /** GATE_METRICS_TOKEN: GET /metrics requires `Authorization: Bearer <token>`; undefined -> open. */
+  metricsToken: string | undefined;
   /** GATE_ALLOW_EMBEDDED=1: a live Stripe key may run on the embedded Temporal engine or database (tests). */
   allowEmbedded: boolean;
 }
@@ -253,6 +255,9 @@ const envSchema = z.object({
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
+  GATE_METRICS_TOKEN: optional(
+    text.regex(/^\S{16,}$/, 'must be at least 16 characters without spaces (e.g. openssl rand -hex 32)'),
+  ),
   GATE_ALLOW_EMBEDDED: optional(z.enum(['0', '1'], { message: 'must be 1 (allow) or 0' })).default('0'),
 });
 
@@ -315,6 +320,7 @@ export function parseConfig(env: Env): AppConfig {
     runPage: { linkSecret: e.GATE_LINK_SECRET, publicUrl: e.GATE_PUBLIC_URL, linkExpiryMs: e.GATE_LINK_EXPIRY },
     history: { jump: e.GATE_HISTORY_JUMP, action: e.GATE_HISTORY_ACTION },
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.GATE_METRICS_TOKEN,
     allowEmbedded: e.GATE_ALLOW_EMBEDDED === '1',
   };
 }
@@ -410,6 +416,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     },
     history: { jump: config.history.jump === null ? 'off' : `${config.history.jump}x`, action: config.history.action },
     logLevel: config.logLevel,
+    metricsToken: config.metricsToken ? '***' : 'unset (GET /metrics is open)',
     allowEmbedded: config.allowEmbedded,
   };
 }
