@@ -80,7 +80,7 @@ export interface AppConfig {
   };
   /** The reviewers' run page (GET /invoices/:invoiceId) and the signed links to it. */
   runPage: {
-    /** GATE_LINK_SECRET; undefined -> a key derived from the Stripe secret key (src/run-page/link-key.ts). */
+    /** GATE_LINK_SECRET; undefined -> derived from the Stripe secret key, random on the emulator (src/run-page/link-signature.ts). */
     linkSecret: string | undefined;
     /** GATE_PUBLIC_URL: where reviewers reach this server; undefined -> the server's own address. */
     publicUrl: string | undefined;
@@ -92,7 +92,10 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** GATE_METRICS_TOKEN: GET /metrics requires `Authorization: Bearer <token>`; undefined -> open. */
   metricsToken: string | undefined;
-  /** GATE_ALLOW_EMBEDDED=1: a live Stripe key may run on the embedded Temporal engine or database (tests). */
+  /**
+   * GATE_ALLOW_EMBEDDED=1: embedded and real services may be mixed, and a live Stripe key may run on the
+   * embedded Temporal engine or database (tests).
+   */
   allowEmbedded: boolean;
 }
 
@@ -410,7 +413,9 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       followFinalizedFor: formatDuration(config.lifecycle.followFinalizedForMs),
     },
     runPage: {
-      linkSecret: config.runPage.linkSecret ? '***' : 'derived from the Stripe secret key',
+      linkSecret: config.runPage.linkSecret
+        ? '***'
+        : 'derived from the Stripe secret key (random per process on the Stripe emulator)',
       publicUrl: config.runPage.publicUrl ?? "the server's own address",
       linkExpiry: formatDuration(config.runPage.linkExpiryMs),
     },
