@@ -7,7 +7,7 @@ import type { AppConfig } from './env';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { liveKeyOnEmbeddedIssues } from './live-key-guard';
 
-type GuardedConfig = Pick<AppConfig, 'allowEmbedded' | 'databaseUrl'> & {
+type GuardedConfig = Pick<AppConfig, 'allowEmbedded' | 'databaseUrl' | 'ledgerDatabaseUrl'> & {
   temporal: Pick<AppConfig['temporal'], 'address'>;
   stripe: Pick<AppConfig['stripe'], 'secretKey'>;
   slack: Pick<AppConfig['slack'], 'botToken'>;
@@ -52,9 +52,13 @@ const SERVICES: Service[] = [
 /** One issue per unset service when some are configured and others not (empty: all or none, or allowed). */
 export function mixedServicesIssues(config: GuardedConfig): ConfigIssue[] {
   if (config.allowEmbedded) return [];
-  const configured = SERVICES.filter((s) => s.configured(config));
-  if (configured.length === 0 || configured.length === SERVICES.length) return [];
-  const named = configured.map((s) => s.variable).join(', ');
+  const configured = SERVICES.filter((s) => s.configured(config)).map((s) => s.variable);
+  if (configured.length === SERVICES.length) return [];
+  // A real ledger next to the embedded database is a real service too.
+  if (config.databaseUrl === undefined && config.ledgerDatabaseUrl !== undefined)
+    configured.push('LEDGER_DATABASE_URL');
+  if (configured.length === 0) return [];
+  const named = configured.join(', ');
   return SERVICES.filter((s) => !s.configured(config)).map((s) => ({
     variable: s.variable,
     message: `must be set${s.setWith}: ${named} configure real services, and a deployment is either all embedded or names every service; unset, this would run ${s.unset} (GATE_ALLOW_EMBEDDED=1 allows the mix, tests only)`,

@@ -55,6 +55,17 @@ describe('a deployment is all embedded or names every service', () => {
       'SLACK_BOT_TOKEN',
     ]);
     assert.deepEqual(variables(without('STRIPE_SECRET_KEY')), ['STRIPE_SECRET_KEY']);
+    // A real ledger next to the embedded database is a mix as well.
+    assert.deepEqual(
+      variables({ ...without('DATABASE_URL'), LEDGER_DATABASE_URL: 'postgres://reader@ledger.internal/app' }),
+      ['DATABASE_URL'],
+    );
+    assert.deepEqual(variables({ LEDGER_DATABASE_URL: 'postgres://reader@ledger.internal/app' }), [
+      'TEMPORAL_ADDRESS',
+      'STRIPE_SECRET_KEY',
+      'SLACK_BOT_TOKEN',
+      'DATABASE_URL',
+    ]);
     assert.deepEqual(variables(without('TEMPORAL_ADDRESS', 'DATABASE_URL')), ['TEMPORAL_ADDRESS', 'DATABASE_URL']);
   });
 
