@@ -4,9 +4,9 @@
 import { ActivityScheduler } from './activities';
 import type { Engine } from './engine';
 import { invalidArgument } from './errors';
-import { type Execution, STATUS_ENUM } from './execution';
+import { type Execution, STATUS_ENUM, eventAttributes, rootExecution } from './execution';
 import type { NamespaceState } from './namespaces';
-import { msToDuration, msToTimestamp } from './proto-values';
+import { msToDuration, msToOptionalDuration, msToTimestamp } from './proto-values';
 import { decodeSearchAttributes } from './search-attributes';
 import { compileVisibilityQuery, VisibilityQueryError, type VisibilityRecord } from './visibility-query';
 
@@ -32,11 +32,12 @@ export function executionInfo(engine: Engine, execution: Execution): Record<stri
     historySizeBytes: execution.historySizeBytes,
     mostRecentWorkerVersionStamp: null,
     executionDuration: closeTime !== null ? msToDuration(closeTime - execution.executionTime) : null,
-    rootExecution: rootOf(execution),
+    rootExecution: rootExecution(execution),
     firstRunId: execution.firstRunId,
     versioningInfo: null,
     workerDeploymentName: '',
-    priority: null,
+    priority:
+      eventAttributes<{ priority?: unknown }>(execution.history[0], 'WorkflowExecutionStarted').priority ?? null,
   };
 }
 
@@ -58,19 +59,13 @@ function pendingChildren(engine: Engine, execution: Execution): unknown[] {
   return out;
 }
 
-function rootOf(execution: Execution): { workflowId: string; runId: string } {
-  let e = execution;
-  while (e.parent) e = e.parent.execution;
-  return { workflowId: e.workflowId, runId: e.runId };
-}
-
 export function describe(engine: Engine, execution: Execution): Record<string, unknown> {
   const wft = execution.wft;
   return {
     executionConfig: {
       taskQueue: { name: execution.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
-      workflowExecutionTimeout: msToDuration(execution.config.executionTimeoutMs),
-      workflowRunTimeout: msToDuration(execution.config.runTimeoutMs),
+      workflowExecutionTimeout: msToOptionalDuration(execution.config.executionTimeoutMs),
+      workflowRunTimeout: msToOptionalDuration(execution.config.runTimeoutMs),
       defaultWorkflowTaskTimeout: msToDuration(execution.config.workflowTaskTimeoutMs),
       // staticSummary / staticDetails set at start.
       userMetadata: execution.userMetadata,

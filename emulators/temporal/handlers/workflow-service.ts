@@ -42,6 +42,7 @@ function startParams(r: any) {
     runTimeoutMs: durationToMs(r.workflowRunTimeout),
     executionTimeoutMs: durationToMs(r.workflowExecutionTimeout),
     retryPolicy: r.retryPolicy,
+    priority: r.priority,
     firstTaskDelayMs: durationToMs(r.workflowStartDelay),
     reusePolicy: r.workflowIdReusePolicy,
   };
