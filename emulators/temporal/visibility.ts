@@ -6,7 +6,7 @@ import type { Engine } from './engine';
 import { invalidArgument } from './errors';
 import { type Execution, STATUS_ENUM, eventAttributes, rootExecution } from './execution';
 import type { NamespaceState } from './namespaces';
-import { msToDuration, msToOptionalDuration, msToTimestamp } from './proto-values';
+import { jsonPayload, msToDuration, msToOptionalDuration, msToTimestamp } from './proto-values';
 import { decodeSearchAttributes } from './search-attributes';
 import { compileVisibilityQuery, VisibilityQueryError, type VisibilityRecord } from './visibility-query';
 
@@ -196,5 +196,14 @@ export function list(
 }
 
 export function count(ns: NamespaceState, query: string): { count: number; groups: unknown[] } {
-  return { count: matching(ns, query).length, groups: [] };
+  const rows = matching(ns, query);
+  if (compile(ns, query).groupBy.length === 0) return { count: rows.length, groups: [] };
+  // GROUP BY ExecutionStatus (the only grouping the server supports): one group per status present,
+  // in the order of the status enum, each value a Keyword payload as the server sends it.
+  const groups = [];
+  for (const status of Object.keys(STATUS_ENUM) as Array<keyof typeof STATUS_ENUM>) {
+    const n = rows.filter(({ r }) => r.executionStatus === status).length;
+    if (n > 0) groups.push({ groupValues: [jsonPayload(status, { type: 'Keyword' })], count: n });
+  }
+  return { count: rows.length, groups };
 }

@@ -106,7 +106,7 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         upsertMemo: true,
         eagerWorkflowStart: true,
         sdkMetadata: true,
-        countGroupByExecutionStatus: false,
+        countGroupByExecutionStatus: true,
         nexus: false,
       },
     }),
