@@ -184,14 +184,10 @@ export class Engine {
       MAX_WORKFLOW_TASK_TIMEOUT_MS,
     );
     const now = this.now();
-    // Eager start, as the server does it (not with a start delay), and only while a worker polls the
-    // queue: the SDK asks only after reserving a slot in a worker of this process.
-    const eager =
-      params.eager &&
-      params.firstTaskDelayMs === 0 &&
-      this.matching.hasLivePoller(queueKey(ns.name, 'workflow', params.taskQueue))
-        ? params.eager
-        : undefined;
+    // Eager start, as the server does it: whenever asked and not with a start delay. The SDK asks
+    // only after reserving a slot in a worker of its own process, so whether that worker happens
+    // to have a poll open right now does not matter; a requester that drops the task lets it time out.
+    const eager = params.eager && params.firstTaskDelayMs === 0 ? params.eager : undefined;
     const execution = this.createRun(ns, {
       workflowId: params.workflowId,
       runId,
