@@ -113,8 +113,10 @@ function compile(ns: NamespaceState, query: string) {
   }
 }
 
-function matching(ns: NamespaceState, query: string): Array<{ e: Execution; r: VisibilityRecord }> {
-  const compiled = compile(ns, query);
+function matching(
+  ns: NamespaceState,
+  compiled: ReturnType<typeof compile>,
+): Array<{ e: Execution; r: VisibilityRecord }> {
   const rows: Array<{ e: Execution; r: VisibilityRecord }> = [];
   for (const e of ns.runs.values()) {
     const r = record(ns, e);
@@ -184,7 +186,7 @@ export function list(
   pageSize: number,
   nextPageToken: Uint8Array | null | undefined,
 ) {
-  const rows = matching(ns, query);
+  const rows = matching(ns, compile(ns, query));
   const offset = decodeOffset(nextPageToken);
   const size = pageSize > 0 ? pageSize : 1000;
   const page = rows.slice(offset, offset + size);
@@ -196,8 +198,9 @@ export function list(
 }
 
 export function count(ns: NamespaceState, query: string): { count: number; groups: unknown[] } {
-  const rows = matching(ns, query);
-  if (compile(ns, query).groupBy.length === 0) return { count: rows.length, groups: [] };
+  const compiled = compile(ns, query);
+  const rows = matching(ns, compiled);
+  if (compiled.groupBy.length === 0) return { count: rows.length, groups: [] };
   // GROUP BY ExecutionStatus (the only grouping the server supports): one group per status present,
   // in the order of the status enum, each value a Keyword payload as the server sends it.
   const groups = [];
