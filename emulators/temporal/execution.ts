@@ -79,6 +79,10 @@ export interface ActivityState {
   heartbeatDetails: unknown;
   lastHeartbeatAt: number;
   lastFailure: unknown;
+  /** PauseActivity: no new attempt is dispatched until UnpauseActivity or ResetActivity. */
+  paused: boolean;
+  /** ResetActivity on a running attempt: its retry starts again at attempt 1. */
+  resetRequested: boolean;
   cancelRequested: boolean;
   cancelRequestedEventId: number;
   timers: {

@@ -121,3 +121,28 @@ export async function reportsBuildId(): Promise<void> {
   setHandler(unblock, () => void unblocks++);
   await condition(() => unblocks >= 2);
 }
+
+/** One activity on another task queue (activity-controls.test.ts pauses it before a worker polls there). */
+export async function runsActivityOn(taskQueue: string): Promise<string> {
+  const { echo } = proxyActivities<{ echo(v: string): Promise<string> }>({ taskQueue, startToCloseTimeout: '10s' });
+  return await echo('ran');
+}
+
+/** An activity that fails once and would retry only an hour later. */
+export async function retriesSlowly(key: string): Promise<string> {
+  const { failTimes } = proxyActivities<{ failTimes(key: string, times: number): Promise<string> }>({
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '1h', maximumAttempts: 3 },
+  });
+  return await failTimes(key, 1);
+}
+
+/** An activity that heartbeats until it is stopped (cancelled, paused or reset). */
+export async function heartbeatsUntilStopped(): Promise<void> {
+  const { waitForCancel } = proxyActivities<{ waitForCancel(): Promise<string> }>({
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: '1s',
+    retry: { initialInterval: 10, maximumAttempts: 10 },
+  });
+  await waitForCancel();
+}
