@@ -7,19 +7,23 @@ import type { CancelSignal } from './cancel-signal';
 import { VirtualClock } from './clock';
 import { applyParentClosePolicy, childClosed } from './child-workflows';
 import { applyCommands } from './commands';
+import { type ContinueAsNewThresholds, continueAsNewThresholds } from './continue-as-new-suggestion';
 import { invalidArgument, notFound, workflowAlreadyStarted } from './errors';
-import { Execution, type ExecutionStatus } from './execution';
+import { Execution, type ExecutionStatus, eventAttributes, rootExecution } from './execution';
 import { Matching, queueKey, type PollContext } from './matching';
 import { Namespaces, type NamespaceState, currentRun, findRun } from './namespaces';
-import { type Payload, durationToMs, msToDuration } from './proto-values';
+import { type Payload, durationToMs, msToDuration, msToOptionalDuration } from './proto-values';
 import { Queries } from './queries';
 import { validateSearchAttributes } from './search-attributes';
 import { WorkflowTasks } from './workflow-tasks';
+import { closeOrRetry, workflowTimeoutFailure } from './workflow-retry';
 
 export interface EngineOptions {
   namespace: string;
   timeSkipping: boolean;
   log: (msg: string) => void;
+  /** Lower than the server's defaults so tests reach them quickly (continue-as-new-suggestion.ts). */
+  continueAsNewSuggestedAt?: Partial<ContinueAsNewThresholds>;
 }
 
 export interface StartParams {
@@ -38,6 +42,8 @@ export interface StartParams {
   runTimeoutMs: number;
   executionTimeoutMs: number;
   retryPolicy: unknown;
+  /** temporal.api.common.v1.Priority from the start request or the child command. */
+  priority: unknown;
   firstTaskDelayMs: number;
   reusePolicy: string;
   conflictPolicy: string;
@@ -60,6 +66,7 @@ export class Engine {
   readonly workflowTasks: WorkflowTasks;
   readonly activities: ActivityScheduler;
   readonly queries: Queries;
+  readonly continueAsNewThresholds: ContinueAsNewThresholds;
   /** Running executions, for "is anything in flight" checks (time skipping). */
   readonly openRuns = new Set<Execution>();
   /**
@@ -79,6 +86,7 @@ export class Engine {
     this.workflowTasks = new WorkflowTasks(this);
     this.activities = new ActivityScheduler(this);
     this.queries = new Queries(this);
+    this.continueAsNewThresholds = continueAsNewThresholds(options.continueAsNewSuggestedAt);
     this.timeSkipLocks = options.timeSkipping ? 0 : 1;
     // Polling keeps the skip decision in one place instead of at every state change.
     this.autoSkipInterval = setInterval(() => this.autoSkip(), 10);
@@ -176,14 +184,10 @@ export class Engine {
       MAX_WORKFLOW_TASK_TIMEOUT_MS,
     );
     const now = this.now();
-    // Eager start, as the server does it (not with a start delay), and only while a worker polls the
-    // queue: the SDK asks only after reserving a slot in a worker of this process.
-    const eager =
-      params.eager &&
-      params.firstTaskDelayMs === 0 &&
-      this.matching.hasLivePoller(queueKey(ns.name, 'workflow', params.taskQueue))
-        ? params.eager
-        : undefined;
+    // Eager start, as the server does it: whenever asked and not with a start delay. The SDK asks
+    // only after reserving a slot in a worker of its own process, so whether that worker happens
+    // to have a poll open right now does not matter; a requester that drops the task lets it time out.
+    const eager = params.eager && params.firstTaskDelayMs === 0 ? params.eager : undefined;
     const execution = this.createRun(ns, {
       workflowId: params.workflowId,
       runId,
@@ -210,8 +214,8 @@ export class Engine {
         parentInitiatedEventId: params.parent?.initiatedEventId ?? 0,
         taskQueue: { name: params.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
         input: params.input,
-        workflowExecutionTimeout: msToDuration(params.executionTimeoutMs),
-        workflowRunTimeout: msToDuration(params.runTimeoutMs || params.executionTimeoutMs),
+        workflowExecutionTimeout: msToOptionalDuration(params.executionTimeoutMs),
+        workflowRunTimeout: msToOptionalDuration(params.runTimeoutMs || params.executionTimeoutMs),
         workflowTaskTimeout: msToDuration(taskTimeout),
         continuedExecutionRunId: '',
         initiator: 'CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED',
@@ -223,6 +227,9 @@ export class Engine {
         firstWorkflowTaskBackoff: msToDuration(params.firstTaskDelayMs),
         header: params.header,
         prevAutoResetPoints: null,
+        // Set for children only: a workflow started by a client is its own root and reads none.
+        rootWorkflowExecution: params.parent ? rootExecution(params.parent.execution) : null,
+        priority: params.priority ?? null,
       },
       firstTaskDelayMs: params.firstTaskDelayMs,
       signal: params.signal,
@@ -364,10 +371,7 @@ export class Engine {
   private timeOut(execution: Execution): void {
     if (!execution.running) return;
     this.workflowTasks.failInFlightForClose(execution);
-    this.close(execution, 'TimedOut', 'WorkflowExecutionTimedOut', {
-      retryState: 'RETRY_STATE_TIMEOUT',
-      newExecutionRunId: '',
-    });
+    closeOrRetry(this, execution, 'TimedOut', {}, workflowTimeoutFailure());
   }
 
   /** Writes the close event and releases everything the run held. */
@@ -426,7 +430,7 @@ export class Engine {
       taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
       header: attrs.header,
       input: attrs.input,
-      workflowRunTimeout: msToDuration(runTimeoutMs),
+      workflowRunTimeout: msToOptionalDuration(runTimeoutMs),
       workflowTaskTimeout: msToDuration(taskTimeoutMs),
       workflowTaskCompletedEventId: completedEventId,
       backoffStartInterval: msToDuration(backoffMs),
@@ -458,8 +462,8 @@ export class Engine {
         parentInitiatedEventId: execution.parent?.initiatedEventId ?? 0,
         taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
         input: attrs.input,
-        workflowExecutionTimeout: msToDuration(execution.config.executionTimeoutMs),
-        workflowRunTimeout: msToDuration(runTimeoutMs),
+        workflowExecutionTimeout: msToOptionalDuration(execution.config.executionTimeoutMs),
+        workflowRunTimeout: msToOptionalDuration(runTimeoutMs),
         workflowTaskTimeout: msToDuration(taskTimeoutMs),
         continuedExecutionRunId: execution.runId,
         initiator: attrs.initiator || 'CONTINUE_AS_NEW_INITIATOR_WORKFLOW',
@@ -471,6 +475,8 @@ export class Engine {
         firstWorkflowTaskBackoff: msToDuration(backoffMs),
         header: attrs.header,
         prevAutoResetPoints: null,
+        rootWorkflowExecution: execution.parent ? rootExecution(execution.parent.execution) : null,
+        priority: eventAttributes<{ priority?: unknown }>(execution.history[0], 'WorkflowExecutionStarted').priority,
       },
       firstTaskDelayMs: backoffMs,
     });

@@ -15,6 +15,12 @@ export interface TemporalEmulatorOptions {
   namespace?: string;
   /** Jump the clock to the next timer/timeout whenever nothing is in flight. Default false. */
   timeSkipping?: boolean;
+  /**
+   * When WorkflowTaskStarted suggests continue-as-new (`workflowInfo().continueAsNewSuggested`):
+   * history length in events and approximate size in bytes. Default: Temporal Server's 4096 events
+   * and 4 MiB; lower them so a test reaches the suggestion in a few events.
+   */
+  continueAsNewSuggestedAt?: { historyLength?: number; historySizeBytes?: number };
   log?: (msg: string) => void;
 }
 
@@ -35,7 +41,12 @@ export interface TemporalEmulator {
 export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}): Promise<TemporalEmulator> {
   const host = opts.host ?? TEMPORAL_EMULATOR_DEFAULTS.host;
   const namespace = opts.namespace ?? TEMPORAL_EMULATOR_DEFAULTS.namespace;
-  const engine = new Engine({ namespace, timeSkipping: opts.timeSkipping ?? false, log: opts.log ?? (() => {}) });
+  const engine = new Engine({
+    namespace,
+    timeSkipping: opts.timeSkipping ?? false,
+    continueAsNewSuggestedAt: opts.continueAsNewSuggestedAt,
+    log: opts.log ?? (() => {}),
+  });
   const server = await startGrpcServer(engine, host, opts.port ?? TEMPORAL_EMULATOR_DEFAULTS.port);
   let stopping: Promise<void> | undefined;
   return {

@@ -5,7 +5,9 @@
 // when the task is queued: events that arrive while a task waits in the queue then simply precede
 // it, and the history the worker gets always ends with the task's Started event.
 import type { Engine } from './engine';
+import { recordBuildId, workerVersionOf } from './build-ids';
 import { validateCommands } from './commands';
+import { continueAsNewSuggested } from './continue-as-new-suggestion';
 import { invalidArgument, notFound } from './errors';
 import { type Execution, type HistoryEvent, type WorkflowTaskState } from './execution';
 import type { PollContext, QueuedTask } from './matching';
@@ -131,13 +133,18 @@ export class WorkflowTasks {
       now,
     );
     const requestId = `${state.seq}`;
+    // As the server does, the suggestion counts the Started event about to be written.
+    const suggestContinueAsNew = continueAsNewSuggested(
+      { length: execution.history.length + 1, sizeBytes: execution.historySizeBytes },
+      engine.continueAsNewThresholds,
+    );
     const started = execution.addEvent(
       'WorkflowTaskStarted',
       {
         scheduledEventId: scheduled.eventId,
         identity: ctx.identity,
         requestId,
-        suggestContinueAsNew: false,
+        suggestContinueAsNew,
         historySizeBytes: execution.historySizeBytes,
         workerVersion: null,
         buildIdRedirectCounter: 0,
@@ -217,6 +224,7 @@ export class WorkflowTasks {
       throw invalid.error;
     }
     engine.clock.cancel(state.timeoutTimer);
+    const workerVersion = workerVersionOf(request);
     const completed = execution.addEvent(
       'WorkflowTaskCompleted',
       {
@@ -224,7 +232,7 @@ export class WorkflowTasks {
         startedEventId: state.startedEventId,
         identity: request.identity ?? '',
         binaryChecksum: request.binaryChecksum ?? '',
-        workerVersion: request.workerVersionStamp ?? null,
+        workerVersion,
         // Kept so replays see the same SDK flags and type names (core depends on it).
         sdkMetadata: request.sdkMetadata ?? null,
         meteringMetadata: request.meteringMetadata ?? null,
@@ -235,6 +243,7 @@ export class WorkflowTasks {
       },
       engine.now(),
     );
+    recordBuildId(execution, workerVersion);
     execution.previousStartedEventId = state.startedEventId;
     execution.wftFailures = 0;
     execution.wft = null;

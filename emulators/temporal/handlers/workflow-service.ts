@@ -2,6 +2,7 @@
 // call context and returns the response object; the server bootstrap does the gRPC plumbing and
 // answers UNIMPLEMENTED for every method not listed here.
 import { randomUUID } from 'node:crypto';
+import { pauseActivities, resetActivities, unpauseActivities } from '../activity-controls';
 import type { Engine } from '../engine';
 import { invalidArgument, notFound } from '../errors';
 import { STATUS_ENUM } from '../execution';
@@ -42,6 +43,7 @@ function startParams(r: any) {
     runTimeoutMs: durationToMs(r.workflowRunTimeout),
     executionTimeoutMs: durationToMs(r.workflowExecutionTimeout),
     retryPolicy: r.retryPolicy,
+    priority: r.priority,
     firstTaskDelayMs: durationToMs(r.workflowStartDelay),
     reusePolicy: r.workflowIdReusePolicy,
   };
@@ -105,7 +107,7 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         upsertMemo: true,
         eagerWorkflowStart: true,
         sdkMetadata: true,
-        countGroupByExecutionStatus: false,
+        countGroupByExecutionStatus: true,
         nexus: false,
       },
     }),
@@ -300,6 +302,18 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         ctx.signal,
       );
       return response ?? {};
+    },
+    PauseActivity: async (r) => {
+      pauseActivities(engine, engine.findRun(r.namespace, r.execution), r);
+      return {};
+    },
+    UnpauseActivity: async (r) => {
+      unpauseActivities(engine, engine.findRun(r.namespace, r.execution), r);
+      return {};
+    },
+    ResetActivity: async (r) => {
+      resetActivities(engine, engine.findRun(r.namespace, r.execution), r);
+      return {};
     },
     RecordActivityTaskHeartbeat: async (r) => engine.activities.heartbeat(activityToken(r.taskToken), r.details),
     RecordActivityTaskHeartbeatById: async (r) =>
