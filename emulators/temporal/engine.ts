@@ -14,6 +14,7 @@ import { Namespaces, type NamespaceState, currentRun, findRun } from './namespac
 import { type Payload, durationToMs, msToDuration } from './proto-values';
 import { Queries } from './queries';
 import { validateSearchAttributes } from './search-attributes';
+import { abortUpdates } from './updates';
 import { WorkflowTasks } from './workflow-tasks';
 
 export interface EngineOptions {
@@ -384,6 +385,7 @@ export class Engine {
     execution.timers.clear();
     this.activities.releaseAll(execution);
     this.workflowTasks.release(execution);
+    abortUpdates(execution, status);
     execution.notify();
     this.log(`closed ${execution.workflowId}/${execution.runId}: ${status}`);
     if (status !== 'ContinuedAsNew') childClosed(this, execution, attributes);
