@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityScheduler } from './activities';
 import type { CancelSignal } from './cancel-signal';
+import type { ClientConnection } from './handlers/types';
 import { VirtualClock } from './clock';
 import { applyParentClosePolicy, childClosed } from './child-workflows';
 import { applyCommands } from './commands';
@@ -604,12 +605,41 @@ export class Engine {
     return false;
   }
 
-  lockTimeSkipping(): void {
+  /**
+   * LockTimeSkipping / UnlockTimeSkipping. With the connection they came on, the net change is
+   * undone when that connection closes: a client that went away mid-call (a test that ended while
+   * the time-skipping client waited for a result) leaves nothing locked, or unlocked, behind.
+   */
+  lockTimeSkipping(connection?: ClientConnection): void {
     this.timeSkipLocks++;
+    this.trackLock(connection, +1);
   }
 
-  unlockTimeSkipping(): void {
+  unlockTimeSkipping(connection?: ClientConnection): void {
     this.timeSkipLocks--;
+    this.trackLock(connection, -1);
+  }
+
+  private readonly locksByConnection = new Map<ClientConnection, number>();
+
+  private trackLock(connection: ClientConnection | undefined, delta: number): void {
+    if (!connection) return;
+    const held = this.locksByConnection.get(connection);
+    if (held === undefined) {
+      connection.onClose(() => {
+        const left = this.locksByConnection.get(connection) ?? 0;
+        this.locksByConnection.delete(connection);
+        if (left !== 0) this.log(`a client connection closed holding ${left} time-skipping lock(s): released`);
+        this.timeSkipLocks -= left;
+      });
+    }
+    this.locksByConnection.set(connection, (held ?? 0) + delta);
+  }
+
+  /** Back to the engine's initial time-skipping state (locked once unless started with timeSkipping). */
+  resetTimeSkipping(): void {
+    this.locksByConnection.clear();
+    this.timeSkipLocks = this.options.timeSkipping ? 0 : 1;
   }
 
   /**
