@@ -71,6 +71,8 @@ interface Registry {
   incoming: Map<string, any> | null;
   /** seq of a running workflow task that carries only updates (nothing new in history). */
   speculativeTaskSeq: number;
+  /** History length right after the last completion's own events: anything beyond is new. */
+  settledLength: number;
 }
 
 const registries = new WeakMap<Execution, Registry>();
@@ -78,7 +80,7 @@ const registries = new WeakMap<Execution, Registry>();
 function registryOf(execution: Execution): Registry {
   let r = registries.get(execution);
   if (!r) {
-    r = { updates: new Map(), incoming: null, speculativeTaskSeq: 0 };
+    r = { updates: new Map(), incoming: null, speculativeTaskSeq: 0, settledLength: 0 };
     registries.set(execution, r);
   }
   return r;
@@ -183,11 +185,16 @@ export function outgoingMessages(execution: Execution, taskSeq: number, startedE
       },
     });
   }
-  // Nothing since the last completed task but updates: a rejection leaves no trace (see complete).
-  // (The task's Scheduled and Started events are the last two: what precedes them is what is new.)
+  // Nothing new since the last completion but updates (the task's own Scheduled and Started are
+  // the last two events): a rejection then leaves no trace (see isRejectionOnlyCompletion).
   registry.speculativeTaskSeq =
-    messages.length > 0 && execution.history.at(-3)?.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED' ? taskSeq : 0;
+    messages.length > 0 && registry.settledLength === execution.history.length - 2 ? taskSeq : 0;
   return messages;
+}
+
+/** A completion's own events are written: what comes after them is new to the workflow. */
+export function markHistorySettled(execution: Execution): void {
+  registryOf(execution).settledLength = execution.history.length;
 }
 
 /** Updates admitted and not yet handed to a worker: they need a workflow task. */

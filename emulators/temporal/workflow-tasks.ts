@@ -16,6 +16,7 @@ import {
   closesOverUnsentUpdates,
   hasUnsentUpdates,
   isRejectionOnlyCompletion,
+  markHistorySettled,
   outgoingMessages,
   receiveMessages,
   requeueSentUpdates,
@@ -263,6 +264,7 @@ export class WorkflowTasks {
       request.identity ?? '',
     );
     applyRemainingMessages(engine, execution);
+    markHistorySettled(execution);
     if (!execution.running) return [];
     const hadBuffered = this.flushBuffered(execution);
     if (needsNewTask || hadBuffered || request.forceCreateNewWorkflowTask || hasUnsentUpdates(execution))
