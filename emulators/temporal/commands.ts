@@ -7,6 +7,7 @@ import { RpcError, invalidArgument } from './errors';
 import type { ActivityState, Execution } from './execution';
 import { durationToMs } from './proto-values';
 import { validateSearchAttributes } from './search-attributes';
+import { applyMessageCommand } from './updates';
 import { closeOrRetry } from './workflow-retry';
 
 // The server hands out at most this many activities per workflow task completion.
@@ -275,7 +276,8 @@ export function applyCommands(
         engine.continueAsNew(execution, c.continueAsNewWorkflowExecutionCommandAttributes, completedEventId);
         break;
       case 'COMMAND_TYPE_PROTOCOL_MESSAGE':
-        // Workflow updates are not supported; their protocol messages carry nothing to record.
+        // An update's acceptance or response, written here so its event keeps the command order.
+        applyMessageCommand(engine, execution, c.protocolMessageCommandAttributes?.messageId);
         break;
     }
     if (CLOSE_COMMANDS.has(c.commandType)) break;

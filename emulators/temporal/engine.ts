@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityScheduler } from './activities';
 import type { CancelSignal } from './cancel-signal';
+import type { ClientConnection } from './handlers/types';
 import { VirtualClock } from './clock';
 import { applyParentClosePolicy, childClosed } from './child-workflows';
 import { applyCommands } from './commands';
@@ -15,6 +16,7 @@ import { Namespaces, type NamespaceState, currentRun, findRun } from './namespac
 import { type Payload, durationToMs, msToDuration, msToOptionalDuration } from './proto-values';
 import { Queries } from './queries';
 import { validateSearchAttributes } from './search-attributes';
+import { abortUpdates } from './updates';
 import { WorkflowTasks } from './workflow-tasks';
 import { closeOrRetry, workflowTimeoutFailure } from './workflow-retry';
 
@@ -388,6 +390,7 @@ export class Engine {
     execution.timers.clear();
     this.activities.releaseAll(execution);
     this.workflowTasks.release(execution);
+    abortUpdates(execution, status);
     execution.notify();
     this.log(`closed ${execution.workflowId}/${execution.runId}: ${status}`);
     if (status !== 'ContinuedAsNew') childClosed(this, execution, attributes);
@@ -608,21 +611,70 @@ export class Engine {
     return false;
   }
 
-  lockTimeSkipping(): void {
+  /**
+   * LockTimeSkipping / UnlockTimeSkipping. With the connection they came on, the net change is
+   * undone when that connection closes: a client that went away mid-call (a test that ended while
+   * the time-skipping client waited for a result) leaves nothing locked, or unlocked, behind.
+   */
+  lockTimeSkipping(connection?: ClientConnection): void {
     this.timeSkipLocks++;
+    this.trackLock(connection, +1);
   }
 
-  unlockTimeSkipping(): void {
+  unlockTimeSkipping(connection?: ClientConnection): void {
     this.timeSkipLocks--;
+    this.trackLock(connection, -1);
   }
 
+  private readonly locksByConnection = new Map<ClientConnection, number>();
+
+  private trackLock(connection: ClientConnection | undefined, delta: number): void {
+    if (!connection) return;
+    const held = this.locksByConnection.get(connection);
+    if (held === undefined) {
+      connection.onClose(() => {
+        const left = this.locksByConnection.get(connection) ?? 0;
+        this.locksByConnection.delete(connection);
+        if (left !== 0) this.log(`a client connection closed holding ${left} time-skipping lock(s): released`);
+        this.timeSkipLocks -= left;
+      });
+    }
+    this.locksByConnection.set(connection, (held ?? 0) + delta);
+  }
+
+  /** Back to the engine's initial time-skipping state (locked once unless started with timeSkipping). */
+  resetTimeSkipping(): void {
+    this.locksByConnection.clear();
+    this.timeSkipLocks = this.options.timeSkipping ? 0 : 1;
+  }
+
+  /**
+   * Work in flight, counted as the Java test server counts it: each pending or running workflow
+   * task (or events waiting for one), each scheduled or running activity and each waiting query
+   * holds one time-skipping lock while it lasts.
+   */
+  private inFlightLocks(): number {
+    let locks = this.queries.pending();
+    for (const run of this.openRuns) {
+      if (run.wft || run.buffered.length > 0) locks++;
+      for (const act of run.activities.values()) if (act.phase === 'started' || act.phase === 'scheduled') locks++;
+    }
+    return locks;
+  }
+
+  /**
+   * The clock jumps while the explicit locks and the work in flight add up to zero or less. An
+   * UnlockTimeSkippingWithSleep from inside an activity (the samples' `env.sleep` in a mocked
+   * activity) thus offsets that activity's own lock and lets the workflow's timers fire meanwhile,
+   * while a test's sleep over someone else's running activity still waits for it.
+   */
   private autoSkip(): void {
+    // Work in flight never counts below zero: a positive explicit count alone keeps the clock.
     if (this.stopped || this.timeSkipLocks > 0) return;
     const next = this.clock.nextDeadline();
     if (next === undefined) return;
     if (next <= this.now()) return; // real time will fire it
-    const { workflowTasks, activities } = this.busy(true);
-    if (workflowTasks || activities) return;
+    if (this.timeSkipLocks + this.inFlightLocks() > 0) return;
     this.clock.jumpToNext();
   }
 }

@@ -34,6 +34,12 @@ export interface TemporalEmulator {
   now(): Date;
   /** Long polls parked in the engine right now (workers' task polls, history waits such as handle.result()). */
   openLongPolls(): { taskQueues: number; history: number };
+  /**
+   * Puts TestService time skipping back to its initial state (locked once unless started with
+   * timeSkipping), whatever clients locked or unlocked. Locks of a client connection that closes
+   * are released anyway; this is for a client still connected.
+   */
+  resetTimeSkipping(): void;
   /** Ends open long polls and closes the server. */
   stop(): Promise<void>;
 }
@@ -56,6 +62,7 @@ export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}):
     skipTime: (ms) => engine.skipTime(ms),
     now: () => new Date(engine.now()),
     openLongPolls: () => engine.openLongPolls(),
+    resetTimeSkipping: () => engine.resetTimeSkipping(),
     stop: () => (stopping ??= server.stop()),
   };
 }

@@ -13,6 +13,7 @@ import { INDEXED_VALUE_TYPE, SYSTEM_SEARCH_ATTRIBUTES } from '../search-attribut
 import { decodeTaskToken } from '../task-tokens';
 import { count, describe, list } from '../visibility';
 import type { CallContext, Handlers } from './types';
+import { workflowUpdateHandlers } from './workflow-updates';
 
 // Servers answer an empty long poll after about a minute; the SDK's poll deadline is longer.
 const POLL_WAIT_MS = 60_000;
@@ -59,13 +60,14 @@ function namespaceResponse(engine: Engine, name: string) {
       ownerEmail: ns.ownerEmail,
       data: ns.data,
       id: ns.id,
-      // Left false on purpose: with workerPollCompleteOnShutdown the SDK waits for the server to
-      // end its polls on shutdown, and the others are features the engine lacks. eagerWorkflowStart
+      // Updates are served (updates.ts). The others are left false on purpose: with
+      // workerPollCompleteOnShutdown the SDK waits for the server to end its polls on shutdown,
+      // and the rest are features the engine lacks. eagerWorkflowStart
       // is informational: core 1.24 decides eager start from its own worker slots, not from this.
       capabilities: {
         eagerWorkflowStart: true,
-        syncUpdate: false,
-        asyncUpdate: false,
+        syncUpdate: true,
+        asyncUpdate: true,
         workerHeartbeats: false,
         reportedProblemsSearchAttribute: false,
         workerPollCompleteOnShutdown: false,
@@ -94,6 +96,8 @@ function namespaceResponse(engine: Engine, name: string) {
 
 export function workflowServiceHandlers(engine: Engine): Handlers {
   return {
+    // UpdateWorkflowExecution, PollWorkflowExecutionUpdate, ExecuteMultiOperation.
+    ...workflowUpdateHandlers(engine),
     // ------------------------------------------------------------ cluster and namespaces
     GetSystemInfo: async () => ({
       serverVersion: '1.27.0',
