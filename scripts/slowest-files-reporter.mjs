@@ -1,7 +1,7 @@
 // Node's spec reporter, plus the ten slowest test files (wall time of each file's process), printed just
 // before the closing counts (`tests`, `pass`, `fail`, ...), which stay the last lines as CI reads them.
 import { spec as SpecReporter } from 'node:test/reporters';
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 
 const SHOWN = 10;
 
@@ -31,11 +31,15 @@ export default async function* slowestFilesReporter(source) {
   yield* output.splice(0);
 }
 
+/** A test file by its path in the repository; the runner's shared-process files by their name. */
+function shownName(file) {
+  const path = relative(process.cwd(), file);
+  return path.startsWith('..') ? basename(file) : path;
+}
+
 function slowestFiles(durations) {
   const slowest = [...durations].sort((a, b) => b[1] - a[1]).slice(0, SHOWN);
   if (slowest.length === 0) return '';
-  const lines = slowest.map(
-    ([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${relative(process.cwd(), file)}`,
-  );
+  const lines = slowest.map(([file, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${shownName(file)}`);
   return `\nslowest test files (of ${durations.size}):\n${lines.join('\n')}\n\n`;
 }
