@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's own test runner (through tsx), one file per process, except the
-// pure unit tests (SHARED_PROCESS_DIRS), which share a few processes: starting Node, tsx and the imports
+// pure unit tests (SHARED_PROCESS_PATHS), which share a few processes: starting Node, tsx and the imports
 // costs about a second per process, far more than those files' tests. Node 20's --test does not expand
 // globs (nor run files in one process), so the files are listed here. The PostgreSQL server the tests
 // use is chosen (or started, embedded) by test-postgres.mjs; the reporter ends with the slowest files.
@@ -31,8 +31,17 @@ if (files.length === 0) {
 }
 
 // Pure unit tests: no server, no child process, no timer mocks, nothing process-wide (environment,
-// globals, top-level hooks). A file that needs any of these goes elsewhere, or this list loses its folder.
-const SHARED_PROCESS_DIRS = ['test/gate/', 'test/slack/', 'test/backfill/', 'test/run-page/'];
+// globals, top-level hooks). A file that needs any of these leaves this list (or its folder does).
+const SHARED_PROCESS_PATHS = [
+  'test/gate/',
+  'test/slack/',
+  'test/backfill/',
+  'test/run-page/',
+  'test/ledger/utc-days.test.ts',
+  'test/stripe/request-rate-limiter.test.ts',
+  'test/stripe/stripe-failure.test.ts',
+  'test/temporal/ui-url.test.ts',
+];
 const SHARED_PROCESSES = 2;
 
 /** One test file per group that imports the group's files (their tests keep their own file and line). */
@@ -51,7 +60,7 @@ console.log(`test database: ${postgres.description}`);
 const runDir = mkdtempSync(join(tmpdir(), 'invoice-gate-test-run-'));
 const removeRunDir = () => rmSync(runDir, { recursive: true, force: true });
 process.on('exit', removeRunDir);
-const isShared = (file) => SHARED_PROCESS_DIRS.some((dir) => file.startsWith(dir));
+const isShared = (file) => SHARED_PROCESS_PATHS.some((dir) => file.startsWith(dir));
 const processes = [...sharedProcessFiles(runDir, files.filter(isShared)), ...files.filter((f) => !isShared(f))];
 
 const child = spawn(
