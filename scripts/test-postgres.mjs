@@ -106,6 +106,11 @@ async function startEmbeddedPostgres(why) {
     throw new Error(`the embedded PostgreSQL did not start: ${String(error)}\n${log.join('').slice(-4_000)}`);
   }
   let stopped = false;
+  // A crash of the runner reaches only 'exit', where nothing asynchronous completes: the package has
+  // sent the server its stop signal by then (its own 'exit' hook came first); the directory goes here.
+  process.on('exit', () => {
+    if (!stopped) removeDataDir();
+  });
   return {
     env: {
       TEST_DATABASE_ADMIN_URL: `postgres://postgres@127.0.0.1:${port}/postgres`,
