@@ -112,7 +112,7 @@ export interface ViewSubmissionReport {
   errors?: Record<string, string>;
   /** Error keys that are not input blocks of the view. */
   unknownErrorBlocks?: string[];
-  /** The submitted view is gone (closed, cleared or updated). */
+  /** The submitted view is gone (an empty answer, or `clear`); `update` keeps it open with new content. */
   viewClosed: boolean;
   responseError?: string;
   /** The user's modal stack after the answer, bottom first. */

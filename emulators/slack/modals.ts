@@ -38,6 +38,21 @@ export interface StoredView {
   openedAt: number;
 }
 
+/** What an app defines of a view (what views.open / update / push take); the rest is Slack's. */
+export type ModalDefinition = Pick<
+  StoredView,
+  | 'type'
+  | 'title'
+  | 'submit'
+  | 'close'
+  | 'blocks'
+  | 'privateMetadata'
+  | 'callbackId'
+  | 'externalId'
+  | 'clearOnClose'
+  | 'notifyOnClose'
+>;
+
 interface Trigger {
   userId: string;
   issuedAt: number;
@@ -55,7 +70,7 @@ export interface SubmissionOutcome {
   errors?: Record<string, string>;
   /** Error keys that name no input block of the view (Slack shows these as a generic failure). */
   unknownErrorBlocks?: string[];
-  /** The submitted view is no longer shown (closed, cleared, or replaced by an update). */
+  /** The submitted view is gone (an empty answer, or `clear`); an update keeps it open with new content. */
   viewClosed: boolean;
   /** Why an answer was not accepted (bad JSON, an invalid view in update/push). */
   responseError?: string;
@@ -105,12 +120,7 @@ const SELECTS_WITH_OPTIONS = new Set(['static_select', 'multi_static_select', 'r
  * Checks a modal view as Slack does (structure, lengths, submit with inputs) and returns it with a
  * block_id on every block and an action_id on every input element, as Slack fills them in.
  */
-export function parseModalView(
-  raw: unknown,
-): Omit<
-  StoredView,
-  'id' | 'userId' | 'teamId' | 'appId' | 'botId' | 'hash' | 'stateValues' | 'rootViewId' | 'previousViewId' | 'openedAt'
-> {
+export function parseModalView(raw: unknown): ModalDefinition {
   if (raw === undefined || raw === null || raw === '') throw invalidArguments('[ERROR] missing required field: view');
   let view: unknown = raw;
   if (typeof raw === 'string') {
@@ -338,7 +348,7 @@ export class ModalStore {
   }
 
   private store(
-    parsed: ReturnType<typeof parseModalView>,
+    parsed: ModalDefinition,
     userId: string,
     below: StoredView | undefined,
     existing?: StoredView,
@@ -384,7 +394,7 @@ export class ModalStore {
     return viewJson(this.pushFor(userId, parsed));
   }
 
-  private pushFor(userId: string, parsed: ReturnType<typeof parseModalView>): StoredView {
+  private pushFor(userId: string, parsed: ModalDefinition): StoredView {
     const stack = this.stacks.get(userId) ?? [];
     if (stack.length === 0) throw new SlackApiError('not_found');
     if (stack.length >= MAX_STACK) throw new SlackApiError('push_limit_reached');
@@ -530,7 +540,7 @@ export class ModalStore {
         }
         case 'update':
           this.store(parseModalView(r.view), view.userId, undefined, view);
-          return outcome({ responseAction: 'update', viewClosed: true });
+          return outcome({ responseAction: 'update', viewClosed: false });
         case 'push':
           this.pushFor(view.userId, parseModalView(r.view));
           return outcome({ responseAction: 'push', viewClosed: false });

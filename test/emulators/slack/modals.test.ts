@@ -398,6 +398,7 @@ describe('views.open, views.update and views.push', () => {
     rec.stackAnswer = { response_action: 'update', view: stackView('three, after update') };
     const u = await emu.admin.submitView({ viewId: third.id, values: { q: 'hello' } });
     assert.equal(u.responseAction, 'update');
+    assert.equal(u.viewClosed, false, 'an updated view stays open');
     assert.equal(u.openViews.at(-1)?.title.text, 'three, after update');
     assert.equal(u.openViews.at(-1)?.id, third.id);
     assert.deepEqual(u.openViews.at(-1)?.state.values, { q: { a: { type: 'plain_text_input', value: 'hello' } } });
