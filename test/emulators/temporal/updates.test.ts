@@ -157,6 +157,24 @@ describe('temporal conformance: workflow updates', () => {
     assert.equal(history.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).length, 1);
   });
 
+  it('safe-message-handlers: concurrent updates each run once and get their own outcome', async () => {
+    const handle = await startDecision();
+    const choices = ['release', 'recount', 'release', 'recount', 'release'];
+    const updates = await Promise.all(
+      choices.map((choice, i) =>
+        handle.startUpdate('decide', { args: [choice], updateId: `concurrent-${i}`, waitForStage: 'ACCEPTED' }),
+      ),
+    );
+    assert.equal(await handle.query('decisionCount'), choices.length);
+    await handle.signal('releaseHandlers');
+    const outcomes = await Promise.all(updates.map((u) => u.result()));
+    assert.equal(new Set(outcomes).size, 1, 'every handler answers with the one decision taken');
+    await handle.signal('finish');
+    assert.equal(await handle.result(), outcomes[0]);
+    const history = await eventTypes(handle);
+    for (const type of UPDATE_EVENTS) assert.equal(history.filter((t) => t === type).length, choices.length);
+  });
+
   it('a new update to a closed workflow fails as on the server (WorkflowNotFoundError)', async () => {
     const handle = await startDecision();
     await handle.signal('finish');
