@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime } from '@temporalio/worker';
 import { eventually, runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
 import type {
   GreetingActivities,
@@ -211,11 +211,24 @@ describe('temporal conformance: workflow updates', () => {
     await handle.terminate('test cleanup');
   });
 
-  it('a workflow that closes with an accepted update unfinished fails it as the server does', async () => {
+  it('a workflow that closes with an accepted update unfinished: the worker warns, the update fails as on the server', async () => {
+    // The worker's warning about the unfinished handler (TMPRL1102) goes to the Runtime logger.
+    const logger = Runtime.instance().logger as any;
+    const original = { log: logger.log, warn: logger.warn };
+    const warnings: string[] = [];
+    logger.log = (level: string, message: string) => {
+      if (level === 'WARN') warnings.push(message);
+    };
+    logger.warn = (message: string) => warnings.push(message);
     const handle = await startDecision(false);
     const update = await handle.startUpdate('decide', { args: ['release'], waitForStage: 'ACCEPTED' });
     await handle.signal('finish');
-    assert.equal(await handle.result(), 'none');
+    try {
+      assert.equal(await handle.result(), 'none');
+      await eventually(async () => warnings.some((w) => w.includes('[TMPRL1102]')));
+    } finally {
+      Object.assign(logger, original);
+    }
     await assert.rejects(update.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowUpdateFailedError);
       assert.equal(
