@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime } from '@temporalio/worker';
 import { eventually, runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
 import type {
   GreetingActivities,
@@ -157,6 +157,24 @@ describe('temporal conformance: workflow updates', () => {
     assert.equal(history.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).length, 1);
   });
 
+  it('safe-message-handlers: concurrent updates each run once and get their own outcome', async () => {
+    const handle = await startDecision();
+    const choices = ['release', 'recount', 'release', 'recount', 'release'];
+    const updates = await Promise.all(
+      choices.map((choice, i) =>
+        handle.startUpdate('decide', { args: [choice], updateId: `concurrent-${i}`, waitForStage: 'ACCEPTED' }),
+      ),
+    );
+    assert.equal(await handle.query('decisionCount'), choices.length);
+    await handle.signal('releaseHandlers');
+    const outcomes = await Promise.all(updates.map((u) => u.result()));
+    assert.equal(new Set(outcomes).size, 1, 'every handler answers with the one decision taken');
+    await handle.signal('finish');
+    assert.equal(await handle.result(), outcomes[0]);
+    const history = await eventTypes(handle);
+    for (const type of UPDATE_EVENTS) assert.equal(history.filter((t) => t === type).length, choices.length);
+  });
+
   it('a new update to a closed workflow fails as on the server (WorkflowNotFoundError)', async () => {
     const handle = await startDecision();
     await handle.signal('finish');
@@ -193,11 +211,24 @@ describe('temporal conformance: workflow updates', () => {
     await handle.terminate('test cleanup');
   });
 
-  it('a workflow that closes with an accepted update unfinished fails it as the server does', async () => {
+  it('a workflow that closes with an accepted update unfinished: the worker warns, the update fails as on the server', async () => {
+    // The worker's warning about the unfinished handler (TMPRL1102) goes to the Runtime logger.
+    const logger = Runtime.instance().logger as any;
+    const original = { log: logger.log, warn: logger.warn };
+    const warnings: string[] = [];
+    logger.log = (level: string, message: string) => {
+      if (level === 'WARN') warnings.push(message);
+    };
+    logger.warn = (message: string) => warnings.push(message);
     const handle = await startDecision(false);
     const update = await handle.startUpdate('decide', { args: ['release'], waitForStage: 'ACCEPTED' });
     await handle.signal('finish');
-    assert.equal(await handle.result(), 'none');
+    try {
+      assert.equal(await handle.result(), 'none');
+      await eventually(async () => warnings.some((w) => w.includes('[TMPRL1102]')));
+    } finally {
+      Object.assign(logger, original);
+    }
     await assert.rejects(update.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowUpdateFailedError);
       assert.equal(
