@@ -5,13 +5,14 @@ import { describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { startTemporalEmulator } from '../../../emulators/temporal';
 import { createTestActivities } from './activities';
-import { emulatorOnly, eventually, runWorker, startTestEnv, uniqueId } from './helpers';
+import { emulatorOnly, eventually, runWorker, startTestEnv, uniqueId, type RunningWorker } from './helpers';
 
 describe('temporal conformance: shutdown', () => {
   it('worker.shutdown() returns quickly after running workflows', async () => {
     const env = await startTestEnv();
+    let worker: RunningWorker | undefined;
     try {
-      const worker = await runWorker(env, { activities: createTestActivities() });
+      worker = await runWorker(env, { activities: createTestActivities() });
       assert.equal(
         await env.client.workflow.execute('greet', {
           taskQueue: worker.taskQueue,
@@ -24,6 +25,8 @@ describe('temporal conformance: shutdown', () => {
       await worker.stop();
       assert.ok(Date.now() - started < 3_000, `shutdown took ${Date.now() - started} ms`);
     } finally {
+      // Stopped here too when an assertion failed: a running worker keeps the process alive.
+      await worker?.stop();
       await env.stop();
     }
   });
