@@ -115,7 +115,8 @@ describe('temporal conformance: automatic time skipping', () => {
         args: [7 * 24 * HOUR],
       });
       assert.ok(elapsed >= 7 * 24 * HOUR);
-      assert.ok(Date.now() - started < 5_000);
+      // A week skipped, not waited: the bound only tells the two apart, with room for a loaded machine.
+      assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
       assert.equal(
         await env.client.workflow.execute('manyTimers', {
           taskQueue: worker.taskQueue,
