@@ -504,6 +504,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   const displayHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   baseUrl = `http://${displayHost}:${port}`;
   log(`slack-emulator listening on ${baseUrl}`);
+  let stopping: Promise<void> | undefined;
 
   return {
     url: baseUrl,
@@ -513,12 +514,15 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     signingSecret,
     appToken,
     admin: new SlackEmulatorAdmin(baseUrl),
-    stop: async () => {
-      await socketMode.close();
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    // Once: a second stop (a test's finally after its own stop) waits for the first instead of
+    // failing on a server that is no longer running.
+    stop: () =>
+      (stopping ??= (async () => {
+        await socketMode.close();
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        });
+      })()),
   };
 }

@@ -27,12 +27,17 @@ export interface Delivery {
 export interface DeliverySettings {
   /** Copies of every delivery attempt, sent concurrently (>= 1). */
   duplicates: number;
-  /** in_order: sent as emitted; reverse/shuffle: collected for `batchWindowMs`, then sent one by one in that order. */
+  /**
+   * in_order: sent as emitted; reverse/shuffle: collected for `batchWindowMs`, then sent one by one in
+   * that order. Held deliveries, when the hold ends, go out one by one in this order too.
+   */
   order: 'in_order' | 'reverse' | 'shuffle';
   batchWindowMs: number;
   /**
    * Hold deliveries instead of sending them: they stay `pending` until `deliverEvents` sends them in
-   * a chosen order, or until `hold` is set back to false (then the rest go out in emission order).
+   * a chosen order, or until `hold` is set back to false (then the rest go out in `order`: emission
+   * order, reversed or shuffled). Hold, then release with `order: 'reverse'`, reverses exactly the
+   * events emitted meanwhile, however long their requests took (a batch window cannot promise that).
    */
   hold: boolean;
   maxAttempts: number;
@@ -63,6 +68,8 @@ export class WebhookDeliverer {
   private held: Delivery[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** Aborts the posts in flight on stop, so that no socket to a slow receiver outlives the emulator. */
+  private readonly inFlight = new AbortController();
   private notified = new Set<string>();
 
   constructor(
@@ -94,7 +101,7 @@ export class WebhookDeliverer {
     if (!this.settings.hold && this.held.length > 0) {
       const released = this.held;
       this.held = [];
-      void this.sendInOrder(released);
+      void this.sendInOrder(this.arrange(released));
     }
     return this.settings;
   }
@@ -120,6 +127,7 @@ export class WebhookDeliverer {
   stop(): void {
     this.stopped = true;
     this.reset();
+    this.inFlight.abort(new Error('the Stripe emulator stopped'));
   }
 
   /** True when nothing is queued, in flight or waiting for a retry (held deliveries do not count). */
@@ -217,17 +225,23 @@ export class WebhookDeliverer {
   }
 
   private async flushBatch(): Promise<void> {
-    const batch = this.batch;
+    const batch = this.arrange(this.batch);
     this.batch = [];
-    if (this.settings.order === 'reverse') batch.reverse();
-    else {
-      for (let i = batch.length - 1; i > 0; i--) {
-        const j = Math.floor(Math.random() * (i + 1));
-        [batch[i], batch[j]] = [batch[j], batch[i]];
-      }
-    }
     this.batchTimer = null;
     await this.sendInOrder(batch);
+  }
+
+  /** The deliveries (in emission order) in the order `settings.order` asks for. */
+  private arrange(list: Delivery[]): Delivery[] {
+    const arranged = [...list];
+    if (this.settings.order === 'reverse') arranged.reverse();
+    else if (this.settings.order === 'shuffle') {
+      for (let i = arranged.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [arranged[i], arranged[j]] = [arranged[j], arranged[i]];
+      }
+    }
+    return arranged;
   }
 
   private async attempt(d: Delivery): Promise<void> {
@@ -302,7 +316,7 @@ export class WebhookDeliverer {
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: AbortSignal.any([this.inFlight.signal, AbortSignal.timeout(this.settings.timeoutMs)]),
       });
       await res.arrayBuffer().catch(() => undefined);
       return { status: res.status, error: null };

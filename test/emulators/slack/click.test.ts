@@ -45,8 +45,13 @@ before(async () => {
   });
 });
 after(async () => {
-  await emu.stop();
-  await new Promise((r) => app.close(r));
+  // Both, even when one fails; the app's keep-alive sockets too, or its close waits for them.
+  try {
+    await emu?.stop();
+  } finally {
+    app.closeAllConnections();
+    await new Promise((r) => app.close(r));
+  }
 });
 beforeEach(async () => {
   received = [];

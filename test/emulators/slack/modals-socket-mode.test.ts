@@ -32,8 +32,12 @@ before(async () => {
   await eventually('a socket connection', async () => (await emu.admin.socketMode()).connections.length > 0);
 });
 after(async () => {
-  await app.stop();
-  await emu.stop();
+  // The emulator stops even when the app's stop fails: a server left listening keeps the process alive.
+  try {
+    await app?.stop();
+  } finally {
+    await emu?.stop();
+  }
 });
 beforeEach(async () => {
   await emu.admin.reset();

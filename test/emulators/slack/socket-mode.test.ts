@@ -288,14 +288,18 @@ test("the app's Socket Mode setting decides where a click without `via` goes", a
 
 test('stopping the emulator closes the sockets', async () => {
   const other = await startSlackEmulator({ port: 0 });
-  const client = new SocketModeClient({
-    appToken: other.appToken,
-    logLevel: LogLevel.ERROR,
-    autoReconnectEnabled: false,
-    clientOptions: { slackApiUrl: other.apiUrl },
-  });
-  await client.start();
-  const closed = new Promise<void>((resolve) => client.once('disconnected', () => resolve()));
-  await other.stop();
-  await closed;
+  try {
+    const client = new SocketModeClient({
+      appToken: other.appToken,
+      logLevel: LogLevel.ERROR,
+      autoReconnectEnabled: false,
+      clientOptions: { slackApiUrl: other.apiUrl },
+    });
+    await client.start();
+    const closed = new Promise<void>((resolve) => client.once('disconnected', () => resolve()));
+    await other.stop();
+    await closed;
+  } finally {
+    await other.stop(); // stopped once: this waits for the stop above, or stops it after a failure
+  }
 });

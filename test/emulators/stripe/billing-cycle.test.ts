@@ -299,9 +299,11 @@ describe('billing cycle', () => {
     assert.equal((await suite.stripe.invoices.retrieve(invB.id)).status, 'open'); // auto_advance=false: not charged
   });
 
-  it('finalizes 72 h after creation when invoice.created is never answered with 2xx', async () => {
+  it('finalizes 72 h after creation when invoice.created is never answered with 2xx', async (context) => {
     await suite.emulator.admin.reset();
     const down = await startReceiver();
+    // Closed however the test ends: a receiver left listening keeps the test process alive.
+    context.after(() => down.close());
     down.respond = () => 500;
     await suite.emulator.admin.setWebhookSettings({ maxAttempts: 2, retryBaseMs: 5 });
     const seed = await suite.emulator.admin.seed({ webhook_url: down.url, enabled_events: ['invoice.created'] });
@@ -316,7 +318,6 @@ describe('billing cycle', () => {
     const deliveries = await suite.emulator.admin.deliveries({ eventType: 'invoice.created' });
     assert.equal(deliveries.at(-1)!.status, 'failed');
     assert.equal(deliveries.at(-1)!.attempts.length, 2);
-    await down.close();
   });
 
   it('runs the cycle on the wall clock too (background ticker), with no advancing', async () => {
@@ -338,9 +339,11 @@ describe('billing cycle', () => {
 });
 
 describe('invoices', () => {
-  it('creates, lists lines across pages, pays, voids, marks uncollectible and deletes drafts', async () => {
+  it('creates, lists lines across pages, pays, voids, marks uncollectible and deletes drafts', async (context) => {
     await suite.emulator.admin.reset();
     const events = await startReceiver();
+    // Closed however the test ends: a receiver left listening keeps the test process alive.
+    context.after(() => events.close());
     await suite.stripe.webhookEndpoints.create({
       url: events.url,
       enabled_events: [
@@ -434,7 +437,6 @@ describe('invoices', () => {
       'invoice.payment_failed',
       'invoice.voided',
     ]);
-    await events.close();
   });
 
   it('refuses to delete subscription invoices and to add items to finalized invoices', async () => {

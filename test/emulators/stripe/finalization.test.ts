@@ -65,7 +65,7 @@ describe('automatic finalization', () => {
     assert.equal((await suite.stripe.invoices.retrieve(second.draft.id)).status, 'open');
   });
 
-  it('takes automatically_finalizes_at as an API parameter, not moved by webhook failures', async () => {
+  it('takes automatically_finalizes_at as an API parameter, not moved by webhook failures', async (context) => {
     const { draft } = await renewalDraft();
     const now = (await suite.emulator.admin.clock()).now;
     const moved = await suite.stripe.invoices.update(draft.id, { automatically_finalizes_at: now + 600 });
@@ -102,6 +102,8 @@ describe('automatic finalization', () => {
 
     // At creation: an endpoint that never answers invoice.created with a 2xx does not delay it.
     const down = await startReceiver();
+    // Closed however the test ends: a receiver left listening keeps the test process alive.
+    context.after(() => down.close());
     down.respond = () => 500;
     await suite.emulator.admin.setWebhookSettings({ maxAttempts: 2, retryBaseMs: 5 });
     await suite.stripe.webhookEndpoints.create({ url: down.url, enabled_events: ['invoice.created'] });
@@ -123,7 +125,6 @@ describe('automatic finalization', () => {
     assert.equal((await suite.stripe.invoices.retrieve(scheduled.id)).automatically_finalizes_at, t2 + 300);
     await suite.emulator.admin.advanceClockTo(t2 + 300);
     assert.equal((await suite.stripe.invoices.retrieve(scheduled.id)).status, 'open');
-    await down.close();
   });
 
   it('uses the configured grace period', async () => {

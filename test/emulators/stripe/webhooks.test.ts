@@ -1,7 +1,9 @@
 // Webhook delivery: Stripe's signature scheme, enabled_events, retries with backoff,
 // duplicates, out-of-order delivery and redelivery.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type Stripe from 'stripe';
 import type { StripeEmulator } from '../../../emulators/stripe/index';
 import { eventTypes, startAll, startReceiver, type Receiver } from './helpers';
@@ -17,8 +19,13 @@ beforeEach(async () => {
   await emulator.admin.reset();
   receiver = await startReceiver();
 });
+// Here, not at the end of each test: a failed assertion skips the rest of its test, and a receiver
+// left listening keeps the test process alive forever.
+afterEach(async () => {
+  await receiver?.close();
+});
 after(async () => {
-  await emulator.stop();
+  await emulator?.stop();
 });
 
 /** A draft invoice with one line, ready to be finalized and paid (three events). */
@@ -53,7 +60,6 @@ describe('webhook endpoints and delivery', () => {
     const del = await stripe.webhookEndpoints.del(ep.id);
     assert.equal(del.deleted, true);
     assert.equal((await stripe.webhookEndpoints.list()).data.length, 0);
-    await receiver.close();
   });
 
   it('signs every delivery as Stripe does and respects enabled_events', async () => {
@@ -89,7 +95,6 @@ describe('webhook endpoints and delivery', () => {
     assert.equal(listed.data[0].id, finalized.id);
     const one = await stripe.events.retrieve(finalized.id);
     assert.equal(one.type, 'invoice.finalized');
-    await receiver.close();
   });
 
   it('retries non-2xx and unreachable endpoints with exponential backoff', async () => {
@@ -122,7 +127,6 @@ describe('webhook endpoints and delivery', () => {
     assert.ok(failed.attempts[0].error);
     const event = await stripe.events.retrieve(ok.event_id);
     assert.equal(event.pending_webhooks, 1); // the dead endpoint never succeeded
-    await receiver.close();
   });
 
   it('delivers duplicates concurrently when asked', async () => {
@@ -134,16 +138,18 @@ describe('webhook endpoints and delivery', () => {
     assert.equal(receiver.received.length, 3);
     const ids = new Set(receiver.received.map((r) => (JSON.parse(r.body) as Stripe.Event).id));
     assert.equal(ids.size, 1, 'the same event id three times');
-    await receiver.close();
   });
 
   it('delivers out of order (reverse, shuffle) when asked', async () => {
-    await emulator.admin.setWebhookSettings({ order: 'reverse', batchWindowMs: 50 });
+    // Held until all four are emitted, then released reversed: a batch window could close between
+    // two of these requests when the machine is slow, and send invoice.created first.
+    await emulator.admin.setWebhookSettings({ hold: true });
     await stripe.webhookEndpoints.create({ url: receiver.url, enabled_events: ['*'] });
     const invoice = await draftInvoice();
     await stripe.invoices.finalizeInvoice(invoice.id);
     await stripe.invoices.pay(invoice.id);
-    await emulator.admin.waitForIdle();
+    await emulator.admin.setWebhookSettings({ hold: false, order: 'reverse' });
+    assert.equal(await emulator.admin.waitForIdle(), true);
     assert.deepEqual(eventTypes(receiver.received), [
       'invoice.payment_succeeded',
       'invoice.paid',
@@ -152,18 +158,62 @@ describe('webhook endpoints and delivery', () => {
     ]);
 
     receiver.received.length = 0;
-    await emulator.admin.setWebhookSettings({ order: 'shuffle' });
+    await emulator.admin.setWebhookSettings({ hold: true, order: 'shuffle' });
     const second = await draftInvoice();
     await stripe.invoices.finalizeInvoice(second.id);
     await stripe.invoices.pay(second.id);
-    await emulator.admin.waitForIdle();
+    await emulator.admin.setWebhookSettings({ hold: false });
+    assert.equal(await emulator.admin.waitForIdle(), true);
     assert.deepEqual(eventTypes(receiver.received).sort(), [
       'invoice.created',
       'invoice.finalized',
       'invoice.paid',
       'invoice.payment_succeeded',
     ]);
-    await receiver.close();
+  });
+
+  it('collects the events of one request in the batch window', async () => {
+    // Paying emits invoice.paid, then invoice.payment_succeeded, in one request: both are in the
+    // window before its timer can fire, however slow the machine.
+    await stripe.webhookEndpoints.create({
+      url: receiver.url,
+      enabled_events: ['invoice.paid', 'invoice.payment_succeeded'],
+    });
+    const invoice = await draftInvoice();
+    await stripe.invoices.finalizeInvoice(invoice.id);
+    await emulator.admin.setWebhookSettings({ order: 'reverse', batchWindowMs: 50 });
+    await stripe.invoices.pay(invoice.id);
+    assert.equal(await emulator.admin.waitForIdle(), true);
+    assert.deepEqual(eventTypes(receiver.received), ['invoice.payment_succeeded', 'invoice.paid']);
+    // Deliveries are listed as created, in emission order: the reverse of what was sent.
+    assert.deepEqual(
+      (await emulator.admin.deliveries()).map((d) => d.event_type),
+      ['invoice.paid', 'invoice.payment_succeeded'],
+    );
+  });
+
+  it('stopping the emulator aborts a delivery still waiting for its answer', { timeout: 30_000 }, async () => {
+    // A receiver that never answers: without the abort, the emulator's socket to it would stay
+    // open (and keep the process alive) until the delivery's own 10-minute timeout.
+    const waiting: IncomingMessage[] = [];
+    const silent = createServer((req) => waiting.push(req));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    const own = await startAll();
+    try {
+      await own.emulator.admin.setWebhookSettings({ timeoutMs: 600_000 });
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/webhooks/stripe`;
+      await own.stripe.webhookEndpoints.create({ url, enabled_events: ['invoice.created'] });
+      const customer = await own.stripe.customers.create({ name: 'Silent' });
+      await own.stripe.invoices.create({ customer: customer.id });
+      while (waiting.length === 0) await new Promise((r) => setTimeout(r, 10));
+      const aborted = new Promise((resolve) => waiting[0].socket.once('close', resolve));
+      await own.emulator.stop();
+      await aborted;
+    } finally {
+      await own.emulator.stop();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('redelivers an event on request', async () => {
@@ -182,6 +232,5 @@ describe('webhook endpoints and delivery', () => {
       ep.secret!,
     );
     assert.equal(again.id, event.id);
-    await receiver.close();
   });
 });

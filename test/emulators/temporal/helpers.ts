@@ -97,9 +97,14 @@ export async function startTestEnv(
       await emulator.skipTime(ms);
     },
     async stop() {
-      await connection.close();
-      await nativeConnection.close();
-      await emulator?.stop();
+      // The engine stops even when a close fails: a worker a failed test left running makes
+      // nativeConnection.close() throw, and an engine left listening keeps the process alive.
+      try {
+        await connection.close();
+        await nativeConnection.close();
+      } finally {
+        await emulator?.stop();
+      }
     },
   };
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QueryNotRegisteredError, WorkflowNotFoundError } from '@temporalio/client';
 import { createTestActivities } from './activities';
-import { runWorker, uniqueId, uniqueTaskQueue, useEnvWithWorker } from './helpers';
+import { runWorker, uniqueId, uniqueTaskQueue, useEnvWithWorker, type RunningWorker } from './helpers';
 
 describe('temporal conformance: signals and queries', () => {
   const suite = useEnvWithWorker(createTestActivities());
@@ -85,21 +85,24 @@ describe('temporal conformance: signals and queries', () => {
   it('moves a sticky workflow to another worker after the first one shuts down', async () => {
     const taskQueue = uniqueTaskQueue('handover');
     const first = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
-    const handle = await suite.env.client.workflow.start('waitForApproval', {
-      taskQueue,
-      workflowId: uniqueId('handover'),
-    });
-    await handle.signal('add', 1);
-    assert.equal((await handle.query<{ total: number }>('state')).total, 1);
-    await first.stop();
-    const second = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
+    let second: RunningWorker | undefined;
     try {
+      const handle = await suite.env.client.workflow.start('waitForApproval', {
+        taskQueue,
+        workflowId: uniqueId('handover'),
+      });
+      await handle.signal('add', 1);
+      assert.equal((await handle.query<{ total: number }>('state')).total, 1);
+      await first.stop();
+      second = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
       await handle.signal('add', 1);
       assert.equal((await handle.query<{ total: number }>('state')).total, 2);
       await handle.signal('approve', 'erin');
       assert.deepEqual(await handle.result(), { approvedBy: 'erin', total: 2 });
     } finally {
-      await second.stop();
+      // Both, even after a failed assertion: a running worker keeps the test process alive.
+      await first.stop();
+      await second?.stop();
     }
   });
 

@@ -115,7 +115,8 @@ describe('temporal conformance: automatic time skipping', () => {
         args: [7 * 24 * HOUR],
       });
       assert.ok(elapsed >= 7 * 24 * HOUR);
-      assert.ok(Date.now() - started < 5_000);
+      // A week skipped, not waited: the bound only tells the two apart, with room for a loaded machine.
+      assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
       assert.equal(
         await env.client.workflow.execute('manyTimers', {
           taskQueue: worker.taskQueue,
@@ -128,7 +129,11 @@ describe('temporal conformance: automatic time skipping', () => {
     }
   });
 
-  it('serves TestService: current time, sleep and the time-skipping client', emulatorOnly('TestService'), async () => {
+  // Bounded: on a loaded machine this test was seen looping on workflow tasks for good (the
+  // time-skipping client's unlock lets the clock jump over the running task's timeout); a failure
+  // after two minutes is better than a stalled run.
+  const bounded = { ...emulatorOnly('TestService'), timeout: 120_000 };
+  it('serves TestService: current time, sleep and the time-skipping client', bounded, async () => {
     // The time-skipping client needs the TestService stub, which Connection only creates on request.
     const connection = await Connection.connect({
       address: env.address,

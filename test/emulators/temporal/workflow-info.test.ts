@@ -195,15 +195,16 @@ describe('temporal conformance: build ids', () => {
     const taskQueue = uniqueTaskQueue('build-ids');
     const workflowId = uniqueId('build-ids');
     const first = await runWorker(env, { taskQueue, buildId: '1.0', workflowBundle: await infoBundle() });
-    const handle = await env.client.workflow.start<typeof wf.reportsBuildId>('reportsBuildId', {
-      taskQueue,
-      workflowId,
-    });
     try {
-      assert.equal(await handle.query('currentBuildId'), '1.0');
+      const started = await env.client.workflow.start<typeof wf.reportsBuildId>('reportsBuildId', {
+        taskQueue,
+        workflowId,
+      });
+      assert.equal(await started.query('currentBuildId'), '1.0');
     } finally {
       await first.stop();
     }
+    const handle = env.client.workflow.getHandle<typeof wf.reportsBuildId>(workflowId);
     await env.client.workflowService.resetStickyTaskQueue({ namespace: env.namespace, execution: { workflowId } });
     const second = await runWorker(env, { taskQueue, buildId: '1.1', workflowBundle: await infoBundle() });
     try {
