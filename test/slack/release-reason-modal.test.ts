@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { InputBlock } from '@slack/web-api';
 import {
   RELEASE_REASON_CALLBACK_ID,
   buildReleaseReasonModal,
@@ -19,13 +20,13 @@ test('the modal names the invoice and offers the four reasons and an optional no
   assert.equal(view.callback_id, RELEASE_REASON_CALLBACK_ID);
   assert.equal(view.private_metadata, 'in_123');
   assert.equal(view.submit?.text, 'Release');
-  const reason = view.blocks.find((b) => b.block_id === 'reason');
+  const reason = view.blocks.find((b) => b.block_id === 'reason') as InputBlock | undefined;
   assert.ok(reason && reason.type === 'input' && reason.element.type === 'static_select');
   assert.deepEqual(
     reason.element.options?.map((o) => o.value),
     ['ledger_late', 'stripe_correct', 'contract_exception', 'other'],
   );
-  const note = view.blocks.find((b) => b.block_id === 'note');
+  const note = view.blocks.find((b) => b.block_id === 'note') as InputBlock | undefined;
   assert.ok(note && note.type === 'input' && note.optional === true && note.element.type === 'plain_text_input');
 });
 
