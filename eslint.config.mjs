@@ -2,7 +2,8 @@
 // ESLint 9 flat config: typescript-eslint's recommended rules, Prettier owns the layout (eslint-config-prettier
 // turns off every rule it would fight), and no-restricted-imports guards the boundaries DEVELOPERS.md draws.
 // Flat config does not merge a rule's options across blocks (the last matching block wins), so each file group
-// below gets the full list of patterns that applies to it.
+// below gets the full list of patterns that applies to it. Import circles in src/ are caught by
+// test/lint/import-circles.test.ts (the whole graph, type-only imports included), which npm test runs.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -58,14 +59,18 @@ const noNodeOnlyPackages = {
   message: 'Node-only package: the workflow bundle must not pull it in; do this in an activity.',
 };
 
-const activityTypesOnly = {
-  regex: '^\\.\\./activities(/|$)',
+// Bundle members sit at src/<folder>/<file>.ts (depth 1) or src/workflows/<folder>/<file>.ts (depth 2, the
+// gate's phases): `up(depth)` is the relative prefix that reaches src/ from there.
+const up = (depth) => '\\.\\./'.repeat(depth);
+
+const activityTypesOnly = (depth) => ({
+  regex: `^${up(depth)}activities(/|$)`,
   allowTypeImports: true,
   message: 'Workflows import activity *types* only (import type) and call them through proxyActivities.',
-};
+});
 
-// Every bundle member sits at src/<folder>/<file>.ts, so "../x" is src/x. Value imports must stay in the
-// bundle; type imports are erased and may come from anywhere. Activities have their own message above.
+// Value imports must stay in the bundle; type imports are erased and may come from anywhere. Activities
+// have their own message above.
 const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const bundleMembers = [
   ...WORKFLOW_BUNDLE_DIRS.map((glob) => `${escapeRegex(glob.replace(/^src\/|\/\*\*$/g, ''))}(/|$)`),
@@ -74,18 +79,22 @@ const bundleMembers = [
 ];
 const notInBundle =
   'Not part of the workflow bundle (WORKFLOW_BUNDLE_* in eslint.config.mjs): import a type, or move the code.';
-const staysInBundle = { regex: `^\\.\\./(?!${bundleMembers.join('|')})`, allowTypeImports: true, message: notInBundle };
-const staysInSrc = { regex: '^\\.\\./\\.\\./', allowTypeImports: true, message: notInBundle };
+const staysInBundle = (depth) => ({
+  regex: `^${up(depth)}(?!${bundleMembers.join('|')})`,
+  allowTypeImports: true,
+  message: notInBundle,
+});
+const staysInSrc = (depth) => ({ regex: `^${up(depth + 1)}`, allowTypeImports: true, message: notInBundle });
 // The single-file members' neighbours are not in the bundle.
-const noNeighbours = { ...staysInBundle, regex: '^\\./' };
+const noNeighbours = { ...staysInBundle(1), regex: '^\\./' };
 
-const workflowBundlePatterns = [
+const workflowBundlePatterns = (depth) => [
   noEmulatorsFromSrc,
   noNodeBuiltins,
   noNodeOnlyPackages,
-  activityTypesOnly,
-  staysInBundle,
-  staysInSrc,
+  activityTypesOnly(depth),
+  staysInBundle(depth),
+  staysInSrc(depth),
 ];
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
@@ -153,10 +162,11 @@ export default defineConfig(
 
   // Boundaries (DEVELOPERS.md "Layout").
   { files: ['src/**'], ignores: [EMULATOR_WIRING], rules: restrict([noEmulatorsFromSrc]) },
-  { files: WORKFLOW_BUNDLE_DIRS, rules: { ...restrict(workflowBundlePatterns), ...noDynamicImports } },
+  { files: WORKFLOW_BUNDLE_DIRS, rules: { ...restrict(workflowBundlePatterns(1)), ...noDynamicImports } },
+  { files: ['src/workflows/*/**'], rules: { ...restrict(workflowBundlePatterns(2)), ...noDynamicImports } },
   {
     files: WORKFLOW_BUNDLE_FILES,
-    rules: { ...restrict([...workflowBundlePatterns, noNeighbours]), ...noDynamicImports },
+    rules: { ...restrict([...workflowBundlePatterns(1), noNeighbours]), ...noDynamicImports },
   },
   {
     files: ['emulators/**'],

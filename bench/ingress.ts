@@ -27,7 +27,7 @@ import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator } from '../emulators/slack'
 import { startStripeEmulator } from '../emulators/stripe';
 import { AuditStore } from '../src/audit/audit-store';
 import { openDatabases } from '../src/db';
-import { invoiceFromEvent, stripeEventSchema } from '../src/http/stripe-event';
+import { invoiceFromEvent, stripeEventSchema } from '../src/webhook/stripe-event';
 import { INVOICE_GATE_WORKFLOW_TYPE } from '../src/workflows/definitions';
 import { type BenchResult, startTimer, toBenchResult } from './bench-result';
 import { listeningAddress, processCpuSeconds, spawnEngine } from './child-processes';

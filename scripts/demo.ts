@@ -12,7 +12,7 @@ import { StripeEmulatorAdmin, type StripeJson } from '../emulators/stripe/admin-
 import { SlackEmulatorAdmin, type AdminMessage } from '../emulators/slack/admin-client';
 import { loadConfig, type Env } from '../src/config/env';
 import type { GateRunRecord } from '../src/audit/audit-store';
-import { runBackfill } from '../src/backfill/run-backfill';
+import { runBackfill } from '../src/backfill-runner/run-backfill';
 import { formatBackfillSummary } from '../src/backfill/summary';
 import { createGateContext, type GateContext } from '../src/context';
 import type { GateState } from '../src/gate/types';

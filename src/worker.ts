@@ -5,19 +5,17 @@ import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import {
   NativeConnection,
-  Runtime,
   Worker,
   type WorkerOptions,
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import type { Logger } from 'pino';
 import { createActivities, type GateActivities } from './activities';
 import { loadGateConfig } from './config/gate-config';
 import type { GateContext } from './context';
-import { createGateClient } from './http/gate-client';
+import { createGateClient } from './client/gate-client';
 import { activityMetricsInterceptor } from './observability/activity-metrics-interceptor';
-import { temporalLoggerFromPino } from './observability/logger';
+import { installTemporalLogger } from './temporal/runtime-logger';
 import { temporalUiUrl } from './temporal/ui-url';
 import { OBSERVE_DIGEST_WORKFLOW_ID, OBSERVE_DIGEST_WORKFLOW_TYPE } from './workflows/digest-definitions';
 import { bundleWorkflowsInChildProcess } from './temporal/bundle-workflows';
@@ -161,17 +159,5 @@ function buildActivities(
       gateConfig,
       insights: lineInsights,
     },
-  });
-}
-
-let temporalRuntimeInstalled = false;
-/** The SDK's runtime (and so its logger) can be installed once per process, before the first worker. */
-export function installTemporalLogger(logger: Logger): void {
-  if (temporalRuntimeInstalled) return;
-  temporalRuntimeInstalled = true;
-  // Core (Rust) logs are forwarded too, so everything the SDK says goes through pino and LOG_LEVEL.
-  Runtime.install({
-    logger: temporalLoggerFromPino(logger.child({ component: 'temporal' })),
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'WARN' } } },
   });
 }

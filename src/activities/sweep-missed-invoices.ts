@@ -5,8 +5,7 @@
 import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { AppConfig } from '../config/env';
-import type { UnixSeconds } from '../gate/types';
-import type { GateSweepPort } from '../http/gate-client';
+import type { InvoiceToGate, StartResult, UnixSeconds } from '../gate/types';
 import type { GateMetrics } from '../observability/metrics';
 import { callStripe } from '../stripe/stripe-failure';
 
@@ -14,6 +13,13 @@ import { callStripe } from '../stripe/stripe-failure';
 export const SWEEP_WINDOW_SECONDS = 2 * 3600;
 /** A younger draft's webhook is normally still in flight (Stripe retries within seconds): leave it to the webhook. */
 export const SWEEP_MIN_AGE_SECONDS = 60;
+
+/** What the sweep needs of the gate (the worker passes its gate client). */
+export interface GateSweepPort {
+  /** Whether the invoice has a gate, running or closed. */
+  hasGate(invoiceId: string): Promise<boolean>;
+  startGate(invoice: InvoiceToGate): Promise<StartResult>;
+}
 
 export interface SweepActivityDeps {
   /** The worker's rate-limited Stripe client. */

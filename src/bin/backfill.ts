@@ -3,7 +3,7 @@
 // (unset services run on their embedded defaults). Exit 0 with the CSV written and the summary printed;
 // 2 for bad arguments; 1 when the run failed.
 import { BACKFILL_USAGE, BackfillArgumentsError, parseBackfillArguments } from '../backfill/arguments';
-import { runBackfill } from '../backfill/run-backfill';
+import { runBackfill } from '../backfill-runner/run-backfill';
 import { formatBackfillSummary } from '../backfill/summary';
 import { ConfigError, describeConfig, loadConfig } from '../config/env';
 import { createGateContext, type GateContext } from '../context';

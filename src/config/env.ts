@@ -1,5 +1,5 @@
 // The service's environment, parsed and validated once at start (see the Configuration table in
-// CONTRACT.md). Unset services stay undefined: the start-up wiring picks the embedded defaults.
+// docs/contract.md). Unset services stay undefined: the start-up wiring picks the embedded defaults.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';

@@ -2,7 +2,7 @@
 // then hours for the worst days), the buckets that differ, and adjacent ones merged into windows.
 // Pure: the activity fetches Stripe's meter event summaries and the ledger's groups, this decides.
 import Decimal from 'decimal.js';
-import type { AggregationFormula, DecimalString, UnixSeconds } from './types';
+import type { AggregationFormula, DecimalString, UnixSeconds } from './units';
 
 export type BucketGrain = 'day' | 'hour';
 

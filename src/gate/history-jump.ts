@@ -2,7 +2,7 @@
 // A customer at 10x (or 1/10 of) every earlier invoice deserves a look even when Stripe and the ledger
 // agree (a retry storm that double-writes both). Pure: the activity finds the history.
 import Decimal from 'decimal.js';
-import type { DecimalString } from './types';
+import type { DecimalString } from './units';
 
 /** Previous invoices looked at per line. */
 export const HISTORY_INVOICES = 6;

@@ -1,47 +1,72 @@
 // The one table of gate statuses: what people read (the Slack alert, the answer to a late click, the
-// Temporal Web UI's details) and how the gate treats each one.
-import type { GateStatus } from './types';
+// Temporal Web UI's details, the run page), and what each status allows. A new status is one row here.
+import type { GateStatus, ReviewAction } from './types';
+
+/**
+ * `working`: the gate is busy (reading, counting, recounting, finalizing).
+ * `held`: the invoice is paused and waits for a reviewer (or for Stripe, or late usage).
+ * `provisional`: the gate's verdict on a draft, which can still change while the draft lives (late usage
+ * can make a passed draft diverge and be held; a would-hold can pass again).
+ * `final`: the verdict stands for the rest of the gate's life.
+ */
+export type StatusStage = 'working' | 'held' | 'provisional' | 'final';
 
 export interface StatusInfo {
   /** Words for people, e.g. "held for review". */
   label: string;
   /** Slack emoji shortcode shown with the status. */
   emoji: string;
-  /**
-   * `working`: the gate is busy (reading, counting, recounting, finalizing);
-   * `waiting`: held, until a reviewer or Stripe moves it on; `final`: the gate's outcome.
-   */
-  phase: 'working' | 'waiting' | 'final';
-  /** A reviewer can decide now: the alert shows Release and Recount. */
-  decidable: boolean;
+  stage: StatusStage;
+  /** What a reviewer can do now: the alert's buttons, and the only clicks the gate accepts. */
+  actions: readonly ReviewAction[];
 }
+
+const NO_ACTIONS: readonly ReviewAction[] = [];
+const RELEASE_OR_RECOUNT: readonly ReviewAction[] = ['release', 'recount'];
+
+const working = (label: string, emoji = ':hourglass_flowing_sand:'): StatusInfo => ({
+  label,
+  emoji,
+  stage: 'working',
+  actions: NO_ACTIONS,
+});
+const provisional = (label: string, emoji: string): StatusInfo => ({
+  label,
+  emoji,
+  stage: 'provisional',
+  actions: NO_ACTIONS,
+});
+const final = (label: string, emoji: string): StatusInfo => ({ label, emoji, stage: 'final', actions: NO_ACTIONS });
 
 export const GATE_STATUSES: Readonly<Record<GateStatus, StatusInfo>> = {
-  reading: { label: 'reading the invoice', emoji: ':hourglass_flowing_sand:', phase: 'working', decidable: false },
-  counting: { label: 'counting the ledger', emoji: ':hourglass_flowing_sand:', phase: 'working', decidable: false },
-  recounting: { label: 'recounting', emoji: ':arrows_counterclockwise:', phase: 'working', decidable: false },
-  releasing: { label: 'finalizing in Stripe', emoji: ':hourglass_flowing_sand:', phase: 'working', decidable: false },
-  held: { label: 'held for review', emoji: ':double_vertical_bar:', phase: 'waiting', decidable: true },
-  passed: { label: 'passed', emoji: ':white_check_mark:', phase: 'final', decidable: false },
-  released: { label: 'released', emoji: ':white_check_mark:', phase: 'final', decidable: false },
-  auto_released: {
-    label: 'auto-released after recount',
-    emoji: ':white_check_mark:',
-    phase: 'final',
-    decidable: false,
-  },
-  resolved_in_stripe: { label: 'resolved in Stripe', emoji: ':information_source:', phase: 'final', decidable: false },
-  too_late: { label: 'too late to hold', emoji: ':information_source:', phase: 'final', decidable: false },
-  skipped: { label: 'skipped', emoji: ':heavy_minus_sign:', phase: 'final', decidable: false },
+  reading: working('reading the invoice'),
+  counting: working('counting the ledger'),
+  recounting: working('recounting', ':arrows_counterclockwise:'),
+  releasing: working('finalizing in Stripe'),
+  held: { label: 'held for review', emoji: ':double_vertical_bar:', stage: 'held', actions: RELEASE_OR_RECOUNT },
+  passed: provisional('passed', ':white_check_mark:'),
   // Observe mode's verdict: nothing is paused, so nobody can decide (no buttons).
-  would_hold: { label: 'would have held (observe mode)', emoji: ':eyes:', phase: 'final', decidable: false },
+  would_hold: provisional('would have held (observe mode)', ':eyes:'),
+  released: final('released', ':white_check_mark:'),
+  auto_released: final('auto-released after recount', ':white_check_mark:'),
+  resolved_in_stripe: final('resolved in Stripe', ':information_source:'),
+  too_late: final('too late to hold', ':information_source:'),
+  skipped: final('skipped', ':heavy_minus_sign:'),
 };
 
-/** Statuses a gate passes through on its way to an outcome (recorded as status, not outcome). */
+/** Statuses a gate passes through on its way to a verdict (recorded as status, not outcome). */
 export function isWorking(status: GateStatus): boolean {
-  return GATE_STATUSES[status].phase === 'working';
+  return GATE_STATUSES[status].stage === 'working';
 }
 
-export function isFinal(status: GateStatus): boolean {
-  return GATE_STATUSES[status].phase === 'final';
+/** Whether the gate has given a verdict (provisional or final): neither busy nor waiting for a reviewer. */
+export function hasVerdict(status: GateStatus): boolean {
+  const { stage } = GATE_STATUSES[status];
+  return stage === 'provisional' || stage === 'final';
+}
+
+/** Whether a reviewer can ask for `action` now (any action when none is named): the buttons show. */
+export function acceptsDecision(status: GateStatus, action?: ReviewAction): boolean {
+  const { actions } = GATE_STATUSES[status];
+  return action === undefined ? actions.length > 0 : actions.includes(action);
 }

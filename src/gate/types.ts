@@ -2,14 +2,9 @@
 // Quantities and money are decimal strings (never JS numbers) so they cross Temporal payloads exactly.
 import type { DivergenceExplanation } from './divergence-buckets';
 import type { HistoryCheck, HistorySettings } from './history-jump';
+import type { AggregationFormula, DecimalString, UnixSeconds } from './units';
 
-/** A decimal number as a string, e.g. "1200" or "0.5". */
-export type DecimalString = string;
-
-/** Unix seconds, as Stripe uses them. */
-export type UnixSeconds = number;
-
-export type AggregationFormula = 'count' | 'sum' | 'last';
+export type { AggregationFormula, DecimalString, UnixSeconds };
 
 /** One metered line of a draft invoice, resolved down to the meter it bills. */
 export interface MeteredLine {
@@ -160,8 +155,11 @@ export type GateMode = 'observe' | 'enforce';
 
 export type GateStatus = 'reading' | 'counting' | 'recounting' | 'releasing' | GateOutcome;
 
+/** What a reviewer can ask of a held gate; which apply in which status is in ./status.ts. */
+export type ReviewAction = 'release' | 'recount';
+
 export interface Decision {
-  action: 'release' | 'recount';
+  action: ReviewAction;
   reviewer: string;
   note?: string;
 }
@@ -180,6 +178,21 @@ export interface StripeInvoiceEvent {
 }
 
 /** What the gate knows about the invoice when it starts (from the webhook or the sweep). */
+/** The invoice a gate starts for, with what Stripe told of it (the gate decides before Stripe's deadline). */
+export interface InvoiceToGate {
+  id: string;
+  customerId: string | null;
+  createdAt?: number | null;
+  automaticallyFinalizesAt?: number | null;
+  currency?: string | null;
+  livemode?: boolean | null;
+  /** Who noticed the invoice: its invoice.created webhook (the default), or the sweep for missed webhooks. */
+  startedBy?: 'webhook' | 'sweep';
+}
+
+/** Starting a gate either starts its workflow or finds the invoice already gated (running or closed). */
+export type StartResult = 'started' | 'already_gated';
+
 export interface GateStart {
   customerId?: string | null;
   currency?: string | null;

@@ -3,7 +3,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GateOutcome } from '../gate/types';
 
-/** What POST /webhooks/stripe did with a delivery (see src/http/stripe-webhook.ts); any other short, bounded string is accepted. */
+/** What POST /webhooks/stripe did with a delivery (see src/webhook/stripe-webhook.ts); any other short, bounded string is accepted. */
 export type WebhookResult =
   | 'started'
   | 'already_gated'

@@ -3,7 +3,7 @@
 // It is registered before the server listens, so the server gets its signing secret as a plain string;
 // when the port is only known once listening (PORT=0), the endpoint is then moved to the real URL.
 import type Stripe from 'stripe';
-import { GATE_EVENT_TYPES } from '../http/stripe-event';
+import { GATE_EVENT_TYPES } from '../webhook/stripe-event';
 
 export interface GateWebhookEndpoint {
   /** The endpoint's signing secret (whsec_...). */

@@ -1,7 +1,7 @@
 // Block Kit for the gate's Slack alert: the held alert with Release / Recount buttons, its in-place
 // status updates (chat.update) and the threaded reminder. Pure functions: no I/O.
 import type { KnownBlock, Button, ContextBlock, SectionBlock } from '@slack/web-api';
-import { GATE_STATUSES } from '../gate/status';
+import { acceptsDecision, GATE_STATUSES } from '../gate/status';
 import type { DivergenceExplanation } from '../gate/divergence-buckets';
 import type { HistoryCheck } from '../gate/history-jump';
 import type { Comparison, GateState, GateStatus, InvoiceSnapshot, LineComparison } from '../gate/types';
@@ -235,7 +235,7 @@ function viewOf<S extends AlertStatus>(status: S): AlertView<S> {
 
 /** Whether a reviewer can still act on the gate in this status (buttons shown). */
 export function decisionPossible(status: AlertStatus): boolean {
-  return GATE_STATUSES[viewOf(status).gateStatus].decidable;
+  return acceptsDecision(viewOf(status).gateStatus);
 }
 
 function statusLine(status: AlertStatus): string {

@@ -1,4 +1,4 @@
-// The gate's custom search attributes (CONTRACT.md "Temporal"). Workflow-safe: imports only
+// The gate's custom search attributes (docs/contract.md "Temporal"). Workflow-safe: imports only
 // @temporalio/common, so the workflow bundle can use these keys with upsertSearchAttributes.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

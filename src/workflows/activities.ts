@@ -15,6 +15,7 @@ import type {
   SlackAlertActivities,
   StripeInvoiceActivities,
 } from '../activities';
+import { LOCAL_BOOKKEEPING } from './gate/patches';
 
 // Transient failures (Stripe 429/5xx, network, a lost ledger connection) retry without limit; the
 // activities themselves mark what must not be retried (Stripe refusing a request, a wrong ledger mapping).
@@ -24,13 +25,9 @@ export const retryForever: ActivityOptions['retry'] = {
   maximumInterval: '5m',
 };
 
-/**
- * Gates that carry this marker write their audit rows and load their settings as local activities:
- * small, idempotent database writes and a config lookup that need no task queue round trip and no
- * history events of their own (each remote activity costs a dispatch and a workflow task more). Gates
- * recorded before it keep scheduling them as activities on replay.
- */
-export const LOCAL_BOOKKEEPING = 'audit-writes-as-local-activities';
+// Gates with the LOCAL_BOOKKEEPING marker (./gate/patches.ts) write their audit rows and load their settings
+// as local activities: small, idempotent database writes and a config lookup that need no task queue round
+// trip and no history events of their own. Gates recorded before it keep scheduling them as activities.
 
 /** `after` for gates with the patch marker, `before` for histories recorded without it. */
 function byPatch<A extends object>(

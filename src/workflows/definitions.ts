@@ -1,8 +1,15 @@
-// The gate's public Temporal surface (see ../shared/CONTRACT.md): workflow id, signal and query names.
+// The gate's public Temporal surface (docs/contract.md): workflow type, id and signature, signal and query
+// names, and their payload types. The HTTP side (src/client/gate-client.ts) and the workflow both import
+// it, so neither imports the other.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Decision, GateState, StripeInvoiceEvent } from '../gate/types';
+import type { Decision, GateStart, GateState, StripeInvoiceEvent } from '../gate/types';
+
+export type { Decision, GateStart, GateState, StripeInvoiceEvent };
 
 export const INVOICE_GATE_WORKFLOW_TYPE = 'invoiceGate';
+
+/** The workflow's signature: one gate per invoice; returns its last state. */
+export type InvoiceGateWorkflow = (invoiceId: string, start?: GateStart) => Promise<GateState>;
 
 export function gateWorkflowId(invoiceId: string): string {
   return `invoice-gate-${invoiceId}`;

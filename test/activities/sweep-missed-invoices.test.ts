@@ -12,8 +12,9 @@ import {
   SWEEP_MIN_AGE_SECONDS,
   SWEEP_WINDOW_SECONDS,
   type SweepResult,
+  type GateSweepPort,
 } from '../../src/activities/sweep-missed-invoices';
-import type { InvoiceToGate, GateSweepPort, StartResult } from '../../src/http/gate-client';
+import type { InvoiceToGate, StartResult } from '../../src/gate/types';
 import { FailureType, GateError } from '../../src/gate/failures';
 import { createMetrics } from '../../src/observability/metrics';
 import { createStripeClient } from '../../src/stripe/client';

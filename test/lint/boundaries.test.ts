@@ -91,6 +91,22 @@ describe('workflow bundle', () => {
     await assertAllowed(workflow, `import type { AppConfig } from '../config/env';`);
   });
 
+  it('holds one folder down too (src/workflows/gate/)', async () => {
+    const phase = 'src/workflows/gate/new-phase.ts';
+    await assertAllowed(phase, `import { audit } from '../activities';`);
+    await assertAllowed(phase, `import { gateWorkflowId } from '../definitions';`);
+    await assertAllowed(phase, `import { compareInvoice } from '../../gate/compare';`);
+    await assertAllowed(phase, `import { StripeInvoiceIdKey } from '../../temporal/search-attribute-keys';`);
+    await assertAllowed(phase, `import type { GateActivities } from '../../activities';`);
+    await assertReported(phase, `import { createActivities } from '../../activities';`, /activity \*types\* only/);
+    await assertReported(
+      phase,
+      `import { readInvoice } from '../../stripe/read-invoice';`,
+      /Not part of the workflow bundle/,
+    );
+    await assertReported(phase, `import { readFileSync } from 'node:fs';`, /Node built-ins/);
+  });
+
   it('rejects import() and require(), which no-restricted-imports cannot see', async () => {
     const [result] = await eslint.lintText(
       `export async function f() { await import('node:fs'); return require('stripe'); }\n`,

@@ -8,7 +8,7 @@ import pino from 'pino';
 import Stripe from 'stripe';
 import { parseConfig } from '../../src/config/env';
 import { createGateContext, type GateContext } from '../../src/context';
-import { isFinal } from '../../src/gate/status';
+import { hasVerdict } from '../../src/gate/status';
 import type { GateState } from '../../src/gate/types';
 import { startServer } from '../../src/server';
 import { registerGateWebhookEndpoint } from '../../src/services/gate-webhook-endpoint';
@@ -247,7 +247,7 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
       // The phase moves on only after the outcome's audit write: reading the audit then is safe.
       return harness.waitFor(
         invoiceId,
-        (s) => isFinal(s.status) && DECIDED_PHASES.includes(s.phase ?? 'deciding'),
+        (s) => hasVerdict(s.status) && DECIDED_PHASES.includes(s.phase ?? 'deciding'),
         timeoutMs,
       );
     },

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { InvoiceRecord } from '../../audit/invoice-record';
 import { RUN_PAGE_SIGNATURE_PARAM } from '../../run-page/link-signature';
-import { INVOICE_ID } from '../stripe-event';
+import { INVOICE_ID } from '../../webhook/stripe-event';
 import { RUN_PAGE_STYLE_HASH, renderNotFoundPage, renderRunPage, type RunPageInput } from './run-page-view';
 
 export interface RunPageRoutesOptions {

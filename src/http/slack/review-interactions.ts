@@ -1,11 +1,11 @@
 // The Release / Recount buttons: ack first, then check who clicked, then ask the gate. Every click is
 // reported to the audit callback, allowed or not. The user always hears back (ephemeral), never an error page.
 import type { App, BlockButtonAction, SlackActionMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
-import { GATE_STATUSES } from '../../gate/status';
+import { acceptsDecision } from '../../gate/status';
 import type { Decision, GateState } from '../../gate/types';
 import { RECOUNT_ACTION_ID, RELEASE_ACTION_ID } from '../../slack/alert-message';
 import { escapeMrkdwn } from '../../slack/format';
-import { GateGoneError, type GateReviewPort } from '../gate-client';
+import { GateGoneError, type GateReviewPort } from '../../client/gate-client';
 import type { GateLogger } from './bolt-logger';
 
 export type ReviewAction = Decision['action'];
@@ -172,7 +172,7 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
       return;
     }
     // The status table says when Release and Recount apply (the same rule that shows the buttons).
-    if (!GATE_STATUSES[state.status].decidable) {
+    if (!acceptsDecision(state.status, action)) {
       await Promise.all([record(true, 'not_held', state.status), tell(notHeldExplanation(invoiceId, state))]);
       return;
     }

@@ -8,7 +8,7 @@ import { FastifyBoltReceiver } from './fastify-bolt-receiver';
 import { GateSocketModeReceiver } from './socket-mode-receiver';
 import type { SlackReceiver } from './slack-receiver';
 import { toBoltLogger, type GateLogger } from './bolt-logger';
-import type { GateReviewPort } from '../gate-client';
+import type { GateReviewPort } from '../../client/gate-client';
 import { registerReviewInteractions, type ReviewAttempt } from './review-interactions';
 
 export interface CreateSlackAppOptions {

@@ -5,7 +5,7 @@ import { WebClient } from '@slack/web-api';
 import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../../emulators/slack/index';
 import { buildHeldAlert } from '../../../src/slack/alert-message';
 import { createSlackApp, type SlackApp } from '../../../src/http/slack/slack-app';
-import type { GateReviewPort } from '../../../src/http/gate-client';
+import type { GateReviewPort } from '../../../src/client/gate-client';
 import type { ReviewAttempt } from '../../../src/http/slack/review-interactions';
 import type { GateLogger } from '../../../src/http/slack/bolt-logger';
 import type { Decision, GateState } from '../../../src/gate/types';

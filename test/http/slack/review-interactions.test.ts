@@ -2,7 +2,7 @@
 // interaction handlers, against an in-memory gate.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GateGoneError } from '../../../src/http/gate-client';
+import { GateGoneError } from '../../../src/client/gate-client';
 import { gateState } from '../../slack/fixtures';
 import { startHarness, type Harness } from './harness';
 import { SLACK_EMULATOR_DEFAULTS } from '../../../emulators/slack/index';

@@ -37,7 +37,7 @@ async function heldInvoice(h: GateHarness, name: string) {
 /**
  * Every phase of the gate that follows its invoice to the end, each ending where a deploy could find
  * it. Files are named `follows-<phase>.json`; the `v1-*` files were recorded from the first version of
- * the gate (./invoice-gate-v1.ts), which new gates no longer take, so they cannot be recorded again.
+ * the gate (src/workflows/gate/invoice-gate-v1.ts), which new gates no longer take, so they cannot be recorded again.
  */
 const scenarios: Record<string, Scenario> = {
   async 'follows-passed-watching'(h) {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { createGateClient, GateGoneError } from '../../src/http/gate-client';
+import { createGateClient, GateGoneError } from '../../src/client/gate-client';
 import { gateState } from '../slack/fixtures';
 
 interface Call {

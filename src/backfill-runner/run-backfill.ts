@@ -9,12 +9,12 @@ import { BackfillStore } from '../audit/backfill-store';
 import type { GateContext } from '../context';
 import type { invoiceBackfill } from '../workflows/backfill';
 import { BACKFILL_WORKFLOW_TYPE } from '../workflows/backfill-definitions';
-import { backfillWorkflowId } from './arguments';
+import { backfillWorkflowId } from '../backfill/arguments';
 import { startBackfillWorker } from './backfill-worker';
-import { csvHeader, csvLine } from './csv';
-import { createProgressReporter, type ProgressStream } from './progress';
-import { BackfillSummaryBuilder, type BackfillSummary } from './summary';
-import type { BackfillRequest, BackfillRunTotals } from './types';
+import { csvHeader, csvLine } from '../backfill/csv';
+import { createProgressReporter, type ProgressStream } from '../backfill/progress';
+import { BackfillSummaryBuilder, type BackfillSummary } from '../backfill/summary';
+import type { BackfillRequest, BackfillRunTotals } from '../backfill/types';
 
 export interface RunBackfillOptions {
   request: BackfillRequest;

@@ -1,9 +1,9 @@
-// The HTTP side's only way into the gate: start one workflow per invoice, signal it Stripe's later
+// The one way into the gate from outside the worker: start one workflow per invoice, signal it Stripe's later
 // invoice events and reviewers' decisions, query its state. The Stripe webhook and the Slack
 // interactions both go through it, and so does the worker's sweep for missed webhooks; all gate work
 // happens in the worker.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Decision, GateStart, GateState, StripeInvoiceEvent } from '../gate/types';
+import type { InvoiceToGate, StartResult } from '../gate/types';
 import { InvoiceGateStatusKey, StripeCustomerIdKey, StripeInvoiceIdKey } from '../temporal/search-attribute-keys';
 import {
   decisionSignal,
@@ -11,10 +11,14 @@ import {
   INVOICE_GATE_WORKFLOW_TYPE,
   stateQuery,
   stripeInvoiceEventSignal,
+  type Decision,
+  type GateStart,
+  type GateState,
+  type InvoiceGateWorkflow,
+  type StripeInvoiceEvent,
 } from '../workflows/definitions';
-import type { invoiceGate } from '../workflows/invoice-gate';
 
-export type StartResult = 'started' | 'already_gated';
+export type { InvoiceToGate, StartResult };
 export type SignalResult = 'signalled' | 'no_running_gate';
 
 export interface GateClient {
@@ -27,18 +31,6 @@ export interface GateClient {
   state(invoiceId: string): Promise<GateState | null>;
   /** Throws GateGoneError when the gate ended (or never existed). */
   decide(invoiceId: string, decision: Decision): Promise<void>;
-}
-
-/** The invoice a gate starts for, with what Stripe told of it (the gate decides before Stripe's deadline). */
-export interface InvoiceToGate {
-  id: string;
-  customerId: string | null;
-  createdAt?: number | null;
-  automaticallyFinalizesAt?: number | null;
-  currency?: string | null;
-  livemode?: boolean | null;
-  /** Who noticed the invoice: its invoice.created webhook (the default), or the sweep for missed webhooks. */
-  startedBy?: 'webhook' | 'sweep';
 }
 
 function gateStartOf(invoice: InvoiceToGate): GateStart {
@@ -54,8 +46,6 @@ function gateStartOf(invoice: InvoiceToGate): GateStart {
 
 /** What the Stripe webhook needs of the gate. */
 export type GateLauncher = Pick<GateClient, 'startGate' | 'signalInvoiceEvent'>;
-/** What the sweep for missed webhooks needs of the gate. */
-export type GateSweepPort = Pick<GateClient, 'hasGate' | 'startGate'>;
 /** What the Slack review buttons need of the gate. */
 export type GateReviewPort = Pick<GateClient, 'state' | 'decide'>;
 
@@ -82,7 +72,7 @@ export function createGateClient(client: Client, taskQueue: string): GateClient 
     async startGate(invoice, stripeEventId) {
       try {
         await withWebhookDeadline(() =>
-          client.workflow.start<typeof invoiceGate>(INVOICE_GATE_WORKFLOW_TYPE, {
+          client.workflow.start<InvoiceGateWorkflow>(INVOICE_GATE_WORKFLOW_TYPE, {
             taskQueue,
             workflowId: gateWorkflowId(invoice.id),
             args: [invoice.id, gateStartOf(invoice)],

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
 import { FifoLimiter, SlotWaitTimeoutError } from './fifo-limiter';
-import type { GateLauncher, SignalResult, StartResult } from './gate-client';
+import type { GateLauncher, SignalResult, StartResult } from '../client/gate-client';
 import {
   FOLLOW_UP_EVENTS,
   invoiceFromEvent,

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FifoLimiter, SlotWaitTimeoutError } from '../../src/http/fifo-limiter';
+import { FifoLimiter, SlotWaitTimeoutError } from '../../src/webhook/fifo-limiter';
 
 /** A call that runs until its test lets it finish. */
 function heldCall<T>(log: string[], name: string, value: T) {

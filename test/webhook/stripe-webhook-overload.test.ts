@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
-import type { GateLauncher } from '../../src/http/gate-client';
-import { stripeWebhook, type StripeEventRecord, type StripeWebhookOptions } from '../../src/http/stripe-webhook';
+import type { GateLauncher } from '../../src/client/gate-client';
+import { stripeWebhook, type StripeEventRecord, type StripeWebhookOptions } from '../../src/webhook/stripe-webhook';
 
 const secret = 'whsec_test_secret';
 const stripe = new Stripe('sk_test_unused');

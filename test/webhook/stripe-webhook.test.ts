@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
-import { createGateClient } from '../../src/http/gate-client';
-import { stripeWebhook, type StripeEventRecord } from '../../src/http/stripe-webhook';
+import { createGateClient } from '../../src/client/gate-client';
+import { stripeWebhook, type StripeEventRecord } from '../../src/webhook/stripe-webhook';
 import { startTemporalEmulator } from '../../emulators/temporal';
 
 const secret = 'whsec_test_secret';

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import type { StripeInvoiceEvent } from '../../src/gate/types';
-import type { GateLauncher } from '../../src/http/gate-client';
-import { stripeWebhook, type StripeEventRecord } from '../../src/http/stripe-webhook';
+import type { GateLauncher } from '../../src/client/gate-client';
+import { stripeWebhook, type StripeEventRecord } from '../../src/webhook/stripe-webhook';
 import { stripeKeyIsLive } from '../../src/server';
 
 const secret = 'whsec_input_secret';

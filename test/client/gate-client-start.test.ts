@@ -8,7 +8,7 @@ import {
   type Client,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { createGateClient } from '../../src/http/gate-client';
+import { createGateClient } from '../../src/client/gate-client';
 
 function fakeClient(behaviour: { start?: () => unknown; describe?: (workflowId: string) => unknown } = {}) {
   const starts: Array<{ type: string; options: WorkflowStartOptions }> = [];

@@ -6,7 +6,7 @@ import { createBackfillActivities } from '../activities/backfill';
 import { BackfillStore } from '../audit/backfill-store';
 import { loadGateConfig } from '../config/gate-config';
 import type { GateContext } from '../context';
-import { installTemporalLogger } from '../worker';
+import { installTemporalLogger } from '../temporal/runtime-logger';
 import { backfillTaskQueue } from '../workflows/backfill-definitions';
 
 export interface BackfillWorker {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import Stripe from 'stripe';
-import { stripeWebhook } from '../../src/http/stripe-webhook';
+import { stripeWebhook } from '../../src/webhook/stripe-webhook';
 import { createLogger } from '../../src/observability/logger';
 import { fastifyOptions } from '../../src/server';
 
