@@ -2,8 +2,10 @@
 // (the `decide` Update's validator, the legacy `decision` signal, Slack, the CLI). Pure: it sees the
 // request, what the gate waits for, and who may decide; it returns the decision or a refusal in words.
 
-export const DECISION_ACTIONS = ['release', 'recount', 'approve'] as const;
-export type DecisionAction = (typeof DECISION_ACTIONS)[number];
+import type { Decision, ReviewAction } from './types';
+
+export const DECISION_ACTIONS: readonly ReviewAction[] = ['release', 'recount', 'approve'];
+export type DecisionAction = ReviewAction;
 
 /** Why a release is let go (the Slack modal's list, `reason` option values). */
 export const RELEASE_REASONS = ['ledger_late', 'stripe_correct', 'contract_exception', 'other'] as const;
@@ -16,11 +18,9 @@ export const RELEASE_REASON_LABELS: Readonly<Record<ReleaseReason, string>> = {
   other: 'Other',
 };
 
-export interface DecisionRequest {
-  action: DecisionAction;
-  reviewer: string;
+/** A decision that passed parsing: the reason, when there is one, is from the list. */
+export interface DecisionRequest extends Decision {
   reason?: ReleaseReason;
-  note?: string;
 }
 
 /** What the gate waits for now. */
@@ -83,11 +83,15 @@ function parseRequest(value: unknown): DecisionRequest | Refusal {
   };
 }
 
-export function checkDecision(request: unknown, stage: DecisionStage, policy: ReviewerPolicy): DecisionCheck {
+/**
+ * `policy` null: who may decide is not known yet (a gate started on a worker before the reviewer lists
+ * reached the workflow); the reviewer is checked again once the gate has loaded them.
+ */
+export function checkDecision(request: unknown, stage: DecisionStage, policy: ReviewerPolicy | null): DecisionCheck {
   const parsed = parseRequest(request);
   if (!('action' in parsed)) return { accepted: false, refusal: parsed };
   const { action, reviewer } = parsed;
-  if (!policy.reviewers.includes(reviewer)) {
+  if (policy && !policy.reviewers.includes(reviewer)) {
     return refuse('not_allowed', `${reviewer} is not allowed to decide on held invoices`);
   }
   if (stage.waitingFor === 'nothing') {
@@ -115,8 +119,16 @@ export function checkDecision(request: unknown, stage: DecisionStage, policy: Re
   if (reviewer === stage.firstApprover) {
     return refuse('same_approver', 'you gave the first approval; a different reviewer must approve');
   }
-  if (policy.approvers !== null && !policy.approvers.includes(reviewer)) {
+  if (policy && policy.approvers !== null && !policy.approvers.includes(reviewer)) {
     return refuse('not_an_approver', `${reviewer} may not give the second approval`);
   }
   return { accepted: true, decision: parsed };
+}
+
+/** "The ledger was late: the batch job ran at 03:00", for alerts, the audit and Stripe's metadata. */
+export function describeReleaseReason(reason: string, note?: string | null): string {
+  const label = (RELEASE_REASONS as readonly string[]).includes(reason)
+    ? RELEASE_REASON_LABELS[reason as ReleaseReason]
+    : reason;
+  return note ? `${label}: ${note}` : label;
 }
