@@ -3,7 +3,7 @@
 // build the shared context, run the halves, and stop everything in order on SIGINT/SIGTERM.
 import { execFileSync } from 'node:child_process';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config/env';
-import { refuseLiveKeyOnEmbedded } from './config/live-key-guard';
+import { refuseUnsafeEmbedded } from './config/mixed-services-guard';
 import { createGateContext, type GateContext } from './context';
 import { createLogger } from './observability/logger';
 import { resolveServices } from './services/resolve-services';
@@ -16,7 +16,7 @@ export interface Roles {
 function loadConfigOrExit(): AppConfig {
   try {
     const config = loadConfig();
-    refuseLiveKeyOnEmbedded(config);
+    refuseUnsafeEmbedded(config);
     return config;
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -73,7 +73,7 @@ export async function runFromCommandLine(roles: Roles, start: (context: GateCont
       logger.info({ embedded: services.notes }, 'embedded defaults in use for what is not configured');
       if (services.temporal.embedded && temporalCliOnPath()) {
         logger.info(
-          'a temporal CLI is on the PATH: `temporal server start-dev` gives the Web UI; then set TEMPORAL_ADDRESS=localhost:7233',
+          'a temporal CLI is on the PATH: `temporal server start-dev` gives the Web UI; then set TEMPORAL_ADDRESS=localhost:7233 and GATE_ALLOW_EMBEDDED=1 (real Temporal, the other services embedded: a development mix)',
         );
       }
     }

@@ -16,7 +16,7 @@ import {
   type Databases,
 } from './db';
 import { createMetrics, type GateMetrics } from './observability/metrics';
-import { runPageLinkKey } from './run-page/link-signature';
+import { linkKeyOrigin, runPageLinkKey } from './run-page/link-signature';
 import { RunPageLinks } from './run-page/run-page-links';
 import type { ResolvedServices } from './services/resolve-services';
 import { createStripeClient, defaultMaxRequestsPerSecond } from './stripe/client';
@@ -95,6 +95,17 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
     const registered = await ensureSearchAttributes(connection, services.temporal.namespace);
     if (registered.added.length > 0) logger.info({ added: registered.added }, 'registered search attributes');
 
+    const linkKey = {
+      linkSecret: config.runPage.linkSecret,
+      stripeSecretKey: services.stripe.secretKey,
+      stripeEmbedded: services.stripe.embedded,
+    };
+    if (linkKeyOrigin(linkKey) === 'random') {
+      logger.info(
+        "run page links are signed with a random key of this process: they stop opening when it ends, and a server and a worker run apart verify none of each other's (set GATE_LINK_SECRET)",
+      );
+    }
+
     return {
       config,
       services,
@@ -109,7 +120,7 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       connection,
       client: new Client({ connection, namespace: services.temporal.namespace }),
       runPageLinks: new RunPageLinks({
-        key: runPageLinkKey({ linkSecret: config.runPage.linkSecret, stripeSecretKey: services.stripe.secretKey }),
+        key: runPageLinkKey(linkKey),
         publicUrl: config.runPage.publicUrl,
         defaultUrl: `http://${config.host}:${config.port}`,
         expiryMs: config.runPage.linkExpiryMs,

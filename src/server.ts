@@ -1,7 +1,7 @@
 // The HTTP half: Stripe webhooks, Slack interactivity, health, readiness and metrics. It only starts,
 // signals and queries workflows (through the gate client); all gate work happens in the worker.
 // `npm run server` runs it alone (src/bin/server.ts), `npm start` next to the worker (src/bin/start.ts).
-import Fastify, { LogController } from 'fastify';
+import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { AuditStore, StripeEventInput } from './audit/audit-store';
@@ -10,12 +10,13 @@ import { InvoiceRecordReader } from './audit/invoice-record';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
 import { createGateClient, type GateClient } from './client/gate-client';
-import { healthRoutes, type ReadinessCheck } from './http/health-routes';
+import { healthRoutes, openMetricsWarning, type ReadinessCheck } from './http/health-routes';
 import { homePage } from './http/home-page';
 import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
 import { logsItsOwnRequests, stripeWebhook } from './webhook/stripe-webhook';
 import type { GateMetrics } from './observability/metrics';
+import { SignatureRedactingLogController } from './observability/request-log';
 import { temporalReadinessCheck } from './temporal/readiness';
 import { temporalUiUrl, temporalWorkflowUrl } from './temporal/ui-url';
 
@@ -32,6 +33,8 @@ export interface ServerDeps {
   slack: SlackApp;
   readiness: Record<string, ReadinessCheck>;
   isShuttingDown?: () => boolean;
+  /** GATE_METRICS_TOKEN: /metrics requires it as a bearer token. */
+  metricsToken?: string;
   /** The reviewers' run page (GET /invoices/:invoiceId); without it the route does not exist. */
   runPage?: RunPageRoutesOptions;
 }
@@ -41,8 +44,8 @@ export function fastifyOptions(logger: Logger) {
   return {
     loggerInstance: logger,
     return503OnClosing: true,
-    // The Stripe webhook logs one line per request itself, with what it did.
-    logController: new LogController({ disableRequestLogging: logsItsOwnRequests }),
+    // The Stripe webhook logs one line per request itself, with what it did; no line holds a link signature.
+    logController: new SignatureRedactingLogController({ disableRequestLogging: logsItsOwnRequests }),
   };
 }
 
@@ -58,6 +61,7 @@ export async function buildServer(deps: ServerDeps) {
       },
     },
     isShuttingDown: deps.isShuttingDown,
+    metricsToken: deps.metricsToken,
   });
   // Each webhook answers only once its event is in the audit; concurrent ones share one insert.
   const receivedEvents = new GroupCommit((events: StripeEventInput[]) => deps.audit.recordStripeEvents(events));
@@ -118,8 +122,11 @@ export async function startServer(context: GateContext): Promise<string> {
       database: () => pingDatabase(context.databases.db),
     },
     isShuttingDown: () => shuttingDown,
+    metricsToken: config.metricsToken,
     runPage: runPageOptions(context),
   });
+  const metricsWarning = openMetricsWarning(config.host, config.metricsToken);
+  if (metricsWarning) logger.warn({ host: config.host }, metricsWarning);
   await server.listen({ port: config.port, host: config.host });
   slack.receiver.startReceiving();
   context.onStop(async () => {

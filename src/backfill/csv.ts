@@ -1,7 +1,9 @@
 // The backfill report as CSV (RFC 4180): a header, one row per compared line, CRLF line ends, fields
 // quoted when they hold a comma, a quote or a line break. Decimals are exact and plain (no exponent, no
 // trailing zeros); times are UTC ISO 8601 to the second (`2026-01-31T00:00:00Z`); an unknown variance
-// or impact is an empty field; `passed` is `true`/`false`.
+// or impact is an empty field; `passed` is `true`/`false`. Text cells come from Stripe and the account
+// (a meter's event name is whatever the account named it): one that a spreadsheet would read as a
+// formula is neutralised (csvText), numbers and times are written as they are.
 import Decimal from 'decimal.js';
 import type { BackfillReportLine } from './report-line';
 
@@ -29,6 +31,14 @@ export function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
+/** What a spreadsheet starts a formula with (OWASP, CSV injection): `=`, `+`, `-`, `@`, tab, CR. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A text cell that cannot run as a formula: a leading `'` makes a spreadsheet show it as text (OWASP). */
+export function csvText(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
 export function csvRecord(fields: readonly string[]): string {
   return `${fields.map(csvField).join(',')}\r\n`;
 }
@@ -48,12 +58,12 @@ export function csvHeader(): string {
 
 export function csvLine(line: BackfillReportLine): string {
   return csvRecord([
-    line.invoiceId,
-    line.customerId,
-    line.invoiceStatus,
+    csvText(line.invoiceId),
+    csvText(line.customerId),
+    csvText(line.invoiceStatus),
     csvTime(line.created),
-    line.lineId,
-    line.eventName,
+    csvText(line.lineId),
+    csvText(line.eventName),
     csvTime(line.periodStart),
     csvTime(line.periodEnd),
     csvDecimal(line.stripeQuantity),
@@ -61,7 +71,7 @@ export function csvLine(line: BackfillReportLine): string {
     csvDecimal(line.difference),
     csvDecimal(line.variancePct),
     csvDecimal(line.estimatedImpactMinor),
-    line.currency,
+    csvText(line.currency),
     String(line.passed),
   ]);
 }

@@ -83,7 +83,7 @@ export interface AppConfig {
   };
   /** The reviewers' run page (GET /invoices/:invoiceId) and the signed links to it. */
   runPage: {
-    /** GATE_LINK_SECRET; undefined -> a key derived from the Stripe secret key (src/run-page/link-key.ts). */
+    /** GATE_LINK_SECRET; undefined -> derived from the Stripe secret key, random on the emulator (src/run-page/link-signature.ts). */
     linkSecret: string | undefined;
     /** GATE_PUBLIC_URL: where reviewers reach this server; undefined -> the server's own address. */
     publicUrl: string | undefined;
@@ -93,7 +93,12 @@ export interface AppConfig {
   /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION: each line against the customer's previous invoices. */
   history: HistorySettings;
   logLevel: LogLevel;
-  /** GATE_ALLOW_EMBEDDED=1: a live Stripe key may run on the embedded Temporal engine or database (tests). */
+  /** GATE_METRICS_TOKEN: GET /metrics requires `Authorization: Bearer <token>`; undefined -> open. */
+  metricsToken: string | undefined;
+  /**
+   * GATE_ALLOW_EMBEDDED=1: embedded and real services may be mixed, and a live Stripe key may run on the
+   * embedded Temporal engine or database (tests).
+   */
   allowEmbedded: boolean;
 }
 
@@ -268,6 +273,9 @@ const envSchema = z.object({
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
+  GATE_METRICS_TOKEN: optional(
+    text.regex(/^\S{16,}$/, 'must be at least 16 characters without spaces (e.g. openssl rand -hex 32)'),
+  ),
   GATE_ALLOW_EMBEDDED: optional(z.enum(['0', '1'], { message: 'must be 1 (allow) or 0' })).default('0'),
 });
 
@@ -335,6 +343,7 @@ export function parseConfig(env: Env): AppConfig {
     runPage: { linkSecret: e.GATE_LINK_SECRET, publicUrl: e.GATE_PUBLIC_URL, linkExpiryMs: e.GATE_LINK_EXPIRY },
     history: { jump: e.GATE_HISTORY_JUMP, action: e.GATE_HISTORY_ACTION },
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.GATE_METRICS_TOKEN,
     allowEmbedded: e.GATE_ALLOW_EMBEDDED === '1',
   };
 }
@@ -428,12 +437,15 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       followFinalizedFor: formatDuration(config.lifecycle.followFinalizedForMs),
     },
     runPage: {
-      linkSecret: config.runPage.linkSecret ? '***' : 'derived from the Stripe secret key',
+      linkSecret: config.runPage.linkSecret
+        ? '***'
+        : 'derived from the Stripe secret key (random per process on the Stripe emulator)',
       publicUrl: config.runPage.publicUrl ?? "the server's own address",
       linkExpiry: formatDuration(config.runPage.linkExpiryMs),
     },
     history: { jump: config.history.jump === null ? 'off' : `${config.history.jump}x`, action: config.history.action },
     logLevel: config.logLevel,
+    metricsToken: config.metricsToken ? '***' : 'unset (GET /metrics is open)',
     allowEmbedded: config.allowEmbedded,
   };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { GateMode, Tolerance } from '../gate/types';
 import { ConfigError } from './config-error';
 import { GATE_MODES } from './env';
+import { sqlFilterProblem } from './sql-filter';
 
 /** Table, schema and column names: quoted with sql.id, and still restricted to plain identifiers. */
 export const SAFE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -17,7 +18,7 @@ export interface LedgerMapping {
   table: string;
   columns: { customer: string; eventName: string; value: string; occurredAt: string };
   customerKey: CustomerKey;
-  /** Extra SQL boolean expression over the ledger table's columns, ANDed into the WHERE. Trusted. */
+  /** Extra SQL boolean expression over the ledger table's columns, ANDed into the WHERE (one expression: sql-filter.ts). */
   filter: string | null;
   /** Meter id or meter event_name -> ledger event_name (a meter id entry wins). */
   eventNames: Record<string, string>;
@@ -85,7 +86,10 @@ const fileSchema = z.strictObject({
         .string()
         .trim()
         .min(1, 'must be a SQL boolean expression, or null')
-        .refine((f) => !f.includes(';'), 'must be a single expression (no ";")')
+        .superRefine((f, ctx) => {
+          const problem = sqlFilterProblem(f);
+          if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: ${JSON.stringify(f)}` });
+        })
         .nullable()
         .optional(),
       eventNames: z.record(z.string().min(1), z.string().min(1, 'must be a ledger event name')).optional(),

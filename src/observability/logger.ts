@@ -2,6 +2,7 @@
 // never a secret. Every line about a gate carries `invoiceId` and `workflowId` (gateLogBindings).
 import pino, { type Logger as PinoLogger, type LoggerOptions } from 'pino';
 import { redactSecrets, SECRET_KEYS } from './redact-secrets';
+import { redactLinkSignatures, serializeRequest } from './request-log';
 import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -44,13 +45,23 @@ export function loggerOptions(config: LoggerConfig = {}): LoggerOptions {
     level: parseLogLevel(config.level),
     base: { service: 'invoice-gate', ...config.base },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
+    // Fastify keeps a logger instance's serializers over its own: request URLs without link signatures.
+    serializers: { req: serializeRequest },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),
-      // Secret-named keys one and two levels into a line (the top level is redacted by path).
-      log: (object) => redactSecrets(object, REDACTED),
+      // Secret-named keys one and two levels into a line (the top level is redacted by path), and the
+      // link signatures in a route's own `url` field (the Stripe webhook logs its requests itself).
+      log: (object) => redactSecrets(withoutLinkSignature(object), REDACTED),
     },
   };
+}
+
+function withoutLinkSignature(object: Record<string, unknown>): Record<string, unknown> {
+  const url = object.url;
+  if (typeof url !== 'string' || !url.includes('?')) return object;
+  const redacted = redactLinkSignatures(url);
+  return redacted === url ? object : { ...object, url: redacted };
 }
 
 export function createLogger(config: LoggerConfig = {}, destination?: pino.DestinationStream): PinoLogger {

@@ -1,6 +1,6 @@
 // Signed links to a reviewer's run page: an HMAC-SHA256 over (invoice id, expiry), so a link opens
 // one invoice's page until it expires and cannot be forged or pointed at another invoice.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** The query parameter carrying the signature: `?sig=<expiry unix seconds>.<hex HMAC>`. */
 export const RUN_PAGE_SIGNATURE_PARAM = 'sig';
@@ -17,6 +17,14 @@ export interface LinkKeySource {
   linkSecret: string | undefined;
   /** The Stripe secret key: both halves (server and worker) always hold it. */
   stripeSecretKey: string;
+  /** The Stripe key is the emulator's (STRIPE_SECRET_KEY unset): no secret to derive from. */
+  stripeEmbedded: boolean;
+}
+
+/** Where the link key comes from: GATE_LINK_SECRET, the (real) Stripe secret key, or this process alone. */
+export function linkKeyOrigin(source: LinkKeySource): 'link-secret' | 'stripe-key' | 'random' {
+  if (source.linkSecret) return 'link-secret';
+  return source.stripeEmbedded ? 'random' : 'stripe-key';
 }
 
 /**
@@ -24,11 +32,18 @@ export interface LinkKeySource {
  * secret key. The Stripe key is the one secret every process of the gate has (the worker calls Stripe,
  * the server reads it too), so a worker-only process signs what a server-only process verifies; the
  * derivation is one-way, so the link key reveals nothing about the Stripe key. Rotating the Stripe key
- * ends the links signed before.
+ * ends the links signed before. On the Stripe emulator there is no such secret (its key may be the public
+ * default of `npm run emulators`): the key is random, this process's only, and links end with it.
  */
 export function runPageLinkKey(source: LinkKeySource): Buffer {
-  if (source.linkSecret) return Buffer.from(source.linkSecret, 'utf8');
-  return createHmac('sha256', source.stripeSecretKey).update(DERIVED_KEY_LABEL).digest();
+  switch (linkKeyOrigin(source)) {
+    case 'link-secret':
+      return Buffer.from(source.linkSecret!, 'utf8');
+    case 'stripe-key':
+      return createHmac('sha256', source.stripeSecretKey).update(DERIVED_KEY_LABEL).digest();
+    case 'random':
+      return randomBytes(32);
+  }
 }
 
 function mac(key: Buffer, invoiceId: string, expiresAt: number): Buffer {

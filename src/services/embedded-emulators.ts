@@ -3,6 +3,11 @@
 // server/worker commands). The only place src/ reaches emulators/. resolve-services.ts imports this
 // module only when a service is unset, and each emulator is imported only when it is started here, so
 // a process configured for real services never loads them (nor their development dependencies).
+// Emulators started here get secrets generated for this process, never the public constants of their
+// defaults.ts: whoever reaches the gate's port cannot sign a Slack click or call the Stripe emulator with
+// a key from the repository. (The emulators of `npm run emulators` keep their defaults: the split
+// commands must know them, and a split deployment on emulators is a development mix, GATE_ALLOW_EMBEDDED=1.)
+import { randomBytes } from 'node:crypto';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack/defaults';
 import { STRIPE_EMULATOR_DEFAULTS } from '../../emulators/stripe/defaults';
 import { TEMPORAL_EMULATOR_DEFAULTS } from '../../emulators/temporal/defaults';
@@ -20,6 +25,9 @@ interface Embedded {
 }
 
 const port = (mode: EmulatorMode, fixed: number) => (mode.randomPort ? 0 : fixed);
+
+/** A secret of this process only, with the prefix the real service's secrets carry. */
+const processSecret = (prefix: string) => `${prefix}${randomBytes(24).toString('hex')}`;
 
 /** Emulators and PGlite are development dependencies: say so instead of "Cannot find module". */
 async function load<T>(what: string, variables: string, importer: () => Promise<T>): Promise<T> {
@@ -47,9 +55,11 @@ export async function embeddedTemporal(namespace: string, mode: EmulatorMode): P
 }
 
 export async function embeddedStripe(mode: EmulatorMode): Promise<Embedded & { apiUrl: string; secretKey: string }> {
-  const secretKey = STRIPE_EMULATOR_DEFAULTS.apiKey;
-  if (!mode.inProcess)
-    return { apiUrl: `http://${STRIPE_EMULATOR_DEFAULTS.host}:${STRIPE_EMULATOR_DEFAULTS.port}`, secretKey };
+  if (!mode.inProcess) {
+    const apiUrl = `http://${STRIPE_EMULATOR_DEFAULTS.host}:${STRIPE_EMULATOR_DEFAULTS.port}`;
+    return { apiUrl, secretKey: STRIPE_EMULATOR_DEFAULTS.apiKey };
+  }
+  const secretKey = processSecret('sk_test_emulator_');
   const { startStripeEmulator } = await load(
     'the embedded Stripe emulator',
     'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
@@ -75,11 +85,17 @@ export interface EmbeddedSlack extends Embedded {
  * SLACK_APP_TOKEN.
  */
 export async function embeddedSlack(mode: EmulatorMode, appToken?: string): Promise<EmbeddedSlack> {
-  const credentials = {
-    botToken: SLACK_EMULATOR_DEFAULTS.botToken,
-    signingSecret: SLACK_EMULATOR_DEFAULTS.signingSecret,
-    channelId: SLACK_EMULATOR_DEFAULTS.channelId,
-  };
+  const credentials = mode.inProcess
+    ? {
+        botToken: processSecret('xoxb-emulator-'),
+        signingSecret: processSecret(''),
+        channelId: SLACK_EMULATOR_DEFAULTS.channelId,
+      }
+    : {
+        botToken: SLACK_EMULATOR_DEFAULTS.botToken,
+        signingSecret: SLACK_EMULATOR_DEFAULTS.signingSecret,
+        channelId: SLACK_EMULATOR_DEFAULTS.channelId,
+      };
   const variables = 'SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID';
   let url = `http://${SLACK_EMULATOR_DEFAULTS.host}:${SLACK_EMULATOR_DEFAULTS.port}`;
   let stop: (() => Promise<void>) | undefined;

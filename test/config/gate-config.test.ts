@@ -128,6 +128,12 @@ test('bad tolerances, customer keys, filters and unknown keys are rejected', () 
   assert.match(text, /customers\.cus_1\.tolerance\.abs: must be a non-negative decimal/);
 });
 
+test('a filter that escapes its parentheses is refused, quoting the offending text', () => {
+  const filter = "environment = 'production') or (true";
+  const issues = issuesOf(() => loadGateConfig(writeJson(JSON.stringify({ ledger: { filter } })), ENV_TOLERANCE));
+  assert.deepEqual(issues, [`ledger.filter: closes a parenthesis it did not open: ${JSON.stringify(filter)}`]);
+});
+
 test('unreadable or invalid JSON files name INVOICE_GATE_CONFIG', () => {
   assert.match(
     issuesOf(() => loadGateConfig('/nonexistent/gate.json', ENV_TOLERANCE))[0],

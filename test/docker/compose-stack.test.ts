@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/env';
 import { liveKeyOnEmbeddedIssues } from '../../src/config/live-key-guard';
+import { mixedServicesIssues } from '../../src/config/mixed-services-guard';
 import { REPO_ROOT } from '../support/gate-process';
 
 interface Service {
@@ -89,11 +90,23 @@ describe('compose.yaml (the whole stack)', () => {
     assert.equal(env.TEMPORAL_NAMESPACE, temporal.DEFAULT_NAMESPACE);
     assert.equal(env.TEMPORAL_NAMESPACE, included.services['temporal-search-attributes'].environment?.NAMESPACE);
     const pg = included.services.postgresql.environment ?? {};
-    const database = new URL(env.DATABASE_URL);
+    // Never as Temporal's superuser: the gate's own role, and the read-only role for the ledger, both
+    // created by postgres-init with the passwords the postgresql service passes it.
+    const database = new URL(interpolate(env.DATABASE_URL, {}));
     assert.equal(database.hostname, 'postgresql');
-    assert.equal(database.username, pg.POSTGRES_USER);
-    assert.equal(database.password, pg.POSTGRES_PASSWORD);
-    assert.match(postgresInit, new RegExp(`CREATE DATABASE ${database.pathname.slice(1)};`));
+    assert.notEqual(database.username, pg.POSTGRES_USER);
+    assert.equal(database.username, 'gate_owner');
+    assert.equal(database.password, interpolate(pg.INVOICE_GATE_DB_PASSWORD, {}));
+    assert.match(postgresInit, new RegExp(`CREATE DATABASE ${database.pathname.slice(1)} OWNER gate_owner;`));
+    const ledger = new URL(interpolate(env.LEDGER_DATABASE_URL, {}));
+    assert.equal(ledger.username, 'gate_ledger_reader');
+    assert.equal(ledger.password, interpolate(pg.INVOICE_GATE_LEDGER_PASSWORD, {}));
+    assert.equal(ledger.pathname, database.pathname);
+    assert.match(postgresInit, /CREATE ROLE gate_ledger_reader LOGIN PASSWORD :'ledger_password';/);
+    assert.equal(
+      new URL(interpolate(env.DATABASE_URL, { INVOICE_GATE_DB_PASSWORD: 'fromdotenv' })).password,
+      'fromdotenv',
+    );
     // the Web UI's published port is where TEMPORAL_UI_URL sends the browser
     const [uiPort] = (included.services['temporal-ui'].ports ?? [])[0].split(':').slice(1);
     assert.equal(interpolate(env.TEMPORAL_UI_URL, {}), `http://localhost:${uiPort}`);
@@ -107,6 +120,9 @@ describe('compose.yaml (the whole stack)', () => {
       SLACK_BOT_TOKEN: 'xoxb-fromdotenv',
       SLACK_SIGNING_SECRET: 'signing-fromdotenv',
       SLACK_CHANNEL_ID: 'C0FROMENV',
+      GATE_PUBLIC_URL: 'https://gate.example.com',
+      GATE_LINK_SECRET: 'link-secret-fromdotenv-0123456789abcdef',
+      GATE_METRICS_TOKEN: 'metrics-token-fromdotenv-0123456789',
     };
     for (const name of Object.keys(credentials)) {
       assert.match(env[name], new RegExp(`^\\$\\{${name}:\\?`), `${name} is required`);
@@ -118,8 +134,13 @@ describe('compose.yaml (the whole stack)', () => {
     const config = parseConfig(resolved);
     assert.equal(config.temporal.address, 'temporal:7233');
     assert.ok(config.databaseUrl);
-    assert.equal(config.ledgerDatabaseUrl, undefined);
+    assert.ok(config.ledgerDatabaseUrl);
     assert.deepEqual(liveKeyOnEmbeddedIssues(config), []);
+    assert.deepEqual(mixedServicesIssues(config), []);
+    // Slack links name the public address, the run page key and the metrics token are the operator's.
+    assert.equal(config.runPage.publicUrl, credentials.GATE_PUBLIC_URL);
+    assert.equal(config.runPage.linkSecret, credentials.GATE_LINK_SECRET);
+    assert.equal(config.metricsToken, credentials.GATE_METRICS_TOKEN);
   });
 
   it('publishes the webhook port on localhost only; the worker has no HTTP health check; both get time to drain', () => {

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { runPageLinkKey, signRunPageLink, verifyRunPageLink } from '../../src/run-page/link-signature';
+import { STRIPE_EMULATOR_DEFAULTS } from '../../emulators/stripe/defaults';
+import { linkKeyOrigin, runPageLinkKey, signRunPageLink, verifyRunPageLink } from '../../src/run-page/link-signature';
 import { RunPageLinks } from '../../src/run-page/run-page-links';
 
 const KEY = Buffer.from('a-test-link-secret-of-at-least-32-characters');
@@ -66,15 +67,21 @@ describe('run page link signatures', () => {
 describe('runPageLinkKey', () => {
   test('GATE_LINK_SECRET when configured', () => {
     assert.deepEqual(
-      runPageLinkKey({ linkSecret: 'configured-secret', stripeSecretKey: 'sk_test_x' }),
+      runPageLinkKey({ linkSecret: 'configured-secret', stripeSecretKey: 'sk_test_x', stripeEmbedded: true }),
       Buffer.from('configured-secret'),
     );
   });
 
   test('else derived one-way from the Stripe secret key: stable, and not the key itself', () => {
-    const derived = runPageLinkKey({ linkSecret: undefined, stripeSecretKey: 'sk_test_abc' });
-    assert.deepEqual(derived, runPageLinkKey({ linkSecret: undefined, stripeSecretKey: 'sk_test_abc' }));
-    assert.notDeepEqual(derived, runPageLinkKey({ linkSecret: undefined, stripeSecretKey: 'sk_test_abd' }));
+    const derived = runPageLinkKey({ linkSecret: undefined, stripeSecretKey: 'sk_test_abc', stripeEmbedded: false });
+    assert.deepEqual(
+      derived,
+      runPageLinkKey({ linkSecret: undefined, stripeSecretKey: 'sk_test_abc', stripeEmbedded: false }),
+    );
+    assert.notDeepEqual(
+      derived,
+      runPageLinkKey({ linkSecret: undefined, stripeSecretKey: 'sk_test_abd', stripeEmbedded: false }),
+    );
     assert.ok(!derived.toString('latin1').includes('sk_test_abc'));
     assert.equal(derived.length, 32);
     // A plain HMAC of the invoice under the Stripe key (no derivation) would not verify.
@@ -82,6 +89,21 @@ describe('runPageLinkKey', () => {
       .update(`${INVOICE}\n${NOW + 60}`)
       .digest('hex');
     assert.equal(verifyRunPageLink(derived, INVOICE, `${NOW + 60}.${undervied}`, NOW), false);
+  });
+
+  test('on the Stripe emulator: random for each process, so a link forged from the public key never opens', () => {
+    const embedded = { linkSecret: undefined, stripeSecretKey: STRIPE_EMULATOR_DEFAULTS.apiKey, stripeEmbedded: true };
+    assert.equal(linkKeyOrigin(embedded), 'random');
+    const key = runPageLinkKey(embedded);
+    assert.equal(key.length, 32);
+    assert.notDeepEqual(key, runPageLinkKey(embedded), 'another process, another key');
+    // What an attacker derives from the repository's emulator key, with an expiry years away.
+    const publicKey = runPageLinkKey({ ...embedded, stripeEmbedded: false });
+    const forged = signRunPageLink(publicKey, INVOICE, NOW + 10 * 365 * 86_400);
+    assert.equal(verifyRunPageLink(key, INVOICE, forged, NOW), false);
+    assert.equal(verifyRunPageLink(key, INVOICE, signRunPageLink(key, INVOICE, NOW + 60), NOW), true);
+    // GATE_LINK_SECRET still wins, also on the emulator (a split server and worker share it).
+    assert.equal(linkKeyOrigin({ ...embedded, linkSecret: 'x'.repeat(32) }), 'link-secret');
   });
 });
 

@@ -2,18 +2,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
-import pino from 'pino';
 import { homePage } from '../../../src/http/home-page';
 import { runPageRoutes } from '../../../src/http/run-page/run-page-routes';
 import { signRunPageLink } from '../../../src/run-page/link-signature';
 import { RunPageLinks } from '../../../src/run-page/run-page-links';
+import { createLogger } from '../../../src/observability/logger';
+import { fastifyOptions } from '../../../src/server';
 import { invoiceRecord } from './fixtures';
 
 const KEY = Buffer.from('route-test-secret-route-test-secret-0123');
 const NOW_MS = Date.parse('2026-11-02T00:00:00Z');
 const NOW = NOW_MS / 1000;
 
-const buildApp = (sink: Writable) => Fastify({ loggerInstance: pino({ level: 'info' }, sink) });
+// The gate's own logger and log controller: they keep the signature out of the request log.
+const buildApp = (sink: Writable) => Fastify(fastifyOptions(createLogger({ level: 'info' }, sink)));
 
 describe('GET /invoices/:invoiceId', () => {
   let app: ReturnType<typeof buildApp>;
