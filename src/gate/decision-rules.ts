@@ -75,9 +75,11 @@ function parseRequest(value: unknown): DecisionRequest | Refusal {
   if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
     return invalid(`note is longer than ${MAX_NOTE_LENGTH} characters`);
   }
+  const channel = typeof v.channel === 'string' && /^[a-z_]{1,32}$/.test(v.channel) ? v.channel : undefined;
   return {
     action: v.action as DecisionAction,
     reviewer: v.reviewer.trim(),
+    ...(channel ? { channel } : {}),
     ...(typeof v.reason === 'string' ? { reason: v.reason as ReleaseReason } : {}),
     ...(note !== undefined ? { note } : {}),
   };

@@ -176,6 +176,8 @@ export interface Decision {
   /** Why a release is let go (src/gate/decision-rules.ts RELEASE_REASONS); required for release. */
   reason?: string;
   note?: string;
+  /** How it came in (slack, slack_socket, cli, run_page), for the decision log. */
+  channel?: string;
 }
 
 /** A release recorded while the gate waits for a second reviewer (or the one that completed it). */
@@ -293,6 +295,8 @@ export interface GateState {
   explanation?: DivergenceExplanation | null;
   /** The first check's lines against the customer's previous invoices. */
   history?: HistoryCheck | null;
+  /** The invoice's currency, once read (money at stake is in its minor units). */
+  currency?: string | null;
   /** Decisions accepted so far: the round a decision's Update id names, so a double click is one decision. */
   decisionRound?: number;
   /** The release awaiting a second approval (one entry), or the two that released it. */

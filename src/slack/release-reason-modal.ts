@@ -1,7 +1,7 @@
 // The modal a Release click opens (views.open with the click's trigger_id): a reason from a short list and
 // a note, required for "other". Its view_submission is the decision. Pure: the view, and the submitted
 // values read back.
-import type { ModalView, View } from '@slack/web-api';
+import type { ModalView } from '@slack/web-api';
 import { RELEASE_REASONS, RELEASE_REASON_LABELS, MAX_NOTE_LENGTH, type ReleaseReason } from '../gate/decision-rules';
 import { truncate } from './format';
 
@@ -77,7 +77,7 @@ export interface ReleaseModalSubmission {
 }
 
 /** Reads a view_submission's values; unknown shapes give nulls (the decision rules then refuse them). */
-export function readReleaseModalSubmission(view: View | Record<string, unknown>): ReleaseModalSubmission {
+export function readReleaseModalSubmission(view: object): ReleaseModalSubmission {
   const v = view as {
     private_metadata?: unknown;
     state?: {

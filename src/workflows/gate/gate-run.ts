@@ -163,6 +163,7 @@ export class GateRun {
   /** The first read: the audit and the search attributes learn whose invoice this is. */
   async invoiceFound(invoice: InvoiceSnapshot): Promise<void> {
     this.state.customerId = invoice.customerId;
+    this.state.currency = invoice.currency;
     await audit.recordInvoiceRead(this.key, invoice);
     this.recordedStatus ??= invoice.status as InvoiceStatus;
     upsertSearchAttributes([

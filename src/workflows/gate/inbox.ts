@@ -30,11 +30,12 @@ export interface PendingDecision {
   answer?: { accepted: true; answer: DecisionAnswer } | { accepted: false; refusal: Refusal };
 }
 
-function refusalFailure(refusal: Refusal): ApplicationFailure {
+/** `validator`: refused before the history (the caller logs it); `gate`: refused when taken (the gate logged it). */
+function refusalFailure(refusal: Refusal, stage: 'validator' | 'gate'): ApplicationFailure {
   return ApplicationFailure.create({
     type: DECISION_REFUSED,
     message: refusal.message,
-    details: [refusal.code],
+    details: [refusal.code, stage],
     nonRetryable: true,
   });
 }
@@ -54,13 +55,13 @@ export class GateInbox {
         this.decisions.push(pending);
         await condition(() => pending.answer !== undefined);
         const { answer } = pending;
-        if (!answer?.accepted) throw refusalFailure(answer!.refusal);
+        if (!answer?.accepted) throw refusalFailure(answer!.refusal, 'gate');
         return answer.answer;
       },
       {
         validator: (decision) => {
           const check = validate(decision);
-          if (!check.accepted) throw refusalFailure(check.refusal);
+          if (!check.accepted) throw refusalFailure(check.refusal, 'validator');
         },
       },
     );

@@ -57,7 +57,7 @@ async function logDecision(gate: GateRun, pending: PendingDecision, refusal: Ref
     note: decision.note ?? null,
     accepted: refusal === null,
     refusal: refusal ? `${refusal.code}: ${refusal.message}` : null,
-    channel: pending.via === 'signal' ? 'signal' : 'update',
+    channel: pending.via === 'signal' ? 'signal' : typeof decision.channel === 'string' ? decision.channel : 'update',
     gateStatus: gate.state.status,
     moneyAtStake: gate.moneyAtStake(),
     currency: gate.invoice?.currency ?? null,
