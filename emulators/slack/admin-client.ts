@@ -70,6 +70,77 @@ export interface SocketClickReport {
   responseUrl: string;
 }
 
+export interface SubmitViewOptions {
+  /** The view to submit; or the topmost open view of `userId` (with `callbackId`, if given). */
+  viewId?: string;
+  userId?: string;
+  callbackId?: string;
+  /** What the user entered, by block_id: an option value for selects, the text for text inputs; null clears. */
+  values?: Record<string, string | string[] | null>;
+  /** Raw `state.values` sent verbatim (`{ block_id: { action_id: { type, ... } } }`); skips the required-field check. */
+  stateValues?: Record<string, Record<string, unknown>>;
+  /** 'forged' signs with a wrong secret, 'stale' with a timestamp 6 minutes old (HTTP only). Default 'valid'. */
+  signature?: 'valid' | 'forged' | 'stale';
+  /** Default: the app's Socket Mode setting. */
+  via?: 'http' | 'socket';
+  timeoutMs?: number;
+  ackTimeoutMs?: number;
+  maxRetries?: number;
+}
+
+/** A view as views.open returns it and payloads carry it. */
+export type OpenView = Record<string, any> & { id: string; hash: string; callback_id: string; user_id: string };
+
+/** What happened to a view_submission: the delivery, and what Slack made of the app's answer. */
+export interface ViewSubmissionReport {
+  via: 'http' | 'socket';
+  /** HTTP: the app's status and body. */
+  status?: number;
+  body?: string;
+  /** Socket Mode: the envelope, whether it was acked, deliveries, and the ack's payload. */
+  envelopeId?: string;
+  acked?: boolean;
+  attempts?: number;
+  ackPayload?: unknown;
+  ms: number;
+  acknowledgedInTime: boolean;
+  /** The view_submission payload as sent. */
+  payload: Record<string, any>;
+  /** 'close' (empty answer), the app's response_action, 'none' (no answer in time) or 'invalid'. */
+  responseAction: 'close' | 'errors' | 'update' | 'push' | 'clear' | 'none' | 'invalid';
+  /** By block_id, when the app answered `response_action: 'errors'`. */
+  errors?: Record<string, string>;
+  /** Error keys that are not input blocks of the view. */
+  unknownErrorBlocks?: string[];
+  /** The submitted view is gone (an empty answer, or `clear`); `update` keeps it open with new content. */
+  viewClosed: boolean;
+  responseError?: string;
+  /** The user's modal stack after the answer, bottom first. */
+  openViews: Array<Record<string, any>>;
+}
+
+export interface CloseViewOptions {
+  viewId?: string;
+  userId?: string;
+  callbackId?: string;
+  /** Close the whole stack (the X), not only this view and those above it. */
+  all?: boolean;
+  signature?: 'valid' | 'forged' | 'stale';
+  via?: 'http' | 'socket';
+}
+
+export interface CloseViewReport {
+  /** Ids of the views closed, top first. */
+  closed: string[];
+  /** A view_closed payload was sent (a closed view had notify_on_close). */
+  notified: boolean;
+  via?: 'http' | 'socket';
+  status?: number;
+  acked?: boolean;
+  acknowledgedInTime?: boolean;
+  payload?: Record<string, any>;
+}
+
 export interface SocketModeStatus {
   /** The app's "Enable Socket Mode" setting: clicks default to the socket. */
   enabled: boolean;
@@ -223,6 +294,26 @@ export class SlackEmulatorAdmin {
    */
   clickOverSocket(opts: SocketClickOptions): Promise<SocketClickReport> {
     return this.call('POST', '/click', { ...opts, via: 'socket' });
+  }
+
+  /** Modals open now (every user's stack, bottom first), or one user's. */
+  openViews(userId?: string): Promise<OpenView[]> {
+    return this.call('GET', `/views${userId ? `?user=${encodeURIComponent(userId)}` : ''}`);
+  }
+
+  /**
+   * The user submits an open modal: the view_submission payload (state.values from `values`) goes to
+   * the app, signed like a click (or over Socket Mode), and the app's answer is applied as Slack does:
+   * empty closes, `errors` keeps the view open, `update` / `push` / `clear` change the stack.
+   * 400 `required_input_missing` when a required input is left empty (Slack's client would not submit).
+   */
+  submitView(opts: SubmitViewOptions): Promise<ViewSubmissionReport> {
+    return this.call('POST', '/views/submit', opts);
+  }
+
+  /** The user cancels a modal; the app gets view_closed if the view has notify_on_close. */
+  closeView(opts: CloseViewOptions): Promise<CloseViewReport> {
+    return this.call('POST', '/views/close', opts);
   }
 
   socketMode(): Promise<SocketModeStatus> {

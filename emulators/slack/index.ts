@@ -1,18 +1,31 @@
-// Slack API emulator: the Web API methods the gate uses, button clicks signed like Slack's (or sent
-// over Socket Mode), the response_url, and an admin API under /_emulator/. See README.md for what it covers.
+// Slack API emulator: the Web API methods the gate uses, button clicks and modal submissions signed
+// like Slack's (or sent over Socket Mode), the response_url, and an admin API under /_emulator/.
+// See README.md for what it covers.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { APP_ID, SlackWorkspace, type StoredMessage, type FaultSpec, type RateLimitSpec } from './state';
 import { callMethod, isAppLevelMethod, isKnownMethod, needsAuth, SlackApiError, type Args } from './web-api';
-import { Interactions, type ClickRequest } from './interactions';
+import { Interactions, type ClickRequest, type SignatureMode, type ViewSubmitRequest } from './interactions';
 import { SocketModeError, SocketModeHub, type DisconnectReason, type SocketModeOptions } from './socket-mode';
 import { SlackEmulatorAdmin } from './admin-client';
 import { SLACK_EMULATOR_DEFAULTS } from './defaults';
 
 export { SlackEmulatorAdmin } from './admin-client';
 export { SLACK_EMULATOR_DEFAULTS } from './defaults';
-export type { AdminMessage, ClickOptions, ClickReport, SocketClickReport, SocketModeStatus } from './admin-client';
+export type {
+  AdminMessage,
+  ClickOptions,
+  ClickReport,
+  CloseViewOptions,
+  CloseViewReport,
+  OpenView,
+  SocketClickReport,
+  SocketModeStatus,
+  SubmitViewOptions,
+  ViewSubmissionReport,
+} from './admin-client';
+export type { SubmissionOutcome, ViewJson } from './modals';
 export { signSlackRequest } from './interactions';
 export type { DeliveryReport, DisconnectReason, EnvelopeRecord, SocketConnectionInfo } from './socket-mode';
 export type { FaultSpec, RateLimitSpec, StoredEphemeral, ResponseUrlPost, RequestLogEntry } from './state';
@@ -32,6 +45,8 @@ export interface SlackEmulatorOptions {
   /** Socket Mode timings (ack timeout, retries, ping interval). */
   socketModeOptions?: Omit<SocketModeOptions, 'log'>;
   interactivityUrl?: string;
+  /** How long a click's trigger_id can open a modal. Default 3000 ms, as on Slack. */
+  triggerTtlMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -113,6 +128,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   const log = opts.log ?? (() => {});
   const ws = new SlackWorkspace();
   ws.interactivityUrl = opts.interactivityUrl;
+  if (opts.triggerTtlMs !== undefined) ws.triggerTtlMs = opts.triggerTtlMs;
   let baseUrl = '';
   const interactions = new Interactions(ws, () => baseUrl, signingSecret, verificationToken);
   let socketModeEnabled = opts.socketMode ?? false;
@@ -339,6 +355,19 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
         ws.interactivityUrl = body.keepInteractivityUrl === false ? undefined : keepUrl;
         return sendJson(res, 200, { ok: true });
       }
+      case 'GET /_emulator/views':
+        return sendJson(res, 200, ws.modals.openViews(url.searchParams.get('user') ?? undefined));
+      case 'POST /_emulator/views': {
+        const action = parts[2];
+        if (action !== 'submit' && action !== 'close')
+          return sendJson(res, 404, { error: 'unknown admin route', route });
+        const via = body.via === 'socket' || body.via === 'http' ? body.via : socketModeEnabled ? 'socket' : 'http';
+        try {
+          return sendJson(res, 200, await (action === 'submit' ? submitView(body, via) : closeView(body, via)));
+        } catch (e) {
+          return sendAdminError(res, e);
+        }
+      }
       case 'POST /_emulator/click': {
         // As on Slack, the app's Socket Mode setting decides the transport; `via` overrides it.
         const via = body.via === 'socket' || body.via === 'http' ? body.via : socketModeEnabled ? 'socket' : 'http';
@@ -366,6 +395,59 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       default:
         return sendJson(res, 404, { error: 'unknown admin route', route });
     }
+  }
+
+  /** Sends an interaction payload the way the app receives them: the socket when `via` says so, else HTTP. */
+  async function deliverInteraction(
+    payload: Record<string, unknown>,
+    via: 'http' | 'socket',
+    body: Record<string, unknown>,
+  ): Promise<Record<string, unknown> & { acknowledgedInTime: boolean; response: unknown }> {
+    if (via === 'socket') {
+      const delivery = await socketMode.deliver('interactive', payload, {
+        ackTimeoutMs: typeof body.ackTimeoutMs === 'number' ? body.ackTimeoutMs : undefined,
+        maxRetries: typeof body.maxRetries === 'number' ? body.maxRetries : undefined,
+      });
+      return { via, ...delivery, response: delivery.ackPayload };
+    }
+    const posted = await interactions.post(
+      payload,
+      body.signature as SignatureMode | undefined,
+      typeof body.timeoutMs === 'number' ? body.timeoutMs : undefined,
+    );
+    return { via, ...posted, response: posted.body };
+  }
+
+  async function submitView(body: Record<string, unknown>, via: 'http' | 'socket') {
+    const { payload, view } = interactions.buildViewSubmission(body as ViewSubmitRequest);
+    const { response, ...delivery } = await deliverInteraction(payload, via, body);
+    // Slack acts on the answer only when it came in time (a 200 over HTTP, an ack over the socket).
+    const outcome = ws.modals.settleSubmission(view, delivery.acknowledgedInTime, response);
+    return { ...delivery, payload, ...outcome };
+  }
+
+  async function closeView(body: Record<string, unknown>, via: 'http' | 'socket') {
+    const view = ws.modals.target(body as { viewId?: string; userId?: string; callbackId?: string });
+    const all = body.all === true;
+    const closed = ws.modals.close(view, all);
+    const notified = closed.find((v) => v.notifyOnClose);
+    const result: Record<string, unknown> = { closed: closed.map((v) => v.id), notified: false };
+    if (!notified) return result;
+    const payload = interactions.buildViewClosed(notified, all || closed.length > 1);
+    const { response: _response, ...delivery } = await deliverInteraction(payload, via, body);
+    return { ...result, notified: true, ...delivery, payload };
+  }
+
+  function sendAdminError(res: ServerResponse, e: unknown): void {
+    if (e instanceof SocketModeError) return sendJson(res, 409, { error: e.error });
+    if (e instanceof SlackApiError) {
+      const status = e.error === 'no_interactivity_url' ? 409 : e.error.endsWith('_not_found') ? 404 : 400;
+      return sendJson(res, status, { error: e.error, ...e.extra });
+    }
+    return sendJson(res, 502, {
+      error: 'interactivity_request_failed',
+      message: e instanceof Error ? e.message : String(e),
+    });
   }
 
   const server = createServer((req, res) => {

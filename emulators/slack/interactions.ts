@@ -1,8 +1,10 @@
-// A person clicking a button: the block_actions payload Slack builds, signed and posted to the app's
-// interactivity URL; and the response_url the app may answer through afterwards.
+// A person clicking a button or submitting/closing a modal: the block_actions, view_submission and
+// view_closed payloads Slack builds, signed and posted to the app's interactivity URL; and the
+// response_url the app may answer through afterwards.
 import { createHmac, randomBytes } from 'node:crypto';
 import { channelJson, messageJson, SlackApiError } from './web-api';
-import type { SlackWorkspace, StoredMessage } from './state';
+import { APP_ID, type SlackWorkspace, type StoredMessage } from './state';
+import { viewJson, type SimpleValues, type StoredView } from './modals';
 
 export type SignatureMode = 'valid' | 'forged' | 'stale';
 
@@ -14,6 +16,19 @@ export interface ClickRequest {
   userId?: string;
   signature?: SignatureMode;
   /** Give up waiting for the app after this long (default 10 s; Slack itself shows an error after 3 s). */
+  timeoutMs?: number;
+}
+
+export interface ViewSubmitRequest {
+  /** The view to submit; or the topmost open view of `userId` (with `callbackId`, if given). */
+  viewId?: string;
+  userId?: string;
+  callbackId?: string;
+  /** What the user entered, by block_id: an option value for selects, the text for inputs. */
+  values?: SimpleValues;
+  /** Raw `state.values` (`{ block_id: { action_id: { type, ... } } }`), sent verbatim (no required-field check). */
+  stateValues?: Record<string, Record<string, unknown>>;
+  signature?: SignatureMode;
   timeoutMs?: number;
 }
 
@@ -123,10 +138,11 @@ export class Interactions {
     const payload: Record<string, unknown> = {
       type: 'block_actions',
       user: { id: user.id, username: user.name, name: user.name, team_id: ws.team.id },
-      api_app_id: 'A0GATEAPP',
+      api_app_id: APP_ID,
       token: this.verificationToken,
       container,
-      trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.${randomBytes(16).toString('hex')}`,
+      // The trigger_id views.open accepts (once, within 3 s).
+      trigger_id: ws.modals.issueTrigger(user.id),
       team: { id: ws.team.id, domain: ws.team.domain },
       enterprise: null,
       is_enterprise_install: false,
@@ -140,11 +156,60 @@ export class Interactions {
   }
 
   async click(req: ClickRequest): Promise<ClickResult> {
+    if (!this.ws.interactivityUrl) throw new SlackApiError('no_interactivity_url');
+    const { payload, responseUrl } = this.buildBlockActions(req);
+    return { ...(await this.post(payload, req.signature, req.timeoutMs)), payload, responseUrl };
+  }
+
+  /** The user submits an open modal: the view_submission payload Slack sends, state.values filled in. */
+  buildViewSubmission(req: ViewSubmitRequest): { payload: Record<string, unknown>; view: StoredView } {
+    const ws = this.ws;
+    const view = ws.modals.target(req);
+    const user = ws.users.get(view.userId);
+    if (!user) throw new SlackApiError('user_not_found');
+    ws.modals.fillIn(view, req.values, req.stateValues);
+    const payload: Record<string, unknown> = {
+      type: 'view_submission',
+      team: { id: ws.team.id, domain: ws.team.domain },
+      user: { id: user.id, username: user.name, name: user.name, team_id: ws.team.id },
+      api_app_id: APP_ID,
+      token: this.verificationToken,
+      trigger_id: ws.modals.issueTrigger(user.id),
+      view: viewJson(view),
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+    return { payload, view };
+  }
+
+  /** The user closes (cancels) a modal: the view_closed payload, sent only when the view has notify_on_close. */
+  buildViewClosed(view: StoredView, isCleared: boolean): Record<string, unknown> {
+    const ws = this.ws;
+    const user = ws.users.get(view.userId);
+    return {
+      type: 'view_closed',
+      team: { id: ws.team.id, domain: ws.team.domain },
+      user: { id: view.userId, username: user?.name, name: user?.name, team_id: ws.team.id },
+      api_app_id: APP_ID,
+      token: this.verificationToken,
+      view: viewJson(view),
+      is_cleared: isCleared,
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+  }
+
+  /** Posts an interaction payload to the interactivity URL, form-encoded and signed as Slack does. */
+  async post(
+    payload: Record<string, unknown>,
+    signature: SignatureMode = 'valid',
+    timeoutMs = 10_000,
+  ): Promise<{ status: number; body: string; ms: number; acknowledgedInTime: boolean }> {
     const url = this.ws.interactivityUrl;
     if (!url) throw new SlackApiError('no_interactivity_url');
-    const { payload, responseUrl } = this.buildBlockActions(req);
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    const mode = req.signature ?? 'valid';
+    const mode = signature;
     const nowSec = Math.floor(Date.now() / 1000);
     const timestamp = mode === 'stale' ? nowSec - 6 * 60 : nowSec;
     const secret = mode === 'forged' ? `forged-${randomBytes(8).toString('hex')}` : this.signingSecret;
@@ -158,18 +223,11 @@ export class Interactions {
         'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
       },
       body,
-      signal: AbortSignal.timeout(req.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     const ms = Math.round(performance.now() - started);
-    return {
-      status: res.status,
-      body: text,
-      ms,
-      acknowledgedInTime: res.status === 200 && ms < ACK_DEADLINE_MS,
-      payload,
-      responseUrl,
-    };
+    return { status: res.status, body: text, ms, acknowledgedInTime: res.status === 200 && ms < ACK_DEADLINE_MS };
   }
 
   /** POST to a response_url. Returns the HTTP status and body to answer with. */

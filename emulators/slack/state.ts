@@ -1,6 +1,7 @@
 // In-memory workspace of the Slack emulator: team, users, channels, messages, ephemerals,
-// what was posted to response_urls, faults and the request log.
+// what was posted to response_urls, open modals, faults and the request log.
 import { SLACK_EMULATOR_DEFAULTS } from './defaults';
+import { ModalStore, TRIGGER_TTL_MS } from './modals';
 
 export interface EmulatedTeam {
   id: string;
@@ -146,6 +147,10 @@ export class SlackWorkspace {
   rateLimit: RateLimitSpec | null = null;
   rateWindows = new Map<string, { start: number; count: number }>();
   interactivityUrl: string | undefined;
+  /** How long a click's trigger_id opens a modal (Slack: 3 s). */
+  triggerTtlMs = TRIGGER_TTL_MS;
+  /** Trigger ids handed out by interactions, and the modal views open per user. */
+  readonly modals = new ModalStore({ teamId: this.team.id, appId: APP_ID, botId: BOT_ID }, () => this.triggerTtlMs);
   private lastTsMicros = 0;
   private nextFaultId = 1;
 
@@ -163,13 +168,15 @@ export class SlackWorkspace {
     this.faults = [];
     this.rateLimit = null;
     this.rateWindows.clear();
+    this.modals.reset();
     this.addUser({ id: 'U0ALICE', name: 'alice', realName: 'Alice Reviewer', email: 'alice@example.com' });
     this.addUser({ id: 'U0BOB', name: 'bob', realName: 'Bob Builder', email: 'bob@example.com' });
+    this.addUser({ id: 'U0CAROL', name: 'carol', realName: 'Carol Controller', email: 'carol@example.com' });
     this.addUser({ id: BOT_USER_ID, name: 'invoice-gate', realName: 'Invoice Gate', isBot: true });
     this.addChannel({
       id: SLACK_EMULATOR_DEFAULTS.channelId,
       name: 'billing-review',
-      members: ['U0ALICE', 'U0BOB', BOT_USER_ID],
+      members: ['U0ALICE', 'U0BOB', 'U0CAROL', BOT_USER_ID],
     });
   }
 

@@ -9,15 +9,9 @@ import {
   type SlackWorkspace,
   type StoredMessage,
 } from './state';
+import { SlackApiError } from './errors';
 
-export class SlackApiError extends Error {
-  constructor(
-    readonly error: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(error);
-  }
-}
+export { SlackApiError } from './errors';
 
 export type Args = Record<string, unknown>;
 type Handler = (ws: SlackWorkspace, args: Args) => Record<string, unknown>;
@@ -275,6 +269,11 @@ const handlers: Record<string, Handler> = {
     if (!user) throw new SlackApiError('user_not_found');
     return { ok: true, user: userJson(ws, user) };
   },
+
+  // Modals: a trigger_id from a click (single use, 3 s) opens a view on that user's modal stack.
+  'views.open': (ws, args) => ({ ok: true, view: ws.modals.open(args) }),
+  'views.push': (ws, args) => ({ ok: true, view: ws.modals.push(args) }),
+  'views.update': (ws, args) => ({ ok: true, view: ws.modals.update(args) }),
 
   'conversations.info': (ws, args) => {
     const id = str(args, 'channel');

@@ -203,6 +203,20 @@ export class StripeEmulatorAdmin {
   }
 
   /**
+   * A person changes something in Stripe's Dashboard: the API call at `path` (e.g.
+   * `/v1/invoices/in_…/finalize`, or `/v1/invoices/in_…` with `{ auto_advance: true }`) runs as a request
+   * of Stripe's own, so its events carry `request: { id, idempotency_key }` that no app sent. Logged in
+   * `requests()` with `source: 'dashboard'`. Returns that request and the API's answer.
+   */
+  dashboard(
+    path: string,
+    params: Record<string, unknown> = {},
+    method: 'POST' | 'DELETE' | 'GET' = 'POST',
+  ): Promise<{ request: { id: string; idempotency_key: string | null }; result: StripeJson }> {
+    return this.call('POST', '/dashboard', { method, path, params });
+  }
+
+  /**
    * Sends these events, one after another in exactly this order (to `endpointId` only, or to every
    * endpoint subscribed to each). Held deliveries (`setWebhookSettings({ hold: true })`) of these
    * events are sent; other events are delivered again (a repeat, as `redeliver`). Resolves once sent.

@@ -1,11 +1,11 @@
 // The admin API under /_emulator/ (JSON, no auth): reset, seed, clock, state, request log,
-// faults, webhook delivery settings, redelivery, wait-for-idle.
+// faults, webhook delivery settings, redelivery, wait-for-idle, changes made "in the Dashboard".
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { matchRoute } from './api';
 import { failPaymentAttempt, nextDueTime, runDue } from './billing';
 import { StripeApiError } from './errors';
 import type { Faults, FaultSettings } from './faults';
-import type { Params } from './form';
+import { jsonToParams, type Params } from './form';
 import type { ApiServer } from './server';
 import { clone, type Obj } from './util';
 import type { DeliverySettings, WebhookDeliverer } from './webhooks';
@@ -272,6 +272,13 @@ export class Admin {
         return w.billing;
       case 'PUT /billing-settings':
         return this.setBilling(body);
+      case 'POST /dashboard': {
+        const apiMethod = typeof body.method === 'string' ? body.method.toUpperCase() : 'POST';
+        if (typeof body.path !== 'string' || !body.path.startsWith('/v1/'))
+          throw new StripeApiError(400, 'invalid_request_error', 'path must be an API path such as /v1/invoices/in_…');
+        const params = body.params && typeof body.params === 'object' ? (body.params as Record<string, unknown>) : {};
+        return this.api.asDashboard(apiMethod, body.path, jsonToParams(params));
+      }
       case 'POST /events/deliver': {
         const ids = body.event_ids;
         if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {

@@ -73,3 +73,14 @@ export function parseForm(body: string): Params {
   }
   return arrayify(root) as Params;
 }
+
+/** JSON parameters (as an admin call takes them) in the decoded form shape: scalars become strings. */
+export function jsonToParams(value: Record<string, unknown>): Params {
+  const convert = (v: unknown): FormValue => {
+    if (Array.isArray(v)) return v.map(convert);
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(x)]));
+    return v === null || v === undefined ? '' : String(v as string | number | boolean);
+  };
+  return convert(value) as Params;
+}

@@ -1,5 +1,5 @@
 // HTTP front of the emulator: auth, faults, idempotency, routing, expansion, the request log.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { matchRoute } from './api';
 import { StripeApiError } from './errors';
@@ -7,7 +7,7 @@ import type { Faults } from './faults';
 import { parseForm, type Params } from './form';
 import { API_VERSION } from './objects';
 import { clone, type Obj } from './util';
-import type { World } from './world';
+import type { RequestInfo, World } from './world';
 
 export interface RequestLogEntry {
   request_id: string;
@@ -20,6 +20,8 @@ export interface RequestLogEntry {
   idempotent_replayed: boolean;
   error_code: string | null;
   duration_ms: number;
+  /** 'dashboard' for changes made through admin.dashboard() (as a person in Stripe's Dashboard). */
+  source?: 'dashboard';
 }
 
 interface SavedResponse {
@@ -53,7 +55,7 @@ export class ApiServer {
 
   async handle(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
     const started = Date.now();
-    const requestId = 'req_' + randomBytes(7).toString('hex');
+    const requestId = newRequestId();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
@@ -174,6 +176,38 @@ export class ApiServer {
     }
   }
 
+  /**
+   * A change made in Stripe's Dashboard: Stripe performs it as a request of its own (a `req_` id and an
+   * idempotency key of its own), so the events it causes carry that request, not one of the app's.
+   */
+  asDashboard(method: string, path: string, params: Params): { request: RequestInfo; result: Obj } {
+    const started = Date.now();
+    const request = { id: newRequestId(), idempotency_key: method === 'GET' ? null : randomUUID() };
+    let status = 200;
+    let errorCode: string | null = null;
+    try {
+      return { request, result: this.dispatch(method, path, params, path, request.id, request.idempotency_key) };
+    } catch (err) {
+      status = err instanceof StripeApiError ? err.status : 500;
+      errorCode = err instanceof StripeApiError ? (err.code ?? err.type) : 'api_error';
+      throw err;
+    } finally {
+      this.requestLog.push({
+        request_id: request.id,
+        at: new Date(started).toISOString(),
+        method,
+        path,
+        query: '',
+        status,
+        idempotency_key: request.idempotency_key,
+        idempotent_replayed: false,
+        error_code: errorCode,
+        duration_ms: Date.now() - started,
+        source: 'dashboard',
+      });
+    }
+  }
+
   private dispatch(
     method: string,
     path: string,
@@ -212,6 +246,10 @@ export class ApiServer {
     const paths = Array.isArray(expand) ? expand.filter((x): x is string => typeof x === 'string') : [];
     return paths.length > 0 ? this.world.expand(rendered, paths) : rendered;
   }
+}
+
+function newRequestId(): string {
+  return 'req_' + randomBytes(7).toString('hex');
 }
 
 function withRequestLog(err: StripeApiError, requestId: string): Obj {

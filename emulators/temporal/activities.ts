@@ -93,6 +93,8 @@ export class ActivityScheduler {
       heartbeatDetails: null,
       lastHeartbeatAt: 0,
       lastFailure: null,
+      paused: false,
+      resetRequested: false,
       cancelRequested: false,
       cancelRequestedEventId: 0,
       timers: {},
@@ -118,8 +120,14 @@ export class ActivityScheduler {
     return task;
   }
 
-  private enqueueAttempt(execution: Execution, act: ActivityState): void {
+  /** Queues the next attempt; a paused activity waits (in backoff) for unpause or reset instead. */
+  enqueueAttempt(execution: Execution, act: ActivityState): void {
     const engine = this.engine;
+    if (act.paused) {
+      act.phase = 'backoff';
+      act.seq++;
+      return;
+    }
     act.phase = 'scheduled';
     act.seq++;
     act.attemptScheduledAt = engine.now();
@@ -227,12 +235,13 @@ export class ActivityScheduler {
   heartbeat(
     token: { ns: string; run: string; sid: number; seq: number },
     details: unknown,
-  ): { cancelRequested: boolean } {
+  ): { cancelRequested: boolean; activityPaused: boolean; activityReset: boolean } {
     const { execution, act } = this.running(token);
     act.heartbeatDetails = details;
     act.lastHeartbeatAt = this.engine.now();
     this.armHeartbeat(execution, act);
-    return { cancelRequested: act.cancelRequested };
+    // A paused or reset activity learns it here, as on the server (the worker then stops the attempt).
+    return { cancelRequested: act.cancelRequested, activityPaused: act.paused, activityReset: act.resetRequested };
   }
 
   complete(token: { ns: string; run: string; sid: number; seq: number }, result: unknown, identity: string): void {
@@ -305,9 +314,12 @@ export class ActivityScheduler {
     explicitDelayMs: number,
   ): string | null {
     const p = act.retry;
-    if (p.maximumAttempts > 0 && act.attempt >= p.maximumAttempts) return 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED';
-    const backoff =
-      explicitDelayMs > 0
+    if (!act.resetRequested && p.maximumAttempts > 0 && act.attempt >= p.maximumAttempts)
+      return 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED';
+    // ResetActivity on a running attempt: the attempt it stopped is retried at once.
+    const backoff = act.resetRequested
+      ? 0
+      : explicitDelayMs > 0
         ? explicitDelayMs
         : Math.min(p.initialIntervalMs * p.backoffCoefficient ** (act.attempt - 1), p.maximumIntervalMs);
     const now = this.engine.now();
@@ -317,7 +329,9 @@ export class ActivityScheduler {
     engine.clock.cancel(act.timers.startToClose);
     engine.clock.cancel(act.timers.heartbeat);
     act.lastFailure = failure;
-    act.attempt++;
+    // After ResetActivity the attempts count from 1 again.
+    act.attempt = act.resetRequested ? 1 : act.attempt + 1;
+    act.resetRequested = false;
     act.phase = 'backoff';
     act.seq++; // a late answer from the failed attempt is stale now
     act.timers.retry = engine.clock.after(backoff, () => {
@@ -418,9 +432,13 @@ export class ActivityScheduler {
   static pendingInfo(act: ActivityState): unknown {
     const state = act.cancelRequested
       ? 'PENDING_ACTIVITY_STATE_CANCEL_REQUESTED'
-      : act.phase === 'started'
-        ? 'PENDING_ACTIVITY_STATE_STARTED'
-        : 'PENDING_ACTIVITY_STATE_SCHEDULED';
+      : act.paused
+        ? act.phase === 'started'
+          ? 'PENDING_ACTIVITY_STATE_PAUSE_REQUESTED'
+          : 'PENDING_ACTIVITY_STATE_PAUSED'
+        : act.phase === 'started'
+          ? 'PENDING_ACTIVITY_STATE_STARTED'
+          : 'PENDING_ACTIVITY_STATE_SCHEDULED';
     return {
       activityId: act.activityId,
       activityType: { name: act.activityType },
@@ -437,7 +455,7 @@ export class ActivityScheduler {
       currentRetryInterval: null,
       lastAttemptCompleteTime: null,
       nextAttemptScheduleTime: null,
-      paused: false,
+      paused: act.paused,
       activityOptions: null,
       priority: act.priority,
     };

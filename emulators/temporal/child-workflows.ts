@@ -7,7 +7,13 @@ import type { Execution } from './execution';
 import { durationToMs } from './proto-values';
 import { randomUUID } from 'node:crypto';
 
-export function startChild(engine: Engine, parent: Execution, a: any, completedEventId: number): void {
+export function startChild(
+  engine: Engine,
+  parent: Execution,
+  a: any,
+  completedEventId: number,
+  userMetadata: unknown,
+): void {
   const now = engine.now();
   const initiated = parent.addEvent(
     'StartChildWorkflowExecutionInitiated',
@@ -34,6 +40,7 @@ export function startChild(engine: Engine, parent: Execution, a: any, completedE
       priority: a.priority,
     },
     now,
+    userMetadata,
   );
   const workflowType = a.workflowType?.name;
   let child: Execution | null = null;
@@ -48,13 +55,15 @@ export function startChild(engine: Engine, parent: Execution, a: any, completedE
       header: a.header,
       memo: a.memo?.fields ?? {},
       searchAttributes: a.searchAttributes?.indexedFields ?? null,
-      userMetadata: null,
+      // The child's static summary and details, as Describe shows them for the child.
+      userMetadata,
       identity: `parent:${parent.workflowId}`,
       requestId: randomUUID(),
       workflowTaskTimeoutMs: durationToMs(a.workflowTaskTimeout),
       runTimeoutMs: durationToMs(a.workflowRunTimeout),
       executionTimeoutMs: durationToMs(a.workflowExecutionTimeout),
       retryPolicy: a.retryPolicy,
+      priority: a.priority,
       firstTaskDelayMs: 0,
       reusePolicy: a.workflowIdReusePolicy,
       conflictPolicy: 'WORKFLOW_ID_CONFLICT_POLICY_FAIL',
@@ -122,6 +131,8 @@ const CLOSE_EVENTS: Record<string, { name: string; copy: string[] }> = {
 export function childClosed(engine: Engine, child: Execution, closeAttributes: Record<string, unknown>): void {
   const link = child.parent;
   if (!link || !link.execution.running) return;
+  // A run its retry policy retries is not the child's end: the next run reports.
+  if (closeAttributes.newExecutionRunId) return;
   const spec = CLOSE_EVENTS[child.status];
   if (!spec) return;
   const parent = link.execution;

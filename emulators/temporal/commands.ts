@@ -7,6 +7,8 @@ import { RpcError, invalidArgument } from './errors';
 import type { ActivityState, Execution } from './execution';
 import { durationToMs } from './proto-values';
 import { validateSearchAttributes } from './search-attributes';
+import { applyMessageCommand } from './updates';
+import { closeOrRetry } from './workflow-retry';
 
 // The server hands out at most this many activities per workflow task completion.
 const MAX_EAGER_ACTIVITIES = 3;
@@ -250,7 +252,7 @@ export function applyCommands(
         cancelExternal(engine, execution, c.requestCancelExternalWorkflowExecutionCommandAttributes, completedEventId);
         break;
       case 'COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION':
-        startChild(engine, execution, c.startChildWorkflowExecutionCommandAttributes, completedEventId);
+        startChild(engine, execution, c.startChildWorkflowExecutionCommandAttributes, completedEventId, userMetadata);
         break;
       case 'COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION':
         engine.close(execution, 'Completed', 'WorkflowExecutionCompleted', {
@@ -259,14 +261,11 @@ export function applyCommands(
           newExecutionRunId: '',
         });
         break;
-      case 'COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION':
-        engine.close(execution, 'Failed', 'WorkflowExecutionFailed', {
-          failure: c.failWorkflowExecutionCommandAttributes.failure,
-          retryState: 'RETRY_STATE_RETRY_POLICY_NOT_SET',
-          workflowTaskCompletedEventId: completedEventId,
-          newExecutionRunId: '',
-        });
+      case 'COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION': {
+        const failure = c.failWorkflowExecutionCommandAttributes.failure;
+        closeOrRetry(engine, execution, 'Failed', { failure, workflowTaskCompletedEventId: completedEventId }, failure);
         break;
+      }
       case 'COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION':
         engine.close(execution, 'Canceled', 'WorkflowExecutionCanceled', {
           workflowTaskCompletedEventId: completedEventId,
@@ -277,7 +276,8 @@ export function applyCommands(
         engine.continueAsNew(execution, c.continueAsNewWorkflowExecutionCommandAttributes, completedEventId);
         break;
       case 'COMMAND_TYPE_PROTOCOL_MESSAGE':
-        // Workflow updates are not supported; their protocol messages carry nothing to record.
+        // An update's acceptance or response, written here so its event keeps the command order.
+        applyMessageCommand(engine, execution, c.protocolMessageCommandAttributes?.messageId);
         break;
     }
     if (CLOSE_COMMANDS.has(c.commandType)) break;

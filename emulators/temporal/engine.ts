@@ -4,22 +4,28 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityScheduler } from './activities';
 import type { CancelSignal } from './cancel-signal';
+import type { ClientConnection } from './handlers/types';
 import { VirtualClock } from './clock';
 import { applyParentClosePolicy, childClosed } from './child-workflows';
 import { applyCommands } from './commands';
+import { type ContinueAsNewThresholds, continueAsNewThresholds } from './continue-as-new-suggestion';
 import { invalidArgument, notFound, workflowAlreadyStarted } from './errors';
-import { Execution, type ExecutionStatus } from './execution';
+import { Execution, type ExecutionStatus, eventAttributes, rootExecution } from './execution';
 import { Matching, queueKey, type PollContext } from './matching';
 import { Namespaces, type NamespaceState, currentRun, findRun } from './namespaces';
-import { type Payload, durationToMs, msToDuration } from './proto-values';
+import { type Payload, durationToMs, msToDuration, msToOptionalDuration } from './proto-values';
 import { Queries } from './queries';
 import { validateSearchAttributes } from './search-attributes';
+import { abortUpdates } from './updates';
 import { WorkflowTasks } from './workflow-tasks';
+import { closeOrRetry, workflowTimeoutFailure } from './workflow-retry';
 
 export interface EngineOptions {
   namespace: string;
   timeSkipping: boolean;
   log: (msg: string) => void;
+  /** Lower than the server's defaults so tests reach them quickly (continue-as-new-suggestion.ts). */
+  continueAsNewSuggestedAt?: Partial<ContinueAsNewThresholds>;
 }
 
 export interface StartParams {
@@ -38,6 +44,8 @@ export interface StartParams {
   runTimeoutMs: number;
   executionTimeoutMs: number;
   retryPolicy: unknown;
+  /** temporal.api.common.v1.Priority from the start request or the child command. */
+  priority: unknown;
   firstTaskDelayMs: number;
   reusePolicy: string;
   conflictPolicy: string;
@@ -60,6 +68,7 @@ export class Engine {
   readonly workflowTasks: WorkflowTasks;
   readonly activities: ActivityScheduler;
   readonly queries: Queries;
+  readonly continueAsNewThresholds: ContinueAsNewThresholds;
   /** Running executions, for "is anything in flight" checks (time skipping). */
   readonly openRuns = new Set<Execution>();
   /**
@@ -79,6 +88,7 @@ export class Engine {
     this.workflowTasks = new WorkflowTasks(this);
     this.activities = new ActivityScheduler(this);
     this.queries = new Queries(this);
+    this.continueAsNewThresholds = continueAsNewThresholds(options.continueAsNewSuggestedAt);
     this.timeSkipLocks = options.timeSkipping ? 0 : 1;
     // Polling keeps the skip decision in one place instead of at every state change.
     this.autoSkipInterval = setInterval(() => this.autoSkip(), 10);
@@ -176,14 +186,10 @@ export class Engine {
       MAX_WORKFLOW_TASK_TIMEOUT_MS,
     );
     const now = this.now();
-    // Eager start, as the server does it (not with a start delay), and only while a worker polls the
-    // queue: the SDK asks only after reserving a slot in a worker of this process.
-    const eager =
-      params.eager &&
-      params.firstTaskDelayMs === 0 &&
-      this.matching.hasLivePoller(queueKey(ns.name, 'workflow', params.taskQueue))
-        ? params.eager
-        : undefined;
+    // Eager start, as the server does it: whenever asked and not with a start delay. The SDK asks
+    // only after reserving a slot in a worker of its own process, so whether that worker happens
+    // to have a poll open right now does not matter; a requester that drops the task lets it time out.
+    const eager = params.eager && params.firstTaskDelayMs === 0 ? params.eager : undefined;
     const execution = this.createRun(ns, {
       workflowId: params.workflowId,
       runId,
@@ -210,8 +216,8 @@ export class Engine {
         parentInitiatedEventId: params.parent?.initiatedEventId ?? 0,
         taskQueue: { name: params.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
         input: params.input,
-        workflowExecutionTimeout: msToDuration(params.executionTimeoutMs),
-        workflowRunTimeout: msToDuration(params.runTimeoutMs || params.executionTimeoutMs),
+        workflowExecutionTimeout: msToOptionalDuration(params.executionTimeoutMs),
+        workflowRunTimeout: msToOptionalDuration(params.runTimeoutMs || params.executionTimeoutMs),
         workflowTaskTimeout: msToDuration(taskTimeout),
         continuedExecutionRunId: '',
         initiator: 'CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED',
@@ -223,6 +229,9 @@ export class Engine {
         firstWorkflowTaskBackoff: msToDuration(params.firstTaskDelayMs),
         header: params.header,
         prevAutoResetPoints: null,
+        // Set for children only: a workflow started by a client is its own root and reads none.
+        rootWorkflowExecution: params.parent ? rootExecution(params.parent.execution) : null,
+        priority: params.priority ?? null,
       },
       firstTaskDelayMs: params.firstTaskDelayMs,
       signal: params.signal,
@@ -364,10 +373,7 @@ export class Engine {
   private timeOut(execution: Execution): void {
     if (!execution.running) return;
     this.workflowTasks.failInFlightForClose(execution);
-    this.close(execution, 'TimedOut', 'WorkflowExecutionTimedOut', {
-      retryState: 'RETRY_STATE_TIMEOUT',
-      newExecutionRunId: '',
-    });
+    closeOrRetry(this, execution, 'TimedOut', {}, workflowTimeoutFailure());
   }
 
   /** Writes the close event and releases everything the run held. */
@@ -384,6 +390,7 @@ export class Engine {
     execution.timers.clear();
     this.activities.releaseAll(execution);
     this.workflowTasks.release(execution);
+    abortUpdates(execution, status);
     execution.notify();
     this.log(`closed ${execution.workflowId}/${execution.runId}: ${status}`);
     if (status !== 'ContinuedAsNew') childClosed(this, execution, attributes);
@@ -426,7 +433,7 @@ export class Engine {
       taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
       header: attrs.header,
       input: attrs.input,
-      workflowRunTimeout: msToDuration(runTimeoutMs),
+      workflowRunTimeout: msToOptionalDuration(runTimeoutMs),
       workflowTaskTimeout: msToDuration(taskTimeoutMs),
       workflowTaskCompletedEventId: completedEventId,
       backoffStartInterval: msToDuration(backoffMs),
@@ -458,8 +465,8 @@ export class Engine {
         parentInitiatedEventId: execution.parent?.initiatedEventId ?? 0,
         taskQueue: { name: taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
         input: attrs.input,
-        workflowExecutionTimeout: msToDuration(execution.config.executionTimeoutMs),
-        workflowRunTimeout: msToDuration(runTimeoutMs),
+        workflowExecutionTimeout: msToOptionalDuration(execution.config.executionTimeoutMs),
+        workflowRunTimeout: msToOptionalDuration(runTimeoutMs),
         workflowTaskTimeout: msToDuration(taskTimeoutMs),
         continuedExecutionRunId: execution.runId,
         initiator: attrs.initiator || 'CONTINUE_AS_NEW_INITIATOR_WORKFLOW',
@@ -471,6 +478,8 @@ export class Engine {
         firstWorkflowTaskBackoff: msToDuration(backoffMs),
         header: attrs.header,
         prevAutoResetPoints: null,
+        rootWorkflowExecution: execution.parent ? rootExecution(execution.parent.execution) : null,
+        priority: eventAttributes<{ priority?: unknown }>(execution.history[0], 'WorkflowExecutionStarted').priority,
       },
       firstTaskDelayMs: backoffMs,
     });
@@ -602,21 +611,70 @@ export class Engine {
     return false;
   }
 
-  lockTimeSkipping(): void {
+  /**
+   * LockTimeSkipping / UnlockTimeSkipping. With the connection they came on, the net change is
+   * undone when that connection closes: a client that went away mid-call (a test that ended while
+   * the time-skipping client waited for a result) leaves nothing locked, or unlocked, behind.
+   */
+  lockTimeSkipping(connection?: ClientConnection): void {
     this.timeSkipLocks++;
+    this.trackLock(connection, +1);
   }
 
-  unlockTimeSkipping(): void {
+  unlockTimeSkipping(connection?: ClientConnection): void {
     this.timeSkipLocks--;
+    this.trackLock(connection, -1);
   }
 
+  private readonly locksByConnection = new Map<ClientConnection, number>();
+
+  private trackLock(connection: ClientConnection | undefined, delta: number): void {
+    if (!connection) return;
+    const held = this.locksByConnection.get(connection);
+    if (held === undefined) {
+      connection.onClose(() => {
+        const left = this.locksByConnection.get(connection) ?? 0;
+        this.locksByConnection.delete(connection);
+        if (left !== 0) this.log(`a client connection closed holding ${left} time-skipping lock(s): released`);
+        this.timeSkipLocks -= left;
+      });
+    }
+    this.locksByConnection.set(connection, (held ?? 0) + delta);
+  }
+
+  /** Back to the engine's initial time-skipping state (locked once unless started with timeSkipping). */
+  resetTimeSkipping(): void {
+    this.locksByConnection.clear();
+    this.timeSkipLocks = this.options.timeSkipping ? 0 : 1;
+  }
+
+  /**
+   * Work in flight, counted as the Java test server counts it: each pending or running workflow
+   * task (or events waiting for one), each scheduled or running activity and each waiting query
+   * holds one time-skipping lock while it lasts.
+   */
+  private inFlightLocks(): number {
+    let locks = this.queries.pending();
+    for (const run of this.openRuns) {
+      if (run.wft || run.buffered.length > 0) locks++;
+      for (const act of run.activities.values()) if (act.phase === 'started' || act.phase === 'scheduled') locks++;
+    }
+    return locks;
+  }
+
+  /**
+   * The clock jumps while the explicit locks and the work in flight add up to zero or less. An
+   * UnlockTimeSkippingWithSleep from inside an activity (the samples' `env.sleep` in a mocked
+   * activity) thus offsets that activity's own lock and lets the workflow's timers fire meanwhile,
+   * while a test's sleep over someone else's running activity still waits for it.
+   */
   private autoSkip(): void {
+    // Work in flight never counts below zero: a positive explicit count alone keeps the clock.
     if (this.stopped || this.timeSkipLocks > 0) return;
     const next = this.clock.nextDeadline();
     if (next === undefined) return;
     if (next <= this.now()) return; // real time will fire it
-    const { workflowTasks, activities } = this.busy(true);
-    if (workflowTasks || activities) return;
+    if (this.timeSkipLocks + this.inFlightLocks() > 0) return;
     this.clock.jumpToNext();
   }
 }

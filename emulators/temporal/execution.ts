@@ -1,6 +1,7 @@
 // One workflow run: its history (the source of truth the SDK replays) and the mutable state the
 // engine keeps beside it (pending workflow task, activities, timers, held-back events).
 import type { ClockTimer } from './clock';
+import { approximateEncodedSize } from './continue-as-new-suggestion';
 import type { Payload } from './proto-values';
 import { msToTimestamp } from './proto-values';
 import type { SearchAttributePayloads } from './search-attributes';
@@ -78,6 +79,10 @@ export interface ActivityState {
   heartbeatDetails: unknown;
   lastHeartbeatAt: number;
   lastFailure: unknown;
+  /** PauseActivity: no new attempt is dispatched until UnpauseActivity or ResetActivity. */
+  paused: boolean;
+  /** ResetActivity on a running attempt: its retry starts again at attempt 1. */
+  resetRequested: boolean;
   cancelRequested: boolean;
   cancelRequestedEventId: number;
   timers: {
@@ -192,8 +197,8 @@ export class Execution {
       [attributesField(name)]: attributes,
     };
     this.history.push(event);
-    // A rough size: enough for the SDK's "history size" info, not used for limits.
-    this.historySizeBytes += 64;
+    // The SDK's `historySize` and the continue-as-new size threshold read it.
+    this.historySizeBytes += approximateEncodedSize(event);
     this.notify();
     return event;
   }
@@ -228,4 +233,11 @@ export function attributesField(name: string): string {
 /** Reads an event's attributes by PascalCase name. */
 export function eventAttributes<T = Record<string, unknown>>(event: HistoryEvent, name: string): T {
   return event[attributesField(name)] as T;
+}
+
+/** The workflow at the top of a chain of parents (DescribeWorkflowExecution's rootExecution). */
+export function rootExecution(execution: Execution): { workflowId: string; runId: string } {
+  let e = execution;
+  while (e.parent) e = e.parent.execution;
+  return { workflowId: e.workflowId, runId: e.runId };
 }

@@ -15,6 +15,12 @@ export interface TemporalEmulatorOptions {
   namespace?: string;
   /** Jump the clock to the next timer/timeout whenever nothing is in flight. Default false. */
   timeSkipping?: boolean;
+  /**
+   * When WorkflowTaskStarted suggests continue-as-new (`workflowInfo().continueAsNewSuggested`):
+   * history length in events and approximate size in bytes. Default: Temporal Server's 4096 events
+   * and 4 MiB; lower them so a test reaches the suggestion in a few events.
+   */
+  continueAsNewSuggestedAt?: { historyLength?: number; historySizeBytes?: number };
   log?: (msg: string) => void;
 }
 
@@ -28,6 +34,12 @@ export interface TemporalEmulator {
   now(): Date;
   /** Long polls parked in the engine right now (workers' task polls, history waits such as handle.result()). */
   openLongPolls(): { taskQueues: number; history: number };
+  /**
+   * Puts TestService time skipping back to its initial state (locked once unless started with
+   * timeSkipping), whatever clients locked or unlocked. Locks of a client connection that closes
+   * are released anyway; this is for a client still connected.
+   */
+  resetTimeSkipping(): void;
   /** Ends open long polls and closes the server. */
   stop(): Promise<void>;
 }
@@ -35,7 +47,12 @@ export interface TemporalEmulator {
 export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}): Promise<TemporalEmulator> {
   const host = opts.host ?? TEMPORAL_EMULATOR_DEFAULTS.host;
   const namespace = opts.namespace ?? TEMPORAL_EMULATOR_DEFAULTS.namespace;
-  const engine = new Engine({ namespace, timeSkipping: opts.timeSkipping ?? false, log: opts.log ?? (() => {}) });
+  const engine = new Engine({
+    namespace,
+    timeSkipping: opts.timeSkipping ?? false,
+    continueAsNewSuggestedAt: opts.continueAsNewSuggestedAt,
+    log: opts.log ?? (() => {}),
+  });
   const server = await startGrpcServer(engine, host, opts.port ?? TEMPORAL_EMULATOR_DEFAULTS.port);
   let stopping: Promise<void> | undefined;
   return {
@@ -45,6 +62,7 @@ export async function startTemporalEmulator(opts: TemporalEmulatorOptions = {}):
     skipTime: (ms) => engine.skipTime(ms),
     now: () => new Date(engine.now()),
     openLongPolls: () => engine.openLongPolls(),
+    resetTimeSkipping: () => engine.resetTimeSkipping(),
     stop: () => (stopping ??= server.stop()),
   };
 }

@@ -19,6 +19,11 @@ export function msToTimestamp(ms: number): { seconds: number; nanos: number } {
 /** Durations share the Timestamp shape; 0 means "not set" for Temporal timeouts. */
 export const msToDuration = msToTimestamp;
 
+/** A timeout that may be unset: the server leaves unset workflow timeouts out (the SDK reads undefined). */
+export function msToOptionalDuration(ms: number): { seconds: number; nanos: number } | null {
+  return ms > 0 ? msToDuration(ms) : null;
+}
+
 export function protoTimeToMs(t: ProtoTime | null | undefined): number {
   if (!t) return 0;
   return Number(t.seconds ?? 0) * 1000 + Math.floor(Number(t.nanos ?? 0) / 1e6);

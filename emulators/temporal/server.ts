@@ -14,7 +14,7 @@ import { healthHandlers } from './handlers/health';
 import { operatorServiceHandlers } from './handlers/operator-service';
 import { testServiceHandlers } from './handlers/test-service';
 import { CallCancellation } from './cancel-signal';
-import type { Handlers } from './handlers/types';
+import type { ClientConnection, Handlers } from './handlers/types';
 import { workflowServiceHandlers } from './handlers/workflow-service';
 import { loadServiceDefinitions } from './service-definitions';
 
@@ -27,6 +27,24 @@ export interface RunningServer {
 function requestWasCompressed(call: any): boolean {
   const encoding = call?.call?.incomingEncoding;
   return typeof encoding === 'string' && encoding !== 'identity';
+}
+
+const connections = new WeakMap<object, ClientConnection>();
+
+/**
+ * The HTTP/2 session a unary call came on, as a ClientConnection (grpc-js keeps the stream on its
+ * call object; undefined if a grpc-js version hides it). TestService time-skipping locks are
+ * counted per connection with it.
+ */
+function connectionOf(call: any): ClientConnection | undefined {
+  const session = (call?.call?.stream ?? call?.call?.nextCall?.stream)?.session;
+  if (!session || typeof session.once !== 'function') return undefined;
+  let connection = connections.get(session);
+  if (!connection) {
+    connection = { onClose: (listener) => session.once('close', listener) };
+    connections.set(session, connection);
+  }
+  return connection;
 }
 
 export async function startGrpcServer(engine: Engine, host: string, port: number): Promise<RunningServer> {
@@ -91,7 +109,11 @@ export async function startGrpcServer(engine: Engine, host: string, port: number
         const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number(rawDeadline);
         Promise.resolve()
           .then(() =>
-            handler(call.request ?? {}, { signal: ac, deadline: Number.isFinite(deadline) ? deadline : Infinity }),
+            handler(call.request ?? {}, {
+              signal: ac,
+              deadline: Number.isFinite(deadline) ? deadline : Infinity,
+              connection: connectionOf(call),
+            }),
           )
           .then(
             (response) => callback(null, response),

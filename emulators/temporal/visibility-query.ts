@@ -90,6 +90,9 @@ const SYSTEM_COLUMNS: Record<string, { kind: SearchAttributeKind; get: Getter }>
   CloseTime: { kind: 'Datetime', get: (r) => r.closeTime },
   ExecutionTime: { kind: 'Datetime', get: (r) => r.executionTime },
   TaskQueue: { kind: 'Keyword', get: (r) => r.taskQueue },
+  // Written by the server (BuildIds) and the SDK (patch markers), queryable like custom attributes.
+  BuildIds: { kind: 'KeywordList', get: (r) => r.searchAttributes.BuildIds },
+  TemporalChangeVersion: { kind: 'KeywordList', get: (r) => r.searchAttributes.TemporalChangeVersion },
 };
 
 function resolveColumn(name: string, custom: Record<string, SearchAttributeKind>): Column {

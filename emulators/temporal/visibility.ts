@@ -4,9 +4,9 @@
 import { ActivityScheduler } from './activities';
 import type { Engine } from './engine';
 import { invalidArgument } from './errors';
-import { type Execution, STATUS_ENUM } from './execution';
+import { type Execution, STATUS_ENUM, eventAttributes, rootExecution } from './execution';
 import type { NamespaceState } from './namespaces';
-import { msToDuration, msToTimestamp } from './proto-values';
+import { jsonPayload, msToDuration, msToOptionalDuration, msToTimestamp } from './proto-values';
 import { decodeSearchAttributes } from './search-attributes';
 import { compileVisibilityQuery, VisibilityQueryError, type VisibilityRecord } from './visibility-query';
 
@@ -32,11 +32,12 @@ export function executionInfo(engine: Engine, execution: Execution): Record<stri
     historySizeBytes: execution.historySizeBytes,
     mostRecentWorkerVersionStamp: null,
     executionDuration: closeTime !== null ? msToDuration(closeTime - execution.executionTime) : null,
-    rootExecution: rootOf(execution),
+    rootExecution: rootExecution(execution),
     firstRunId: execution.firstRunId,
     versioningInfo: null,
     workerDeploymentName: '',
-    priority: null,
+    priority:
+      eventAttributes<{ priority?: unknown }>(execution.history[0], 'WorkflowExecutionStarted').priority ?? null,
   };
 }
 
@@ -58,19 +59,13 @@ function pendingChildren(engine: Engine, execution: Execution): unknown[] {
   return out;
 }
 
-function rootOf(execution: Execution): { workflowId: string; runId: string } {
-  let e = execution;
-  while (e.parent) e = e.parent.execution;
-  return { workflowId: e.workflowId, runId: e.runId };
-}
-
 export function describe(engine: Engine, execution: Execution): Record<string, unknown> {
   const wft = execution.wft;
   return {
     executionConfig: {
       taskQueue: { name: execution.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL', normalName: '' },
-      workflowExecutionTimeout: msToDuration(execution.config.executionTimeoutMs),
-      workflowRunTimeout: msToDuration(execution.config.runTimeoutMs),
+      workflowExecutionTimeout: msToOptionalDuration(execution.config.executionTimeoutMs),
+      workflowRunTimeout: msToOptionalDuration(execution.config.runTimeoutMs),
       defaultWorkflowTaskTimeout: msToDuration(execution.config.workflowTaskTimeoutMs),
       // staticSummary / staticDetails set at start.
       userMetadata: execution.userMetadata,
@@ -118,8 +113,10 @@ function compile(ns: NamespaceState, query: string) {
   }
 }
 
-function matching(ns: NamespaceState, query: string): Array<{ e: Execution; r: VisibilityRecord }> {
-  const compiled = compile(ns, query);
+function matching(
+  ns: NamespaceState,
+  compiled: ReturnType<typeof compile>,
+): Array<{ e: Execution; r: VisibilityRecord }> {
   const rows: Array<{ e: Execution; r: VisibilityRecord }> = [];
   for (const e of ns.runs.values()) {
     const r = record(ns, e);
@@ -189,7 +186,7 @@ export function list(
   pageSize: number,
   nextPageToken: Uint8Array | null | undefined,
 ) {
-  const rows = matching(ns, query);
+  const rows = matching(ns, compile(ns, query));
   const offset = decodeOffset(nextPageToken);
   const size = pageSize > 0 ? pageSize : 1000;
   const page = rows.slice(offset, offset + size);
@@ -201,5 +198,15 @@ export function list(
 }
 
 export function count(ns: NamespaceState, query: string): { count: number; groups: unknown[] } {
-  return { count: matching(ns, query).length, groups: [] };
+  const compiled = compile(ns, query);
+  const rows = matching(ns, compiled);
+  if (compiled.groupBy.length === 0) return { count: rows.length, groups: [] };
+  // GROUP BY ExecutionStatus (the only grouping the server supports): one group per status present,
+  // in the order of the status enum, each value a Keyword payload as the server sends it.
+  const groups = [];
+  for (const status of Object.keys(STATUS_ENUM) as Array<keyof typeof STATUS_ENUM>) {
+    const n = rows.filter(({ r }) => r.executionStatus === status).length;
+    if (n > 0) groups.push({ groupValues: [jsonPayload(status, { type: 'Keyword' })], count: n });
+  }
+  return { count: rows.length, groups };
 }

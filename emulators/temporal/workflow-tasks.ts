@@ -5,12 +5,24 @@
 // when the task is queued: events that arrive while a task waits in the queue then simply precede
 // it, and the history the worker gets always ends with the task's Started event.
 import type { Engine } from './engine';
+import { recordBuildId, workerVersionOf } from './build-ids';
 import { validateCommands } from './commands';
+import { continueAsNewSuggested } from './continue-as-new-suggestion';
 import { invalidArgument, notFound } from './errors';
 import { type Execution, type HistoryEvent, type WorkflowTaskState } from './execution';
 import type { PollContext, QueuedTask } from './matching';
 import { durationToMs, msToDuration, msToTimestamp } from './proto-values';
 import { encodeTaskToken } from './task-tokens';
+import {
+  applyRemainingMessages,
+  closesOverUnsentUpdates,
+  hasUnsentUpdates,
+  isRejectionOnlyCompletion,
+  markHistorySettled,
+  outgoingMessages,
+  receiveMessages,
+  requeueSentUpdates,
+} from './updates';
 
 // The server's default for how long a task may wait on a sticky queue before it goes to the
 // normal queue (the SDK sends its own value, usually 10 s).
@@ -131,13 +143,18 @@ export class WorkflowTasks {
       now,
     );
     const requestId = `${state.seq}`;
+    // As the server does, the suggestion counts the Started event about to be written.
+    const suggestContinueAsNew = continueAsNewSuggested(
+      { length: execution.history.length + 1, sizeBytes: execution.historySizeBytes },
+      engine.continueAsNewThresholds,
+    );
     const started = execution.addEvent(
       'WorkflowTaskStarted',
       {
         scheduledEventId: scheduled.eventId,
         identity: ctx.identity,
         requestId,
-        suggestContinueAsNew: false,
+        suggestContinueAsNew,
         historySizeBytes: execution.historySizeBytes,
         workerVersion: null,
         buildIdRedirectCounter: 0,
@@ -167,7 +184,7 @@ export class WorkflowTasks {
       scheduledTime: msToTimestamp(state.scheduledAt),
       startedTime: msToTimestamp(now),
       queries: {},
-      messages: [],
+      messages: outgoingMessages(execution, state.seq, started.eventId),
     };
   }
 
@@ -187,7 +204,11 @@ export class WorkflowTasks {
     const engine = this.engine;
     const { execution, state } = this.taskFor(token.ns, token.run, token.seq);
     const commands: any[] = request.commands ?? [];
-    if (closesOverBufferedEvents(execution, commands)) {
+    if (isRejectionOnlyCompletion(execution, state.seq, request)) {
+      this.dropRejectionOnly(execution, state, request);
+      return [];
+    }
+    if (closesOverBufferedEvents(execution, commands) || closesOverUnsentUpdates(execution, commands)) {
       // The workflow decided to close without seeing events that arrived meanwhile (e.g. a signal):
       // the server refuses the completion so the workflow gets to handle them first. The message is
       // the bare cause name, as the server sends it: core matches "UnhandledCommand" exactly and
@@ -217,6 +238,7 @@ export class WorkflowTasks {
       throw invalid.error;
     }
     engine.clock.cancel(state.timeoutTimer);
+    const workerVersion = workerVersionOf(request);
     const completed = execution.addEvent(
       'WorkflowTaskCompleted',
       {
@@ -224,7 +246,7 @@ export class WorkflowTasks {
         startedEventId: state.startedEventId,
         identity: request.identity ?? '',
         binaryChecksum: request.binaryChecksum ?? '',
-        workerVersion: request.workerVersionStamp ?? null,
+        workerVersion,
         // Kept so replays see the same SDK flags and type names (core depends on it).
         sdkMetadata: request.sdkMetadata ?? null,
         meteringMetadata: request.meteringMetadata ?? null,
@@ -235,6 +257,7 @@ export class WorkflowTasks {
       },
       engine.now(),
     );
+    recordBuildId(execution, workerVersion);
     execution.previousStartedEventId = state.startedEventId;
     execution.wftFailures = 0;
     execution.wft = null;
@@ -242,15 +265,19 @@ export class WorkflowTasks {
     execution.sticky = stickyQueue
       ? { queueName: stickyQueue, scheduleToStartMs: durationToMs(request.stickyAttributes.scheduleToStartTimeout) }
       : null;
+    receiveMessages(execution, request.messages);
     const { needsNewTask, eagerActivities } = engine.applyCommands(
       execution,
       commands,
       completed.eventId,
       request.identity ?? '',
     );
+    applyRemainingMessages(engine, execution);
+    markHistorySettled(execution);
     if (!execution.running) return [];
     const hadBuffered = this.flushBuffered(execution);
-    if (needsNewTask || hadBuffered || request.forceCreateNewWorkflowTask) this.schedule(execution);
+    if (needsNewTask || hadBuffered || request.forceCreateNewWorkflowTask || hasUnsentUpdates(execution))
+      this.schedule(execution);
     // Queries wait for the task to be over, which no event may announce (a task with no commands).
     execution.notify();
     const activityTasks: unknown[] = [];
@@ -259,6 +286,29 @@ export class WorkflowTasks {
       if (task) activityTasks.push(task);
     }
     return activityTasks;
+  }
+
+  /**
+   * A task that carried only updates, all rejected: as the server does with its speculative task,
+   * nothing of it stays in history (its Scheduled and Started events are taken back).
+   */
+  private dropRejectionOnly(execution: Execution, state: WorkflowTaskState, request: any): void {
+    const engine = this.engine;
+    engine.clock.cancel(state.timeoutTimer);
+    receiveMessages(execution, request.messages);
+    applyRemainingMessages(engine, execution);
+    if (execution.history.length === state.startedEventId && state.scheduledEventId === state.startedEventId - 1) {
+      execution.history.length -= 2;
+      execution.historySizeBytes -= 128;
+    }
+    execution.wft = null;
+    const stickyQueue = request.stickyAttributes?.workerTaskQueue?.name;
+    execution.sticky = stickyQueue
+      ? { queueName: stickyQueue, scheduleToStartMs: durationToMs(request.stickyAttributes.scheduleToStartTimeout) }
+      : null;
+    const hadBuffered = this.flushBuffered(execution);
+    if (hadBuffered || hasUnsentUpdates(execution)) this.schedule(execution);
+    execution.notify();
   }
 
   /** RespondWorkflowTaskFailed from the worker. */
@@ -283,6 +333,7 @@ export class WorkflowTasks {
     this.engine.clock.cancel(state.timeoutTimer);
     this.recordFailed(execution, state, cause, failure, identity);
     execution.wft = null;
+    requeueSentUpdates(execution);
     // The worker evicts the run after a failure: the retry must carry the full history.
     execution.sticky = null;
     execution.wftFailures++;
@@ -303,6 +354,7 @@ export class WorkflowTasks {
       this.engine.now(),
     );
     execution.wft = null;
+    requeueSentUpdates(execution);
     execution.sticky = null;
     execution.wftFailures++;
     this.flushBuffered(execution);

@@ -1,17 +1,18 @@
-// The reviewers' run page in a real headless browser (Debian's Chromium driven by playwright-core),
+// The reviewers' run page in a real headless browser (Chromium driven by playwright-core: Debian's, or the
+// packaged one, see support/chromium.ts),
 // against a real gate on the emulators: a diverging invoice is held, the link is taken from the Slack
 // alert and opened; forged and expired links get the 404 page.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium as playwright, type BrowserContext, type Page } from 'playwright-core';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
 import { signRunPageLink } from '../../src/run-page/link-signature';
+import { chromiumExecutable, type ChromiumExecutable } from '../support/chromium';
 import { closePeriod, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
 
-const CHROMIUM = '/usr/bin/chromium';
 // The network is closed here: without these, Chromium keeps trying to reach Google's services.
 const CHROMIUM_ARGS = [
   '--headless',
@@ -39,17 +40,18 @@ describe('the run page in a headless browser', () => {
   let profile: string;
   let page: Page;
 
+  let chromium: ChromiumExecutable;
+
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: this test needs Debian's Chromium. Install it with ` +
-          '`apt-get update && apt-get install -y --no-install-recommends chromium` (.ci/run does this in CI).',
-      );
-    }
+    chromium = await chromiumExecutable();
     profile = mkdtempSync(join(tmpdir(), 'run-page-chromium-'));
     [h, browser] = await Promise.all([
       startGateHarness({ reviewerIds: [REVIEWER], env: { GATE_LINK_SECRET: LINK_SECRET } }),
-      chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+      playwright.launchPersistentContext(profile, {
+        executablePath: chromium.path,
+        headless: true,
+        args: CHROMIUM_ARGS,
+      }),
     ]);
     page = browser.pages()[0] ?? (await browser.newPage());
   });
@@ -59,7 +61,8 @@ describe('the run page in a headless browser', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  test('the link in the alert opens the page with both counts per line; forged and expired links get a 404', async () => {
+  test('the link in the alert opens the page with both counts per line; forged and expired links get a 404', async (t) => {
+    t.diagnostic(`browser: ${chromium.description}`);
     const c = await seedDivergingCustomer(h, 'Run Page <script>alert(1)</script> Corp', 120, 100);
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
     const state = await h.waitFor(invoiceId, (s) => s.status === 'held' && s.slackMessage !== null);

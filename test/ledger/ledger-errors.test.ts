@@ -4,6 +4,7 @@ import { createDatabase } from '../../src/db/create-database';
 import { DEFAULT_LEDGER_MAPPING } from '../../src/config/gate-config';
 import { countLedgerEvents } from '../../src/ledger/count-ledger-events';
 import { classifyLedgerError, isRetryableLedgerError, LedgerMappingError } from '../../src/ledger/ledger-errors';
+import { TEST_DATABASE_URL } from '../db/pg-test-database';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -51,11 +52,11 @@ test('a refused connection from a real pool is retryable', async () => {
 
 test('a connection terminated by the server (57P01) is retryable, and the pool recovers', async () => {
   const errors: Error[] = [];
-  const db = createDatabase<any>('postgres://postgres@127.0.0.1:5432/test', {
+  const db = createDatabase<any>(TEST_DATABASE_URL, {
     maxConnections: 1,
     onPoolError: (e) => errors.push(e),
   });
-  const admin = createDatabase<any>('postgres://postgres@127.0.0.1:5432/test', { maxConnections: 1 });
+  const admin = createDatabase<any>(TEST_DATABASE_URL, { maxConnections: 1 });
   try {
     const { sql } = await import('kysely');
     const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0].pid;

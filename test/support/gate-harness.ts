@@ -1,8 +1,7 @@
 // Runs the whole gate against the emulators and a fresh PostgreSQL database, the way `npm start`
-// does, but on random ports and with a workflow bundle built once per test file.
+// does, but on random ports and with the workflow bundle built once per test run (support/workflow-bundle.ts).
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import Stripe from 'stripe';
@@ -19,20 +18,13 @@ import { gateWorkflowId } from '../../src/workflows/definitions';
 import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../emulators/slack';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
+import { workflowBundle } from './workflow-bundle';
 
 // 'finalized' is left out: the gate compares what Stripe finalized before it moves on to 'following', so
 // a test that reads the audit sees that round too.
 const DECIDED_PHASES: readonly string[] = ['watching', 'following', 'ended'];
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-let bundle: Promise<WorkflowBundle> | undefined;
-/** Bundling takes about a second: once per test file. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: silentBundlerLogger });
-  return bundle;
-}
-const silentBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
 async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `gate_e2e_${randomBytes(6).toString('hex')}`;

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { startTemporalEmulator, type TemporalEmulator } from '../../emulators/temporal';
+import { startTemporalEmulator, type TemporalEmulator, type TemporalEmulatorOptions } from '../../emulators/temporal';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { workflowBundle } from './workflow-bundle';
 
@@ -27,9 +27,14 @@ function installQuietRuntime(): void {
   });
 }
 
-export async function startWorkflowTestEnv(name: string, activities: object): Promise<WorkflowTestEnv> {
+/** `engine`: options of the embedded engine, e.g. a lowered continue-as-new suggestion threshold. */
+export async function startWorkflowTestEnv(
+  name: string,
+  activities: object,
+  engine: Pick<TemporalEmulatorOptions, 'continueAsNewSuggestedAt'> = {},
+): Promise<WorkflowTestEnv> {
   installQuietRuntime();
-  const temporal = await startTemporalEmulator({ port: 0 });
+  const temporal = await startTemporalEmulator({ port: 0, ...engine });
   const connection = await Connection.connect({ address: temporal.address });
   await ensureSearchAttributes(connection, 'default');
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });

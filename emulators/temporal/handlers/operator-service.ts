@@ -4,6 +4,10 @@ import { alreadyExists, invalidArgument, notFound } from '../errors';
 import { INDEXED_VALUE_TYPE, SYSTEM_SEARCH_ATTRIBUTES, kindFromIndexedValueType } from '../search-attributes';
 import type { Handlers } from './types';
 
+// Names the server registers: besides letters, digits and `_`, also `-` (as in `my-attr`, which
+// visibility queries then quote with backticks).
+const SEARCH_ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
 export function operatorServiceHandlers(engine: Engine): Handlers {
   return {
     AddSearchAttributes: async (r) => {
@@ -12,7 +16,7 @@ export function operatorServiceHandlers(engine: Engine): Handlers {
       if (entries.length === 0) throw invalidArgument('SearchAttributes are not set on request.');
       // Validate everything before registering anything, as the server does.
       for (const [name, type] of entries) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalidArgument(`Search attribute name ${name} is invalid.`);
+        if (!SEARCH_ATTRIBUTE_NAME.test(name)) throw invalidArgument(`Search attribute name ${name} is invalid.`);
         if (SYSTEM_SEARCH_ATTRIBUTES[name]) throw invalidArgument(`Search attribute ${name} is reserved by system.`);
         const kind = kindFromIndexedValueType(type);
         if (!kind) throw invalidArgument(`Unknown search attribute type ${type} for ${name}.`);

@@ -7,12 +7,14 @@ import type { Handlers } from './types';
 
 export function testServiceHandlers(engine: Engine): Handlers {
   return {
-    LockTimeSkipping: async () => {
-      engine.lockTimeSkipping();
+    // Locks count per client connection: what a connection leaves locked or unlocked (a test that
+    // ended mid-call) is undone when it closes, so the next environment starts from the default.
+    LockTimeSkipping: async (_r, ctx) => {
+      engine.lockTimeSkipping(ctx.connection);
       return {};
     },
-    UnlockTimeSkipping: async () => {
-      engine.unlockTimeSkipping();
+    UnlockTimeSkipping: async (_r, ctx) => {
+      engine.unlockTimeSkipping(ctx.connection);
       return {};
     },
     // Sleeps follow the Java test server: the clock jumps only while skipping is unlocked and

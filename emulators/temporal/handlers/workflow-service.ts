@@ -2,6 +2,7 @@
 // call context and returns the response object; the server bootstrap does the gRPC plumbing and
 // answers UNIMPLEMENTED for every method not listed here.
 import { randomUUID } from 'node:crypto';
+import { pauseActivities, resetActivities, unpauseActivities } from '../activity-controls';
 import type { Engine } from '../engine';
 import { invalidArgument, notFound } from '../errors';
 import { STATUS_ENUM } from '../execution';
@@ -12,6 +13,7 @@ import { INDEXED_VALUE_TYPE, SYSTEM_SEARCH_ATTRIBUTES } from '../search-attribut
 import { decodeTaskToken } from '../task-tokens';
 import { count, describe, list } from '../visibility';
 import type { CallContext, Handlers } from './types';
+import { workflowUpdateHandlers } from './workflow-updates';
 
 // Servers answer an empty long poll after about a minute; the SDK's poll deadline is longer.
 const POLL_WAIT_MS = 60_000;
@@ -42,6 +44,7 @@ function startParams(r: any) {
     runTimeoutMs: durationToMs(r.workflowRunTimeout),
     executionTimeoutMs: durationToMs(r.workflowExecutionTimeout),
     retryPolicy: r.retryPolicy,
+    priority: r.priority,
     firstTaskDelayMs: durationToMs(r.workflowStartDelay),
     reusePolicy: r.workflowIdReusePolicy,
   };
@@ -57,13 +60,14 @@ function namespaceResponse(engine: Engine, name: string) {
       ownerEmail: ns.ownerEmail,
       data: ns.data,
       id: ns.id,
-      // Left false on purpose: with workerPollCompleteOnShutdown the SDK waits for the server to
-      // end its polls on shutdown, and the others are features the engine lacks. eagerWorkflowStart
+      // Updates are served (updates.ts). The others are left false on purpose: with
+      // workerPollCompleteOnShutdown the SDK waits for the server to end its polls on shutdown,
+      // and the rest are features the engine lacks. eagerWorkflowStart
       // is informational: core 1.24 decides eager start from its own worker slots, not from this.
       capabilities: {
         eagerWorkflowStart: true,
-        syncUpdate: false,
-        asyncUpdate: false,
+        syncUpdate: true,
+        asyncUpdate: true,
         workerHeartbeats: false,
         reportedProblemsSearchAttribute: false,
         workerPollCompleteOnShutdown: false,
@@ -92,6 +96,8 @@ function namespaceResponse(engine: Engine, name: string) {
 
 export function workflowServiceHandlers(engine: Engine): Handlers {
   return {
+    // UpdateWorkflowExecution, PollWorkflowExecutionUpdate, ExecuteMultiOperation.
+    ...workflowUpdateHandlers(engine),
     // ------------------------------------------------------------ cluster and namespaces
     GetSystemInfo: async () => ({
       serverVersion: '1.27.0',
@@ -105,7 +111,7 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         upsertMemo: true,
         eagerWorkflowStart: true,
         sdkMetadata: true,
-        countGroupByExecutionStatus: false,
+        countGroupByExecutionStatus: true,
         nexus: false,
       },
     }),
@@ -300,6 +306,18 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
         ctx.signal,
       );
       return response ?? {};
+    },
+    PauseActivity: async (r) => {
+      pauseActivities(engine, engine.findRun(r.namespace, r.execution), r);
+      return {};
+    },
+    UnpauseActivity: async (r) => {
+      unpauseActivities(engine, engine.findRun(r.namespace, r.execution), r);
+      return {};
+    },
+    ResetActivity: async (r) => {
+      resetActivities(engine, engine.findRun(r.namespace, r.execution), r);
+      return {};
     },
     RecordActivityTaskHeartbeat: async (r) => engine.activities.heartbeat(activityToken(r.taskToken), r.details),
     RecordActivityTaskHeartbeatById: async (r) =>

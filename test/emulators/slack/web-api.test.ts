@@ -174,9 +174,9 @@ describe('chat', () => {
       await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0NOBODY', text: 'x' })),
       'user_not_found',
     );
-    await emu.admin.addUser({ id: 'U0CAROL', name: 'carol', channels: [] });
+    await emu.admin.addUser({ id: 'U0ERIN', name: 'erin', channels: [] });
     assert.equal(
-      await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0CAROL', text: 'x' })),
+      await platformError(slack.chat.postEphemeral({ channel: CHANNEL, user: 'U0ERIN', text: 'x' })),
       'user_not_in_channel',
     );
   });
@@ -187,6 +187,10 @@ describe('users and conversations', () => {
     const alice = await slack.users.info({ user: 'U0ALICE' });
     assert.equal(alice.user?.name, 'alice');
     assert.equal(alice.user?.team_id, 'T0GATE');
+    // A third person, so a test can have two reviewers and an approver.
+    assert.equal((await slack.users.info({ user: 'U0CAROL' })).user?.name, 'carol');
+    const members = (await emu.admin.channels()).find((c) => c.id === CHANNEL)?.members;
+    assert.deepEqual(members, ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0GATEBOT']);
     await emu.admin.addUser({ id: 'U0DAVE', name: 'dave', realName: 'Dave D' });
     assert.equal((await slack.users.info({ user: 'U0DAVE' })).user?.real_name, 'Dave D');
     assert.equal(await platformError(slack.users.info({ user: 'U0NOPE' })), 'user_not_found');

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createTestActivities } from './activities';
-import { emulatorOnly, runWorker, uniqueId, uniqueTaskQueue, useEnvWithWorker } from './helpers';
+import { runWorker, uniqueId, uniqueTaskQueue, useEnvWithWorker } from './helpers';
 
 const EventType = temporal.api.enums.v1.EventType;
 const TaskQueueKind = temporal.api.enums.v1.TaskQueueKind;
@@ -55,30 +55,31 @@ describe('temporal conformance: eager workflow start', () => {
     assert.deepEqual(await again.result(), { approvedBy: 'erin', total: 0 });
   });
 
-  it(
-    'starts normally when no worker polls the task queue',
-    emulatorOnly('a real server hands the task to whoever asked'),
-    async () => {
-      // Asked for by hand: the SDK itself would not ask without a worker for the queue.
-      const taskQueue = uniqueTaskQueue('eager-nobody');
-      const workflowId = uniqueId('eager-nobody');
-      const response = await suite.env.connection.workflowService.startWorkflowExecution({
-        namespace: suite.env.namespace,
-        workflowId,
-        workflowType: { name: 'noop' },
-        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        requestId: uniqueId('request'),
-        identity: 'conformance',
-        requestEagerExecution: true,
-      });
-      assert.equal(response.eagerWorkflowTask ?? null, null);
-      // The task waits in the queue for the first worker that polls it.
-      const worker = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
-      try {
-        assert.equal(await suite.env.client.workflow.getHandle(workflowId).result(), 'done');
-      } finally {
-        await worker.stop();
-      }
-    },
-  );
+  it('hands the task to whoever asked, even with no worker polling; a dropped task times out to the queue', async () => {
+    // Asked for by hand, as the server sees any request: it does not check for pollers (the SDK
+    // asks only after reserving a slot in a worker of its own).
+    const taskQueue = uniqueTaskQueue('eager-raw');
+    const workflowId = uniqueId('eager-raw');
+    const response = await suite.env.connection.workflowService.startWorkflowExecution({
+      namespace: suite.env.namespace,
+      workflowId,
+      workflowType: { name: 'noop' },
+      taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      workflowTaskTimeout: { nanos: 500_000_000 },
+      requestId: uniqueId('request'),
+      identity: 'conformance',
+      requestEagerExecution: true,
+    });
+    assert.ok(response.eagerWorkflowTask?.taskToken, 'the first task comes back in the response');
+    // Nobody runs it: it times out and the retry waits in the queue for the first worker that polls.
+    const worker = await runWorker(suite.env, { activities: createTestActivities(), taskQueue });
+    try {
+      const handle = suite.env.client.workflow.getHandle(workflowId);
+      assert.equal(await handle.result(), 'done');
+      const types = (await handle.fetchHistory()).events!.map((e) => e.eventType);
+      assert.ok(types.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT));
+    } finally {
+      await worker.stop();
+    }
+  });
 });

@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { startTemporalEmulator, type TemporalEmulator } from '../../../emulators/temporal';
+import {
+  startTemporalEmulator,
+  type TemporalEmulator,
+  type TemporalEmulatorOptions,
+} from '../../../emulators/temporal';
 
 export const REAL_SERVER_ADDRESS = process.env.TEMPORAL_TEST_ADDRESS;
 export const usingRealServer = Boolean(REAL_SERVER_ADDRESS);
@@ -41,13 +45,16 @@ export interface TestEnv {
   stop(): Promise<void>;
 }
 
-export async function startTestEnv(opts: { timeSkipping?: boolean } = {}): Promise<TestEnv> {
+export async function startTestEnv(
+  opts: Pick<TemporalEmulatorOptions, 'timeSkipping' | 'continueAsNewSuggestedAt'> = {},
+): Promise<TestEnv> {
   quietRuntime();
   const emulator = usingRealServer
     ? undefined
     : await startTemporalEmulator({
         port: 0,
         timeSkipping: opts.timeSkipping,
+        continueAsNewSuggestedAt: opts.continueAsNewSuggestedAt,
         log: process.env.TEMPORAL_EMULATOR_TRACE === '1' ? (m) => console.log(`[engine] ${m}`) : undefined,
       });
   const address = REAL_SERVER_ADDRESS ?? emulator!.address;

@@ -192,4 +192,22 @@ describe('temporal conformance: visibility and search attributes', () => {
     assert.match(failed.workflowTaskFailedEventAttributes?.failure?.message ?? '', /NeverRegisteredAttr/);
     await handle.terminate();
   });
+
+  it('counts by execution status with GROUP BY ExecutionStatus', async () => {
+    const prefix = uniqueId('grouped');
+    const start = (type: string, n: number) =>
+      env.client.workflow.start(type, { taskQueue: worker.taskQueue, workflowId: `${prefix}-${n}` });
+    const running = [await start('waitForApproval', 1), await start('waitForApproval', 2)];
+    for (const n of [3, 4, 5]) await (await start('noop', n)).result();
+    const query = `WorkflowId STARTS_WITH '${prefix}'`;
+    await eventually(async () => (await env.client.workflow.count(query)).count === 5);
+    assert.deepEqual(await env.client.workflow.count(`${query} GROUP BY ExecutionStatus`), {
+      count: 5,
+      groups: [
+        { count: 2, groupValues: [['Running']] },
+        { count: 3, groupValues: [['Completed']] },
+      ],
+    });
+    for (const handle of running) await handle.terminate();
+  });
 });

