@@ -87,8 +87,8 @@ const BUTTONS: Array<[string, ReviewAction]> = [
   [APPROVE_ACTION_ID, 'approve'],
 ];
 
-/** Slack waits 3 s for a modal submission's answer; the gate's validation normally takes milliseconds. */
-const SUBMISSION_ANSWER_MS = 2_500;
+/** Slack waits 3 s for a modal submission's answer (the receiver answers for us at 2.5 s); the gate's validation normally takes milliseconds. */
+const SUBMISSION_ANSWER_MS = 2_000;
 
 function sentText(invoiceId: string, status: string): string {
   const inv = `\`${escapeMrkdwn(invoiceId)}\``;
@@ -108,6 +108,12 @@ const UNREACHABLE = (invoiceId: string) =>
   `Could not reach the gate for \`${escapeMrkdwn(invoiceId)}\`; nothing was changed. Try again in a moment.`;
 const GONE = (invoiceId: string) =>
   `There is no gate for invoice \`${escapeMrkdwn(invoiceId)}\` any more (finished or never started). Nothing to do.`;
+
+/** How a refusal is audited: not allowed, a gate that waits for no such decision, or another rule. */
+function refusalOutcome(code: string): ReviewOutcome {
+  if (code === 'not_allowed') return 'not_allowed';
+  return code === 'not_waiting' ? 'not_held' : 'refused';
+}
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -272,7 +278,7 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
             slackUserId,
             action,
             allowed: outcome.refusal.code !== 'not_allowed',
-            outcome: outcome.refusal.code === 'not_allowed' ? 'not_allowed' : 'refused',
+            outcome: refusalOutcome(outcome.refusal.code),
             gateStatus: state.status,
           }),
           tell(
@@ -355,7 +361,7 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
         slackUserId,
         action: 'release',
         allowed: outcome.refusal.code !== 'not_allowed',
-        outcome: outcome.refusal.code === 'not_allowed' ? 'not_allowed' : 'refused',
+        outcome: refusalOutcome(outcome.refusal.code),
       });
       await refuse(outcome.refusal.code, outcome.refusal.message);
       return;

@@ -12,7 +12,7 @@ import { finalize, finish } from './outcomes';
 /** A decision the gate took, and how to answer whoever asked. */
 export interface TakenDecision {
   decision: Decision;
-  answer(status: GateStatus): void;
+  answer: (status: GateStatus) => void;
 }
 
 /** The next decision that meets the rules now; refused ones are answered and logged on the way. */
