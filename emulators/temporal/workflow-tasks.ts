@@ -7,7 +7,7 @@
 import type { Engine } from './engine';
 import { recordBuildId, workerVersionOf } from './build-ids';
 import { validateCommands } from './commands';
-import { continueAsNewSuggested } from './continue-as-new-suggestion';
+import { approximateEncodedSize, continueAsNewSuggested } from './continue-as-new-suggestion';
 import { invalidArgument, notFound } from './errors';
 import { type Execution, type HistoryEvent, type WorkflowTaskState } from './execution';
 import type { PollContext, QueuedTask } from './matching';
@@ -199,14 +199,23 @@ export class WorkflowTasks {
     return { execution, state };
   }
 
-  /** Returns the activity tasks handed out eagerly with this completion. */
-  complete(token: { ns: string; run: string; seq: number }, request: any): unknown[] {
+  /**
+   * Returns the activity tasks handed out eagerly with this completion, and, when the task is
+   * dropped from history, the event id the worker must roll back to (the response's
+   * resetHistoryEventId, 0 otherwise).
+   */
+  complete(
+    token: { ns: string; run: string; seq: number },
+    request: any,
+  ): { activityTasks: unknown[]; resetHistoryEventId: number } {
     const engine = this.engine;
     const { execution, state } = this.taskFor(token.ns, token.run, token.seq);
     const commands: any[] = request.commands ?? [];
-    if (isRejectionOnlyCompletion(execution, state.seq, request)) {
+    if (isRejectionOnlyCompletion(execution, state.seq, request) && endsHistory(execution, state)) {
       this.dropRejectionOnly(execution, state, request);
-      return [];
+      // As the server does (LastCompletedWorkflowTaskStartedEventId): core then forgets the
+      // dropped Scheduled/Started, so the next task may hand out the same event ids again.
+      return { activityTasks: [], resetHistoryEventId: execution.previousStartedEventId };
     }
     if (closesOverBufferedEvents(execution, commands) || closesOverUnsentUpdates(execution, commands)) {
       // The workflow decided to close without seeing events that arrived meanwhile (e.g. a signal):
@@ -274,7 +283,7 @@ export class WorkflowTasks {
     );
     applyRemainingMessages(engine, execution);
     markHistorySettled(execution);
-    if (!execution.running) return [];
+    if (!execution.running) return { activityTasks: [], resetHistoryEventId: 0 };
     const hadBuffered = this.flushBuffered(execution);
     if (needsNewTask || hadBuffered || request.forceCreateNewWorkflowTask || hasUnsentUpdates(execution))
       this.schedule(execution);
@@ -285,7 +294,7 @@ export class WorkflowTasks {
       const task = engine.activities.dispatchEager(execution, act, request.identity ?? '');
       if (task) activityTasks.push(task);
     }
-    return activityTasks;
+    return { activityTasks, resetHistoryEventId: 0 };
   }
 
   /**
@@ -297,10 +306,7 @@ export class WorkflowTasks {
     engine.clock.cancel(state.timeoutTimer);
     receiveMessages(execution, request.messages);
     applyRemainingMessages(engine, execution);
-    if (execution.history.length === state.startedEventId && state.scheduledEventId === state.startedEventId - 1) {
-      execution.history.length -= 2;
-      execution.historySizeBytes -= 128;
-    }
+    for (const event of execution.history.splice(-2)) execution.historySizeBytes -= approximateEncodedSize(event);
     execution.wft = null;
     const stickyQueue = request.stickyAttributes?.workerTaskQueue?.name;
     execution.sticky = stickyQueue
@@ -436,6 +442,11 @@ export class WorkflowTasks {
   static fullHistory(execution: Execution): HistoryEvent[] {
     return execution.history.slice();
   }
+}
+
+/** The task's Scheduled and Started are the last two events (nothing was written after them). */
+function endsHistory(execution: Execution, state: WorkflowTaskState): boolean {
+  return execution.history.length === state.startedEventId && state.scheduledEventId === state.startedEventId - 1;
 }
 
 const CLOSE_COMMANDS = new Set([

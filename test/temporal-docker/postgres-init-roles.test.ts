@@ -1,5 +1,6 @@
 // temporal-docker/postgres-init/01-invoice-gate.sql, run as the PostgreSQL image runs it (psql, as the
-// superuser) against the local PostgreSQL, with its database and role names made unique so runs do not
+// superuser; on a machine without psql, the same script through test/support/psql-script.ts) against the
+// test PostgreSQL, with its database and role names made unique so runs do not
 // collide: the gate's role migrates and uses its schema; the ledger's role reads the ledger and can
 // write nothing, not even after turning its read-only default off, and cannot read the gate's schema.
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import { ensureDefaultLedgerTable } from '../../src/db/default-ledger-table';
 import { countLedgerEvents } from '../../src/ledger/count-ledger-events';
 import { DEFAULT_LEDGER_MAPPING } from '../../src/config/gate-config';
 import { REPO_ROOT } from '../support/gate-process';
+import { runPsqlScript } from '../support/psql-script';
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const suffix = randomBytes(4).toString('hex');
@@ -55,37 +57,36 @@ describe('postgres-init: least-privilege roles for the gate and its ledger', () 
   let databases: Databases;
   let reader: PgClient;
 
-  before(() => {
-    const url = new URL(ADMIN_URL);
-    const result = spawnSync(
-      'psql',
-      [
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-X',
-        '-q',
-        '-h',
-        url.hostname,
-        '-p',
-        url.port || '5432',
-        '-U',
-        decodeURIComponent(url.username),
-        '-d',
-        url.pathname.slice(1),
-      ],
-      {
-        input: scratchScript(),
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          PGPASSWORD: decodeURIComponent(url.password),
-          INVOICE_GATE_DB_PASSWORD: passwords.owner,
-          INVOICE_GATE_LEDGER_PASSWORD: passwords.reader,
-        },
-      },
-    );
-    assert.ok(!result.error, `psql (postgresql-client) is needed to run the init script: ${result.error?.message}`);
-    assert.equal(result.status, 0, result.stderr);
+  before(async () => {
+    const env = {
+      ...process.env,
+      INVOICE_GATE_DB_PASSWORD: passwords.owner,
+      INVOICE_GATE_LEDGER_PASSWORD: passwords.reader,
+    };
+    if (spawnSync('psql', ['--version']).status === 0) {
+      const url = new URL(ADMIN_URL);
+      const result = spawnSync(
+        'psql',
+        [
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-X',
+          '-q',
+          '-h',
+          url.hostname,
+          '-p',
+          url.port || '5432',
+          '-U',
+          decodeURIComponent(url.username),
+          '-d',
+          url.pathname.slice(1),
+        ],
+        { input: scratchScript(), encoding: 'utf8', env: { ...env, PGPASSWORD: decodeURIComponent(url.password) } },
+      );
+      assert.equal(result.status, 0, result.stderr);
+    } else {
+      await runPsqlScript(scratchScript(), { url: ADMIN_URL, env });
+    }
     databases = openDatabases({
       databaseUrl: urlFor(names.owner, passwords.owner),
       ledgerDatabaseUrl: urlFor(names.reader, passwords.reader),

@@ -266,8 +266,8 @@ export function workflowServiceHandlers(engine: Engine): Handlers {
     RespondWorkflowTaskCompleted: async (r) => {
       const token = decodeTaskToken(r.taskToken);
       if (token.t !== 'wft') throw invalidArgument('Task token is not a workflow task token.');
-      const activityTasks = engine.workflowTasks.complete(token, r);
-      return { workflowTask: null, activityTasks, resetHistoryEventId: 0, nexusTasks: [] };
+      const { activityTasks, resetHistoryEventId } = engine.workflowTasks.complete(token, r);
+      return { workflowTask: null, activityTasks, resetHistoryEventId, nexusTasks: [] };
     },
     RespondWorkflowTaskFailed: async (r) => {
       const token = decodeTaskToken(r.taskToken);

@@ -5,6 +5,7 @@ import { after, before } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { SdkComponent } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import {
   startTemporalEmulator,
@@ -22,15 +23,37 @@ export function emulatorOnly(what: string): { skip: string | false } {
   };
 }
 
+/** What core logged at ERROR in this process, in order: a test can check the engine caused none. */
+export const coreErrors: string[] = [];
+
 let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  // Core logs at WARN by default; failing workflow tasks in the error tests would be noisy.
+  // Core logs at WARN by default; failing workflow tasks in the error tests would be noisy. Core's
+  // ERRORs are forwarded here (rather than printed by core) to be kept in coreErrors, and printed.
   Runtime.install({
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as any,
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    logger: {
+      log(level: string, message: string, meta?: Record<string, unknown>) {
+        if (level !== 'ERROR' || meta?.sdkComponent !== SdkComponent.core) return;
+        coreErrors.push(message);
+        console.error(`[core ERROR] ${message}`);
+      },
+      trace() {},
+      debug() {},
+      info() {},
+      warn() {},
+      error() {},
+    } as any,
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
   });
+}
+
+/** Waits until core's forwarded logs of the last moments have reached coreErrors. */
+export async function flushCoreLogs(): Promise<void> {
+  // Core pushes its log buffer every 10 ms; the runtime holds entries 100 ms to order them.
+  await new Promise((r) => setTimeout(r, 300));
+  Runtime.instance().flushLogs();
 }
 
 export interface TestEnv {

@@ -155,7 +155,7 @@ describe('temporal conformance: the update protocol by hand', () => {
     const rejected = sendUpdate(workflowId, 'upd-2', 'bogus');
     const rejectTask = await poll();
     assert.equal(rejectTask.startedEventId!.toString(), '11');
-    await complete(
+    const dropped = await complete(
       rejectTask,
       [],
       [
@@ -172,6 +172,9 @@ describe('temporal conformance: the update protocol by hand', () => {
         },
       ],
     );
+    // The worker is told to roll back to the last task that stayed in history (its Started event),
+    // as the server does when it drops its speculative task.
+    assert.equal(dropped.resetHistoryEventId!.toString(), '6');
     const rejection = await rejected;
     assert.equal(rejection.stage, Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED);
     assert.equal(rejection.outcome!.failure!.message, 'unknown update bogus');

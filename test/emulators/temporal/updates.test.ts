@@ -1,14 +1,24 @@
 // Workflow Updates through the real SDK client and worker (issue 22): the samples'
-// message-passing introduction, validator rejection without a history event, update-id
-// deduplication, updates to closed workflows, accepted updates across a worker restart, workflow
-// close with handlers in flight, continue-as-new, and update-with-start (the early-return sample).
+// message-passing introduction, validator rejection without a history event (also several in a
+// row, with no core error), update-id deduplication, updates to closed workflows, accepted updates
+// across a worker restart, workflow close with handlers in flight, continue-as-new, and
+// update-with-start (the early-return sample).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Runtime } from '@temporalio/worker';
-import { eventually, runWorker, startTestEnv, uniqueId, type RunningWorker, type TestEnv } from './helpers';
+import {
+  coreErrors,
+  eventually,
+  flushCoreLogs,
+  runWorker,
+  startTestEnv,
+  uniqueId,
+  type RunningWorker,
+  type TestEnv,
+} from './helpers';
 import type {
   GreetingActivities,
   Language,
@@ -131,6 +141,59 @@ describe('temporal conformance: workflow updates', () => {
       return true;
     });
     assert.deepEqual(await eventTypes(handle), before);
+    await handle.terminate('test cleanup');
+  });
+
+  it('consecutive rejections leave no trace and no core error; an update accepted after them gets the next ids', async () => {
+    const handle = await startDecision();
+    await eventually(async () => (await eventTypes(handle)).includes(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED));
+    const before = await eventTypes(handle);
+    const coreErrorsBefore = coreErrors.length;
+    // The workflow is idle and cached on the worker's sticky queue: each rejection is a task the
+    // server drops, and the worker must roll back from it before the next one (same event ids).
+    for (const choice of ['maybe', 'perhaps', 'later']) {
+      await assert.rejects(handle.executeUpdate('decide', { args: [choice] }), (err: unknown) => {
+        assert.ok(err instanceof WorkflowUpdateFailedError);
+        assert.match(String((err.cause as Error)?.message), new RegExp(`unknown decision ${choice}`));
+        return true;
+      });
+      assert.deepEqual(await eventTypes(handle), before, `history unchanged after rejecting ${choice}`);
+    }
+    const update = await handle.startUpdate('decide', {
+      args: ['release'],
+      updateId: 'after-rejections',
+      waitForStage: 'ACCEPTED',
+    });
+    await handle.signal('releaseHandlers');
+    assert.equal(await update.result(), 'release');
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.deepEqual(
+      events.map((e) => `${String(e.eventId)} ${EventType[e.eventType!]}`),
+      [
+        '1 EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+        '2 EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+        '3 EVENT_TYPE_WORKFLOW_TASK_STARTED',
+        '4 EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+        '5 EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+        '6 EVENT_TYPE_WORKFLOW_TASK_STARTED',
+        '7 EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+        '8 EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+        '9 EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
+        '10 EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+        '11 EVENT_TYPE_WORKFLOW_TASK_STARTED',
+        '12 EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+        '13 EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED',
+      ],
+    );
+    const accepted = events[7].workflowExecutionUpdateAcceptedEventAttributes!;
+    assert.equal(accepted.protocolInstanceId, 'after-rejections');
+    assert.equal(String(accepted.acceptedRequestSequencingEventId), '5');
+    assert.equal(accepted.acceptedRequest!.input!.name, 'decide');
+    const completed = events[12].workflowExecutionUpdateCompletedEventAttributes!;
+    assert.equal(String(completed.acceptedEventId), '8');
+    assert.equal(completed.meta!.updateId, 'after-rejections');
+    await flushCoreLogs();
+    assert.deepEqual(coreErrors.slice(coreErrorsBefore), [], 'core logged no error');
     await handle.terminate('test cleanup');
   });
 
