@@ -15,11 +15,21 @@ export interface ReleaseClick {
   via?: 'http' | 'socket';
 }
 
-/** Waits until the user has the release modal open (views.open comes after the click's ack). */
-export async function releaseModal(slack: SlackEmulator, userId: string, timeoutMs = 10_000): Promise<OpenView> {
+/**
+ * Waits until the user has a release modal open (views.open comes after the click's ack) that is none of
+ * `seen` (the ids open before the click, e.g. one left open by an earlier test).
+ */
+export async function releaseModal(
+  slack: SlackEmulator,
+  userId: string,
+  seen: ReadonlySet<string> = new Set(),
+  timeoutMs = 10_000,
+): Promise<OpenView> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const view = (await slack.admin.openViews(userId)).find((v) => v.callback_id === RELEASE_REASON_CALLBACK_ID);
+    const view = (await slack.admin.openViews(userId)).find(
+      (v) => v.callback_id === RELEASE_REASON_CALLBACK_ID && !seen.has(v.id),
+    );
     if (view) return view;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -29,16 +39,22 @@ export async function releaseModal(slack: SlackEmulator, userId: string, timeout
 /** Clicks Release, waits for the modal, submits it with the reason (and note); returns the click and submission. */
 export async function releaseWithReason(slack: SlackEmulator, options: ReleaseClick) {
   const { channel, ts, userId, via } = options;
+  const seen = await openViewIds(slack, userId);
   const click =
     via === 'socket'
       ? await slack.admin.clickOverSocket({ channel, ts, actionId: 'gate_release', userId })
       : await slack.admin.click({ channel, ts, actionId: 'gate_release', userId });
   if (click.via === 'http') assert.equal(click.status, 200, click.body);
-  const view = await releaseModal(slack, userId);
+  const view = await releaseModal(slack, userId, seen);
   const submission: ViewSubmissionReport = await slack.admin.submitView({
     viewId: view.id,
     values: { reason: options.reason, ...(options.note === undefined ? {} : { note: options.note }) },
     ...(via ? { via } : {}),
   });
   return { click, view, submission };
+}
+
+/** The ids of the views the user has open now. */
+export async function openViewIds(slack: SlackEmulator, userId: string): Promise<Set<string>> {
+  return new Set((await slack.admin.openViews(userId)).map((v) => v.id));
 }
