@@ -1,6 +1,6 @@
 // `npm run demo`: the whole story on the embedded defaults, narrated. Two customers are billed for
 // API calls; one invoice matches the ledger and passes, the other diverges and is held until a
-// reviewer releases it from Slack. Runs on random ports and a fresh PGlite directory, so it never
+// reviewer releases it from Slack, giving a reason in the release modal. Runs on random ports and a fresh PGlite directory, so it never
 // collides with a running `npm start`. Exits 0 when every step happened as told, 1 otherwise.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,9 +21,14 @@ import { startServer } from '../src/server';
 import { resolveServices, type ResolvedServices } from '../src/services/resolve-services';
 import { createStripeClient } from '../src/stripe/client';
 import { startWorker } from '../src/worker';
+import { RELEASE_REASON_LABELS } from '../src/gate/decision-rules';
+import { RELEASE_REASON_CALLBACK_ID } from '../src/slack/release-reason-modal';
 import { gateWorkflowId } from '../src/workflows/definitions';
 
 const REVIEWER = 'U0ALICE';
+/** Why alice releases the held invoice (a `reason` option of the release modal), and her note. */
+const RELEASE_REASON = 'ledger_late';
+const RELEASE_NOTE = 'the nightly ledger import missed the last 30 calls';
 const EVENT_NAME = 'api_call';
 /** Price per API call in cents (Stripe's minor units). */
 const CENTS_PER_CALL = '2';
@@ -361,6 +366,27 @@ async function main(): Promise<void> {
     });
     check(click.status === 200, `Slack's signed click was answered with HTTP ${click.status}: ${click.body}`);
     say(`Slack posted the signed click to the gate; it answered ${click.status} in ${click.ms} ms.`);
+    const modal = await eventually('the release modal to open', async () =>
+      (await slackAdmin.openViews(REVIEWER)).find((v) => v.callback_id === RELEASE_REASON_CALLBACK_ID),
+    );
+    say(
+      `A release needs a reason: the gate opened the "${String(modal.title?.text ?? 'Release')}" modal for alice ` +
+        `(reasons: ${Object.values(RELEASE_REASON_LABELS).join(', ')}).`,
+    );
+
+    step(`alice picks "${RELEASE_REASON_LABELS[RELEASE_REASON]}", adds a note, and submits`);
+    const submission = await slackAdmin.submitView({
+      viewId: modal.id,
+      values: { reason: RELEASE_REASON, note: RELEASE_NOTE },
+    });
+    check(
+      submission.responseAction === 'close',
+      `the release modal should close, got ${submission.responseAction} ${JSON.stringify(submission.errors ?? {})}`,
+    );
+    say(
+      `The submission is the decision: the gate's \`decide\` Update checked it (a reviewer, a held invoice, a reason) ` +
+        `and Slack closed the modal after ${submission.ms} ms.`,
+    );
     const released = await waitForGate(divergingInvoice, 'released', (s) => s.status === 'released');
     const finalized = await eventually(`Stripe invoice ${divergingInvoice} to be finalized`, async () => {
       const invoice = await stripe.invoices.retrieve(divergingInvoice);
@@ -368,6 +394,16 @@ async function main(): Promise<void> {
     });
     say(
       `RELEASED by ${released.reviewer}: the gate finalized ${divergingInvoice} in Stripe, status now "${finalized.status}" (${usd(finalized.total)} due).`,
+    );
+    const expectedReason = `${RELEASE_REASON_LABELS[RELEASE_REASON]}: ${RELEASE_NOTE}`;
+    check(
+      finalized.metadata?.invoice_gate_released_by === REVIEWER &&
+        finalized.metadata?.invoice_gate_reason === expectedReason,
+      `Stripe metadata should name the release: ${JSON.stringify(finalized.metadata)}`,
+    );
+    say(
+      `Stripe's invoice metadata keeps who and why: invoice_gate_released_by=${finalized.metadata?.invoice_gate_released_by}, ` +
+        `invoice_gate_reason="${finalized.metadata?.invoice_gate_reason}".`,
     );
     const updated = await eventually('the Slack alert to show the decision', async () => {
       const message = await slackAdmin.message(alert.channel, alert.ts);
@@ -423,6 +459,31 @@ async function main(): Promise<void> {
     check(byInvoice.get(divergingInvoice)?.outcome === 'released', `audit: ${divergingInvoice} should be released`);
     check(byInvoice.get(divergingInvoice)?.reviewer === REVIEWER, `audit: ${divergingInvoice} should name ${REVIEWER}`);
 
+    step('The decision log: every decision attempt, hash-chained (npm run audit -- verify)');
+    const decisions = await gate.decisions.forInvoice(divergingInvoice);
+    table(
+      ['seq', 'reviewer', 'action', 'reason', 'note', 'accepted', 'channel', 'hash'],
+      decisions.map((d) => [
+        d.seq,
+        d.reviewer,
+        d.action,
+        d.reason ?? '-',
+        d.note ?? '-',
+        d.accepted ? 'yes' : `no (${d.refusal ?? ''})`,
+        d.channel,
+        `${d.hash.slice(0, 12)}…`,
+      ]),
+    );
+    check(
+      decisions.some((d) => d.accepted && d.action === 'release' && d.reason === RELEASE_REASON),
+      `the decision log should hold alice's release with its reason: ${JSON.stringify(decisions)}`,
+    );
+    const chain = await gate.decisions.verify();
+    check(chain.intact, `the decision log's hash chain should verify: ${JSON.stringify(chain)}`);
+    say(
+      `The chain verifies: ${chain.intact ? chain.rows : 0} rows, head hash ${chain.intact ? chain.headHash.slice(0, 16) : '-'}….`,
+    );
+
     step('The backfill report: the same comparison over the finalized invoices (npm run backfill)');
     const clock = await stripeAdmin.clock();
     const backfillDay = day(clock.now);
@@ -443,7 +504,7 @@ async function main(): Promise<void> {
     step('Stopping everything');
     await stopAll();
     say(
-      `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: one invoice passed, one was held, released by a reviewer and finalized.`,
+      `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: one invoice passed, one was held, released by a reviewer with a reason and finalized.`,
     );
   } catch (error) {
     await stopAll();

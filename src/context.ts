@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { AuditStore } from './audit/audit-store';
+import { DecisionLog } from './audit/decision-log';
 import { LineInsightsStore } from './audit/line-insights-store';
 import type { AppConfig } from './config/env';
 import {
@@ -39,6 +40,8 @@ export interface GateContext {
   logger: Logger;
   databases: Databases;
   audit: AuditStore;
+  /** The append-only, hash-chained log of every decision attempt. */
+  decisions: DecisionLog;
   /** Where held lines diverge in time, and lines against the customer's history (same schema as audit). */
   lineInsights: LineInsightsStore;
   metrics: GateMetrics;
@@ -109,6 +112,7 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       logger,
       databases,
       audit: new AuditStore(databases.db),
+      decisions: new DecisionLog(databases.db),
       lineInsights: new LineInsightsStore(databases.db),
       metrics: options.metrics ?? createMetrics(),
       stripe,

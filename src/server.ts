@@ -105,6 +105,21 @@ export async function startServer(context: GateContext): Promise<string> {
     appToken: services.slack.appToken,
     gate,
     recordReviewAttempt: async (attempt) => void (await audit.recordReviewAttempt(attempt)),
+    recordRefusedDecision: async ({ invoiceId, decision, refusal, updateId, gateStatus, at }) =>
+      void (await context.decisions.append({
+        // The Update id names the attempt, so a retried write adds nothing; its refusals are logged here once.
+        attemptId: `${updateId}:refused`,
+        at,
+        invoiceId,
+        reviewer: decision.reviewer,
+        action: decision.action,
+        reason: decision.reason ?? null,
+        note: decision.note ?? null,
+        accepted: false,
+        refusal: `${refusal.code}: ${refusal.message}`,
+        channel: services.slack.appToken ? 'slack_socket' : 'slack',
+        gateStatus,
+      })),
     logger,
   });
   let shuttingDown = false;

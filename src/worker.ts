@@ -119,7 +119,7 @@ async function startObserveDigest({ client, config, services, logger }: GateCont
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, lineInsights, metrics, client, runPageLinks }: GateContext,
+  { config, services, stripe, databases, audit, decisions, lineInsights, metrics, client, runPageLinks }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
   const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
@@ -136,6 +136,7 @@ function buildActivities(
       lifecycle: config.lifecycle,
       mode: config.mode,
       history: config.history,
+      review: config.review,
     },
     slack: {
       slack,
@@ -144,7 +145,7 @@ function buildActivities(
       audit,
       runPage: runPageLinks,
     },
-    audit: { audit, metrics },
+    audit: { audit, decisions, metrics },
     sweep: {
       stripe,
       gates: createGateClient(client, services.temporal.taskQueue),

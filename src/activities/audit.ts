@@ -1,20 +1,35 @@
 // Activities that write the gate's own audit tables and count outcomes in the metrics.
 import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store';
-import { isWorking } from '../gate/status';
+import type { DecisionAttempt, DecisionLog } from '../audit/decision-log';
+import { isOutcome } from '../gate/status';
 import { isInvoiceStatus, type InvoiceStatus } from '../gate/lifecycle';
 import type { Comparison, ComparisonKind, GateOutcome, GateRunKey, GateState, InvoiceSnapshot } from '../gate/types';
 import type { GateMetrics } from '../observability/metrics';
 
 export interface AuditActivityDeps {
   audit: AuditStore;
+  /** The append-only decision log; decisions are recorded there as the gate takes or refuses them. */
+  decisions: DecisionLog;
   metrics: GateMetrics;
 }
 
 const key = (run: GateRunKey) => ({ workflowId: run.workflowId, runId: run.runId });
 
-export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
+export function createAuditActivities({ audit, decisions, metrics }: AuditActivityDeps) {
   return {
+    /** One decision attempt in the hash-chained log; a retry with the same attempt id adds nothing. */
+    async recordDecision(attempt: Omit<DecisionAttempt, 'at'> & { at: number }): Promise<void> {
+      await decisions.append({ ...attempt, at: new Date(attempt.at) });
+      log.info('decision recorded', {
+        invoiceId: attempt.invoiceId,
+        reviewer: attempt.reviewer,
+        action: attempt.action,
+        accepted: attempt.accepted,
+        refusal: attempt.refusal ?? null,
+      });
+    },
+
     async recordGateStarted(run: GateRunKey, startedBy?: 'webhook' | 'sweep'): Promise<void> {
       await audit.recordRunStarted(key(run), { invoiceId: run.invoiceId, startedBy });
     },
@@ -54,7 +69,7 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
      */
     async recordGateState(run: GateRunKey, state: GateState, workflowNow: number): Promise<void> {
       const { status } = state;
-      if (isWorking(status)) {
+      if (!isOutcome(status)) {
         await audit.recordStatus(key(run), status);
         return;
       }

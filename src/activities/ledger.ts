@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import { modeFor, toleranceFor, type GateConfig } from '../config/gate-config';
 import type { HistorySettings } from '../gate/history-jump';
-import type { GateMode, GateSettings, LedgerCountRequest, LedgerCounts } from '../gate/types';
+import type { GateMode, GateSettings, LedgerCountRequest, LedgerCounts, ReviewSettings } from '../gate/types';
 import { countLedgerEvents } from '../ledger/count-ledger-events';
 import { ledgerFailure } from '../ledger/ledger-errors';
 
@@ -16,6 +16,8 @@ export interface LedgerActivityDeps {
   mode?: GateMode;
   /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION; the workflow's default when unset. */
   history?: HistorySettings;
+  /** SLACK_REVIEWER_IDS, SLACK_APPROVER_IDS, GATE_SECOND_APPROVAL_ABOVE: the workflow validates decisions with them. */
+  review?: ReviewSettings;
 }
 
 export function createLedgerActivities({
@@ -25,6 +27,7 @@ export function createLedgerActivities({
   lifecycle,
   mode,
   history,
+  review,
 }: LedgerActivityDeps) {
   return {
     /** The settings for a customer ('' before the invoice names one: the global ones). */
@@ -39,6 +42,7 @@ export function createLedgerActivities({
           : { followFinalizedForMs: lifecycle.followFinalizedForMs }),
         mode: modeFor(gateConfig, customerId, mode ?? 'enforce'),
         ...(history === undefined ? {} : { history }),
+        ...(review === undefined ? {} : { review }),
       };
     },
 

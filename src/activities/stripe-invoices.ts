@@ -3,7 +3,14 @@
 import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { InvoiceSnapshot } from '../gate/types';
-import { finalizeInvoice, pauseInvoice, resumeInvoice, type InvoiceActionResult } from '../stripe/invoice-actions';
+import {
+  finalizeInvoice,
+  pauseInvoice,
+  releaseInvoice,
+  resumeInvoice,
+  type InvoiceActionResult,
+  type ReleaseRecord,
+} from '../stripe/invoice-actions';
 import { cachedMeterLookup, cachedPriceLookup, readInvoiceSnapshot, type PriceLookup } from '../stripe/read-invoice';
 
 export function createStripeInvoiceActivities(stripe: Stripe, prices: PriceLookup = cachedPriceLookup(stripe)) {
@@ -31,6 +38,17 @@ export function createStripeInvoiceActivities(stripe: Stripe, prices: PriceLooku
     async resumeInvoice(invoiceId: string, pauseNumber: number): Promise<InvoiceActionResult> {
       const result = await resumeInvoice(stripe, invoiceId, { invoice_gate_status: 'passed' }, pauseNumber);
       log.info(result.applied ? 'invoice resumed' : 'invoice was no longer a draft', {
+        invoiceId,
+        pauseNumber,
+        ...result,
+      });
+      return result;
+    },
+
+    /** A reviewer's release: auto-advance on again, with who released it and why in the invoice's metadata. */
+    async releaseInvoice(invoiceId: string, release: ReleaseRecord, pauseNumber: number): Promise<InvoiceActionResult> {
+      const result = await releaseInvoice(stripe, invoiceId, release, pauseNumber);
+      log.info(result.applied ? 'invoice released' : 'invoice was no longer a draft', {
         invoiceId,
         pauseNumber,
         ...result,

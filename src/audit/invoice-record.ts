@@ -1,5 +1,5 @@
 // The read queries behind the reviewers' run page: everything the audit schema knows about one
-// invoice (its gate runs with every compared line, the review clicks, Stripe's events).
+// invoice (its gate runs with every compared line, the review clicks, the decision log, Stripe's events).
 import type { Kysely } from 'kysely';
 import { DEFAULT_GATE_SCHEMA, type GateDatabase } from '../db/schema';
 import { toLineRecord, toRunRecord, type GateRunWithLines } from './audit-store';
@@ -10,6 +10,19 @@ export interface ReviewClick {
   allowed: boolean;
   outcome: string;
   at: Date;
+}
+
+/** A row of the decision log about this invoice: who asked what, why, and whether the gate took it. */
+export interface DecisionRecord {
+  seq: string;
+  at: Date;
+  reviewer: string;
+  action: string;
+  reason: string | null;
+  note: string | null;
+  accepted: boolean;
+  refusal: string | null;
+  channel: string;
 }
 
 export interface ReceivedStripeEvent {
@@ -28,6 +41,8 @@ export interface InvoiceRecord {
   runs: GateRunWithLines[];
   /** Oldest first. */
   clicks: ReviewClick[];
+  /** The decision log's rows for the invoice, oldest first. */
+  decisions: DecisionRecord[];
   /** Oldest first (by Stripe's `created`, then arrival). */
   stripeEvents: ReceivedStripeEvent[];
 }
@@ -53,7 +68,7 @@ export class InvoiceRecordReader {
       .orderBy('id', 'desc')
       .execute();
     if (runs.length === 0) return null;
-    const [lines, clicks, events] = await Promise.all([
+    const [lines, clicks, events, decisions] = await Promise.all([
       db
         .selectFrom('gate_lines')
         .selectAll()
@@ -80,6 +95,12 @@ export class InvoiceRecordReader {
         .orderBy('payload_created')
         .orderBy('received_at')
         .execute(),
+      db
+        .selectFrom('decision_log')
+        .select(['seq', 'at', 'reviewer', 'action', 'reason', 'note', 'accepted', 'refusal', 'channel'])
+        .where('invoice_id', '=', invoiceId)
+        .orderBy('seq')
+        .execute(),
     ]);
     return {
       invoiceId,
@@ -94,6 +115,7 @@ export class InvoiceRecordReader {
         outcome: c.outcome,
         at: c.at,
       })),
+      decisions: decisions.map((d) => ({ ...d, seq: String(d.seq) })),
       stripeEvents: events.map((e) => ({
         eventId: e.event_id,
         type: e.type,

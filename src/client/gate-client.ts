@@ -1,17 +1,27 @@
 // The one way into the gate from outside the worker: start one workflow per invoice, signal it Stripe's later
-// invoice events and reviewers' decisions, query its state. The Stripe webhook and the Slack
+// invoice events, send it reviewers' decisions (the `decide` Update), query its state. The Stripe webhook and the Slack
 // interactions both go through it, and so does the worker's sweep for missed webhooks; all gate work
 // happens in the worker.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type Client,
+} from '@temporalio/client';
 import type { InvoiceToGate, StartResult } from '../gate/types';
 import { InvoiceGateStatusKey, StripeCustomerIdKey, StripeInvoiceIdKey } from '../temporal/search-attribute-keys';
 import {
-  decisionSignal,
+  DECISION_REFUSED,
+  decideUpdate,
+  decideUpdateId,
   gateWorkflowId,
   INVOICE_GATE_WORKFLOW_TYPE,
   stateQuery,
   stripeInvoiceEventSignal,
   type Decision,
+  type DecisionAnswer,
   type GateStart,
   type GateState,
   type InvoiceGateWorkflow,
@@ -29,8 +39,11 @@ export interface GateClient {
   signalInvoiceEvent(invoiceId: string, event: StripeInvoiceEvent): Promise<SignalResult>;
   /** The gate's current state; null when there is no gate for this invoice. */
   state(invoiceId: string): Promise<GateState | null>;
-  /** Throws GateGoneError when the gate ended (or never existed). */
-  decide(invoiceId: string, decision: Decision): Promise<void>;
+  /**
+   * A reviewer's decision through the `decide` Update: answered once the gate validated it (refused, or
+   * accepted with the final answer to come). Throws GateGoneError when the gate ended (or never existed).
+   */
+  decide(invoiceId: string, decision: Decision): Promise<DecisionOutcome>;
 }
 
 function gateStartOf(invoice: InvoiceToGate): GateStart {
@@ -48,6 +61,31 @@ function gateStartOf(invoice: InvoiceToGate): GateStart {
 export type GateLauncher = Pick<GateClient, 'startGate' | 'signalInvoiceEvent'>;
 /** What the Slack review buttons need of the gate. */
 export type GateReviewPort = Pick<GateClient, 'state' | 'decide'>;
+
+/** Why the gate refused a decision: the rule's code and its words for people. */
+export interface DecisionRefusal {
+  code: string;
+  message: string;
+  /** `validator`: refused before it reached the history (the caller logs it); `gate`: refused when taken. */
+  stage: 'validator' | 'gate';
+}
+
+export type DecisionOutcome =
+  | { accepted: true; updateId: string; answer: Promise<DecisionAnswer | DecisionRefusal> }
+  | { accepted: false; updateId: string; refusal: DecisionRefusal };
+
+/** A refusal from the gate (the `decide` Update's failure), or null for any other failure. */
+export function decisionRefusal(error: unknown): DecisionRefusal | null {
+  if (!(error instanceof WorkflowUpdateFailedError)) return null;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== DECISION_REFUSED) return null;
+  const [code, stage] = (cause.details ?? []) as unknown[];
+  return {
+    code: typeof code === 'string' ? code : 'refused',
+    message: cause.message,
+    stage: stage === 'gate' ? 'gate' : 'validator',
+  };
+}
 
 /** Thrown by decide() when the gate ended between state() and decide(). */
 export class GateGoneError extends Error {
@@ -131,10 +169,31 @@ export function createGateClient(client: Client, taskQueue: string): GateClient 
     },
 
     async decide(invoiceId, decision) {
+      const gate = handle(invoiceId);
       try {
-        await handle(invoiceId).signal(decisionSignal, decision);
+        // The decision round names the Update: the same click twice is one decision.
+        const state = await gate.query(stateQuery);
+        const updateId = decideUpdateId(invoiceId, decision, state.decisionRound ?? 0);
+        let update;
+        try {
+          update = await gate.startUpdate(decideUpdate, {
+            args: [decision],
+            updateId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          });
+        } catch (error) {
+          const refusal = decisionRefusal(error);
+          if (refusal) return { accepted: false, updateId, refusal };
+          throw error;
+        }
+        const answer = update.result().catch((error: unknown) => {
+          const refusal = decisionRefusal(error);
+          if (refusal) return refusal;
+          throw error;
+        });
+        return { accepted: true, updateId, answer };
       } catch (error) {
-        // Signalling a finished (or unknown) workflow: the gate is gone, not unreachable.
+        // A finished (or unknown) workflow: the gate is gone, not unreachable.
         if (error instanceof WorkflowNotFoundError) throw new GateGoneError(invoiceId, { cause: error });
         throw error;
       }

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { DEFAULT_HISTORY_SETTINGS, parseJumpFactor, type HistorySettings } from '../gate/history-jump';
-import type { GateMode, Tolerance } from '../gate/types';
+import { parseSecondApprovalThreshold } from '../gate/second-approval';
+import type { GateMode, ReviewSettings, Tolerance } from '../gate/types';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { formatDuration, parseDuration } from './duration';
 
@@ -58,6 +59,8 @@ export interface AppConfig {
   };
   /** From GATE_TOLERANCE_PCT / _ABS / _MONEY (money only when set); the config file may override it. */
   tolerance: Tolerance;
+  /** Who may decide and when a release needs a second reviewer; the workflow validates every decision with it. */
+  review: ReviewSettings;
   /** INVOICE_GATE_CONFIG: path of the JSON config file. */
   gateConfigPath: string | undefined;
   /** GATE_MODE: `enforce` pauses diverging invoices, `observe` only records what it would do; per customer in the config file. */
@@ -209,6 +212,18 @@ const envSchema = z.object({
   SLACK_CHANNEL_ID: optional(text.regex(/^[A-Za-z0-9_-]+$/, 'must be a Slack channel ID, e.g. C012ABCDEF')),
   SLACK_API_URL: optional(httpUrl),
   SLACK_REVIEWER_IDS: optional(reviewerIds).default([]),
+  SLACK_APPROVER_IDS: optional(reviewerIds),
+  /** Minor units: `50000` for every currency, `usd=50000,eur=40000` per currency. */
+  GATE_SECOND_APPROVAL_ABOVE: optional(
+    text.transform((v, ctx) => {
+      try {
+        return parseSecondApprovalThreshold(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  ),
   SLACK_APP_TOKEN: optional(
     text.regex(/^xapp-\S+$/, 'must be a Slack app-level token (xapp-..., with the connections:write scope)'),
   ),
@@ -311,6 +326,11 @@ export function parseConfig(env: Env): AppConfig {
       abs: e.GATE_TOLERANCE_ABS,
       ...(e.GATE_TOLERANCE_MONEY === undefined ? {} : { money: e.GATE_TOLERANCE_MONEY }),
     },
+    review: {
+      reviewers: e.SLACK_REVIEWER_IDS,
+      approvers: e.SLACK_APPROVER_IDS ?? null,
+      secondApprovalAbove: e.GATE_SECOND_APPROVAL_ABOVE ?? null,
+    },
     gateConfigPath: e.INVOICE_GATE_CONFIG,
     mode: e.GATE_MODE,
     digestAtMinuteUtc: e.GATE_DIGEST_AT,
@@ -403,6 +423,10 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       interactivity: config.slack.appToken ? 'socket mode' : 'POST /slack/interactions',
     },
     tolerance: config.tolerance,
+    review: {
+      approvers: config.review.approvers ?? 'any reviewer other than the first',
+      secondApprovalAbove: config.review.secondApprovalAbove ?? 'unset: one reviewer releases',
+    },
     gateConfig: config.gateConfigPath ?? 'built-in defaults',
     mode: config.mode,
     digestAt: config.digestAtMinuteUtc === null ? 'off' : `${formatMinuteUtc(config.digestAtMinuteUtc)} UTC`,

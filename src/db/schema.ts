@@ -158,6 +158,32 @@ export interface BackfillLinesTable {
   passed: boolean;
 }
 
+/** One decision attempt, accepted or refused; each row's hash covers its fields and the previous row's hash. */
+export interface DecisionLogTable {
+  /** 1, 2, 3 ... without gaps (bigint, returned by pg as a string). */
+  seq: ColumnType<string, string, never>;
+  /** Who made the attempt, once: a retried append with the same id adds nothing. */
+  attempt_id: string | null;
+  at: Timestamp;
+  invoice_id: string;
+  reviewer: string;
+  /** release, recount, approve (or what an invalid request named). */
+  action: string;
+  reason: string | null;
+  note: string | null;
+  accepted: boolean;
+  /** Why it was refused (a refusal code and its words); null when accepted. */
+  refusal: string | null;
+  /** slack, slack_socket, cli, run_page, signal ... */
+  channel: string;
+  /** The gate's status when the attempt arrived. */
+  gate_status: string | null;
+  money_at_stake: Numeric | null;
+  currency: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface GateDatabase {
   backfill_runs: BackfillRunsTable;
   backfill_invoices: BackfillInvoicesTable;
@@ -166,4 +192,5 @@ export interface GateDatabase {
   gate_lines: GateLinesTable;
   stripe_events: StripeEventsTable;
   review_attempts: ReviewAttemptsTable;
+  decision_log: DecisionLogTable;
 }

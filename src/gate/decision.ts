@@ -1,7 +1,8 @@
-// A reviewer's decision arrives as a Temporal signal; anything that is not one is ignored.
+// The legacy `decision` signal's payload check: a signal that is not shaped like a decision is dropped at
+// once (nothing to answer); one that is goes through the same rules as the `decide` Update.
 import type { Decision } from './types';
 
-const ACTIONS: ReadonlySet<string> = new Set<Decision['action']>(['release', 'recount']);
+const ACTIONS: ReadonlySet<string> = new Set<Decision['action']>(['release', 'recount', 'approve']);
 
 export function isDecision(value: unknown): value is Decision {
   if (typeof value !== 'object' || value === null) return false;
@@ -11,6 +12,7 @@ export function isDecision(value: unknown): value is Decision {
     ACTIONS.has(candidate.action) &&
     typeof candidate.reviewer === 'string' &&
     candidate.reviewer.trim().length > 0 &&
-    (candidate.note === undefined || typeof candidate.note === 'string')
+    (candidate.note === undefined || typeof candidate.note === 'string') &&
+    (candidate.reason === undefined || typeof candidate.reason === 'string')
   );
 }

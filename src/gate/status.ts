@@ -23,6 +23,7 @@ export interface StatusInfo {
 
 const NO_ACTIONS: readonly ReviewAction[] = [];
 const RELEASE_OR_RECOUNT: readonly ReviewAction[] = ['release', 'recount'];
+const APPROVE_OR_RECOUNT: readonly ReviewAction[] = ['approve', 'recount'];
 
 const working = (label: string, emoji = ':hourglass_flowing_sand:'): StatusInfo => ({
   label,
@@ -44,6 +45,12 @@ export const GATE_STATUSES: Readonly<Record<GateStatus, StatusInfo>> = {
   recounting: working('recounting', ':arrows_counterclockwise:'),
   releasing: working('finalizing in Stripe'),
   held: { label: 'held for review', emoji: ':double_vertical_bar:', stage: 'held', actions: RELEASE_OR_RECOUNT },
+  awaiting_second_approval: {
+    label: 'awaiting a second approval',
+    emoji: ':busts_in_silhouette:',
+    stage: 'held',
+    actions: APPROVE_OR_RECOUNT,
+  },
   passed: provisional('passed', ':white_check_mark:'),
   // Observe mode's verdict: nothing is paused, so nobody can decide (no buttons).
   would_hold: provisional('would have held (observe mode)', ':eyes:'),
@@ -52,7 +59,16 @@ export const GATE_STATUSES: Readonly<Record<GateStatus, StatusInfo>> = {
   resolved_in_stripe: final('resolved in Stripe', ':information_source:'),
   too_late: final('too late to hold', ':information_source:'),
   skipped: final('skipped', ':heavy_minus_sign:'),
+  bypassed: final('finalized outside the gate', ':warning:'),
 };
+
+/** Statuses that are not an outcome of their own: the audit records them as status, keeping the outcome. */
+const NOT_OUTCOMES: ReadonlySet<GateStatus> = new Set(['awaiting_second_approval']);
+
+/** Whether the status is recorded as the gate's outcome (else only as its status). */
+export function isOutcome(status: GateStatus): boolean {
+  return !isWorking(status) && !NOT_OUTCOMES.has(status);
+}
 
 /** Statuses a gate passes through on its way to a verdict (recorded as status, not outcome). */
 export function isWorking(status: GateStatus): boolean {

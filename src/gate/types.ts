@@ -2,6 +2,7 @@
 // Quantities and money are decimal strings (never JS numbers) so they cross Temporal payloads exactly.
 import type { DivergenceExplanation } from './divergence-buckets';
 import type { HistoryCheck, HistorySettings } from './history-jump';
+import type { SecondApprovalThreshold } from './second-approval';
 import type { AggregationFormula, DecimalString, UnixSeconds } from './units';
 
 export type { AggregationFormula, DecimalString, UnixSeconds };
@@ -145,7 +146,9 @@ export type GateOutcome =
   | 'too_late'
   | 'skipped'
   /** Observe mode: enforce would have held the invoice; nothing was written to Stripe. */
-  | 'would_hold';
+  | 'would_hold'
+  /** Finalized, or resumed, in Stripe by someone other than the gate while it held the invoice. */
+  | 'bypassed';
 
 /**
  * `enforce` pauses diverging invoices; `observe` does everything but write to Stripe (it never pauses,
@@ -153,15 +156,38 @@ export type GateOutcome =
  */
 export type GateMode = 'observe' | 'enforce';
 
-export type GateStatus = 'reading' | 'counting' | 'recounting' | 'releasing' | GateOutcome;
+export type GateStatus =
+  | 'reading'
+  | 'counting'
+  | 'recounting'
+  | 'releasing'
+  /** Released once above GATE_SECOND_APPROVAL_ABOVE: still paused, waiting for a different reviewer. */
+  | 'awaiting_second_approval'
+  | GateOutcome;
 
 /** What a reviewer can ask of a held gate; which apply in which status is in ./status.ts. */
-export type ReviewAction = 'release' | 'recount';
+/** What a reviewer can ask of a held gate; `approve` is the second approval of a release above the limit. */
+export type ReviewAction = 'release' | 'recount' | 'approve';
 
+/** A reviewer's decision, as the `decide` Update (and the legacy `decision` signal) carries it. */
 export interface Decision {
   action: ReviewAction;
   reviewer: string;
+  /** Why a release is let go (src/gate/decision-rules.ts RELEASE_REASONS); required for release. */
+  reason?: string;
   note?: string;
+  /** How it came in (slack, slack_socket, cli, run_page), for the decision log. */
+  channel?: string;
+}
+
+/** A release recorded while the gate waits for a second reviewer (or the one that completed it). */
+export interface Approval {
+  reviewer: string;
+  action: 'release' | 'approve';
+  reason?: string;
+  note?: string;
+  /** Epoch ms. */
+  at: number;
 }
 
 /** A Stripe invoice event that reached a running gate (invoice.finalized, invoice.voided, ...). */
@@ -175,6 +201,10 @@ export interface StripeInvoiceEvent {
   changedFields?: string[];
   /** invoice.payment_failed: the invoice's `attempt_count`. */
   attemptCount?: number;
+  /** The invoice's `auto_advance` in the event. */
+  autoAdvance?: boolean;
+  /** The API request that caused the event (id null: Stripe on its own); absent from older webhooks. */
+  request?: { id: string | null; idempotencyKey: string | null };
 }
 
 /** What the gate knows about the invoice when it starts (from the webhook or the sweep). */
@@ -265,6 +295,14 @@ export interface GateState {
   explanation?: DivergenceExplanation | null;
   /** The first check's lines against the customer's previous invoices. */
   history?: HistoryCheck | null;
+  /** The invoice's currency, once read (money at stake is in its minor units). */
+  currency?: string | null;
+  /** Decisions accepted so far: the round a decision's Update id names, so a double click is one decision. */
+  decisionRound?: number;
+  /** The release awaiting a second approval (one entry), or the two that released it. */
+  approvals?: Approval[];
+  /** Request ids of the gate's own writes to the invoice: Stripe events of any other request are not the gate's. */
+  ownRequestIds?: string[];
 }
 
 /** Per-customer settings the worker is configured with, read by the workflow through an activity. */
@@ -282,6 +320,17 @@ export interface GateSettings {
   mode?: GateMode;
   /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION (jump null: the history check is off). */
   history?: HistorySettings;
+  /** Who may decide, and when a release needs a second reviewer; unset on workers before the decide Update. */
+  review?: ReviewSettings;
+}
+
+/** SLACK_REVIEWER_IDS, SLACK_APPROVER_IDS and GATE_SECOND_APPROVAL_ABOVE, as the workflow applies them. */
+export interface ReviewSettings {
+  reviewers: string[];
+  /** null: any reviewer other than the first approver. */
+  approvers: string[] | null;
+  /** null: one reviewer releases any amount. */
+  secondApprovalAbove: SecondApprovalThreshold | null;
 }
 
 /** Identifies one gate run in the audit tables. */

@@ -4,7 +4,8 @@ import type { KnownBlock, Button, ContextBlock, SectionBlock } from '@slack/web-
 import { acceptsDecision, GATE_STATUSES } from '../gate/status';
 import type { DivergenceExplanation } from '../gate/divergence-buckets';
 import type { HistoryCheck } from '../gate/history-jump';
-import type { Comparison, GateState, GateStatus, InvoiceSnapshot, LineComparison } from '../gate/types';
+import type { Comparison, GateState, GateStatus, InvoiceSnapshot, LineComparison, ReviewAction } from '../gate/types';
+import { describeReleaseReason } from '../gate/decision-rules';
 import {
   escapeMrkdwn,
   formatDuration,
@@ -21,6 +22,8 @@ import { explanationBlocks, historyBlocks } from './divergence-explanation';
 
 export const RELEASE_ACTION_ID = 'gate_release';
 export const RECOUNT_ACTION_ID = 'gate_recount';
+/** The second approval of a release above GATE_SECOND_APPROVAL_ABOVE. */
+export const APPROVE_ACTION_ID = 'gate_approve';
 export const REVIEW_BLOCK_ID = 'gate_review';
 
 /** Lines listed in one alert; the rest are counted ("and 3 more"). Keeps blocks within Slack's limits. */
@@ -63,7 +66,9 @@ export interface AlertInput {
 export type AlertStatus =
   | { kind: 'held' }
   | { kind: 'recounting'; requestedBy?: string }
-  | { kind: 'released'; reviewer: string; at: Date }
+  | { kind: 'released'; reviewer: string; at: Date; reason?: string; approvedBy?: string }
+  | { kind: 'awaiting_second_approval'; approvedBy: string; reason?: string }
+  | { kind: 'bypassed'; reason?: string }
   | { kind: 'auto_released'; at: Date; comparison?: Comparison }
   | { kind: 'finalized_in_stripe'; at?: Date; reason?: string }
   | { kind: 'voided_in_stripe'; at?: Date }
@@ -102,8 +107,26 @@ export function alertStatusFromState(state: GateState, at: Date): AlertStatus | 
         : { kind: 'held' };
     case 'recounting':
       return { kind: 'recounting', requestedBy: state.decision?.reviewer ?? state.reviewer ?? undefined };
-    case 'released':
-      return { kind: 'released', reviewer: state.decision?.reviewer ?? state.reviewer ?? 'unknown', at };
+    case 'released': {
+      const [first, second] = state.approvals ?? [];
+      return {
+        kind: 'released',
+        reviewer: first?.reviewer ?? state.decision?.reviewer ?? state.reviewer ?? 'unknown',
+        at,
+        ...(first?.reason ? { reason: describeReleaseReason(first.reason, first.note) } : {}),
+        ...(second ? { approvedBy: second.reviewer } : {}),
+      };
+    }
+    case 'awaiting_second_approval': {
+      const first = state.approvals?.[0];
+      return {
+        kind: 'awaiting_second_approval',
+        approvedBy: first?.reviewer ?? state.reviewer ?? 'unknown',
+        ...(first?.reason ? { reason: describeReleaseReason(first.reason, first.note) } : {}),
+      };
+    }
+    case 'bypassed':
+      return { kind: 'bypassed', reason: state.reason ?? undefined };
     case 'auto_released':
       return { kind: 'auto_released', at, comparison: state.comparison ?? undefined };
     case 'resolved_in_stripe':
@@ -155,8 +178,26 @@ const ALERT_VIEWS: { [K in AlertStatus['kind']]: AlertView<Extract<AlertStatus, 
   released: {
     gateStatus: 'released',
     header: 'Invoice released',
-    line: (s) => `*Released by <@${s.reviewer}>* at ${slackDate(s.at)}; finalizing in Stripe.`,
-    summary: (s) => `released by <@${s.reviewer}> at ${utcDateTime(s.at)}`,
+    line: (s) =>
+      `*Released by <@${s.reviewer}>*${s.approvedBy ? `, approved by <@${s.approvedBy}>,` : ''} at ${slackDate(s.at)}; finalizing in Stripe.` +
+      (s.reason ? `\n*Reason:* ${escapeMrkdwn(s.reason)}` : ''),
+    summary: (s) =>
+      `released by <@${s.reviewer}>${s.approvedBy ? ` and <@${s.approvedBy}>` : ''} at ${utcDateTime(s.at)}`,
+  },
+  awaiting_second_approval: {
+    gateStatus: 'awaiting_second_approval',
+    header: 'Invoice held: second approval needed',
+    line: (s) =>
+      `*Released by <@${s.approvedBy}>; a second reviewer must approve.* The amount at stake is above the approval limit, so Stripe will not finalize it until another reviewer clicks *Approve release*.` +
+      (s.reason ? `\n*Reason:* ${escapeMrkdwn(s.reason)}` : ''),
+    summary: (s) => `awaiting a second approval (released by <@${s.approvedBy}>)`,
+  },
+  bypassed: {
+    gateStatus: 'bypassed',
+    header: 'Finalized outside the gate',
+    line: (s) =>
+      `*Finalized outside the gate.* Someone other than the gate finalized this held invoice or turned its auto-advance back on${s.reason ? ` (${escapeMrkdwn(s.reason)})` : ''}. The gate keeps following it.`,
+    summary: () => 'finalized outside the gate',
   },
   auto_released: {
     gateStatus: 'auto_released',
@@ -309,22 +350,20 @@ function impactText(c: Comparison, currency: string): string {
   return `*Estimated impact:* ${total}${zero ? '' : ` (${direction})`} · largest variance ${formatPct(c.maxVariancePct)}`;
 }
 
-function reviewButtons(invoiceId: string): KnownBlock {
+function reviewButtons(invoiceId: string, actions: readonly ReviewAction[]): KnownBlock {
+  const approve: Button = {
+    type: 'button',
+    action_id: APPROVE_ACTION_ID,
+    style: 'primary',
+    text: { type: 'plain_text', text: 'Approve release', emoji: true },
+    value: invoiceId,
+  };
   const release: Button = {
     type: 'button',
     action_id: RELEASE_ACTION_ID,
     style: 'primary',
     text: { type: 'plain_text', text: 'Release', emoji: true },
     value: invoiceId,
-    confirm: {
-      title: { type: 'plain_text', text: 'Release invoice?' },
-      text: {
-        type: 'mrkdwn',
-        text: `Finalize \`${escapeMrkdwn(invoiceId)}\` in Stripe with Stripe's quantities, despite the difference?`,
-      },
-      confirm: { type: 'plain_text', text: 'Release' },
-      deny: { type: 'plain_text', text: 'Cancel' },
-    },
   };
   const recount: Button = {
     type: 'button',
@@ -332,7 +371,8 @@ function reviewButtons(invoiceId: string): KnownBlock {
     text: { type: 'plain_text', text: 'Recount', emoji: true },
     value: invoiceId,
   };
-  return { type: 'actions', block_id: REVIEW_BLOCK_ID, elements: [release, recount] };
+  const buttons: Record<ReviewAction, Button> = { release, approve, recount };
+  return { type: 'actions', block_id: REVIEW_BLOCK_ID, elements: actions.map((action) => buttons[action]) };
 }
 
 /** The links under every message about one gate: the run page, Stripe, and Temporal's UI when there is one. */
@@ -392,7 +432,8 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
   ];
-  if (decisionPossible(status)) blocks.push(reviewButtons(inv.invoiceId));
+  if (decisionPossible(status))
+    blocks.push(reviewButtons(inv.invoiceId, GATE_STATUSES[viewOf(status).gateStatus].actions));
   return {
     text: `Invoice ${escapeMrkdwn(inv.invoiceId)} for ${escapeMrkdwn(customer)}: ${viewOf(status).summary(status)}. ${summaryText(input, comparison)}`,
     blocks,

@@ -7,6 +7,40 @@ export interface InvoiceActionResult {
   /** True when this call changed the invoice; false when Stripe had already moved it on. */
   applied: boolean;
   status: string;
+  /**
+   * Stripe's id of the request that made the change (the `request.id` of the events it caused; for an
+   * idempotent replay, the original request's); null when this call changed nothing.
+   */
+  requestId?: string | null;
+}
+
+/** What a reviewer's release writes on the invoice, so the decision is visible in Stripe too. */
+export interface ReleaseRecord {
+  releasedBy: string;
+  reason: string;
+  /** The second approver, above the approval limit. */
+  approvedBy?: string | null;
+}
+
+/** Stripe allows 500 characters a metadata value. */
+const METADATA_VALUE_LIMIT = 500;
+
+export function releaseMetadata(release: ReleaseRecord): Record<string, string> {
+  const fit = (text: string) =>
+    text.length <= METADATA_VALUE_LIMIT ? text : `${text.slice(0, METADATA_VALUE_LIMIT - 1)}…`;
+  return {
+    invoice_gate_status: 'released',
+    invoice_gate_released_by: fit(
+      release.approvedBy ? `${release.releasedBy}, approved by ${release.approvedBy}` : release.releasedBy,
+    ),
+    invoice_gate_reason: fit(release.reason),
+  };
+}
+
+/** The id of the request that made a change: an idempotent replay names the original request. */
+function causingRequestId(response: Stripe.Response<unknown>): string | null {
+  const original = response.lastResponse?.headers?.['original-request'];
+  return (typeof original === 'string' && original) || response.lastResponse?.requestId || null;
 }
 
 /** Stripe refuses these when the invoice is no longer a draft; that is an answer, not a failure. */
@@ -40,7 +74,11 @@ export async function pauseInvoice(
           pauseNumber === 1 ? `invoice-gate-pause-${invoiceId}` : `invoice-gate-pause-${invoiceId}-${pauseNumber}`,
       },
     );
-    return { applied: invoice.status === 'draft', status: invoice.status ?? 'unknown' };
+    return {
+      applied: invoice.status === 'draft',
+      status: invoice.status ?? 'unknown',
+      requestId: causingRequestId(invoice),
+    };
   } catch (error) {
     return callStripe('invoice pause', () => statusWhenRefused(stripe, invoiceId, error));
   }
@@ -59,9 +97,39 @@ export async function resumeInvoice(
       { auto_advance: true, metadata },
       { idempotencyKey: `invoice-gate-resume-${invoiceId}-${pauseNumber}` },
     );
-    return { applied: invoice.status === 'draft', status: invoice.status ?? 'unknown' };
+    return {
+      applied: invoice.status === 'draft',
+      status: invoice.status ?? 'unknown',
+      requestId: causingRequestId(invoice),
+    };
   } catch (error) {
     return callStripe('invoice resume', () => statusWhenRefused(stripe, invoiceId, error));
+  }
+}
+
+/**
+ * A reviewer's release: auto-advance back on with who released it and why, in one idempotent write
+ * (keyed by the pause it ends), before the gate finalizes the invoice.
+ */
+export async function releaseInvoice(
+  stripe: Stripe,
+  invoiceId: string,
+  release: ReleaseRecord,
+  pauseNumber: number,
+): Promise<InvoiceActionResult> {
+  try {
+    const invoice = await stripe.invoices.update(
+      invoiceId,
+      { auto_advance: true, metadata: releaseMetadata(release) },
+      { idempotencyKey: `invoice-gate-release-${invoiceId}-${pauseNumber}` },
+    );
+    return {
+      applied: invoice.status === 'draft',
+      status: invoice.status ?? 'unknown',
+      requestId: causingRequestId(invoice),
+    };
+  } catch (error) {
+    return callStripe('invoice release', () => statusWhenRefused(stripe, invoiceId, error));
   }
 }
 
@@ -72,7 +140,7 @@ export async function finalizeInvoice(stripe: Stripe, invoiceId: string): Promis
       { auto_advance: true },
       { idempotencyKey: `invoice-gate-finalize-${invoiceId}` },
     );
-    return { applied: true, status: invoice.status ?? 'open' };
+    return { applied: true, status: invoice.status ?? 'open', requestId: causingRequestId(invoice) };
   } catch (error) {
     return callStripe('invoice finalize', () => statusWhenRefused(stripe, invoiceId, error));
   }

@@ -30,13 +30,24 @@ const invoiceObject = z.object({
   automatically_finalizes_at: z.number().int().nullable().optional(),
   currency: z.string().optional(),
   attempt_count: z.number().int().optional(),
+  auto_advance: z.boolean().nullable().optional(),
 });
+
+/** Who caused the event: the API request (null for what Stripe did on its own). */
+const eventRequest = z
+  .union([
+    z.object({ id: z.string().nullable().optional(), idempotency_key: z.string().nullable().optional() }),
+    z.string(), // API versions before 2017-05-25 sent the request id alone
+    z.null(),
+  ])
+  .optional();
 
 export const stripeEventSchema = z.object({
   id: z.string().min(1),
   type: z.string().min(1),
   created: z.number().int().optional(),
   livemode: z.boolean().optional(),
+  request: eventRequest,
   data: z.object({
     object: z.object({ object: z.string().optional() }).passthrough(),
     previous_attributes: z.record(z.string(), z.unknown()).nullable().optional(),
@@ -58,6 +69,9 @@ export interface InvoiceFromEvent {
   attemptCount: number | null;
   /** invoice.updated: the keys of previous_attributes (what changed). */
   changedFields: string[] | null;
+  autoAdvance: boolean | null;
+  /** The API request that caused the event (id null: Stripe acted on its own). */
+  request: { id: string | null; idempotencyKey: string | null };
 }
 
 export function invoiceFromEvent(event: StripeEventEnvelope): InvoiceFromEvent | { error: string } {
@@ -82,5 +96,12 @@ export function invoiceFromEvent(event: StripeEventEnvelope): InvoiceFromEvent |
     livemode: event.livemode ?? null,
     attemptCount: invoice.attempt_count ?? null,
     changedFields: previous ? Object.keys(previous) : null,
+    autoAdvance: invoice.auto_advance ?? null,
+    request: requestOf(event.request),
   };
+}
+
+function requestOf(request: StripeEventEnvelope['request']): { id: string | null; idempotencyKey: string | null } {
+  if (typeof request === 'string') return { id: request, idempotencyKey: null };
+  return { id: request?.id ?? null, idempotencyKey: request?.idempotency_key ?? null };
 }

@@ -249,6 +249,8 @@ async function handToGate(
             ...(event.created === undefined ? {} : { created: event.created }),
             ...(invoice.changedFields ? { changedFields: invoice.changedFields } : {}),
             ...(invoice.attemptCount === null ? {} : { attemptCount: invoice.attemptCount }),
+            ...(invoice.autoAdvance === null ? {} : { autoAdvance: invoice.autoAdvance }),
+            request: invoice.request,
           }),
     { maxWaitMs: TEMPORAL_CALL_MAX_WAIT_MS },
   );

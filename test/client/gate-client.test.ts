@@ -1,20 +1,33 @@
-// The gate client's review calls over a Temporal Client: the right workflow id, query and signal;
-// not-found mapping.
+// The gate client's review calls over a Temporal Client: the right workflow id, query and `decide` Update
+// (its id naming the decision round), refusals read from the Update's failure, not-found mapping.
 // (The run against a real Temporal engine is in the end-to-end tests.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type Client,
+} from '@temporalio/client';
 import { createGateClient, GateGoneError } from '../../src/client/gate-client';
+import { DECISION_REFUSED, type DecisionAnswer } from '../../src/workflows/definitions';
 import { gateState } from '../slack/fixtures';
 
 interface Call {
-  kind: 'query' | 'signal';
+  kind: 'query' | 'update';
   workflowId: string;
   name: string;
   args: unknown[];
+  updateId?: string;
+  waitForStage?: unknown;
 }
 
-function fakeClient(behaviour: (call: Call) => unknown): { client: Client; calls: Call[] } {
+/** `behaviour` answers a query, or an Update's acceptance; `result` is the accepted Update's result. */
+function fakeClient(
+  behaviour: (call: Call) => unknown,
+  result: () => Promise<unknown> = async () => ({ status: 'releasing', decisionRound: 1 }),
+): { client: Client; calls: Call[] } {
   const calls: Call[] = [];
   const client = {
     workflow: {
@@ -25,10 +38,21 @@ function fakeClient(behaviour: (call: Call) => unknown): { client: Client; calls
             calls.push(call);
             return behaviour(call);
           },
-          async signal(def: { name: string }, ...args: unknown[]) {
-            const call: Call = { kind: 'signal', workflowId, name: def.name, args };
+          async startUpdate(
+            def: { name: string },
+            options: { args: unknown[]; updateId: string; waitForStage: unknown },
+          ) {
+            const call: Call = {
+              kind: 'update',
+              workflowId,
+              name: def.name,
+              args: options.args,
+              updateId: options.updateId,
+              waitForStage: options.waitForStage,
+            };
             calls.push(call);
             await behaviour(call);
+            return { result };
           },
         };
       },
@@ -37,20 +61,65 @@ function fakeClient(behaviour: (call: Call) => unknown): { client: Client; calls
   return { client, calls };
 }
 
-test('state queries `state` on invoice-gate-<id>; decide signals `decision`', async () => {
-  const { client, calls } = fakeClient((c) => (c.kind === 'query' ? gateState() : undefined));
+const refused = (code: string, stage: 'validator' | 'gate', message: string) =>
+  new WorkflowUpdateFailedError(
+    'Workflow Update failed',
+    ApplicationFailure.create({ type: DECISION_REFUSED, message, details: [code, stage], nonRetryable: true }),
+  );
+
+test('state queries `state` on invoice-gate-<id>; decide starts the `decide` Update named by the round', async () => {
+  const { client, calls } = fakeClient((c) => (c.kind === 'query' ? { ...gateState(), decisionRound: 2 } : undefined));
   const port = createGateClient(client, 'invoice-gate');
   assert.equal((await port.state('in_1Test'))?.status, 'held');
-  await port.decide('in_1Test', { action: 'release', reviewer: 'U0ALICE' });
+  const decision = { action: 'release' as const, reviewer: 'U0ALICE', reason: 'ledger_late' };
+  const outcome = await port.decide('in_1Test', decision);
+  assert.equal(outcome.accepted, true);
+  assert.equal(outcome.updateId, 'decide-in_1Test-2-release-U0ALICE');
+  assert.deepEqual(await (outcome.accepted && outcome.answer), { status: 'releasing', decisionRound: 1 });
   assert.deepEqual(calls, [
     { kind: 'query', workflowId: 'invoice-gate-in_1Test', name: 'state', args: [] },
+    { kind: 'query', workflowId: 'invoice-gate-in_1Test', name: 'state', args: [] },
     {
-      kind: 'signal',
+      kind: 'update',
       workflowId: 'invoice-gate-in_1Test',
-      name: 'decision',
-      args: [{ action: 'release', reviewer: 'U0ALICE' }],
+      name: 'decide',
+      args: [decision],
+      updateId: 'decide-in_1Test-2-release-U0ALICE',
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
     },
   ]);
+});
+
+test("the validator's refusal is an outcome, not an error: its code, words and stage", async () => {
+  const { client } = fakeClient((c) => {
+    if (c.kind === 'query') return gateState();
+    throw refused('reason_required', 'validator', 'a release needs a reason');
+  });
+  const outcome = await createGateClient(client, 'invoice-gate').decide('in_1Test', {
+    action: 'release',
+    reviewer: 'U0ALICE',
+  });
+  assert.deepEqual(outcome, {
+    accepted: false,
+    updateId: 'decide-in_1Test-0-release-U0ALICE',
+    refusal: { code: 'reason_required', message: 'a release needs a reason', stage: 'validator' },
+  });
+});
+
+test('accepted, then refused when the gate took it: the answer is the refusal', async () => {
+  const { client } = fakeClient(
+    (c) => (c.kind === 'query' ? gateState() : undefined),
+    async () => {
+      throw refused('not_waiting', 'gate', 'the gate no longer holds the invoice');
+    },
+  );
+  const outcome = await createGateClient(client, 'invoice-gate').decide('in_1Test', {
+    action: 'recount',
+    reviewer: 'U0ALICE',
+  });
+  assert.equal(outcome.accepted, true);
+  const answer: DecisionAnswer | object = await (outcome.accepted ? outcome.answer : Promise.resolve({}));
+  assert.deepEqual(answer, { code: 'not_waiting', message: 'the gate no longer holds the invoice', stage: 'gate' });
 });
 
 test('an unknown workflow: state -> null, decide -> GateGoneError; other errors pass through', async () => {

@@ -41,7 +41,12 @@ describe('a gate that cannot count the ledger fails closed', () => {
     const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
     await handle.signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
     await h.waitFor(invoiceId, (s) => s.status === 'held' && s.recounts === 1);
-    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'checked by hand' });
+    await handle.signal(decisionSignal, {
+      action: 'release',
+      reviewer: 'U0ALICE',
+      reason: 'other',
+      note: 'counted by hand',
+    });
     const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');

@@ -24,7 +24,7 @@ describe('held invoices', () => {
     await h?.stop();
   });
 
-  test('a diverging invoice is paused, alerted with both counts, and released by the decision signal', async () => {
+  test('a diverging invoice is paused, alerted with both counts, and released by the decision signal with a reason', async () => {
     const c = await seedDivergingCustomer(h, 'Diverging Ltd');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
 
@@ -50,11 +50,28 @@ describe('held invoices', () => {
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'draft');
 
     const handle = h.gate.client.workflow.getHandle(gateWorkflowId(invoiceId));
-    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'checked with the customer' });
+    // The legacy signal meets the same rules as the decide Update: a release without a reason is refused.
+    await handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'no reason given' });
+    await handle.signal(decisionSignal, {
+      action: 'release',
+      reviewer: 'U0ALICE',
+      reason: 'stripe_correct',
+      note: 'checked with the customer',
+    });
     const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
     assert.equal(result.reviewer, 'U0ALICE');
-    assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
+    assert.equal(result.decision?.reason, 'stripe_correct');
+    const finalized = await h.stripe.invoices.retrieve(invoiceId);
+    assert.equal(finalized.status, 'open');
+    assert.equal(finalized.metadata?.invoice_gate_status, 'released');
+    assert.equal(finalized.metadata?.invoice_gate_released_by, 'U0ALICE');
+    assert.match(finalized.metadata?.invoice_gate_reason ?? '', /Stripe is right: checked with the customer/);
+    const logged = (await h.gate.decisions.forInvoice(invoiceId)).map((r) => [r.action, r.reason, r.accepted]);
+    assert.deepEqual(logged, [
+      ['release', null, false],
+      ['release', 'stripe_correct', true],
+    ]);
 
     const updated = await h.slackEmulator.admin.message(CHANNEL, alert.ts);
     assert.doesNotMatch(messageText(updated), /gate_release/, 'buttons are gone once decided');
@@ -117,16 +134,18 @@ describe('held invoices', () => {
     await handle.terminate('test cleanup');
   });
 
-  test('an invoice voided in Stripe while held ends the wait', async () => {
+  // Stripe voids only finalized invoices: the finalize is not the gate's request, so the gate reports a bypass.
+  test('an invoice finalized and voided in Stripe while held ends the wait, as finalized outside the gate', async () => {
     const c = await seedDivergingCustomer(h, 'Voided Co');
     const invoiceId = await closePeriod(h, c.periodEnd, c.customerId);
     await h.waitForStatus(invoiceId, ['held']);
     await h.stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: false });
     await h.stripe.invoices.voidInvoice(invoiceId);
     const result: GateState = await h.decision(invoiceId);
-    assert.equal(result.status, 'resolved_in_stripe');
+    assert.equal(result.status, 'bypassed');
+    assert.match(result.reason ?? '', /outside the gate/);
     assert.ok(['open', 'void'].includes(result.invoiceStatus ?? ''), result.invoiceStatus ?? 'null');
-    assert.equal((await h.gate.audit.getRun(invoiceId))?.outcome, 'resolved_in_stripe');
+    assert.equal((await h.gate.audit.getRun(invoiceId))?.outcome, 'bypassed');
   });
 
   test('the same invoice.created delivered 5 times at once starts one workflow and posts one alert', async () => {

@@ -12,6 +12,7 @@ import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
 import { signRunPageLink } from '../../src/run-page/link-signature';
 import { chromiumExecutable, type ChromiumExecutable } from '../support/chromium';
 import { closePeriod, seedDivergingCustomer, startGateHarness, type GateHarness } from '../support/gate-harness';
+import { releaseWithReason } from './slack-release';
 
 // The network is closed here: without these, Chromium keeps trying to reach Google's services.
 const CHROMIUM_ARGS = [
@@ -87,13 +88,15 @@ describe('the run page in a headless browser', () => {
     // The embedded-style harness has no Temporal Web UI: no link that leads nowhere.
     assert.equal(await page.getByRole('link', { name: /in Temporal/ }).count(), 0);
 
-    // A reviewer releases with the button; the page then shows the click and the decision.
-    await h.slackEmulator.admin.click({
+    // A reviewer releases with the button and a reason; the page then shows the click and the decision.
+    const { submission } = await releaseWithReason(h.slackEmulator, {
       channel: SLACK_EMULATOR_DEFAULTS.channelId,
       ts: alert.ts,
-      actionId: 'gate_release',
       userId: REVIEWER,
+      reason: 'ledger_late',
+      note: 'late batch',
     });
+    assert.equal(submission.responseAction, 'close', JSON.stringify(submission.errors));
     await h.decision(invoiceId);
     await page.goto(link);
     assert.match(await page.locator('[data-field="decision"]').innerText(), new RegExp(`${REVIEWER} \\(released\\)`));

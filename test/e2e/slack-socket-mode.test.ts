@@ -14,6 +14,7 @@ import {
   type GateHarness,
 } from '../support/gate-harness';
 import { SLACK_EMULATOR_DEFAULTS } from '../../emulators/slack';
+import { releaseWithReason } from './slack-release';
 
 const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 const REVIEWER = 'U0ALICE';
@@ -85,22 +86,33 @@ describe('Slack review loop over Socket Mode', () => {
     assert.equal(info.socketMode, true);
   });
 
-  test('a reviewer clicks Release over the socket: acked at once, the held invoice is finalized, audited', async () => {
+  test('a reviewer releases with a reason over the socket: acked at once, the held invoice is finalized, audited', async () => {
     const { invoiceId, alert } = await heldInvoice('Socket Release Ltd');
 
-    const click = await h.slackEmulator.admin.clickOverSocket({
+    const { click, submission } = await releaseWithReason(h.slackEmulator, {
       channel: alert.channel,
       ts: alert.ts,
-      actionId: 'gate_release',
       userId: REVIEWER,
+      reason: 'stripe_correct',
+      via: 'socket',
     });
-    assert.equal(click.acked, true);
-    assert.equal(click.attempts, 1, 'acknowledged on the first delivery, no redelivery');
+    assert.equal(click.via, 'socket');
+    assert.ok(click.via === 'socket' && click.acked);
+    assert.ok(click.via === 'socket' && click.attempts === 1, 'acknowledged on the first delivery, no redelivery');
     assert.ok(click.acknowledgedInTime, `acked in ${click.ms} ms`);
+    assert.equal(submission.via, 'socket');
+    assert.equal(submission.acked, true);
+    assert.equal(submission.attempts, 1, 'the submission acknowledged on the first delivery');
+    assert.equal(submission.responseAction, 'close', JSON.stringify(submission.errors));
 
     const result: GateState = await h.decision(invoiceId);
     assert.equal(result.status, 'released');
-    assert.deepEqual(result.decision, { action: 'release', reviewer: REVIEWER });
+    assert.deepEqual(result.decision, {
+      action: 'release',
+      reviewer: REVIEWER,
+      reason: 'stripe_correct',
+      channel: 'slack_socket',
+    });
     assert.equal((await h.stripe.invoices.retrieve(invoiceId)).status, 'open');
     const finalized = await h.stripeEmulator.admin.requests(`/v1/invoices/${invoiceId}/finalize`);
     assert.equal(finalized.filter((r) => r.method === 'POST' && r.status === 200).length, 1);
@@ -114,12 +126,18 @@ describe('Slack review loop over Socket Mode', () => {
     });
     assert.deepEqual(
       attempts.map((a) => [a.slackUserId, a.action, a.allowed, a.outcome]),
-      [[REVIEWER, 'release', true, 'decided']],
+      [
+        [REVIEWER, 'release', true, 'modal_opened'],
+        [REVIEWER, 'release', true, 'decided'],
+      ],
     );
-    const [confirmation] = await eventually('the confirmation', () =>
-      ephemeralsAbout(invoiceId, REVIEWER).then((e) => e.length > 0 && e),
+    const logged = await h.gate.decisions.forInvoice(invoiceId);
+    assert.deepEqual(
+      logged.map((r) => [r.reviewer, r.action, r.reason, r.accepted, r.channel]),
+      [[REVIEWER, 'release', 'stripe_correct', true, 'slack_socket']],
     );
-    assert.match(confirmation.text, /Release sent/);
+    const invoice = await h.stripe.invoices.retrieve(invoiceId);
+    assert.equal(invoice.metadata?.invoice_gate_reason, 'Stripe is right');
     const updated = await h.slackEmulator.admin.message(alert.channel, alert.ts);
     assert.match(messageText(updated), /Released by <@U0ALICE>/);
   });

@@ -5,17 +5,20 @@ import { stripeResolution } from '../../src/gate/stripe-resolution';
 import { describeGate } from '../../src/gate/describe-gate';
 
 describe('isDecision', () => {
-  test('accepts release and recount with a reviewer', () => {
+  test('accepts release, recount and approve with a reviewer (the rules then decide)', () => {
     assert.equal(isDecision({ action: 'release', reviewer: 'U1' }), true);
+    assert.equal(isDecision({ action: 'release', reviewer: 'U1', reason: 'ledger_late' }), true);
     assert.equal(isDecision({ action: 'recount', reviewer: 'U1', note: 'late events' }), true);
+    assert.equal(isDecision({ action: 'approve', reviewer: 'U1' }), true);
   });
   test('rejects anything else', () => {
     for (const bad of [
       null,
       'release',
       {},
-      { action: 'approve', reviewer: 'U1' },
+      { action: 'finalize', reviewer: 'U1' },
       { action: 'release' },
+      { action: 'release', reviewer: 'U1', reason: 7 },
       { action: 'release', reviewer: '  ' },
       { action: 'release', reviewer: 'U1', note: 5 },
     ]) {

@@ -86,7 +86,7 @@ describe('buildHeldAlert', () => {
     assert.doesNotMatch(text, /Run page/, 'no link when none is given');
   });
 
-  test('Release (primary, confirmed) and Recount buttons carry the invoice id', () => {
+  test('Release (primary; its modal asks for the reason) and Recount buttons carry the invoice id', () => {
     const buttons = actionsOf(alert.blocks);
     assert.deepEqual(
       buttons.map((b) => [b.action_id, b.value, b.style]),
@@ -97,7 +97,46 @@ describe('buildHeldAlert', () => {
     );
     assert.equal(buttons[0].text.text, 'Release');
     assert.equal(buttons[1].text.text, 'Recount');
-    assert.ok(buttons[0].confirm, 'release asks for confirmation');
+    assert.equal(buttons[0].confirm, undefined, 'the reason modal is the confirmation');
+  });
+
+  test('awaiting a second approval: the alert names the first approver and the reason, and offers Approve release and Recount', () => {
+    const message = buildStatusMessage(alertInput(), {
+      kind: 'awaiting_second_approval',
+      approvedBy: 'U0ALICE',
+      reason: 'The ledger was late: batch ran at 03:00',
+    });
+    const buttons = actionsOf(message.blocks);
+    assert.deepEqual(
+      buttons.map((b) => [b.action_id, b.text.text]),
+      [
+        ['gate_approve', 'Approve release'],
+        ['gate_recount', 'Recount'],
+      ],
+    );
+    const text = allText(message.blocks);
+    assert.match(text, /Released by <@U0ALICE>; a second reviewer must approve/);
+    assert.match(text, /Reason:\* The ledger was late: batch ran at 03:00/);
+  });
+
+  test('released with a reason and a second approver; bypassed: no buttons, the words say what happened', () => {
+    const released = allText(
+      buildStatusMessage(alertInput(), {
+        kind: 'released',
+        reviewer: 'U0ALICE',
+        approvedBy: 'U0BOB',
+        at: new Date('2026-12-01T10:00:00Z'),
+        reason: 'Contract exception',
+      }).blocks,
+    );
+    assert.match(released, /Released by <@U0ALICE>\*, approved by <@U0BOB>,/);
+    assert.match(released, /Reason:\* Contract exception/);
+    const bypassed = buildStatusMessage(alertInput(), {
+      kind: 'bypassed',
+      reason: 'finalized outside the gate by request req_123',
+    });
+    assert.equal(actionsOf(bypassed.blocks).length, 0);
+    assert.match(allText(bypassed.blocks), /Finalized outside the gate\.\* .*req_123/);
   });
 
   test('stays within Slack limits with many diverging lines', () => {

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Stripe from 'stripe';
 import { createStripeClient } from '../../src/stripe/client';
-import { finalizeInvoice, pauseInvoice } from '../../src/stripe/invoice-actions';
+import { finalizeInvoice, pauseInvoice, releaseInvoice } from '../../src/stripe/invoice-actions';
 import { cachedMeterLookup, cachedPriceLookup, readInvoiceSnapshot } from '../../src/stripe/read-invoice';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 
@@ -94,24 +94,51 @@ describe('reading and changing invoices through the stripe SDK', () => {
     assert.equal(snapshot.otherLineCount, 120);
   });
 
-  test('pause and finalize are idempotent and report an invoice that already moved on', async () => {
+  test('pause and finalize are idempotent, name the request that made the change, and report an invoice that already moved on', async () => {
     const { invoiceId } = await cycleInvoice('count', ['1', '1']);
     const first = await pauseInvoice(stripe, invoiceId, { invoice_gate_status: 'held' });
     const again = await pauseInvoice(stripe, invoiceId, { invoice_gate_status: 'held' });
-    assert.deepEqual(first, { applied: true, status: 'draft' });
-    assert.deepEqual(again, first);
+    assert.equal(first.applied, true);
+    assert.equal(first.status, 'draft');
+    assert.match(first.requestId ?? '', /^req_/);
+    assert.deepEqual(again, first, 'a replay names the original request');
     const paused = await stripe.invoices.retrieve(invoiceId);
     assert.equal(paused.auto_advance, false);
 
-    assert.deepEqual(await finalizeInvoice(stripe, invoiceId), { applied: true, status: 'open' });
+    const finalized = await finalizeInvoice(stripe, invoiceId);
+    assert.deepEqual({ ...finalized, requestId: undefined }, { applied: true, status: 'open', requestId: undefined });
     // A retried activity replays Stripe's saved answer instead of failing.
-    assert.deepEqual(await finalizeInvoice(stripe, invoiceId), { applied: true, status: 'open' });
+    assert.deepEqual(await finalizeInvoice(stripe, invoiceId), finalized);
     const requests = await emulator.admin.requests(`/v1/invoices/${invoiceId}/finalize`);
     assert.equal(requests.length, 2);
     assert.ok(
       requests.every((r) => r.idempotency_key === `invoice-gate-finalize-${invoiceId}`),
       JSON.stringify(requests),
     );
+    const [event] = (await emulator.admin.events('invoice.finalized')).filter(
+      (e) => (e.data as { object: { id: string } }).object.id === invoiceId,
+    );
+    assert.equal((event?.request as { id: string }).id, finalized.requestId, "the event names the gate's request");
+  });
+
+  test('a release turns auto-advance back on with who released it and why, once per pause', async () => {
+    const { invoiceId } = await cycleInvoice('count', ['1']);
+    await pauseInvoice(stripe, invoiceId, { invoice_gate_status: 'held' });
+    const release = { releasedBy: 'U0ALICE', reason: 'ledger_late: the ledger caught up', approvedBy: 'U0BOB' };
+    const released = await releaseInvoice(stripe, invoiceId, release, 1);
+    assert.equal(released.applied, true);
+    assert.deepEqual(await releaseInvoice(stripe, invoiceId, release, 1), released);
+    const invoice = await stripe.invoices.retrieve(invoiceId);
+    assert.equal(invoice.auto_advance, true);
+    assert.deepEqual(invoice.metadata, {
+      invoice_gate_status: 'released',
+      invoice_gate_released_by: 'U0ALICE, approved by U0BOB',
+      invoice_gate_reason: 'ledger_late: the ledger caught up',
+    });
+    const long = await releaseInvoice(stripe, invoiceId, { releasedBy: 'U0ALICE', reason: 'x'.repeat(900) }, 2);
+    assert.equal(long.applied, true);
+    const after = await stripe.invoices.retrieve(invoiceId);
+    assert.equal(after.metadata?.invoice_gate_reason?.length, 500, "within Stripe's 500 characters a value");
   });
 
   test('finalizing an invoice someone else finalized reports its status instead of failing', async () => {

@@ -19,6 +19,8 @@ interface Event {
   livemode?: boolean;
   object: Record<string, unknown>;
   previous?: Record<string, unknown>;
+  /** Stripe's `request` (the API call that caused the event); absent: Stripe on its own (null id). */
+  request?: { id: string | null; idempotency_key: string | null } | string | null;
 }
 
 function body(event: Event): string {
@@ -28,6 +30,7 @@ function body(event: Event): string {
     type: event.type,
     created: 1_764_547_300,
     livemode: event.livemode ?? false,
+    ...(event.request !== undefined ? { request: event.request } : {}),
     data: {
       object: { object: 'invoice', ...event.object },
       ...(event.previous ? { previous_attributes: event.previous } : {}),
@@ -150,21 +153,25 @@ describe('POST /webhooks/stripe: input', () => {
         livemode: false,
         attemptCount: null,
         changedFields: null,
+        autoAdvance: null,
+        request: { id: null, idempotencyKey: null },
       },
     );
   });
 
-  test('later events carry their time, what changed, and payment attempts', async () => {
+  test('later events carry their time, what changed, payment attempts, and the request that caused them', async () => {
     await post({
       id: 'evt_upd',
       type: 'invoice.updated',
-      object: { id: 'in_f1', status: 'draft' },
+      object: { id: 'in_f1', status: 'draft', auto_advance: true },
       previous: { amount_due: 100, lines: { data: [] } },
+      request: { id: 'req_dashboard', idempotency_key: 'key-1' },
     });
     await post({
       id: 'evt_fail',
       type: 'invoice.payment_failed',
       object: { id: 'in_f1', status: 'open', attempt_count: 2 },
+      request: 'req_legacy_string',
     });
     await post({ id: 'evt_del', type: 'invoice.deleted', object: { id: 'in_f1', status: 'draft' } });
     assert.deepEqual(signals.splice(0), [
@@ -176,6 +183,8 @@ describe('POST /webhooks/stripe: input', () => {
           invoiceStatus: 'draft',
           created: 1_764_547_300,
           changedFields: ['amount_due', 'lines'],
+          autoAdvance: true,
+          request: { id: 'req_dashboard', idempotencyKey: 'key-1' },
         },
       ],
       [
@@ -186,9 +195,19 @@ describe('POST /webhooks/stripe: input', () => {
           invoiceStatus: 'open',
           created: 1_764_547_300,
           attemptCount: 2,
+          request: { id: 'req_legacy_string', idempotencyKey: null },
         },
       ],
-      ['in_f1', { eventId: 'evt_del', type: 'invoice.deleted', invoiceStatus: 'deleted', created: 1_764_547_300 }],
+      [
+        'in_f1',
+        {
+          eventId: 'evt_del',
+          type: 'invoice.deleted',
+          invoiceStatus: 'deleted',
+          created: 1_764_547_300,
+          request: { id: null, idempotencyKey: null },
+        },
+      ],
     ]);
   });
 

@@ -20,7 +20,14 @@ import type {
   MeteredLine,
   StripeInvoiceEvent,
 } from '../../src/gate/types';
-import { decisionSignal, gateWorkflowId, stateQuery, stripeInvoiceEventSignal } from '../../src/workflows/definitions';
+import {
+  decideUpdate,
+  decideUpdateId,
+  decisionSignal,
+  gateWorkflowId,
+  stateQuery,
+  stripeInvoiceEventSignal,
+} from '../../src/workflows/definitions';
 import { startWorkflowTestEnv, type WorkflowTestEnv } from '../support/workflow-test-env';
 
 const MINUTE = 60_000;
@@ -101,13 +108,25 @@ class FakeWorld {
       finalizeInvoice: async (invoiceId: string) => {
         const fake = this.record(invoiceId, 'finalizeInvoice', [invoiceId]);
         if (fake.finalize.applied) fake.invoice.status = 'open';
-        return fake.finalize;
+        return { ...fake.finalize, requestId: `req_finalize_${invoiceId}` };
       },
+      releaseInvoice: async (invoiceId: string, release: unknown, pauseNumber: number) => {
+        const fake = this.record(invoiceId, 'releaseInvoice', [release, pauseNumber]);
+        fake.invoice.autoAdvance = true;
+        return {
+          applied: fake.invoice.status === 'draft',
+          status: fake.invoice.status,
+          requestId: `req_release_${invoiceId}`,
+        };
+      },
+      recordDecision: async (attempt: { invoiceId: string }) =>
+        void this.record(attempt.invoiceId, 'recordDecision', [attempt]),
       loadGateSettings: async (customerId: string) => ({
         tolerance: { pct: '1', abs: '0' },
         reminderAfterMs: 4 * HOUR,
         reminderEveryMs: 24 * HOUR,
         decideMarginMs: 15 * MINUTE,
+        review: { reviewers: ['U0ALICE', 'U0BOB', 'U0CAROL'], approvers: null, secondApprovalAbove: null },
         ...this.settings,
         ...(customerId ? {} : {}),
       }),
@@ -427,7 +446,10 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.ok(held.slackMessage);
       assert.equal(held.heldBecause, 'divergence');
       assert.deepEqual(world.calls(g.invoiceId, 'pauseInvoice')[0].args.slice(2), [1]);
-      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
+      const answer = await g.handle.executeUpdate(decideUpdate, {
+        args: [{ action: 'release', reviewer: 'U0ALICE', reason: 'ledger_late', note: 'ok' }],
+      });
+      assert.deepEqual(answer, { status: 'releasing', decisionRound: 1 });
       const following = await until(g, (s) => s.phase === 'following');
       assert.equal(following.status, 'released');
       assert.equal(following.reviewer, 'U0ALICE');
@@ -722,7 +744,7 @@ describe('invoiceGate workflow (fake activities)', () => {
       const g = await gate({ stripe: '120', ledger: '100' });
       await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
       await g.handle.signal(decisionSignal, { action: 'approve', reviewer: '' } as never);
-      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0BOB' });
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0BOB', reason: 'stripe_correct' });
       const state = await until(g, (s) => s.phase === 'following');
       assert.equal(state.reviewer, 'U0BOB');
       assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 1);
@@ -756,6 +778,227 @@ describe('invoiceGate workflow (fake activities)', () => {
       assert.ok(secondAt - held.heldSince! >= 28 * HOUR);
       assert.equal((await g.handle.query(stateQuery)).status, 'held');
       assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 0);
+    });
+  });
+
+  describe('controlled release (the decide Update)', () => {
+    const decisions = (g: Gate) =>
+      world.calls(g.invoiceId, 'recordDecision').map(
+        (c) =>
+          c.args[0] as {
+            attemptId: string;
+            accepted: boolean;
+            refusal: string | null;
+            action: string;
+            reviewer: string;
+          },
+      );
+    const refusalOf = async (promise: Promise<unknown>): Promise<{ code: unknown; message: string }> => {
+      try {
+        await promise;
+      } catch (error) {
+        const cause = (error as { cause?: { details?: unknown[]; message: string } }).cause;
+        assert.ok(cause, `expected a refused update, got ${String(error)}`);
+        return { code: cause.details?.[0], message: cause.message };
+      }
+      throw new Error('the update was accepted');
+    };
+    const historyEventTypes = async (g: Gate) =>
+      ((await g.handle.fetchHistory()).events ?? []).map((e) => String(e.eventType));
+    /** The history once the gate has nothing left to do (the hold's explanation and alert update done). */
+    const settledHistory = async (g: Gate) => {
+      let previous = await historyEventTypes(g);
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const now = await historyEventTypes(g);
+        if (now.length === previous.length) return now;
+        previous = now;
+      }
+    };
+
+    test('the validator refuses a release without a reason and an unknown reviewer, writing nothing to history', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.explanation !== undefined);
+      const before = await settledHistory(g);
+      const noReason = await refusalOf(
+        g.handle.executeUpdate(decideUpdate, { args: [{ action: 'release', reviewer: 'U0ALICE' }] }),
+      );
+      assert.deepEqual(noReason, { code: 'reason_required', message: 'a release needs a reason' });
+      assert.deepEqual((await historyEventTypes(g)).slice(before.length), [], 'a refused Update leaves no event');
+      const stranger = await refusalOf(
+        g.handle.executeUpdate(decideUpdate, {
+          args: [{ action: 'release', reviewer: 'U0MALLORY', reason: 'ledger_late' }],
+        }),
+      );
+      assert.equal(stranger.code, 'not_allowed');
+      const nothingToApprove = await refusalOf(
+        g.handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', reviewer: 'U0BOB' }] }),
+      );
+      assert.equal(nothingToApprove.code, 'not_waiting');
+      const after = await historyEventTypes(g);
+      assert.deepEqual(after.slice(before.length), [], 'refused Updates leave no event');
+      assert.equal((await g.handle.query(stateQuery)).status, 'held');
+      assert.equal(world.calls(g.invoiceId, 'releaseInvoice').length, 0);
+    });
+
+    test('a release with its reason: who and why go to Stripe with auto-advance, logged once, and a double click is one decision', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      const decision = {
+        action: 'release' as const,
+        reviewer: 'U0ALICE',
+        reason: 'contract_exception',
+        note: 'capped',
+      };
+      const updateId = decideUpdateId(g.invoiceId, decision, 0);
+      const [first, second] = await Promise.all([
+        g.handle.executeUpdate(decideUpdate, { args: [decision], updateId }),
+        g.handle.executeUpdate(decideUpdate, { args: [decision], updateId }),
+      ]);
+      assert.deepEqual(first, { status: 'releasing', decisionRound: 1 });
+      assert.deepEqual(second, first);
+      const done = await until(g, (s) => s.phase === 'following');
+      assert.equal(done.status, 'released');
+      assert.equal(done.decisionRound, 1);
+      const recorded = world
+        .calls(g.invoiceId, 'recordGateState')
+        .map((c) => c.args[0] as GateState)
+        .find((st) => st.status === 'released');
+      assert.match(recorded?.reason ?? '', /released by U0ALICE: Contract exception: capped/);
+      assert.deepEqual(world.calls(g.invoiceId, 'releaseInvoice')[0].args, [
+        { releasedBy: 'U0ALICE', reason: 'Contract exception: capped' },
+        1,
+      ]);
+      assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 1);
+      const logged = decisions(g);
+      assert.equal(logged.length, 1);
+      assert.deepEqual([logged[0].attemptId, logged[0].accepted], [updateId, true]);
+      assert.ok(done.ownRequestIds?.includes(`req_release_${g.invoiceId}`));
+      // Another click on the next round finds nothing to decide.
+      const late = await refusalOf(
+        g.handle.executeUpdate(decideUpdate, { args: [{ action: 'recount', reviewer: 'U0BOB' }] }),
+      );
+      assert.equal(late.code, 'not_waiting');
+    });
+
+    test('above the limit: the first release waits for a different reviewer; the same one is refused; a recount clears it', async () => {
+      // (120 - 100) x 2 = 40 minor units at stake, above a limit of 10.
+      world.settings = {
+        review: {
+          reviewers: ['U0ALICE', 'U0BOB', 'U0CAROL'],
+          approvers: null,
+          secondApprovalAbove: { anyCurrency: '10', perCurrency: {} },
+        },
+      };
+      try {
+        const g = await gate({ stripe: '120', ledger: '100' });
+        await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+        const firstRelease = await g.handle.executeUpdate(decideUpdate, {
+          args: [{ action: 'release', reviewer: 'U0ALICE', reason: 'ledger_late' }],
+        });
+        assert.deepEqual(firstRelease, { status: 'awaiting_second_approval', decisionRound: 1 });
+        const waiting = await until(g, (s) => s.status === 'awaiting_second_approval');
+        assert.deepEqual(
+          waiting.approvals?.map((a) => [a.reviewer, a.action, a.reason]),
+          [['U0ALICE', 'release', 'ledger_late']],
+        );
+        assert.equal(world.calls(g.invoiceId, 'releaseInvoice').length, 0, 'still paused');
+        const alert = world.calls(g.invoiceId, 'updateAlert').at(-1)!.args[0] as GateState;
+        assert.equal(alert.status, 'awaiting_second_approval');
+
+        const same = await refusalOf(
+          g.handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', reviewer: 'U0ALICE' }] }),
+        );
+        assert.equal(same.code, 'same_approver');
+        const releaseAgain = await refusalOf(
+          g.handle.executeUpdate(decideUpdate, {
+            args: [{ action: 'release', reviewer: 'U0BOB', reason: 'ledger_late' }],
+          }),
+        );
+        assert.equal(releaseAgain.code, 'not_waiting');
+
+        // A recount by anyone clears the pending approval: the numbers may change.
+        await g.handle.executeUpdate(decideUpdate, { args: [{ action: 'recount', reviewer: 'U0ALICE' }] });
+        const recounted = await until(g, (s) => s.status === 'held' && s.recounts === 1);
+        assert.deepEqual(recounted.approvals, []);
+
+        await g.handle.executeUpdate(decideUpdate, {
+          args: [{ action: 'release', reviewer: 'U0ALICE', reason: 'other', note: 'agreed with the customer' }],
+        });
+        await until(g, (s) => s.status === 'awaiting_second_approval');
+        const approved = await g.handle.executeUpdate(decideUpdate, {
+          args: [{ action: 'approve', reviewer: 'U0BOB' }],
+        });
+        assert.equal(approved.status, 'releasing');
+        const done = await until(g, (s) => s.phase === 'following');
+        assert.equal(done.status, 'released');
+        assert.deepEqual(world.calls(g.invoiceId, 'releaseInvoice')[0].args[0], {
+          releasedBy: 'U0ALICE',
+          reason: 'Other: agreed with the customer',
+          approvedBy: 'U0BOB',
+        });
+        assert.deepEqual(
+          decisions(g).map((d) => [d.action, d.reviewer, d.accepted]),
+          [
+            ['release', 'U0ALICE', true],
+            ['recount', 'U0ALICE', true],
+            ['release', 'U0ALICE', true],
+            ['approve', 'U0BOB', true],
+          ],
+        );
+      } finally {
+        world.settings = {};
+      }
+    });
+
+    test('the legacy decision signal meets the same rules: refused without a reason (logged), taken with one', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE' });
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0MALLORY', reason: 'ledger_late' });
+      await waitFor(() => decisions(g).length === 2, 'two refusals logged');
+      assert.deepEqual(
+        decisions(g).map((d) => [d.accepted, d.refusal?.split(':')[0]]),
+        [
+          [false, 'reason_required'],
+          [false, 'not_allowed'],
+        ],
+      );
+      assert.equal((await g.handle.query(stateQuery)).status, 'held');
+      await g.handle.signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', reason: 'stripe_correct' });
+      const done = await until(g, (s) => s.phase === 'following');
+      assert.equal(done.status, 'released');
+    });
+
+    test('finalized in Stripe by someone else while held: bypassed, the alert says so, the gate follows on', async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      g.fake.invoice.status = 'open';
+      await stripeEvent(g, 'invoice.finalized', 'open', {
+        created: 1_764_550_000,
+        request: { id: 'req_dashboard1', idempotencyKey: null },
+      });
+      const bypassed = await until(g, (s) => s.phase === 'following');
+      assert.equal(bypassed.status, 'bypassed');
+      assert.match(bypassed.reason ?? '', /finalized outside the gate by request req_dashboard1/);
+      const alert = world.calls(g.invoiceId, 'updateAlert').at(-1)!.args[0] as GateState;
+      assert.equal(alert.status, 'bypassed');
+      assert.equal(world.calls(g.invoiceId, 'finalizeInvoice').length, 0);
+    });
+
+    test("the gate's own release is not a bypass", async () => {
+      const g = await gate({ stripe: '120', ledger: '100' });
+      await until(g, (s) => s.status === 'held' && s.slackMessage !== null);
+      await g.handle.executeUpdate(decideUpdate, {
+        args: [{ action: 'release', reviewer: 'U0ALICE', reason: 'ledger_late' }],
+      });
+      await until(g, (s) => s.phase === 'following');
+      await stripeEvent(g, 'invoice.finalized', 'open', {
+        request: { id: `req_finalize_${g.invoiceId}`, idempotencyKey: `invoice-gate-finalize-${g.invoiceId}` },
+      });
+      await stripeEvent(g, 'invoice.paid', 'paid', { request: { id: null, idempotencyKey: null } });
+      const result: GateState = await g.handle.result();
+      assert.equal(result.status, 'released');
     });
   });
 

@@ -1,6 +1,7 @@
 // The reviewers' run page for one invoice, as HTML: what the gate recorded (runs, every compared line
 // in every round, the decision and the clicks, Stripe's events) and links to Stripe and Temporal.
 // Pure: the route reads the data and passes it in. Every value goes through `html`, which escapes it.
+import { describeReleaseReason } from '../../gate/decision-rules';
 import { createHash } from 'node:crypto';
 import type { GateLineRecord, GateRunWithLines } from '../../audit/audit-store';
 import type { InvoiceRecord } from '../../audit/invoice-record';
@@ -137,6 +138,38 @@ export function renderRunPage(input: RunPageInput): string {
                       <td>${c.action}</td>
                       <td>${c.allowed ? 'yes' : 'no'}</td>
                       <td>${c.outcome}</td>
+                    </tr> `,
+                )}
+              </tbody>
+            </table>`
+      }
+    </section>
+    <section id="decisions">
+      <h2>Decisions</h2>
+      ${
+        record.decisions.length === 0
+          ? html`<p>No decision yet.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Time</th>
+                  <th>Reviewer</th>
+                  <th>Action</th>
+                  <th>Reason</th>
+                  <th>Taken</th>
+                  <th>Channel</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${record.decisions.map(
+                  (d) =>
+                    html`<tr data-decision="${d.seq}">
+                      <td>${time(d.at)}</td>
+                      <td><code>${d.reviewer}</code></td>
+                      <td>${d.action}</td>
+                      <td>${d.reason ? describeReleaseReason(d.reason, d.note) : (d.note ?? '–')}</td>
+                      <td>${d.accepted ? 'yes' : `no: ${d.refusal ?? ''}`}</td>
+                      <td>${d.channel}</td>
                     </tr> `,
                 )}
               </tbody>

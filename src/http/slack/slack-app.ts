@@ -9,7 +9,7 @@ import { GateSocketModeReceiver } from './socket-mode-receiver';
 import type { SlackReceiver } from './slack-receiver';
 import { toBoltLogger, type GateLogger } from './bolt-logger';
 import type { GateReviewPort } from '../../client/gate-client';
-import { registerReviewInteractions, type ReviewAttempt } from './review-interactions';
+import { registerReviewInteractions, type RefusedDecision, type ReviewAttempt } from './review-interactions';
 
 export interface CreateSlackAppOptions {
   signingSecret: string;
@@ -20,6 +20,8 @@ export interface CreateSlackAppOptions {
   /** The gate the buttons query and decide on. */
   gate: GateReviewPort;
   recordReviewAttempt: (attempt: ReviewAttempt) => Promise<void> | void;
+  /** A decision the gate's validator refused: it goes to the decision log (it never reached the gate's history). */
+  recordRefusedDecision: (refused: RefusedDecision) => Promise<void> | void;
   logger: GateLogger;
   /** Route of the interactivity endpoint; default '/slack/interactions'. */
   path?: string;
@@ -81,6 +83,8 @@ export function createSlackApp(opts: CreateSlackAppOptions): SlackApp {
     reviewerIds: opts.reviewerIds,
     gate: opts.gate,
     recordReviewAttempt: opts.recordReviewAttempt,
+    recordRefusedDecision: opts.recordRefusedDecision,
+    channel: opts.appToken ? 'slack_socket' : 'slack',
     logger: opts.logger,
   });
   return { app, receiver };

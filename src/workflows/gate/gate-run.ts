@@ -3,6 +3,8 @@
 // status as the audit has it. The phases' own steps are in the files named after them.
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { compareInvoice } from '../../gate/compare';
+import { checkDecision, type DecisionStage, type ReviewerPolicy } from '../../gate/decision-rules';
+import { moneyAtStake, needsSecondApproval } from '../../gate/second-approval';
 import { describeGate } from '../../gate/describe-gate';
 import { isSettled, laterStatus, type InvoiceStatus } from '../../gate/lifecycle';
 import type {
@@ -79,7 +81,11 @@ export class GateRun {
     this.pauses = carried?.pauses ?? 0;
     this.recordedStatus = (carried?.recordedStatus as InvoiceStatus | undefined) ?? null;
     this.remindersSent = carried?.remindersSent ?? 0;
-    this.inbox = new GateInbox(() => this.state, carried?.seenEventIds);
+    this.inbox = new GateInbox(
+      () => this.state,
+      (decision) => checkDecision(decision, this.decisionStage(), this.reviewerPolicy()),
+      carried?.seenEventIds,
+    );
   }
 
   /** What a continued run needs to go on where this one stopped. */
@@ -157,6 +163,7 @@ export class GateRun {
   /** The first read: the audit and the search attributes learn whose invoice this is. */
   async invoiceFound(invoice: InvoiceSnapshot): Promise<void> {
     this.state.customerId = invoice.customerId;
+    this.state.currency = invoice.currency;
     await audit.recordInvoiceRead(this.key, invoice);
     this.recordedStatus ??= invoice.status as InvoiceStatus;
     upsertSearchAttributes([
@@ -212,6 +219,41 @@ export class GateRun {
 
   invoiceSettled(): boolean {
     return isSettled(this.state.invoiceStatus as InvoiceStatus | null);
+  }
+
+  /** What a reviewer's decision can do now. */
+  decisionStage(): DecisionStage {
+    const { status, approvals } = this.state;
+    if (status === 'held') return { waitingFor: 'review' };
+    if (status === 'awaiting_second_approval' && approvals?.[0]) {
+      return { waitingFor: 'second_approval', firstApprover: approvals[0].reviewer };
+    }
+    return { waitingFor: 'nothing', status };
+  }
+
+  /** Who may decide, as configured on the worker; null before the settings carry it (see checkDecision). */
+  reviewerPolicy(): ReviewerPolicy | null {
+    const review = this.settings?.review;
+    return review ? { reviewers: review.reviewers, approvers: review.approvers } : null;
+  }
+
+  /** The money at stake on the invoice (minor units; null when it cannot be computed). */
+  moneyAtStake(): string | null {
+    const comparison = this.state.comparison;
+    return comparison ? moneyAtStake(comparison.lines) : null;
+  }
+
+  /** Whether a release of the invoice as it stands needs a second reviewer (GATE_SECOND_APPROVAL_ABOVE). */
+  needsSecondApproval(): boolean {
+    const threshold = this.settings.review?.secondApprovalAbove ?? null;
+    return needsSecondApproval(threshold, this.moneyAtStake(), this.invoice?.currency ?? null);
+  }
+
+  /** A write of the gate's own to the invoice: Stripe events it caused are not someone else's. */
+  ownRequest(requestId: string | null | undefined): void {
+    if (!requestId) return;
+    const own = (this.state.ownRequestIds ??= []);
+    if (!own.includes(requestId)) own.push(requestId);
   }
 
   /** The next reviewer decision, now the gate's decision of record. */

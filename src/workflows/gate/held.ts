@@ -1,11 +1,13 @@
 // Phase 2, held: the invoice is paused and waits for a reviewer (Release or Recount), for Stripe to
 // settle it another way, or for late usage to bring it within tolerance. Reminders follow a schedule;
 // the gate never releases by itself on a timeout.
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { Comparison, GateSettings, GateState, Tolerance } from '../../gate/types';
 import { audit, slack } from '../activities';
 import { INVOICE_DELETED, type GateRun } from './gate-run';
 import { finalize, finish } from './outcomes';
+import { DECIDES_BY_UPDATE } from './patches';
+import { approvalOf, awaitSecondApproval, release, takeReviewedDecision } from './review';
 import { recheckDraft, takeStripeNews } from './stripe-news';
 
 /** Phase 2, held: one wake-up of the wait for a reviewer, Stripe, late usage or the next reminder. */
@@ -24,12 +26,44 @@ export async function held(gate: GateRun): Promise<void> {
   }
 
   const news = await takeStripeNews(gate);
+  if (news.bypass) {
+    // Someone finalized or resumed the held invoice in Stripe: say so loudly, and keep following it.
+    await finish(gate, 'bypassed', news.bypass, news.settled?.invoiceStatus ?? gate.state.invoiceStatus);
+    gate.inbox.dropDecisions('the invoice was finalized outside the gate');
+    return gate.enter('following');
+  }
   if (news.settled) {
     await finish(gate, 'resolved_in_stripe', news.settled.reason, news.settled.invoiceStatus);
     return gate.enter('following');
   }
   if (news.quantitiesChanged) gate.lateUsage.seen(Date.now());
 
+  if (!gate.inbox.hasDecision()) return;
+  if (!patched(DECIDES_BY_UPDATE)) return legacyDecision(gate);
+  const taken = await takeReviewedDecision(gate);
+  if (!taken) return;
+  const { decision, answer } = taken;
+  if (decision.action === 'recount') {
+    // A recount clears a pending first approval: the numbers it approved may change.
+    gate.state.approvals = [];
+    answer('recounting');
+    const ended = await recount(gate, gate.settings.tolerance);
+    if (ended) gate.enter(ended.status === 'auto_released' ? 'finalized' : 'following');
+    return;
+  }
+  const approval = approvalOf(decision, Date.now());
+  if (decision.action === 'release' && gate.needsSecondApproval()) {
+    answer('awaiting_second_approval');
+    return awaitSecondApproval(gate, approval);
+  }
+  const approvals = decision.action === 'approve' ? [...(gate.state.approvals ?? []), approval] : [approval];
+  answer('releasing');
+  const status = await release(gate, approvals);
+  gate.enter(status === 'released' ? 'finalized' : 'following');
+}
+
+/** Gates held before the decide Update (replayed histories): the decision signal taken as it came. */
+async function legacyDecision(gate: GateRun): Promise<void> {
   const decision = gate.takeDecision();
   if (decision?.action === 'release') {
     const released = await finalize(gate, 'released', `released by ${decision.reviewer}`);
@@ -86,6 +120,8 @@ export async function recount(gate: GateRun, tolerance: Tolerance): Promise<Gate
 
 /** A recheck of a held draft still diverges: the alert shows the new counts. */
 async function stillHeld(gate: GateRun, comparison: Comparison | null): Promise<void> {
+  // New numbers: a pending first approval no longer stands.
+  gate.state.approvals = [];
   gate.moveTo('held', comparison);
   await slack.updateAlert(gate.key, gate.requireInvoice(), gate.state);
   await audit.recordGateState(gate.key, gate.state, Date.now());

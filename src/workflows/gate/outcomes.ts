@@ -49,6 +49,7 @@ export async function pause(gate: GateRun, comparison: Comparison | null): Promi
       `Stripe refused to pause the invoice (${refused}); it finalizes on Stripe's schedule unless someone pauses it in the dashboard`,
     );
   }
+  gate.ownRequest(paused.requestId);
   if (!paused.applied)
     return tooLate(
       gate,
@@ -133,6 +134,7 @@ export async function finalize(
   // Visible at once, so a second click meanwhile is told a release is under way, not "held".
   gate.moveTo('releasing');
   const finalized = await stripe.finalizeInvoice(gate.invoiceId);
+  gate.ownRequest(finalized.requestId);
   if (!finalized.applied) {
     return finish(
       gate,

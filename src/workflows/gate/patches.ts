@@ -28,3 +28,11 @@ export const EXPLAINS_DIVERGENCES = 'explains-divergences';
  * 2026-11-29 (with EXPLAINS_DIVERGENCES); removable with it.
  */
 export const CHECKS_USAGE_HISTORY = 'checks-usage-history';
+
+/**
+ * Decisions through the `decide` Update and the decision rules (a reason on every release, a second
+ * approver above GATE_SECOND_APPROVAL_ABOVE, the decision log, the release written to Stripe's metadata,
+ * bypass noticed). Introduced 2026-12-08. Gates held before it took their decision signal as it came;
+ * removable once none of them is open and the histories without it are dropped.
+ */
+export const DECIDES_BY_UPDATE = 'decides-by-update';

@@ -2,7 +2,8 @@
 // read and compared again.
 import { laterStatus, mayChangeQuantities, statusOfEvent, type InvoiceStatus } from '../../gate/lifecycle';
 import { stripeResolution, type StripeResolution } from '../../gate/stripe-resolution';
-import type { Comparison, Tolerance } from '../../gate/types';
+import { isBypass } from '../../gate/bypass';
+import type { Comparison, StripeInvoiceEvent, Tolerance } from '../../gate/types';
 import type { GateRun } from './gate-run';
 
 /** What Stripe events that arrived meanwhile mean for the gate. */
@@ -11,6 +12,8 @@ export interface StripeNews {
   settled: StripeResolution | null;
   /** A draft's quantities may have changed (late usage): compare again. */
   quantitiesChanged: boolean;
+  /** Someone other than the gate finalized or resumed the invoice while the gate held it: why, for people. */
+  bypass: string | null;
 }
 
 /**
@@ -20,6 +23,7 @@ export interface StripeNews {
 export async function takeStripeNews(gate: GateRun): Promise<StripeNews> {
   const { state } = gate;
   const fresh = gate.inbox.takeFreshStripeEvents();
+  const bypass = bypassIn(gate, fresh);
   const before = state.invoiceStatus as InvoiceStatus | null;
   let status = before;
   let paymentFailed = false;
@@ -43,7 +47,31 @@ export async function takeStripeNews(gate: GateRun): Promise<StripeNews> {
       : null,
     quantitiesChanged:
       status === 'draft' && fresh.some((e) => e.type === 'invoice.updated' && mayChangeQuantities(e.changedFields)),
+    bypass,
   };
+}
+
+/** The first event that moved the held invoice on without the gate (events from older webhooks name no request). */
+function bypassIn(gate: GateRun, events: StripeInvoiceEvent[]): string | null {
+  const { status, ownRequestIds = [] } = gate.state;
+  const holding = status === 'held' || status === 'awaiting_second_approval';
+  for (const event of events) {
+    if (!event.request) continue;
+    const origin = {
+      type: event.type,
+      invoiceStatus: event.invoiceStatus,
+      requestId: event.request.id,
+      idempotencyKey: event.request.idempotencyKey,
+      changedFields: event.changedFields,
+      autoAdvance: event.autoAdvance ?? null,
+    };
+    if (!isBypass(origin, { holding, ownRequestIds })) continue;
+    const what = event.type === 'invoice.finalized' ? 'finalized' : 'auto-advance turned back on';
+    const by = event.request.id ? `request ${event.request.id}` : 'no API request';
+    const at = event.created ? ` at ${new Date(event.created * 1000).toISOString()}` : '';
+    return `${what} outside the gate by ${by}${at} (event ${event.eventId})`;
+  }
+  return null;
 }
 
 /**

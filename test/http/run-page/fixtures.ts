@@ -66,6 +66,7 @@ export function invoiceRecord(over: Partial<InvoiceRecord> = {}): InvoiceRecord 
     invoiceId: 'in_1Page',
     runs: [run()],
     clicks: [],
+    decisions: [],
     stripeEvents: [
       {
         eventId: 'evt_1',

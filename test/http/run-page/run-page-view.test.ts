@@ -100,6 +100,44 @@ describe('renderRunPage', () => {
     assert.match(page, /U&lt;img src=x onerror=alert\(1\)&gt;/);
   });
 
+  test('the decisions: who, what, the reason and note, whether the gate took it; markup shown as text', () => {
+    const page = renderRunPage({
+      record: invoiceRecord({
+        decisions: [
+          {
+            seq: '1',
+            at: NOW,
+            reviewer: 'U0ALICE',
+            action: 'release',
+            reason: 'ledger_late',
+            note: `batch ran late ${SCRIPT}`,
+            accepted: true,
+            refusal: null,
+            channel: 'slack',
+          },
+          {
+            seq: '2',
+            at: NOW,
+            reviewer: 'U0ALICE',
+            action: 'approve',
+            reason: null,
+            note: null,
+            accepted: false,
+            refusal: 'same_approver: you gave the first approval',
+            channel: 'slack',
+          },
+        ],
+      }),
+      livemode: false,
+      now: NOW,
+    });
+    assert.doesNotMatch(page, /<script/i);
+    assert.match(page, /<section id="decisions">/);
+    assert.match(page, /The ledger was late: batch ran late &lt;script&gt;/);
+    assert.match(page, /no: same_approver: you gave the first approval/);
+    assert.doesNotMatch(renderRunPage({ record: invoiceRecord(), livemode: false, now: NOW }), /data-decision/);
+  });
+
   test('several runs each get their section; a run with no comparison says so', () => {
     const page = renderRunPage({
       record: invoiceRecord({ runs: [run({ runId: 'run-2', lines: [] }), run()] }),

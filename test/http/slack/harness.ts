@@ -3,10 +3,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import { SLACK_EMULATOR_DEFAULTS, startSlackEmulator, type SlackEmulator } from '../../../emulators/slack/index';
-import { buildHeldAlert } from '../../../src/slack/alert-message';
+import { buildHeldAlert, buildStatusMessage, type AlertStatus } from '../../../src/slack/alert-message';
 import { createSlackApp, type SlackApp } from '../../../src/http/slack/slack-app';
-import type { GateReviewPort } from '../../../src/client/gate-client';
-import type { ReviewAttempt } from '../../../src/http/slack/review-interactions';
+import type { DecisionOutcome, GateReviewPort } from '../../../src/client/gate-client';
+import { checkDecision, type DecisionStage } from '../../../src/gate/decision-rules';
+import type { RefusedDecision, ReviewAttempt } from '../../../src/http/slack/review-interactions';
 import type { GateLogger } from '../../../src/http/slack/bolt-logger';
 import type { Decision, GateState } from '../../../src/gate/types';
 import { alertInput } from '../../slack/fixtures';
@@ -39,21 +40,39 @@ export class MemoryLogger implements GateLogger {
   }
 }
 
-/** In-memory gate: state per invoice, decisions recorded; behaviour can be swapped per test. */
+/**
+ * In-memory gate: state per invoice, decisions validated with the gate's own rules (as the `decide`
+ * Update's validator does) and recorded when accepted; behaviour can be swapped per test.
+ */
 export class FakeGate implements GateReviewPort {
   states = new Map<string, GateState>();
   decisions: Array<{ invoiceId: string; decision: Decision }> = [];
   stateImpl: ((invoiceId: string) => Promise<GateState | null>) | undefined;
+  /** Runs before the rules: throw to fail the call, or resolve later to delay it. */
   decideImpl: ((invoiceId: string, decision: Decision) => Promise<void>) | undefined;
+
+  constructor(private readonly reviewers: readonly string[] = ['U0ALICE']) {}
 
   async state(invoiceId: string): Promise<GateState | null> {
     if (this.stateImpl) return this.stateImpl(invoiceId);
     return this.states.get(invoiceId) ?? null;
   }
 
-  async decide(invoiceId: string, decision: Decision): Promise<void> {
+  async decide(invoiceId: string, decision: Decision): Promise<DecisionOutcome> {
     if (this.decideImpl) await this.decideImpl(invoiceId, decision);
+    const state = this.states.get(invoiceId);
+    const updateId = `decide-${invoiceId}-${state?.decisionRound ?? 0}-${decision.action}-${decision.reviewer}`;
+    const stage: DecisionStage =
+      state?.status === 'held'
+        ? { waitingFor: 'review' }
+        : state?.status === 'awaiting_second_approval'
+          ? { waitingFor: 'second_approval', firstApprover: state.approvals?.[0]?.reviewer ?? '' }
+          : { waitingFor: 'nothing', status: state?.status ?? 'reading' };
+    const check = checkDecision(decision, stage, { reviewers: this.reviewers, approvers: null });
+    if (!check.accepted) return { accepted: false, updateId, refusal: { ...check.refusal, stage: 'validator' } };
     this.decisions.push({ invoiceId, decision });
+    const status = decision.action === 'recount' ? 'recounting' : 'releasing';
+    return { accepted: true, updateId, answer: Promise.resolve({ status, decisionRound: 1 }) };
   }
 
   reset(): void {
@@ -70,17 +89,20 @@ export interface Harness {
   slack: SlackApp;
   gate: FakeGate;
   audit: ReviewAttempt[];
+  /** Refusals by the (fake) gate's validator, as they would go to the decision log. */
+  refused: RefusedDecision[];
   logger: MemoryLogger;
   baseUrl: string;
-  /** Posts the held alert for in_1Test as the bot; returns its ts. */
-  postAlert(invoiceId?: string): Promise<string>;
+  /** Posts the held alert (or the alert as it reads in `status`) for in_1Test as the bot; returns its ts. */
+  postAlert(invoiceId?: string, status?: AlertStatus): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function startHarness(opts: { reviewerIds?: string[]; ackTimeoutMs?: number } = {}): Promise<Harness> {
   const emu = await startSlackEmulator({ port: 0 });
-  const gate = new FakeGate();
+  const gate = new FakeGate(opts.reviewerIds ?? ['U0ALICE']);
   const audit: ReviewAttempt[] = [];
+  const refused: RefusedDecision[] = [];
   const logger = new MemoryLogger();
   const slack = createSlackApp({
     signingSecret: emu.signingSecret,
@@ -90,6 +112,9 @@ export async function startHarness(opts: { reviewerIds?: string[]; ackTimeoutMs?
     gate,
     recordReviewAttempt: (a) => {
       audit.push(a);
+    },
+    recordRefusedDecision: (r) => {
+      refused.push(r);
     },
     logger,
     ackTimeoutMs: opts.ackTimeoutMs,
@@ -109,11 +134,13 @@ export async function startHarness(opts: { reviewerIds?: string[]; ackTimeoutMs?
     slack,
     gate,
     audit,
+    refused,
     logger,
     baseUrl,
-    async postAlert(invoiceId = 'in_1Test') {
+    async postAlert(invoiceId = 'in_1Test', status?: AlertStatus) {
       const input = alertInput({ invoice: { ...alertInput().invoice, invoiceId } });
-      const r = await web.chat.postMessage({ channel: CHANNEL, ...buildHeldAlert(input) });
+      const content = status ? buildStatusMessage(input, status) : buildHeldAlert(input);
+      const r = await web.chat.postMessage({ channel: CHANNEL, ...content });
       return r.ts!;
     },
     async close() {

@@ -40,6 +40,7 @@ function socketApp(opts: { slackApiUrl?: string; appToken?: string; gate?: FakeG
     reviewerIds: ['U0ALICE'],
     gate,
     recordReviewAttempt: (a) => void audit.push(a),
+    recordRefusedDecision: () => undefined,
     logger,
     retryConfig: { retries: 0 },
     // A lost connection is retried after clientPingTimeoutMs (times the failures in a row).
@@ -81,7 +82,17 @@ test('clicks over the socket reach the same handlers: a reviewer decides, an out
   assert.equal(release.acked, true);
   assert.equal(release.attempts, 1);
   await receiver.drain();
-  assert.deepEqual(gate.decisions, [{ invoiceId: 'in_1Test', decision: { action: 'release', reviewer: 'U0ALICE' } }]);
+  const [view] = await emu.admin.openViews('U0ALICE');
+  assert.ok(view, 'the release opens the reason modal');
+  const submitted = await emu.admin.submitView({ viewId: view.id, values: { reason: 'ledger_late' }, via: 'socket' });
+  await receiver.drain();
+  assert.equal(submitted.viewClosed, true);
+  assert.deepEqual(gate.decisions, [
+    {
+      invoiceId: 'in_1Test',
+      decision: { action: 'release', reviewer: 'U0ALICE', reason: 'ledger_late', channel: 'slack_socket' },
+    },
+  ]);
 
   const outsider = await emu.admin.clickOverSocket({ channel: CHANNEL, ts, actionId: 'gate_recount', userId: 'U0BOB' });
   assert.equal(outsider.acked, true);
@@ -90,12 +101,12 @@ test('clicks over the socket reach the same handlers: a reviewer decides, an out
   assert.deepEqual(
     audit.map((a) => [a.slackUserId, a.action, a.outcome]),
     [
+      ['U0ALICE', 'release', 'modal_opened'],
       ['U0ALICE', 'release', 'decided'],
       ['U0BOB', 'recount', 'not_allowed'],
     ],
   );
   const ephemerals = await emu.admin.ephemerals();
-  assert.match(ephemerals.find((e) => e.user === 'U0ALICE')!.text, /Release sent/);
   assert.match(ephemerals.find((e) => e.user === 'U0BOB')!.text, /not allowed/);
 });
 
@@ -108,7 +119,7 @@ test('the ack goes out before the gate is asked; stop() waits for the click bein
   receiver.startReceiving();
   await eventually('connected', () => receiver.state === 'connected');
 
-  const click = await emu.admin.clickOverSocket({ channel: CHANNEL, ts: await postAlert(), actionId: 'gate_release' });
+  const click = await emu.admin.clickOverSocket({ channel: CHANNEL, ts: await postAlert(), actionId: 'gate_recount' });
   assert.equal(click.acked, true, 'acked while the gate has not answered yet');
   await eventually('the decision being sent', () => receiver.pending === 1 && release !== undefined);
   let stopped = false;
@@ -132,7 +143,7 @@ test('Slack asks for a refresh: the connection comes back and clicks arrive agai
   assert.equal(receiver.state, 'connected');
 
   gate.states.set('in_1Test', gateState());
-  const click = await emu.admin.clickOverSocket({ channel: CHANNEL, ts: await postAlert(), actionId: 'gate_release' });
+  const click = await emu.admin.clickOverSocket({ channel: CHANNEL, ts: await postAlert(), actionId: 'gate_recount' });
   assert.equal(click.acked, true);
   await receiver.drain();
   assert.equal(gate.decisions.length, 1);

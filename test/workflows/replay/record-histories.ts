@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFileText } from './history-files';
 import type { GateState } from '../../../src/gate/types';
-import { decisionSignal, gateWorkflowId } from '../../../src/workflows/definitions';
+import { decideUpdate, decisionSignal, gateWorkflowId } from '../../../src/workflows/definitions';
 import {
   closePeriod,
   draftWithoutMeteredLines,
@@ -70,16 +70,31 @@ const scenarios: Record<string, Scenario> = {
     await eventually(async () => (await replies()) === 2);
     return invoiceId;
   },
-  async 'follows-released-following'(h) {
+  // Decisions through the decide Update (patch DECIDES_BY_UPDATE). follows-released-following.json and
+  // follows-recount-still-held.json were recorded with the decision signal before it and stay as they are.
+  async 'decides-released-following'(h) {
     const { invoiceId } = await heldInvoice(h, 'Replay Released');
-    await handle(h, invoiceId).signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE', note: 'ok' });
+    await handle(h, invoiceId).executeUpdate(decideUpdate, {
+      args: [{ action: 'release', reviewer: 'U0ALICE', reason: 'ledger_late', note: 'ok' }],
+    });
     await h.waitFor(invoiceId, (s) => s.phase === 'following');
     return invoiceId;
   },
-  async 'follows-recount-still-held'(h) {
+  async 'decides-recount-still-held'(h) {
     const { invoiceId } = await heldInvoice(h, 'Replay Recount Holds');
-    await handle(h, invoiceId).signal(decisionSignal, { action: 'recount', reviewer: 'U0ALICE' });
+    await handle(h, invoiceId).executeUpdate(decideUpdate, { args: [{ action: 'recount', reviewer: 'U0ALICE' }] });
     await h.waitFor(invoiceId, (s: GateState) => s.status === 'held' && s.recounts === 1);
+    return invoiceId;
+  },
+  async 'decides-signal-refused-then-released'(h) {
+    const { invoiceId } = await heldInvoice(h, 'Replay Signal Rules');
+    await handle(h, invoiceId).signal(decisionSignal, { action: 'release', reviewer: 'U0ALICE' });
+    await handle(h, invoiceId).signal(decisionSignal, {
+      action: 'release',
+      reviewer: 'U0ALICE',
+      reason: 'stripe_correct',
+    });
+    await h.waitFor(invoiceId, (s) => s.phase === 'following');
     return invoiceId;
   },
   async 'follows-late-usage-held'(h) {
