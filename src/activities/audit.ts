@@ -27,6 +27,7 @@ export function createAuditActivities({ audit, metrics }: AuditActivityDeps) {
         periodEnd: invoice.periodEnd,
         currency: invoice.currency,
         invoiceStatus: isInvoiceStatus(invoice.status) ? invoice.status : null,
+        finalizesAt: invoice.automaticallyFinalizesAt,
       });
     },
 

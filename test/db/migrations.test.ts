@@ -21,6 +21,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
       '0005-observe-mode',
       '0006-line-impact',
       '0007-line-history',
+      '0009-hold-queue',
     ],
     'applied exactly once',
   );
