@@ -255,4 +255,17 @@ describe('the review queue and the hold metrics', () => {
       `in_1New,cus_B,held,2026-11-02T10:00:00Z,${2 * 3600},700,1,usd,2026-11-01T01:00:00Z,,`,
     ]);
   });
+
+  test('a draft held again after it passed is held since the new hold', async () => {
+    const key = await hold('in_1Again', 'cus_AGAIN', 'usd', ['100'], 48);
+    await store.recordOutcome(key, { outcome: 'auto_released', at: new Date(NOW_MS - 24 * HOUR) });
+    const sig = new URL(links.holdsUrl()).searchParams.get('sig')!;
+    assert.doesNotMatch((await get(`/holds.csv?sig=${sig}&customer=cus_AGAIN`)).body, /in_1Again/, 'decided');
+    // Passed, then late usage made the draft diverge: `held` reopens the run with a new start.
+    await store.recordOutcome(key, { outcome: 'passed', at: new Date(NOW_MS - 20 * HOUR) });
+    await store.recordOutcome(key, { outcome: 'held', at: new Date(NOW_MS - 3 * HOUR) });
+    const rows = (await get(`/holds.csv?sig=${sig}&customer=cus_AGAIN`)).body.trimEnd().split('\r\n');
+    assert.equal(rows.length, 2);
+    assert.match(rows[1], new RegExp(`^in_1Again,cus_AGAIN,held,2026-11-02T09:00:00Z,${3 * 3600},100,`));
+  });
 });
