@@ -498,17 +498,6 @@ export class AuditStore {
   }
 
   /** Review attempts for an invoice, oldest first. */
-  /** Invoices held right now (a run whose latest status is held and that has not finished). */
-  async countHeld(): Promise<number> {
-    const row = await this.db
-      .selectFrom('gate_runs')
-      .select((eb) => eb.fn.countAll<string>().as('held'))
-      .where('status', '=', 'held')
-      .where('finished_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.held);
-  }
-
   /** The daily observe-mode digest's sums for a period (see ./observe-digest-query.ts). */
   async summarizeObserved(period: DigestPeriod): Promise<ObserveDigestSummary> {
     return summarizeObservedPeriod(this.database, this.schema, period);
