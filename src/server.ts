@@ -6,11 +6,13 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { AuditStore, StripeEventInput } from './audit/audit-store';
 import { GroupCommit } from './audit/group-commit';
+import { HoldQueueReader } from './audit/hold-queue';
 import { InvoiceRecordReader } from './audit/invoice-record';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
 import { createGateClient, type GateClient } from './client/gate-client';
 import { healthRoutes, openMetricsWarning, type ReadinessCheck } from './http/health-routes';
+import { holdsRoutes, type HoldsRoutesOptions } from './http/holds/holds-routes';
 import { homePage } from './http/home-page';
 import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
@@ -37,6 +39,8 @@ export interface ServerDeps {
   metricsToken?: string;
   /** The reviewers' run page (GET /invoices/:invoiceId); without it the route does not exist. */
   runPage?: RunPageRoutesOptions;
+  /** The review queue (GET /holds, /holds.csv); without it the routes do not exist. */
+  holds?: HoldsRoutesOptions;
 }
 
 /** Fastify's own options for the gate's server (the routes are plugins). */
@@ -53,13 +57,7 @@ export async function buildServer(deps: ServerDeps) {
   const app = Fastify(fastifyOptions(deps.logger));
   await app.register(healthRoutes, {
     checks: deps.readiness,
-    metrics: {
-      // The held gauge comes from the audit tables, so it survives restarts and counts every worker's gates.
-      render: async () => {
-        deps.metrics.setHeld(await deps.audit.countHeld());
-        return deps.metrics.render();
-      },
-    },
+    metrics: deps.metrics,
     isShuttingDown: deps.isShuttingDown,
     metricsToken: deps.metricsToken,
   });
@@ -82,6 +80,7 @@ export async function buildServer(deps: ServerDeps) {
   await app.register(deps.slack.receiver.plugin);
   await app.register(homePage);
   if (deps.runPage) await app.register(runPageRoutes, deps.runPage);
+  if (deps.holds) await app.register(holdsRoutes, deps.holds);
   return app;
 }
 
@@ -123,6 +122,9 @@ export async function startServer(context: GateContext): Promise<string> {
     logger,
   });
   let shuttingDown = false;
+  const holdQueue = new HoldQueueReader(context.databases.db);
+  // The hold gauges are read from the audit tables at each scrape: they count every worker's gates.
+  context.metrics.readHoldsFrom(() => holdQueue.summarize());
   const server = await buildServer({
     logger,
     stripe: context.stripe,
@@ -139,6 +141,11 @@ export async function startServer(context: GateContext): Promise<string> {
     isShuttingDown: () => shuttingDown,
     metricsToken: config.metricsToken,
     runPage: runPageOptions(context),
+    holds: {
+      verify: (signature) => context.runPageLinks.verifyHolds(signature),
+      list: (filter, limit) => holdQueue.list(filter, limit),
+      runPageUrl: (invoiceId) => context.runPageLinks.urlFor(invoiceId),
+    },
   });
   const metricsWarning = openMetricsWarning(config.host, config.metricsToken);
   if (metricsWarning) logger.warn({ host: config.host }, metricsWarning);

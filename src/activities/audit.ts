@@ -42,6 +42,7 @@ export function createAuditActivities({ audit, decisions, metrics }: AuditActivi
         periodEnd: invoice.periodEnd,
         currency: invoice.currency,
         invoiceStatus: isInvoiceStatus(invoice.status) ? invoice.status : null,
+        finalizesAt: invoice.automaticallyFinalizesAt,
       });
     },
 

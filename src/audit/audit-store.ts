@@ -38,6 +38,8 @@ export interface RunStartedInput {
   startedBy?: 'webhook' | 'sweep';
   /** Stripe's status when the gate first read the invoice (kept if one is recorded already). */
   invoiceStatus?: InvoiceStatus | null;
+  /** Stripe's `automatically_finalizes_at` as read; only the first one is kept (the gate's pause moves it). */
+  finalizesAt?: UnixSeconds | null;
 }
 
 export interface InvoiceStatusInput {
@@ -199,6 +201,7 @@ export class AuditStore {
         updated_at: new Date(),
         ...(input.startedBy ? { started_by: input.startedBy } : {}),
         invoice_status: input.invoiceStatus ?? null,
+        finalizes_at: toDate(input.finalizesAt),
       })
       .onConflict((oc) =>
         oc.columns(['workflow_id', 'run_id']).doUpdateSet((eb) => ({
@@ -207,6 +210,7 @@ export class AuditStore {
           period_end: eb.fn.coalesce('excluded.period_end', 'gate_runs.period_end'),
           currency: eb.fn.coalesce('excluded.currency', 'gate_runs.currency'),
           invoice_status: eb.fn.coalesce('gate_runs.invoice_status', 'excluded.invoice_status'),
+          finalizes_at: eb.fn.coalesce('gate_runs.finalizes_at', 'excluded.finalizes_at'),
           status: input.status === undefined ? eb.ref('gate_runs.status') : eb.ref('excluded.status'),
           updated_at: eb.ref('excluded.updated_at'),
         })),
@@ -339,6 +343,10 @@ export class AuditStore {
             : eb.ref('would_hold_at'),
         decided_at: input.reviewer ? eb.fn.coalesce('decided_at', sql<Date>`${at}::timestamptz`) : eb.ref('decided_at'),
         finished_at: held ? null : eb.fn.coalesce('finished_at', sql<Date>`${at}::timestamptz`),
+        // A repeated `held` keeps the hold's start; a hold after a pass (late usage) starts a new one.
+        held_at: held
+          ? sql<Date>`case when outcome = 'held' and held_at is not null then held_at else ${at}::timestamptz end`
+          : eb.ref('held_at'),
         updated_at: new Date(),
       }))
       .where('workflow_id', '=', key.workflowId)
@@ -490,17 +498,6 @@ export class AuditStore {
   }
 
   /** Review attempts for an invoice, oldest first. */
-  /** Invoices held right now (a run whose latest status is held and that has not finished). */
-  async countHeld(): Promise<number> {
-    const row = await this.db
-      .selectFrom('gate_runs')
-      .select((eb) => eb.fn.countAll<string>().as('held'))
-      .where('status', '=', 'held')
-      .where('finished_at', 'is', null)
-      .executeTakeFirstOrThrow();
-    return Number(row.held);
-  }
-
   /** The daily observe-mode digest's sums for a period (see ./observe-digest-query.ts). */
   async summarizeObserved(period: DigestPeriod): Promise<ObserveDigestSummary> {
     return summarizeObservedPeriod(this.database, this.schema, period);

@@ -53,6 +53,10 @@ export interface GateRunsTable {
   mode: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the gate first recorded `would_hold` (observe mode); kept when the outcome changes later. */
   would_hold_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the run was last held (it can be held again after passing); null when never held (migration 0009). */
+  held_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Stripe's `automatically_finalizes_at` as the gate first read it, before any pause moved it. */
+  finalizes_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface GateLinesTable {

@@ -37,10 +37,11 @@ export interface GateMetrics {
   webhookReceived(type: string, result: WebhookResult): void;
   /** A gate reached an outcome (passed, held, released, ...). */
   gateOutcome(outcome: GateOutcome | (string & {})): void;
-  /** +1 when an invoice is held, -1 when it leaves the held state. */
-  heldChanged(delta: number): void;
-  /** Sets the number of held invoices, e.g. recounted from the audit tables at start. */
-  setHeld(count: number): void;
+  /**
+   * Where the hold gauges come from: read at every scrape (prom-client's collect), so they count every
+   * worker's gates and survive restarts. Until it is set the gauges show nothing.
+   */
+  readHoldsFrom(read: () => Promise<HoldsSnapshot>): void;
   /** An activity attempt failed; `retryable` = Temporal will try it again. */
   activityFailed(activity: string, retryable: boolean): void;
   /** Seconds from an invoice being held to the reviewer's decision. */
@@ -51,7 +52,16 @@ export interface GateMetrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
+/** Open holds as the audit tables have them (src/audit/hold-queue.ts reads them). */
+export interface HoldsSnapshot {
+  byStatus: ReadonlyArray<{ status: string; count: number; oldestHeldSince: Date | null }>;
+  /** Money at stake in minor units (a decimal string) per currency. */
+  moneyByCurrency: ReadonlyArray<{ currency: string; minor: string }>;
+}
+
 export interface CreateMetricsOptions {
+  /** Clock for the hold ages, in ms; tests pass their own. */
+  now?: () => number;
   /** Node process metrics (CPU, memory, event loop lag, GC ...); default true */
   defaultMetrics?: boolean;
   /** labels added to every metric, e.g. `{ service: 'invoice-gate' }` */
@@ -75,10 +85,54 @@ export function createMetrics(options: CreateMetricsOptions = {}): GateMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  const held = new Gauge({
+  const now = options.now ?? Date.now;
+  let readHolds: (() => Promise<HoldsSnapshot>) | undefined;
+  // One read per scrape: prom-client collects every metric at once, so the three hold gauges'
+  // collect() share the read in flight, which sets all three.
+  let reading: Promise<void> | undefined;
+  const refreshHolds = (): Promise<void> => {
+    const read = readHolds;
+    if (!read) return Promise.resolve();
+    reading ??= (async () => {
+      held.reset();
+      oldestHoldAge.reset();
+      heldMoney.reset();
+      // An unreadable audit (database down: /readyz says so) leaves the hold series absent for this
+      // scrape instead of failing the whole /metrics answer or showing stale numbers.
+      const snapshot = await read().catch(() => null);
+      if (!snapshot) return;
+      const at = now();
+      for (const { status, count, oldestHeldSince } of snapshot.byStatus) {
+        held.set({ status }, count);
+        oldestHoldAge.set({ status }, oldestHeldSince ? Math.max(0, (at - oldestHeldSince.getTime()) / 1000) : 0);
+      }
+      // A float: exact up to 2^53 minor units, far beyond any invoice.
+      for (const { currency, minor } of snapshot.moneyByCurrency) heldMoney.set({ currency }, Number(minor));
+    })().finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
+  const held: Gauge<'status'> = new Gauge({
     name: 'invoice_gate_held_invoices',
-    help: 'Invoices held for review right now',
+    help: 'Invoices held for review right now, by status',
+    labelNames: ['status'] as const,
     registers: [registry],
+    collect: refreshHolds,
+  });
+  const oldestHoldAge: Gauge<'status'> = new Gauge({
+    name: 'invoice_gate_oldest_hold_age_seconds',
+    help: 'Age of the oldest open hold, by status (0 when none)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect: refreshHolds,
+  });
+  const heldMoney: Gauge<'currency'> = new Gauge({
+    name: 'invoice_gate_held_money_minor',
+    help: "Money at stake on open holds (sum of the lines' absolute estimated impact), minor units, by currency",
+    labelNames: ['currency'] as const,
+    registers: [registry],
+    collect: refreshHolds,
   });
   const activityFailures = new Counter({
     name: 'invoice_gate_activity_failures_total',
@@ -87,7 +141,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): GateMetrics {
     registers: [registry],
   });
   const decisionLatency = new Histogram({
-    name: 'invoice_gate_decision_latency_seconds',
+    name: 'invoice_gate_hold_decision_seconds',
     help: 'Time from an invoice being held to the reviewer decision, in seconds',
     buckets: DECISION_LATENCY_BUCKETS_SECONDS,
     registers: [registry],
@@ -102,11 +156,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): GateMetrics {
     registry,
     webhookReceived: (type, result) => webhooks.inc({ type: type || 'unknown', result }),
     gateOutcome: (outcome) => outcomes.inc({ outcome }),
-    heldChanged: (delta) => {
-      if (!Number.isFinite(delta)) return;
-      held.inc(delta);
+    readHoldsFrom: (read) => {
+      readHolds = read;
     },
-    setHeld: (count) => held.set(Math.max(0, count)),
     activityFailed: (activity, retryable) => activityFailures.inc({ activity, retryable: String(retryable) }),
     decisionLatency: (seconds) => {
       if (Number.isFinite(seconds) && seconds >= 0) decisionLatency.observe(seconds);

@@ -2,6 +2,15 @@
 // server with them. Shared by both halves: the worker signs (Slack alerts), the server verifies.
 import { RUN_PAGE_SIGNATURE_PARAM, signRunPageLink, verifyRunPageLink } from './link-signature';
 
+/**
+ * What a link to the review queue signs in place of an invoice id. Run page links sign invoice ids
+ * (`in_…`), so a queue link never opens a run page and no run page link opens the queue.
+ */
+export const HOLDS_LINK_SUBJECT = 'holds';
+
+/** The review queue's two routes: one signature opens both. */
+export type HoldsFormat = 'html' | 'csv';
+
 export interface RunPageLinksOptions {
   key: Buffer;
   /** GATE_PUBLIC_URL: where reviewers reach the server; undefined -> `defaultUrl`, then the server's own. */
@@ -34,6 +43,19 @@ export class RunPageLinks {
     const url = new URL(`invoices/${encodeURIComponent(invoiceId)}`, `${this.baseUrl.replace(/\/+$/, '')}/`);
     url.searchParams.set(RUN_PAGE_SIGNATURE_PARAM, signRunPageLink(this.options.key, invoiceId, expiresAt));
     return url.toString();
+  }
+
+  /** A fresh signed link to the review queue (GET /holds, or /holds.csv), valid for the configured expiry. */
+  holdsUrl(format: HoldsFormat = 'html'): string {
+    const expiresAt = Math.floor((this.now() + this.options.expiryMs) / 1000);
+    const url = new URL(format === 'csv' ? 'holds.csv' : 'holds', `${this.baseUrl.replace(/\/+$/, '')}/`);
+    url.searchParams.set(RUN_PAGE_SIGNATURE_PARAM, signRunPageLink(this.options.key, HOLDS_LINK_SUBJECT, expiresAt));
+    return url.toString();
+  }
+
+  /** Whether a received signature opens the review queue now. */
+  verifyHolds(signature: unknown): boolean {
+    return verifyRunPageLink(this.options.key, HOLDS_LINK_SUBJECT, signature, Math.floor(this.now() / 1000));
   }
 
   /** Whether a received signature opens this invoice's page now. */

@@ -21,6 +21,8 @@ test('migrations create the gate tables and are idempotent, also when run concur
       '0005-observe-mode',
       '0006-line-impact',
       '0007-line-history',
+      '0008-decision-log',
+      '0009-hold-queue',
     ],
     'applied exactly once',
   );
@@ -36,6 +38,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
       'backfill_invoices',
       'backfill_lines',
       'backfill_runs',
+      'decision_log',
       'gate_line_buckets',
       'gate_line_history',
       'gate_lines',

@@ -34,6 +34,8 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
       '0005-observe-mode',
       '0006-line-impact',
       '0007-line-history',
+      '0008-decision-log',
+      '0009-hold-queue',
     ]);
     assert.deepEqual(await migrateToLatest(dbs.db), []);
     await ensureDefaultLedgerTable(dbs.ledgerDb);

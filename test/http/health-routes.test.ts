@@ -152,7 +152,6 @@ describe('GET /metrics', () => {
 
     metrics.webhookReceived('invoice.created', 'accepted');
     metrics.gateOutcome('held');
-    metrics.heldChanged(1);
     metrics.decisionLatency(120);
 
     const after = parsePrometheus((await app.inject('/metrics')).body);
@@ -161,8 +160,7 @@ describe('GET /metrics', () => {
       1,
     );
     assert.equal(after.samples.get('invoice_gate_gate_outcomes_total{outcome="held"}'), 1);
-    assert.equal(after.samples.get('invoice_gate_held_invoices'), 1);
-    assert.equal(after.samples.get('invoice_gate_decision_latency_seconds_count'), 1);
+    assert.equal(after.samples.get('invoice_gate_hold_decision_seconds_count'), 1);
     assert.equal(after.types.get('process_cpu_user_seconds_total'), 'counter');
   });
 

@@ -24,8 +24,8 @@ describe('createMetrics', () => {
     assert.match(body, /# TYPE invoice_gate_gate_outcomes_total counter/);
     assert.match(body, /# TYPE invoice_gate_held_invoices gauge/);
     assert.match(body, /# TYPE invoice_gate_activity_failures_total counter/);
-    assert.match(body, /# TYPE invoice_gate_decision_latency_seconds histogram/);
-    assert.match(body, /# HELP invoice_gate_held_invoices Invoices held for review right now/);
+    assert.match(body, /# TYPE invoice_gate_hold_decision_seconds histogram/);
+    assert.match(body, /# HELP invoice_gate_held_invoices Invoices held for review right now, by status/);
   });
 
   it('counts what the gate reports', async () => {
@@ -36,9 +36,6 @@ describe('createMetrics', () => {
     metrics.webhookReceived('', 'invalid_signature');
     metrics.gateOutcome('passed');
     metrics.gateOutcome('held');
-    metrics.heldChanged(+1);
-    metrics.heldChanged(+1);
-    metrics.heldChanged(-1);
     metrics.activityFailed('countLedger', true);
     metrics.activityFailed('countLedger', false);
     metrics.decisionLatency(90);
@@ -50,18 +47,61 @@ describe('createMetrics', () => {
     assert.equal(s.get('invoice_gate_webhooks_received_total{type="unknown",result="invalid_signature"}'), 1);
     assert.equal(s.get('invoice_gate_gate_outcomes_total{outcome="passed"}'), 1);
     assert.equal(s.get('invoice_gate_gate_outcomes_total{outcome="held"}'), 1);
-    assert.equal(s.get('invoice_gate_held_invoices'), 1);
+    assert.equal(s.get('invoice_gate_held_invoices{status="held"}'), undefined, 'no holds source: no hold gauges');
     assert.equal(s.get('invoice_gate_activity_failures_total{activity="countLedger",retryable="true"}'), 1);
     assert.equal(s.get('invoice_gate_activity_failures_total{activity="countLedger",retryable="false"}'), 1);
-    assert.equal(s.get('invoice_gate_decision_latency_seconds_count'), 2);
-    assert.equal(s.get('invoice_gate_decision_latency_seconds_sum'), 90 + 3 * 86_400);
-    assert.equal(s.get('invoice_gate_decision_latency_seconds_bucket{le="60"}'), 0);
-    assert.equal(s.get('invoice_gate_decision_latency_seconds_bucket{le="300"}'), 1);
-    assert.equal(s.get('invoice_gate_decision_latency_seconds_bucket{le="345600"}'), 2);
-    assert.equal(s.get('invoice_gate_decision_latency_seconds_bucket{le="+Inf"}'), 2);
+    assert.equal(s.get('invoice_gate_hold_decision_seconds_count'), 2);
+    assert.equal(s.get('invoice_gate_hold_decision_seconds_sum'), 90 + 3 * 86_400);
+    assert.equal(s.get('invoice_gate_hold_decision_seconds_bucket{le="60"}'), 0);
+    assert.equal(s.get('invoice_gate_hold_decision_seconds_bucket{le="300"}'), 1);
+    assert.equal(s.get('invoice_gate_hold_decision_seconds_bucket{le="345600"}'), 2);
+    assert.equal(s.get('invoice_gate_hold_decision_seconds_bucket{le="+Inf"}'), 2);
+  });
 
-    metrics.setHeld(7);
-    assert.equal(samples((await metrics.render()).body).get('invoice_gate_held_invoices'), 7);
+  it('reads the hold gauges from their source at every scrape', async () => {
+    let now = Date.parse('2026-03-01T12:00:00Z');
+    const metrics = createMetrics({ defaultMetrics: false, now: () => now });
+    let snapshot = {
+      byStatus: [
+        { status: 'held', count: 3, oldestHeldSince: new Date('2026-03-01T10:00:00Z') },
+        { status: 'awaiting_second_approval', count: 0, oldestHeldSince: null },
+      ],
+      moneyByCurrency: [
+        { currency: 'eur', minor: '1250' },
+        { currency: 'usd', minor: '90000' },
+      ],
+    };
+    let reads = 0;
+    metrics.readHoldsFrom(async () => {
+      reads += 1;
+      return snapshot;
+    });
+    const s = samples((await metrics.render()).body);
+    assert.equal(reads, 1, 'one read per scrape');
+    assert.equal(s.get('invoice_gate_held_invoices{status="held"}'), 3);
+    assert.equal(s.get('invoice_gate_held_invoices{status="awaiting_second_approval"}'), 0);
+    assert.equal(s.get('invoice_gate_oldest_hold_age_seconds{status="held"}'), 7200);
+    assert.equal(s.get('invoice_gate_oldest_hold_age_seconds{status="awaiting_second_approval"}'), 0);
+    assert.equal(s.get('invoice_gate_held_money_minor{currency="eur"}'), 1250);
+    assert.equal(s.get('invoice_gate_held_money_minor{currency="usd"}'), 90000);
+
+    // The eur hold is decided: its series goes; time passes for the rest.
+    now += 60_000;
+    snapshot = {
+      byStatus: [
+        { status: 'held', count: 2, oldestHeldSince: new Date('2026-03-01T10:00:00Z') },
+        { status: 'awaiting_second_approval', count: 1, oldestHeldSince: new Date('2026-03-01T11:00:00Z') },
+      ],
+      moneyByCurrency: [{ currency: 'usd', minor: '90000' }],
+    };
+    const t = samples((await metrics.render()).body);
+    assert.equal(reads, 2);
+    assert.equal(t.get('invoice_gate_held_invoices{status="held"}'), 2);
+    assert.equal(t.get('invoice_gate_held_invoices{status="awaiting_second_approval"}'), 1);
+    assert.equal(t.get('invoice_gate_oldest_hold_age_seconds{status="held"}'), 7260);
+    assert.equal(t.get('invoice_gate_oldest_hold_age_seconds{status="awaiting_second_approval"}'), 3660);
+    assert.equal(t.get('invoice_gate_held_money_minor{currency="eur"}'), undefined);
+    assert.equal(t.get('invoice_gate_held_money_minor{currency="usd"}'), 90000);
   });
 
   it('latency buckets go from a minute to days', () => {

@@ -94,8 +94,8 @@ describe('readiness and metrics of the running gate', () => {
       result: 'started',
     });
     assert.ok(started !== undefined && started >= 1, `invoice.created webhooks that started a gate: ${started}`);
-    assert.equal(sampleValue(families, 'invoice_gate_held_invoices'), 0);
-    assert.equal(families.get('invoice_gate_decision_latency_seconds')?.type, 'histogram');
+    assert.equal(sampleValue(families, 'invoice_gate_held_invoices', { status: 'held' }), 0);
+    assert.equal(families.get('invoice_gate_hold_decision_seconds')?.type, 'histogram');
     // Node process metrics are there too (collectDefaultMetrics).
     assert.ok(families.has('process_cpu_user_seconds_total'));
   });

@@ -10,6 +10,7 @@ import { observeMode } from './0005-observe-mode';
 import { lineImpact } from './0006-line-impact';
 import { lineHistory } from './0007-line-history';
 import { decisionLog } from './0008-decision-log';
+import { holdQueue } from './0009-hold-queue';
 
 /** Name -> migration; names sort in the order they must run. Append, never edit or reorder. */
 export function gateMigrations(schema: string): Record<string, Migration> {
@@ -22,6 +23,7 @@ export function gateMigrations(schema: string): Record<string, Migration> {
     '0006-line-impact': lineImpact(schema),
     '0007-line-history': lineHistory(schema),
     '0008-decision-log': decisionLog(schema),
+    '0009-hold-queue': holdQueue(schema),
   };
 }
 
