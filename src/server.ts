@@ -15,6 +15,8 @@ import { homePage } from './http/home-page';
 import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
 import { logsItsOwnRequests, stripeWebhook } from './webhook/stripe-webhook';
+import { STRIPE_THIN_WEBHOOK_PATH, stripeThinWebhook } from './webhook/stripe-thin-webhook';
+import { MeterErrorStore } from './audit/meter-error-store';
 import type { GateMetrics } from './observability/metrics';
 import { SignatureRedactingLogController } from './observability/request-log';
 import { temporalReadinessCheck } from './temporal/readiness';
@@ -25,6 +27,11 @@ export interface ServerDeps {
   /** Used only to verify webhook signatures. */
   stripe: Stripe;
   webhookSecret: string;
+  /**
+   * The thin-event destination's signing secret and where its meter error reports go: with both,
+   * POST /webhooks/stripe/thin exists; without, it does not (404).
+   */
+  thinEvents?: { secret: string; meterErrors: MeterErrorStore };
   /** The Stripe key's mode (true: live): events of the other mode are ignored. */
   livemode?: boolean;
   gate: GateClient;
@@ -79,6 +86,14 @@ export async function buildServer(deps: ServerDeps) {
       }),
     metrics: deps.metrics,
   });
+  if (deps.thinEvents) {
+    const { secret, meterErrors } = deps.thinEvents;
+    await app.register(stripeThinWebhook, {
+      stripe: deps.stripe,
+      thinWebhookSecret: secret,
+      recordReport: (report) => meterErrors.record(report),
+    });
+  }
   await app.register(deps.slack.receiver.plugin);
   await app.register(homePage);
   if (deps.runPage) await app.register(runPageRoutes, deps.runPage);
@@ -108,10 +123,19 @@ export async function startServer(context: GateContext): Promise<string> {
     logger,
   });
   let shuttingDown = false;
+  const thinSecret = services.stripe.thinWebhookSecret;
+  if (!thinSecret) {
+    logger.warn(
+      `${STRIPE_THIN_WEBHOOK_PATH} is off: STRIPE_THIN_WEBHOOK_SECRET is unset, so Stripe's meter error reports are not received`,
+    );
+  }
   const server = await buildServer({
     logger,
     stripe: context.stripe,
     webhookSecret,
+    ...(thinSecret
+      ? { thinEvents: { secret: thinSecret, meterErrors: new MeterErrorStore(context.databases.db) } }
+      : {}),
     livemode: stripeKeyIsLive(services.stripe.secretKey),
     gate,
     audit,

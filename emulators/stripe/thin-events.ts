@@ -195,6 +195,7 @@ export class ThinEvents {
     if (method === 'POST' && path === '/v2/core/event_destinations') return this.createDestination(rawBody);
     const dest = /^\/v2\/core\/event_destinations\/([^/]+)$/.exec(path);
     if (dest && method === 'GET') return this.found(this.destinations.get(dest[1])?.obj, 'event destination', dest[1]);
+    if (dest && method === 'POST') return this.updateDestination(dest[1], rawBody);
     if (dest && method === 'DELETE') {
       this.found(this.destinations.get(dest[1]), 'event destination', dest[1]);
       this.destinations.delete(dest[1]);
@@ -208,13 +209,35 @@ export class ThinEvents {
     return value;
   }
 
-  private createDestination(rawBody: string): Obj {
-    let params: Obj;
+  private jsonBody(rawBody: string): Obj {
     try {
-      params = JSON.parse(rawBody || '{}') as Obj;
+      return JSON.parse(rawBody || '{}') as Obj;
     } catch {
       throw new V2Error(400, 'invalid_request_error', 'invalid_json', 'The request body is not valid JSON.');
     }
+  }
+
+  /** Only the URL changes (the gate moves its destination once it knows its port); the secret stays. */
+  private updateDestination(id: string, rawBody: string): Obj {
+    const d = this.found(this.destinations.get(id), 'event destination', id);
+    const url = (this.jsonBody(rawBody).webhook_endpoint as Obj | undefined)?.url;
+    if (url !== undefined) {
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
+        throw new V2Error(
+          400,
+          'invalid_request_error',
+          'webhook_endpoint.url',
+          'webhook_endpoint.url must be an http(s) URL.',
+        );
+      }
+      d.url = url;
+      d.obj.updated = new Date().toISOString();
+    }
+    return d.obj;
+  }
+
+  private createDestination(rawBody: string): Obj {
+    const params = this.jsonBody(rawBody);
     const invalid = (field: string, message: string) => new V2Error(400, 'invalid_request_error', field, message);
     if (typeof params.name !== 'string' || !params.name) throw invalid('name', 'name is required.');
     if (params.type !== 'webhook_endpoint') throw invalid('type', "type must be 'webhook_endpoint'.");

@@ -21,6 +21,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
       '0005-observe-mode',
       '0006-line-impact',
       '0007-line-history',
+      '0008-meter-error-reports',
     ],
     'applied exactly once',
   );
@@ -42,6 +43,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
       'gate_runs',
       'kysely_migration',
       'kysely_migration_lock',
+      'meter_error_reports',
       'review_attempts',
       'stripe_events',
     ],

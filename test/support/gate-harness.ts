@@ -11,6 +11,7 @@ import { hasVerdict } from '../../src/gate/status';
 import type { GateState } from '../../src/gate/types';
 import { startServer } from '../../src/server';
 import { registerGateWebhookEndpoint } from '../../src/services/gate-webhook-endpoint';
+import { registerGateEventDestination } from '../../src/services/gate-event-destination';
 import type { ResolvedServices } from '../../src/services/resolve-services';
 import { createStripeClient } from '../../src/stripe/client';
 import { startWorker, type WorkerTuning } from '../../src/worker';
@@ -120,11 +121,13 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
   // As the embedded wiring does: the gate's endpoint exists (and its secret is known) before the server listens.
   const endpoint = await registerGateWebhookEndpoint(stripe, `http://${config.host}:${config.port}`);
+  const destination = await registerGateEventDestination(stripe, `http://${config.host}:${config.port}`);
   const services: ResolvedServices = {
     temporal: { ...config.temporal, address: temporal.address, embedded: true },
     stripe: {
       secretKey: stripeEmulator.apiKey,
       webhookSecret: endpoint.secret,
+      thinWebhookSecret: destination.secret,
       apiUrl: stripeEmulator.url,
       embedded: true,
     },
@@ -142,9 +145,13 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     notes: [],
     serverListening: async (url) => {
       await endpoint.moveTo(url);
+      await destination.moveTo(url);
       if (!config.slack.appToken) await slackEmulator.admin.setInteractivityUrl(`${url}/slack/interactions`);
     },
-    stop: () => endpoint.remove(),
+    stop: async () => {
+      await destination.remove();
+      await endpoint.remove();
+    },
   };
   const logger = pino({ level: config.logLevel });
   const context = await createGateContext({ config, services, logger, ensureLedgerTable: true });

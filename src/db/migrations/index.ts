@@ -9,6 +9,7 @@ import { lineBuckets } from './0004-line-buckets';
 import { observeMode } from './0005-observe-mode';
 import { lineImpact } from './0006-line-impact';
 import { lineHistory } from './0007-line-history';
+import { meterErrorReports } from './0008-meter-error-reports';
 
 /** Name -> migration; names sort in the order they must run. Append, never edit or reorder. */
 export function gateMigrations(schema: string): Record<string, Migration> {
@@ -20,6 +21,7 @@ export function gateMigrations(schema: string): Record<string, Migration> {
     '0005-observe-mode': observeMode(schema),
     '0006-line-impact': lineImpact(schema),
     '0007-line-history': lineHistory(schema),
+    '0008-meter-error-reports': meterErrorReports(schema),
   };
 }
 
