@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { AuditStore } from './audit/audit-store';
 import { LineInsightsStore } from './audit/line-insights-store';
+import { MeterErrorStore } from './audit/meter-error-store';
 import type { AppConfig } from './config/env';
 import {
   ensureDefaultLedgerTable,
@@ -41,6 +42,8 @@ export interface GateContext {
   audit: AuditStore;
   /** Where held lines diverge in time, and lines against the customer's history (same schema as audit). */
   lineInsights: LineInsightsStore;
+  /** Stripe's meter error reports (POST /webhooks/stripe/thin writes them, the alerts read them). */
+  meterErrors: MeterErrorStore;
   metrics: GateMetrics;
   stripe: Stripe;
   /** Client and worker connection options, built once so both halves connect the same way. */
@@ -110,6 +113,7 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       databases,
       audit: new AuditStore(databases.db),
       lineInsights: new LineInsightsStore(databases.db),
+      meterErrors: new MeterErrorStore(databases.db),
       metrics: options.metrics ?? createMetrics(),
       stripe,
       temporalOptions,

@@ -16,7 +16,7 @@ import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-pa
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
 import { logsItsOwnRequests, stripeWebhook } from './webhook/stripe-webhook';
 import { STRIPE_THIN_WEBHOOK_PATH, stripeThinWebhook } from './webhook/stripe-thin-webhook';
-import { MeterErrorStore } from './audit/meter-error-store';
+import type { MeterErrorStore } from './audit/meter-error-store';
 import type { GateMetrics } from './observability/metrics';
 import { SignatureRedactingLogController } from './observability/request-log';
 import { temporalReadinessCheck } from './temporal/readiness';
@@ -133,9 +133,7 @@ export async function startServer(context: GateContext): Promise<string> {
     logger,
     stripe: context.stripe,
     webhookSecret,
-    ...(thinSecret
-      ? { thinEvents: { secret: thinSecret, meterErrors: new MeterErrorStore(context.databases.db) } }
-      : {}),
+    ...(thinSecret ? { thinEvents: { secret: thinSecret, meterErrors: context.meterErrors } } : {}),
     livemode: stripeKeyIsLive(services.stripe.secretKey),
     gate,
     audit,

@@ -119,7 +119,7 @@ async function startObserveDigest({ client, config, services, logger }: GateCont
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, lineInsights, metrics, client, runPageLinks }: GateContext,
+  { config, services, stripe, databases, audit, lineInsights, meterErrors, metrics, client, runPageLinks }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
   const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
@@ -143,6 +143,7 @@ function buildActivities(
       links: { temporalUiUrl: temporalUiUrl(services.temporal), temporalNamespace: services.temporal.namespace },
       audit,
       runPage: runPageLinks,
+      meterErrors,
     },
     audit: { audit, metrics },
     sweep: {

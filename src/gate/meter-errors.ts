@@ -1,7 +1,7 @@
 // Stripe's meter error reports (meter events it accepted, then rejected) and what they mean for an
 // invoice: the report's customers, whether it concerns a line, and the sentence reviewers read.
 // Pure: no I/O, part of the workflow bundle.
-import type { UnixSeconds } from './types';
+import type { MeteredLine, UnixSeconds } from './types';
 
 /** GATE_METER_ERRORS_ACTION: what a report naming a draft's customer in a line's period does. */
 export const METER_ERRORS_ACTIONS = ['hold', 'alert', 'off'] as const;
@@ -53,4 +53,31 @@ const isoMinute = (t: UnixSeconds) => new Date(t * 1000).toISOString().slice(0, 
 export function describeMeterErrors(report: MeterErrorReport, eventName: string): string {
   const codes = report.errorTypes.map((t) => `${t.code} (${t.count})`).join(', ');
   return `Stripe rejected ${report.errorCount} \`${eventName}\` events between ${isoMinute(report.validationStart)} and ${isoMinute(report.validationEnd)} UTC: ${codes}`;
+}
+
+/**
+ * What an invoice's reviewers read about Stripe's rejections: one sentence per report that concerns a
+ * line (same meter, window overlapping the line's period), in the order the reports came.
+ */
+export function meterErrorMentions(
+  lines: ReadonlyArray<Pick<MeteredLine, 'meterId' | 'eventName' | 'periodStart' | 'periodEnd'>>,
+  reports: readonly MeterErrorReport[],
+): string[] {
+  return reports.flatMap((report) => {
+    const line = lines.find(
+      (l) => l.meterId === report.meterId && reportOverlapsPeriod(report, { start: l.periodStart, end: l.periodEnd }),
+    );
+    return line ? [describeMeterErrors(report, line.eventName)] : [];
+  });
+}
+
+/** The span of an invoice's metered line periods: where to look for reports. */
+export function linesSpan(
+  lines: ReadonlyArray<Pick<MeteredLine, 'periodStart' | 'periodEnd'>>,
+): { start: UnixSeconds; end: UnixSeconds } | null {
+  if (lines.length === 0) return null;
+  return {
+    start: Math.min(...lines.map((l) => l.periodStart)),
+    end: Math.max(...lines.map((l) => l.periodEnd)),
+  };
 }
