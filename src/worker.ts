@@ -143,7 +143,8 @@ function buildActivities(
       links: { temporalUiUrl: temporalUiUrl(services.temporal), temporalNamespace: services.temporal.namespace },
       audit,
       runPage: runPageLinks,
-      meterErrors,
+      // GATE_METER_ERRORS_ACTION=off: the alerts do not read Stripe's meter error reports.
+      ...(config.meterErrorsAction === 'off' ? {} : { meterErrors }),
     },
     audit: { audit, metrics },
     sweep: {
