@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { AuditStore, StripeEventInput } from './audit/audit-store';
 import { GroupCommit } from './audit/group-commit';
-import { InvoiceRecordReader } from './audit/invoice-record';
+import { InvoiceRecordReader, type InvoiceRecord } from './audit/invoice-record';
+import { runPageMeterErrors } from './http/run-page/run-page-meter-errors';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
 import { createGateClient, type GateClient } from './client/gate-client';
@@ -166,12 +167,15 @@ export async function startServer(context: GateContext): Promise<string> {
   return url;
 }
 
-function runPageOptions({ runPageLinks, databases, services }: GateContext): RunPageRoutesOptions {
+function runPageOptions({ runPageLinks, databases, services, config, meterErrors }: GateContext): RunPageRoutesOptions {
   const reader = new InvoiceRecordReader(databases.db);
   const uiUrl = temporalUiUrl(services.temporal);
   return {
     verify: (invoiceId, signature) => runPageLinks.verify(invoiceId, signature),
     read: (invoiceId) => reader.read(invoiceId),
+    ...(config.meterErrorsAction === 'off'
+      ? {}
+      : { meterErrors: (record: InvoiceRecord) => runPageMeterErrors(meterErrors, record) }),
     // The gate only sees invoices of its key's mode (the webhook ignores the other mode's events).
     livemode: stripeKeyIsLive(services.stripe.secretKey),
     temporalRunUrl: uiUrl

@@ -19,6 +19,8 @@ export interface MeterErrorReport {
   eventId: string;
   /** null for `v1.billing.meter.no_meter_found` (events naming no meter). */
   meterId: string | null;
+  /** The meter's event_name when the report was received; null for `no_meter_found`. */
+  eventName: string | null;
   errorCount: number;
   errorTypes: MeterErrorType[];
   /** Customers the sample errors name; empty when the report does not say whose events they were. */
@@ -66,6 +68,23 @@ export function meterErrorMentions(
   return reports.flatMap((report) => {
     const line = lines.find(
       (l) => l.meterId === report.meterId && reportOverlapsPeriod(report, { start: l.periodStart, end: l.periodEnd }),
+    );
+    return line ? [describeMeterErrors(report, line.eventName)] : [];
+  });
+}
+
+/**
+ * The same for lines known only by their meter's event_name (the audit's lines, on the run page): a
+ * report stored with that event_name whose window overlaps the line's period.
+ */
+export function meterErrorMentionsByEventName(
+  lines: ReadonlyArray<{ eventName: string; periodStart: UnixSeconds; periodEnd: UnixSeconds }>,
+  reports: readonly MeterErrorReport[],
+): string[] {
+  return reports.flatMap((report) => {
+    const line = lines.find(
+      (l) =>
+        l.eventName === report.eventName && reportOverlapsPeriod(report, { start: l.periodStart, end: l.periodEnd }),
     );
     return line ? [describeMeterErrors(report, line.eventName)] : [];
   });

@@ -35,7 +35,10 @@ const meterErrorEventSchema = z.object({
 });
 
 /** The stored report, or why the event is not a meter error report. */
-export function meterErrorReportFromEvent(event: unknown): MeterErrorReportInput | { error: string } {
+export function meterErrorReportFromEvent(
+  event: unknown,
+  eventName: string | null,
+): MeterErrorReportInput | { error: string } {
   const parsed = meterErrorEventSchema.safeParse(event);
   if (!parsed.success) return { error: z.prettifyError(parsed.error) };
   const e = parsed.data;
@@ -51,6 +54,7 @@ export function meterErrorReportFromEvent(event: unknown): MeterErrorReportInput
     eventId: e.id,
     eventType: e.type,
     meterId: e.related_object?.id ?? null,
+    eventName,
     errorCount: e.data.reason.error_count,
     errorTypes,
     customerIds: customersNamed(errorTypes.flatMap((t) => t.sampleMessages)),

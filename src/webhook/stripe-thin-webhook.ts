@@ -90,7 +90,10 @@ async function handle(
   }
   let report: ReturnType<typeof meterErrorReportFromEvent>;
   try {
-    report = meterErrorReportFromEvent(await notification.fetchEvent());
+    // The meter's event_name too: the audit's lines name meters by it (one read per report, which is rare).
+    const meter =
+      notification.type === 'v1.billing.meter.error_report_triggered' ? await notification.fetchRelatedObject() : null;
+    report = meterErrorReportFromEvent(await notification.fetchEvent(), meterEventName(meter));
   } catch (error) {
     logError(error, 'could not fetch the full meter error report from Stripe; Stripe will deliver it again');
     return unavailable(about);
@@ -111,6 +114,11 @@ async function handle(
     logError(error, 'could not store the meter error report; Stripe will deliver it again');
     return unavailable(about);
   }
+}
+
+function meterEventName(meter: unknown): string | null {
+  const name = (meter as { event_name?: unknown } | null)?.event_name;
+  return typeof name === 'string' ? name : null;
 }
 
 function unavailable(about: { eventType: string; eventId: string }): Answer {

@@ -16,10 +16,15 @@ import {
 
 const CHANNEL = SLACK_EMULATOR_DEFAULTS.channelId;
 
+/** The alert (the gate shows `held` just before it posts it). */
 async function alertOf(h: GateHarness, invoiceId: string): Promise<string> {
-  const [alert] = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId));
-  assert.ok(alert, `an alert names ${invoiceId}`);
-  return messageText(await h.slackEmulator.admin.message(CHANNEL, alert.ts));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [alert] = (await h.slackEmulator.admin.messages(CHANNEL)).filter((m) => messageText(m).includes(invoiceId));
+    if (alert) return messageText(await h.slackEmulator.admin.message(CHANNEL, alert.ts));
+    assert.ok(Date.now() < deadline, `an alert names ${invoiceId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function waitForStoredReports(h: GateHarness, n: number): Promise<void> {
@@ -67,6 +72,16 @@ describe('meter error reports in the alert of a held invoice', () => {
       ),
     );
     assert.match(text, /gate_release/, 'still a held alert with its buttons');
+
+    // The run page, opened from the alert's signed link, says the same.
+    const runPage = /<(http[^|>]+\/invoices\/[^|>]+)\|Run page>/.exec(text)?.[1];
+    assert.ok(runPage, 'the alert links the run page');
+    const page = await (await fetch(runPage.replaceAll('&amp;', '&'))).text();
+    assert.match(page, /id="meter-errors"/);
+    assert.match(
+      page,
+      new RegExp(`Stripe rejected 4 .${eventName}. events between .*meter_event_no_customer_defined \\(4\\)`),
+    );
   });
 
   test('a report about another meter, or outside the period, is not mentioned', async () => {
@@ -83,5 +98,8 @@ describe('meter error reports in the alert of a held invoice', () => {
     await h.waitForStatus(invoiceId, ['held']);
     const text = await alertOf(h, invoiceId);
     assert.doesNotMatch(text, /Stripe rejected/);
+    const runPage = /<(http[^|>]+\/invoices\/[^|>]+)\|Run page>/.exec(text)?.[1];
+    assert.ok(runPage);
+    assert.doesNotMatch(await (await fetch(runPage)).text(), /id="meter-errors"/);
   });
 });

@@ -5,6 +5,7 @@ import {
   describeMeterErrors,
   linesSpan,
   meterErrorMentions,
+  meterErrorMentionsByEventName,
   reportOverlapsPeriod,
   type MeterErrorReport,
 } from '../../src/gate/meter-errors';
@@ -14,6 +15,7 @@ const T = Date.UTC(2026, 10, 2, 10, 0) / 1000;
 const report = (overrides: Partial<MeterErrorReport> = {}): MeterErrorReport => ({
   eventId: 'evt_1',
   meterId: 'mtr_calls',
+  eventName: 'api_call',
   errorCount: 412,
   errorTypes: [
     { code: 'meter_event_no_customer_defined', count: 400, sampleMessages: [] },
@@ -66,6 +68,10 @@ describe('meter error reports', () => {
     ]);
     assert.equal(mentions.length, 1);
     assert.match(mentions[0], /^Stripe rejected 412 `api_call` events/);
+    assert.deepEqual(
+      meterErrorMentionsByEventName(lines, [report(), report({ eventId: 'evt_other', eventName: 'other' })]),
+      mentions,
+    );
     assert.deepEqual(linesSpan(lines), { start: T - 86400, end: T + 86400 });
     assert.equal(linesSpan([]), null);
   });

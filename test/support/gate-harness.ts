@@ -99,7 +99,8 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const appToken = options.env?.SLACK_APP_TOKEN;
   const [temporal, stripeEmulator, slackEmulator, database] = await Promise.all([
     startTemporalEmulator({ port: 0, timeSkipping: options.timeSkipping ?? false }),
-    startStripeEmulator({ port: 0, webhookRetryBaseMs: 100 }),
+    // Meter error reports go out when a test asks (admin.reportMeterErrors): one report holds what the test sent.
+    startStripeEmulator({ port: 0, webhookRetryBaseMs: 100, meterErrorReportMs: 0 }),
     startSlackEmulator({ port: 0, ...(appToken ? { appToken, socketMode: true } : {}) }),
     createDatabase(options.databaseAdminUrl ?? ADMIN_URL),
   ]);

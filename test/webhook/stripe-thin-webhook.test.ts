@@ -10,6 +10,7 @@ interface StoredReport {
   event_id: string;
   event_type: string;
   meter_id: string | null;
+  event_name: string | null;
   error_count: number;
   error_types: Array<{ code: string; count: number; sampleMessages: string[] }>;
   customer_ids: string[];
@@ -69,6 +70,7 @@ describe('POST /webhooks/stripe/thin', () => {
     const noMeter = rows.find((r) => r.event_type === 'v1.billing.meter.no_meter_found');
     assert.ok(report && noMeter);
     assert.equal(report.meter_id, meter.id);
+    assert.equal(report.event_name, 'api_call', "the meter's event_name, read with the report");
     assert.equal(report.error_count, 5);
     assert.deepEqual(
       report.error_types.map((t) => [t.code, t.count]),
@@ -85,6 +87,7 @@ describe('POST /webhooks/stripe/thin', () => {
     assert.ok(report.validation_start.getTime() >= clockBefore * 1000);
     assert.ok(report.validation_end > report.validation_start);
     assert.equal(noMeter.meter_id, null);
+    assert.equal(noMeter.event_name, null);
     assert.deepEqual(noMeter.customer_ids, [], 'a report that names nobody stores no customer');
 
     // A redelivery of the same notification (signed as the destination signs) stores nothing new.

@@ -12,6 +12,7 @@ export function meterErrorReports(schema: string): Migration {
           event_id text primary key,
           event_type text not null,
           meter_id text,
+          event_name text,
           error_count integer not null,
           error_types jsonb not null,
           customer_ids text[] not null,
