@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import { AuditStore } from './audit/audit-store';
 import { DecisionLog } from './audit/decision-log';
 import { LineInsightsStore } from './audit/line-insights-store';
+import { MeterErrorStore } from './audit/meter-error-store';
 import type { AppConfig } from './config/env';
 import {
   ensureDefaultLedgerTable,
@@ -44,6 +45,8 @@ export interface GateContext {
   decisions: DecisionLog;
   /** Where held lines diverge in time, and lines against the customer's history (same schema as audit). */
   lineInsights: LineInsightsStore;
+  /** Stripe's meter error reports (POST /webhooks/stripe/thin writes them, the alerts read them). */
+  meterErrors: MeterErrorStore;
   metrics: GateMetrics;
   stripe: Stripe;
   /** Client and worker connection options, built once so both halves connect the same way. */
@@ -114,6 +117,7 @@ export async function createGateContext(options: GateContextOptions): Promise<Ga
       audit: new AuditStore(databases.db),
       decisions: new DecisionLog(databases.db),
       lineInsights: new LineInsightsStore(databases.db),
+      meterErrors: new MeterErrorStore(databases.db),
       metrics: options.metrics ?? createMetrics(),
       stripe,
       temporalOptions,

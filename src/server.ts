@@ -7,7 +7,8 @@ import type Stripe from 'stripe';
 import type { AuditStore, StripeEventInput } from './audit/audit-store';
 import { GroupCommit } from './audit/group-commit';
 import { HoldQueueReader } from './audit/hold-queue';
-import { InvoiceRecordReader } from './audit/invoice-record';
+import { InvoiceRecordReader, type InvoiceRecord } from './audit/invoice-record';
+import { runPageMeterErrors } from './http/run-page/run-page-meter-errors';
 import type { GateContext } from './context';
 import { pingDatabase } from './db';
 import { createGateClient, type GateClient } from './client/gate-client';
@@ -17,6 +18,8 @@ import { homePage } from './http/home-page';
 import { runPageRoutes, type RunPageRoutesOptions } from './http/run-page/run-page-routes';
 import { createSlackApp, type SlackApp } from './http/slack/slack-app';
 import { logsItsOwnRequests, stripeWebhook } from './webhook/stripe-webhook';
+import { STRIPE_THIN_WEBHOOK_PATH, stripeThinWebhook } from './webhook/stripe-thin-webhook';
+import type { MeterErrorStore } from './audit/meter-error-store';
 import type { GateMetrics } from './observability/metrics';
 import { SignatureRedactingLogController } from './observability/request-log';
 import { temporalReadinessCheck } from './temporal/readiness';
@@ -27,6 +30,11 @@ export interface ServerDeps {
   /** Used only to verify webhook signatures. */
   stripe: Stripe;
   webhookSecret: string;
+  /**
+   * The thin-event destination's signing secret and where its meter error reports go: with both,
+   * POST /webhooks/stripe/thin exists; without, it does not (404).
+   */
+  thinEvents?: { secret: string; meterErrors: MeterErrorStore };
   /** The Stripe key's mode (true: live): events of the other mode are ignored. */
   livemode?: boolean;
   gate: GateClient;
@@ -77,6 +85,14 @@ export async function buildServer(deps: ServerDeps) {
       }),
     metrics: deps.metrics,
   });
+  if (deps.thinEvents) {
+    const { secret, meterErrors } = deps.thinEvents;
+    await app.register(stripeThinWebhook, {
+      stripe: deps.stripe,
+      thinWebhookSecret: secret,
+      recordReport: (report) => meterErrors.record(report),
+    });
+  }
   await app.register(deps.slack.receiver.plugin);
   await app.register(homePage);
   if (deps.runPage) await app.register(runPageRoutes, deps.runPage);
@@ -125,10 +141,17 @@ export async function startServer(context: GateContext): Promise<string> {
   const holdQueue = new HoldQueueReader(context.databases.db);
   // The hold gauges are read from the audit tables at each scrape: they count every worker's gates.
   context.metrics.readHoldsFrom(() => holdQueue.summarize());
+  const thinSecret = services.stripe.thinWebhookSecret;
+  if (!thinSecret) {
+    logger.warn(
+      `${STRIPE_THIN_WEBHOOK_PATH} is off: STRIPE_THIN_WEBHOOK_SECRET is unset, so Stripe's meter error reports are not received`,
+    );
+  }
   const server = await buildServer({
     logger,
     stripe: context.stripe,
     webhookSecret,
+    ...(thinSecret ? { thinEvents: { secret: thinSecret, meterErrors: context.meterErrors } } : {}),
     livemode: stripeKeyIsLive(services.stripe.secretKey),
     gate,
     audit,
@@ -166,12 +189,15 @@ export async function startServer(context: GateContext): Promise<string> {
   return url;
 }
 
-function runPageOptions({ runPageLinks, databases, services }: GateContext): RunPageRoutesOptions {
+function runPageOptions({ runPageLinks, databases, services, config, meterErrors }: GateContext): RunPageRoutesOptions {
   const reader = new InvoiceRecordReader(databases.db);
   const uiUrl = temporalUiUrl(services.temporal);
   return {
     verify: (invoiceId, signature) => runPageLinks.verify(invoiceId, signature),
     read: (invoiceId) => reader.read(invoiceId),
+    ...(config.meterErrorsAction === 'off'
+      ? {}
+      : { meterErrors: (record: InvoiceRecord) => runPageMeterErrors(meterErrors, record) }),
     // The gate only sees invoices of its key's mode (the webhook ignores the other mode's events).
     livemode: stripeKeyIsLive(services.stripe.secretKey),
     temporalRunUrl: uiUrl

@@ -119,7 +119,7 @@ async function startObserveDigest({ client, config, services, logger }: GateCont
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, decisions, lineInsights, metrics, client, runPageLinks }: GateContext,
+  { config, services, stripe, databases, audit, decisions, lineInsights, meterErrors, metrics, client, runPageLinks }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
   const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
@@ -144,6 +144,8 @@ function buildActivities(
       links: { temporalUiUrl: temporalUiUrl(services.temporal), temporalNamespace: services.temporal.namespace },
       audit,
       runPage: runPageLinks,
+      // GATE_METER_ERRORS_ACTION=off: the alerts do not read Stripe's meter error reports.
+      ...(config.meterErrorsAction === 'off' ? {} : { meterErrors }),
     },
     audit: { audit, decisions, metrics },
     sweep: {

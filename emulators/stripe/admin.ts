@@ -7,6 +7,7 @@ import { StripeApiError } from './errors';
 import type { Faults, FaultSettings } from './faults';
 import { jsonToParams, type Params } from './form';
 import type { ApiServer } from './server';
+import type { ThinEvents } from './thin-events';
 import { clone, type Obj } from './util';
 import type { DeliverySettings, WebhookDeliverer } from './webhooks';
 import { NO_REQUEST, type BillingSettings, type World } from './world';
@@ -44,6 +45,7 @@ export class Admin {
     private readonly api: ApiServer,
     private readonly faults: Faults,
     private readonly hooks: WebhookDeliverer,
+    private readonly thin: ThinEvents,
   ) {}
 
   /** Runs due billing actions at the current emulated time (the background ticker calls this). */
@@ -55,6 +57,7 @@ export class Admin {
   reset(): void {
     this.world.reset();
     this.hooks.reset();
+    this.thin.reset();
     this.faults.clear();
     this.api.reset();
   }
@@ -224,6 +227,8 @@ export class Admin {
         return this.advanceTo(whole(body.timestamp, 'timestamp'), body.settle_ms);
       case 'POST /tick':
         return { ran: this.tick() };
+      case 'POST /meter-error-reports':
+        return { event_ids: this.thin.report() };
       case 'GET /invoices': {
         const customer = q.get('customer');
         return [...w.invoices.values()]

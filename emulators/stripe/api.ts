@@ -47,7 +47,7 @@ import {
   reqString,
   type Obj,
 } from './util';
-import type { RequestInfo, World } from './world';
+import type { MeterEventRejection, RequestInfo, World } from './world';
 
 export interface HandlerContext {
   world: World;
@@ -417,13 +417,20 @@ route('GET', '/v1/billing/meters', ({ world, params, url }) => {
 const METER_EVENT_MAX_AGE = 35 * 86400;
 const METER_EVENT_MAX_FUTURE = 5 * 60;
 
+/** Stripe keeps at most 15 significant digits of a meter event's value. */
+const METER_VALUE_MAX_DIGITS = 15;
+
+// Like Stripe, the request checks only its parameters; a missing meter, a missing customer key or too
+// many digits are found afterwards: the event is acknowledged, dropped, and reported in a meter error
+// report (a thin event, thin-events.ts). A deactivated meter and an unknown customer stay request errors.
 route('POST', '/v1/billing/meter_events', ({ world, params }) => {
   allow(params, ['event_name', 'payload', 'timestamp', 'identifier']);
   const eventName = reqString(params, 'event_name');
   const payload = optObject(params, 'payload');
   if (!payload) throw parameterMissing('payload');
-  const meter = [...world.meters.values()].find((m) => m.event_name === eventName && m.status === 'active');
-  if (!meter) {
+  const meters = [...world.meters.values()].filter((m) => m.event_name === eventName);
+  const meter = meters.find((m) => m.status === 'active');
+  if (!meter && meters.length > 0) {
     throw new StripeApiError(
       400,
       'invalid_request_error',
@@ -440,9 +447,35 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
   if (timestamp > now + METER_EVENT_MAX_FUTURE) {
     throw parameterInvalid('timestamp', 'Timestamp must not be more than 5 minutes in the future.');
   }
+  const identifier = optString(params, 'identifier') || randomId('mev');
+  if (world.meterIdentifiers.has(identifier)) {
+    throw stateError(
+      `An event with identifier '${identifier}' already exists.`,
+      'resource_already_exists',
+      'identifier',
+    );
+  }
+  const stringPayload: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload)) if (typeof v === 'string') stringPayload[k] = v;
+  const acknowledged = {
+    object: 'billing.meter_event',
+    created: now,
+    event_name: eventName,
+    identifier,
+    livemode: false,
+    payload: stringPayload,
+    timestamp,
+  };
+  const reject = (code: MeterEventRejection['code'], message: string) => {
+    world.meterIdentifiers.set(identifier, now);
+    world.meterRejections.push({ meterId: meter?.id ?? null, eventName, code, message, identifier, receivedAt: now });
+    return acknowledged;
+  };
+  if (!meter) return reject('no_meter', `No active meter was found for event_name '${eventName}'.`);
   const customerKey = meter.customer_mapping.event_payload_key as string;
   const customer = optString(payload, customerKey, `payload[${customerKey}]`);
-  if (!customer) throw parameterMissing(`payload[${customerKey}]`);
+  if (!customer)
+    return reject('meter_event_no_customer_defined', `Customer mapping key ${customerKey} not found in payload.`);
   const cus = world.customers.get(customer);
   if (!cus || cus.deleted) throw resourceMissing('customer', customer, `payload[${customerKey}]`);
   const valueKey = meter.value_settings.event_payload_key as string;
@@ -452,18 +485,13 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
   if (!/^-?\d+(\.\d+)?$/.test(value)) {
     throw parameterInvalid(`payload[${valueKey}]`, `The value '${value}' is not a valid number.`);
   }
-  const identifier = optString(params, 'identifier') || randomId('mev');
-  const seen = world.meterIdentifiers.get(identifier);
-  if (seen !== undefined) {
-    throw stateError(
-      `An event with identifier '${identifier}' already exists.`,
-      'resource_already_exists',
-      'identifier',
+  if (new Decimal(value).precision(true) > METER_VALUE_MAX_DIGITS) {
+    return reject(
+      'meter_event_value_too_many_digits',
+      `Value ${value} of payload key ${valueKey} for customer ${customer} has more than ${METER_VALUE_MAX_DIGITS} significant digits.`,
     );
   }
   world.meterIdentifiers.set(identifier, now);
-  const stringPayload: Record<string, string> = {};
-  for (const [k, v] of Object.entries(payload)) if (typeof v === 'string') stringPayload[k] = v;
   world.addMeterEvent({
     event_name: eventName,
     identifier,
@@ -475,15 +503,7 @@ route('POST', '/v1/billing/meter_events', ({ world, params }) => {
     payload: stringPayload,
   });
   applyLateUsage(world, customer, eventName, timestamp);
-  return {
-    object: 'billing.meter_event',
-    created: now,
-    event_name: eventName,
-    identifier,
-    livemode: false,
-    payload: stringPayload,
-    timestamp,
-  };
+  return acknowledged;
 });
 
 route('GET', '/v1/billing/meters/:id/event_summaries', ({ world, params, path, url }) => {

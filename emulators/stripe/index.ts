@@ -7,6 +7,7 @@ import { onInvoiceCreatedDelivered } from './billing';
 import { STRIPE_EMULATOR_DEFAULTS } from './defaults';
 import { Faults } from './faults';
 import { ApiServer } from './server';
+import { ThinEvents } from './thin-events';
 import { WebhookDeliverer } from './webhooks';
 import { DEFAULT_BILLING_SETTINGS, World, type BillingSettings } from './world';
 
@@ -27,6 +28,11 @@ export interface StripeEmulatorOptions {
   tickMs?: number;
   /** Finalization grace period, 72 h fallback, automatic payment delay (emulated seconds); Stripe's by default. */
   billing?: Partial<BillingSettings>;
+  /**
+   * How often the meter events rejected since the last report are sent as meter error reports (thin
+   * events); 0: only when asked (admin `reportMeterErrors`). Default 1000 ms.
+   */
+  meterErrorReportMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -74,12 +80,17 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   );
   const faults = new Faults();
   const api = new ApiServer(world, faults, apiKey, (t) => hooks.hasSubscribers(t));
-  const admin = new Admin(world, api, faults, hooks);
+  const thin = new ThinEvents(world, apiKey, opts.webhookRetryBaseMs ?? 200, log);
+  const admin = new Admin(world, api, faults, hooks, thin);
 
   const server = createServer((req, res) => {
     readBody(req)
       .then((body) =>
-        (req.url ?? '').startsWith('/_emulator') ? admin.handle(req, res, body) : api.handle(req, res, body),
+        (req.url ?? '').startsWith('/_emulator')
+          ? admin.handle(req, res, body)
+          : (req.url ?? '').startsWith('/v2/')
+            ? thin.handle(req, res, body)
+            : api.handle(req, res, body),
       )
       .catch((err: Error) => {
         log(`stripe emulator: ${err.stack ?? err.message}`);
@@ -103,6 +114,9 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     }
   }, opts.tickMs ?? 250);
   ticker.unref();
+  const reportEvery = opts.meterErrorReportMs ?? 1000;
+  const reporter = reportEvery > 0 ? setInterval(() => thin.report(), reportEvery) : null;
+  reporter?.unref();
 
   return {
     url,
@@ -111,7 +125,9 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     admin: new StripeEmulatorAdmin(url),
     async stop() {
       clearInterval(ticker);
+      if (reporter) clearInterval(reporter);
       hooks.stop();
+      thin.reset();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -22,6 +22,21 @@ export interface MeterEventRecord {
   payload: Record<string, string>;
 }
 
+/**
+ * A meter event Stripe accepted but could not use (its validation is asynchronous): reported later
+ * as a thin `v1.billing.meter.error_report_triggered` (or `no_meter_found`) event, see thin-events.ts.
+ */
+export interface MeterEventRejection {
+  /** The meter the event was meant for; null when no meter has its event_name (`no_meter`). */
+  meterId: string | null;
+  eventName: string;
+  code: 'meter_event_no_customer_defined' | 'meter_event_value_too_many_digits' | 'no_meter';
+  message: string;
+  identifier: string;
+  /** Emulated unix seconds when Stripe received the event. */
+  receivedAt: number;
+}
+
 export interface InvoiceState {
   lines: Obj[];
   /** Emulated unix seconds of the automatic payment attempt, or null. */
@@ -75,6 +90,8 @@ export class World {
   /** The same events by `${event_name} ${customer}`, for aggregation. */
   meterEventIndex = new Map<string, MeterEventRecord[]>();
   meterIdentifiers = new Map<string, number>();
+  /** Rejected meter events not yet reported (thin-events.ts drains them). */
+  meterRejections: MeterEventRejection[] = [];
   subscriptions = new Map<string, Obj>();
   subscriptionState = new Map<string, SubscriptionState>();
   subscriptionItems = new Map<string, Obj>();
@@ -148,6 +165,7 @@ export class World {
     this.meterEvents = [];
     this.meterEventIndex.clear();
     this.meterIdentifiers.clear();
+    this.meterRejections = [];
     this.subscriptions.clear();
     this.subscriptionState.clear();
     this.subscriptionItems.clear();

@@ -3,6 +3,8 @@
 import type { WebClient } from '@slack/web-api';
 import { log } from '@temporalio/activity';
 import type { AuditStore } from '../audit/audit-store';
+import type { MeterErrorStore } from '../audit/meter-error-store';
+import { linesSpan, meterErrorMentions } from '../gate/meter-errors';
 import type { GateRunKey, GateState, InvoiceSnapshot, SlackMessageRef } from '../gate/types';
 import {
   alertStatusFromState,
@@ -23,6 +25,20 @@ export interface SlackAlertDeps {
   audit: AuditStore;
   /** Signs the run page link put in every message; without it the messages carry none. */
   runPage?: { urlFor(invoiceId: string): string };
+  /** Stripe's meter error reports: the alerts name those about the invoice's lines. Without it, none. */
+  meterErrors?: Pick<MeterErrorStore, 'reportsFor'>;
+}
+
+/** Sentences about Stripe's meter error reports that concern the invoice's lines (read at each post or update). */
+async function meterErrorsOf(
+  invoice: InvoiceSnapshot,
+  store: SlackAlertDeps['meterErrors'],
+): Promise<{ meterErrors?: string[] }> {
+  const span = linesSpan(invoice.meteredLines);
+  if (!store || !span) return {};
+  const meters = [...new Set(invoice.meteredLines.map((l) => l.meterId))];
+  const mentions = meterErrorMentions(invoice.meteredLines, await store.reportsFor(meters, span.start, span.end));
+  return mentions.length > 0 ? { meterErrors: mentions } : {};
 }
 
 function alertInput(
@@ -51,7 +67,7 @@ function messageFor(input: AlertInput, state: GateState): SlackMessageContent {
   return !status || status.kind === 'held' ? buildHeldAlert(input) : buildStatusMessage(input, status);
 }
 
-export function createSlackAlertActivities({ slack, channelId, links, audit, runPage }: SlackAlertDeps) {
+export function createSlackAlertActivities({ slack, channelId, links, audit, runPage, meterErrors }: SlackAlertDeps) {
   return {
     async notifyReviewers(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<SlackMessageRef> {
       // A retry after Slack accepted the message but before the activity completed must not post twice.
@@ -59,7 +75,11 @@ export function createSlackAlertActivities({ slack, channelId, links, audit, run
       if (recorded?.workflowId === run.workflowId && recorded.runId === run.runId && recorded.slack)
         return recorded.slack;
 
-      const message = messageFor(alertInput(run, invoice, state, links, runPage), state);
+      const input = {
+        ...alertInput(run, invoice, state, links, runPage),
+        ...(await meterErrorsOf(invoice, meterErrors)),
+      };
+      const message = messageFor(input, state);
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });
       if (!posted.ts || !posted.channel) throw new Error('Slack accepted the alert but returned no channel/ts');
       const ref = { channel: posted.channel, ts: posted.ts };
@@ -77,7 +97,11 @@ export function createSlackAlertActivities({ slack, channelId, links, audit, run
 
     async updateAlert(run: GateRunKey, invoice: InvoiceSnapshot, state: GateState): Promise<void> {
       if (!state.slackMessage) return;
-      const message = messageFor(alertInput(run, invoice, state, links, runPage), state);
+      const input = {
+        ...alertInput(run, invoice, state, links, runPage),
+        ...(await meterErrorsOf(invoice, meterErrors)),
+      };
+      const message = messageFor(input, state);
       await slack.chat.update({ ...state.slackMessage, text: message.text, blocks: message.blocks });
     },
 
@@ -90,6 +114,7 @@ export function createSlackAlertActivities({ slack, channelId, links, audit, run
       if (!state.finalizedComparison) throw new Error(`gate ${run.workflowId}: no finalized comparison to report`);
       const message = buildFinalizedDivergenceAlert({
         ...alertInput(run, invoice, state, links, runPage),
+        ...(await meterErrorsOf(invoice, meterErrors)),
         comparison: state.finalizedComparison,
       });
       const posted = await slack.chat.postMessage({ channel: channelId, text: message.text, blocks: message.blocks });

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DEFAULT_METER_ERRORS_ACTION, METER_ERRORS_ACTIONS, type MeterErrorsAction } from '../gate/meter-errors';
 import { DEFAULT_HISTORY_SETTINGS, parseJumpFactor, type HistorySettings } from '../gate/history-jump';
 import { parseSecondApprovalThreshold } from '../gate/second-approval';
 import type { GateMode, ReviewSettings, Tolerance } from '../gate/types';
@@ -41,6 +42,11 @@ export interface AppConfig {
   stripe: {
     secretKey: string | undefined;
     webhookSecret: string | undefined;
+    /**
+     * STRIPE_THIN_WEBHOOK_SECRET: the event destination's signing secret for thin (v2) events at
+     * POST /webhooks/stripe/thin; undefined -> the emulator's own destination, or the route is off.
+     */
+    thinWebhookSecret: string | undefined;
     /** undefined -> https://api.stripe.com, or the emulator when the key is unset. */
     apiUrl: string | undefined;
     /** STRIPE_MAX_REQUESTS_PER_SECOND; undefined -> 80 for live keys, 20 for test keys, none for the emulator. */
@@ -92,6 +98,8 @@ export interface AppConfig {
   };
   /** GATE_HISTORY_JUMP / GATE_HISTORY_ACTION: each line against the customer's previous invoices. */
   history: HistorySettings;
+  /** GATE_METER_ERRORS_ACTION: a draft whose customer had meter events rejected by Stripe in its period. */
+  meterErrorsAction: MeterErrorsAction;
   logLevel: LogLevel;
   /** GATE_METRICS_TOKEN: GET /metrics requires `Authorization: Bearer <token>`; undefined -> open. */
   metricsToken: string | undefined;
@@ -198,6 +206,9 @@ const envSchema = z.object({
     text.regex(/^(sk|rk)_\S+$/, 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)'),
   ),
   STRIPE_WEBHOOK_SECRET: optional(text.regex(/^whsec_\S+$/, 'must be a webhook signing secret (whsec_...)')),
+  STRIPE_THIN_WEBHOOK_SECRET: optional(
+    text.regex(/^whsec_\S+$/, 'must be an event destination signing secret (whsec_...)'),
+  ),
   STRIPE_API_URL: optional(httpUrl),
   STRIPE_MAX_REQUESTS_PER_SECOND: optional(
     text
@@ -270,6 +281,11 @@ const envSchema = z.object({
   GATE_HISTORY_ACTION: optional(
     text.toLowerCase().pipe(z.enum(['alert', 'hold'], { message: 'must be alert or hold' })),
   ).default(DEFAULT_HISTORY_SETTINGS.action),
+  GATE_METER_ERRORS_ACTION: optional(
+    text
+      .toLowerCase()
+      .pipe(z.enum(METER_ERRORS_ACTIONS, { message: `must be one of ${METER_ERRORS_ACTIONS.join(', ')}` })),
+  ).default(DEFAULT_METER_ERRORS_ACTION),
   LOG_LEVEL: optional(
     text.toLowerCase().pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   ).default('info'),
@@ -310,6 +326,7 @@ export function parseConfig(env: Env): AppConfig {
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      thinWebhookSecret: e.STRIPE_THIN_WEBHOOK_SECRET,
       apiUrl: e.STRIPE_API_URL,
       maxRequestsPerSecond: e.STRIPE_MAX_REQUESTS_PER_SECOND,
     },
@@ -342,6 +359,7 @@ export function parseConfig(env: Env): AppConfig {
     },
     runPage: { linkSecret: e.GATE_LINK_SECRET, publicUrl: e.GATE_PUBLIC_URL, linkExpiryMs: e.GATE_LINK_EXPIRY },
     history: { jump: e.GATE_HISTORY_JUMP, action: e.GATE_HISTORY_ACTION },
+    meterErrorsAction: e.GATE_METER_ERRORS_ACTION,
     logLevel: e.LOG_LEVEL,
     metricsToken: e.GATE_METRICS_TOKEN,
     allowEmbedded: e.GATE_ALLOW_EMBEDDED === '1',
@@ -410,6 +428,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     stripe: {
       secretKey: secret(config.stripe.secretKey, /^(sk|rk)_(test|live)_/),
       webhookSecret: secret(config.stripe.webhookSecret, /^whsec_/),
+      thinWebhookSecret: secret(config.stripe.thinWebhookSecret, /^whsec_/),
       apiUrl: config.stripe.apiUrl ?? 'default',
       maxRequestsPerSecond: config.stripe.maxRequestsPerSecond ?? 'by key mode',
     },
@@ -444,6 +463,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       linkExpiry: formatDuration(config.runPage.linkExpiryMs),
     },
     history: { jump: config.history.jump === null ? 'off' : `${config.history.jump}x`, action: config.history.action },
+    meterErrorsAction: config.meterErrorsAction,
     logLevel: config.logLevel,
     metricsToken: config.metricsToken ? '***' : 'unset (GET /metrics is open)',
     allowEmbedded: config.allowEmbedded,

@@ -3,6 +3,7 @@
 // imported only when something is unset, so a process on real services never loads emulators/.
 import type { AppConfig } from '../config/env';
 import { createStripeClient } from '../stripe/client';
+import { registerGateEventDestination } from './gate-event-destination';
 import { registerGateWebhookEndpoint } from './gate-webhook-endpoint';
 
 export interface ResolvedServices {
@@ -11,6 +12,8 @@ export interface ResolvedServices {
     secretKey: string;
     /** The webhook endpoint's signing secret; set whenever the process serves HTTP. */
     webhookSecret: string | undefined;
+    /** The thin-event destination's signing secret; undefined: POST /webhooks/stripe/thin is off. */
+    thinWebhookSecret: string | undefined;
     apiUrl: string | undefined;
     embedded: boolean;
   };
@@ -83,6 +86,7 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
       stripe = {
         secretKey: config.stripe.secretKey,
         webhookSecret: config.stripe.webhookSecret,
+        thinWebhookSecret: config.stripe.thinWebhookSecret,
         apiUrl: config.stripe.apiUrl,
         embedded: false,
       };
@@ -90,15 +94,29 @@ export async function resolveServices(config: AppConfig, options: ResolveOptions
       const emulator = await (await embedded()).embeddedStripe(mode);
       if (emulator.stop) stops.push(emulator.stop);
       let webhookSecret: string | undefined;
+      let thinWebhookSecret = config.stripe.thinWebhookSecret;
       if (options.serves) {
-        // The gate registers its own endpoint, at the address it is configured to listen on.
+        // The gate registers its own endpoint and event destination, at the address it is configured to listen on.
         const client = createStripeClient({ secretKey: emulator.secretKey, apiUrl: emulator.apiUrl });
-        const endpoint = await registerGateWebhookEndpoint(client, `http://${config.host}:${config.port}`);
+        const gateUrl = `http://${config.host}:${config.port}`;
+        const endpoint = await registerGateWebhookEndpoint(client, gateUrl);
         stops.push(() => endpoint.remove());
         onListening.push((baseUrl) => endpoint.moveTo(baseUrl));
         webhookSecret = endpoint.secret;
+        if (!thinWebhookSecret) {
+          const destination = await registerGateEventDestination(client, gateUrl);
+          stops.push(() => destination.remove());
+          onListening.push((baseUrl) => destination.moveTo(baseUrl));
+          thinWebhookSecret = destination.secret;
+        }
       }
-      stripe = { secretKey: emulator.secretKey, webhookSecret, apiUrl: emulator.apiUrl, embedded: true };
+      stripe = {
+        secretKey: emulator.secretKey,
+        webhookSecret,
+        thinWebhookSecret,
+        apiUrl: emulator.apiUrl,
+        embedded: true,
+      };
       // A secret generated for this process is shown here, once: nobody else knows it.
       const key = emulator.stop ? `, key ${emulator.secretKey} (this process only)` : '';
       notes.push(

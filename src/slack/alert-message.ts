@@ -19,6 +19,7 @@ import {
   utcDateTime,
 } from './format';
 import { explanationBlocks, historyBlocks } from './divergence-explanation';
+import { meterErrorBlocks } from './meter-errors';
 
 export const RELEASE_ACTION_ID = 'gate_release';
 export const RECOUNT_ACTION_ID = 'gate_recount';
@@ -56,6 +57,8 @@ export interface AlertInput {
   explanation?: DivergenceExplanation | null;
   /** Lines far from the customer's previous invoices. */
   history?: HistoryCheck | null;
+  /** Stripe's meter error reports about the invoice's lines (src/gate/meter-errors.ts), one sentence each. */
+  meterErrors?: string[];
   workflowId: string;
   links: AlertLinks;
   /** A signed link to the invoice's run page on the gate (src/run-page/run-page-links.ts). */
@@ -429,6 +432,7 @@ function render(input: AlertInput, status: AlertStatus): SlackMessageContent {
     ...changesBlocks(input, comparison),
     ...explanationBlocks(input.explanation),
     ...historyBlocks(input.history),
+    ...meterErrorBlocks(input.meterErrors),
     { type: 'section', text: { type: 'mrkdwn', text: statusLine(status) } },
     linksBlock(input),
   ];
@@ -557,6 +561,7 @@ export function buildFinalizedDivergenceAlert(input: AlertInput & { comparison: 
           text: `:rotating_light: ${remedy} The invoice is finalized and can no longer be paused; the gate does not try.`,
         },
       },
+      ...meterErrorBlocks(input.meterErrors),
       linksBlock(input),
     ],
   };

@@ -35,9 +35,11 @@ test('an empty environment gives the contract defaults and leaves services unset
   assert.deepEqual(c.stripe, {
     secretKey: undefined,
     webhookSecret: undefined,
+    thinWebhookSecret: undefined,
     apiUrl: undefined,
     maxRequestsPerSecond: undefined,
   });
+  assert.equal(c.meterErrorsAction, 'hold');
   assert.deepEqual(c.slack.reviewerIds, []);
   assert.equal(c.slack.botToken, undefined);
   assert.deepEqual(c.tolerance, { pct: '1', abs: '0' });
@@ -112,6 +114,21 @@ test('every variable is read', () => {
   assert.equal(c.gateConfigPath, './gate.json');
   assert.deepEqual(c.reminder, { afterMs: 1_800_000, everyMs: 86_400_000 });
   assert.equal(c.logLevel, 'debug');
+});
+
+test('STRIPE_THIN_WEBHOOK_SECRET and GATE_METER_ERRORS_ACTION', () => {
+  const c = parseConfig({ STRIPE_THIN_WEBHOOK_SECRET: 'whsec_thin', GATE_METER_ERRORS_ACTION: 'Alert' });
+  assert.equal(c.stripe.thinWebhookSecret, 'whsec_thin');
+  assert.equal(c.meterErrorsAction, 'alert');
+  assert.equal(parseConfig({ GATE_METER_ERRORS_ACTION: 'off' }).meterErrorsAction, 'off');
+  assert.ok(!JSON.stringify(describeConfig(c)).includes('whsec_thin'), 'the secret is never described');
+  const error = configError(() =>
+    parseConfig({ STRIPE_THIN_WEBHOOK_SECRET: 'thin', GATE_METER_ERRORS_ACTION: 'pause' }),
+  );
+  assert.deepEqual(error.issues.map((i) => i.variable).sort(), [
+    'GATE_METER_ERRORS_ACTION',
+    'STRIPE_THIN_WEBHOOK_SECRET',
+  ]);
 });
 
 test('empty values count as unset', () => {

@@ -23,6 +23,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
       '0007-line-history',
       '0008-decision-log',
       '0009-hold-queue',
+      '0010-meter-error-reports',
     ],
     'applied exactly once',
   );
@@ -45,6 +46,7 @@ test('migrations create the gate tables and are idempotent, also when run concur
       'gate_runs',
       'kysely_migration',
       'kysely_migration_lock',
+      'meter_error_reports',
       'review_attempts',
       'stripe_events',
     ],

@@ -11,6 +11,7 @@ import { hasVerdict } from '../../src/gate/status';
 import type { GateState } from '../../src/gate/types';
 import { startServer } from '../../src/server';
 import { registerGateWebhookEndpoint } from '../../src/services/gate-webhook-endpoint';
+import { registerGateEventDestination } from '../../src/services/gate-event-destination';
 import type { ResolvedServices } from '../../src/services/resolve-services';
 import { createStripeClient } from '../../src/stripe/client';
 import { startWorker, type WorkerTuning } from '../../src/worker';
@@ -98,7 +99,8 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const appToken = options.env?.SLACK_APP_TOKEN;
   const [temporal, stripeEmulator, slackEmulator, database] = await Promise.all([
     startTemporalEmulator({ port: 0, timeSkipping: options.timeSkipping ?? false }),
-    startStripeEmulator({ port: 0, webhookRetryBaseMs: 100 }),
+    // Meter error reports go out when a test asks (admin.reportMeterErrors): one report holds what the test sent.
+    startStripeEmulator({ port: 0, webhookRetryBaseMs: 100, meterErrorReportMs: 0 }),
     startSlackEmulator({ port: 0, ...(appToken ? { appToken, socketMode: true } : {}) }),
     createDatabase(options.databaseAdminUrl ?? ADMIN_URL),
   ]);
@@ -120,11 +122,13 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
   const stripe = createStripeClient({ secretKey: stripeEmulator.apiKey, apiUrl: stripeEmulator.url });
   // As the embedded wiring does: the gate's endpoint exists (and its secret is known) before the server listens.
   const endpoint = await registerGateWebhookEndpoint(stripe, `http://${config.host}:${config.port}`);
+  const destination = await registerGateEventDestination(stripe, `http://${config.host}:${config.port}`);
   const services: ResolvedServices = {
     temporal: { ...config.temporal, address: temporal.address, embedded: true },
     stripe: {
       secretKey: stripeEmulator.apiKey,
       webhookSecret: endpoint.secret,
+      thinWebhookSecret: destination.secret,
       apiUrl: stripeEmulator.url,
       embedded: true,
     },
@@ -142,9 +146,13 @@ export async function startGateHarness(options: HarnessOptions = {}): Promise<Ga
     notes: [],
     serverListening: async (url) => {
       await endpoint.moveTo(url);
+      await destination.moveTo(url);
       if (!config.slack.appToken) await slackEmulator.admin.setInteractivityUrl(`${url}/slack/interactions`);
     },
-    stop: () => endpoint.remove(),
+    stop: async () => {
+      await destination.remove();
+      await endpoint.remove();
+    },
   };
   const logger = pino({ level: config.logLevel });
   const context = await createGateContext({ config, services, logger, ensureLedgerTable: true });

@@ -11,6 +11,7 @@ import { lineImpact } from './0006-line-impact';
 import { lineHistory } from './0007-line-history';
 import { decisionLog } from './0008-decision-log';
 import { holdQueue } from './0009-hold-queue';
+import { meterErrorReports } from './0010-meter-error-reports';
 
 /** Name -> migration; names sort in the order they must run. Append, never edit or reorder. */
 export function gateMigrations(schema: string): Record<string, Migration> {
@@ -24,6 +25,7 @@ export function gateMigrations(schema: string): Record<string, Migration> {
     '0007-line-history': lineHistory(schema),
     '0008-decision-log': decisionLog(schema),
     '0009-hold-queue': holdQueue(schema),
+    '0010-meter-error-reports': meterErrorReports(schema),
   };
 }
 

@@ -11,6 +11,8 @@ export interface RunPageRoutesOptions {
   /** Whether the signature opens this invoice's page now (RunPageLinks.verify). */
   verify(invoiceId: string, signature: unknown): boolean;
   read(invoiceId: string): Promise<InvoiceRecord | null>;
+  /** Sentences about Stripe's meter error reports that concern the record's lines; without it, none. */
+  meterErrors?: (record: InvoiceRecord) => Promise<string[]>;
   livemode: boolean;
   stripeDashboardUrl?: string;
   temporalRunUrl?: RunPageInput['temporalRunUrl'];
@@ -61,6 +63,7 @@ export const runPageRoutes: FastifyPluginAsync<RunPageRoutesOptions> = async (ap
           livemode: options.livemode,
           stripeDashboardUrl: options.stripeDashboardUrl,
           temporalRunUrl: options.temporalRunUrl,
+          ...(options.meterErrors ? { meterErrors: await options.meterErrors(record) } : {}),
           now: now(),
         }),
       );

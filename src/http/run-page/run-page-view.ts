@@ -18,6 +18,8 @@ export interface RunPageInput {
   stripeDashboardUrl?: string;
   /** The run in the Temporal Web UI; undefined when none is configured (the embedded engine). */
   temporalRunUrl?: (workflowId: string, runId: string) => string;
+  /** Stripe's meter error reports about the invoice's lines, one sentence each (src/gate/meter-errors.ts). */
+  meterErrors?: string[];
   now: Date;
 }
 
@@ -113,6 +115,20 @@ export function renderRunPage(input: RunPageInput): string {
         <dd data-field="reason">${latest.reason ?? '–'}</dd>
       </dl>
     </section>
+    ${
+      input.meterErrors && input.meterErrors.length > 0
+        ? html`<section id="meter-errors">
+            <h2>Usage Stripe rejected</h2>
+            <p>
+              Meter events Stripe received for this invoice's meters in a line's period and dropped: the likely cause of
+              an under-billing.
+            </p>
+            <ul>
+              ${input.meterErrors.map((m) => html`<li>${m}</li>`)}
+            </ul>
+          </section>`
+        : ''
+    }
     ${record.runs.map((run) => runSection(run, input, record.runs.length > 1))}
     <section id="clicks">
       <h2>Clicks on the alert</h2>

@@ -5,7 +5,6 @@ import { DecisionLog } from '../../../src/audit/decision-log';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { AuditStore, type RunKey } from '../../../src/audit/audit-store';
 import { HoldQueueReader } from '../../../src/audit/hold-queue';
 import { migrateToLatest } from '../../../src/db/migrations';
