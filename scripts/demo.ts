@@ -481,7 +481,9 @@ async function main(): Promise<void> {
     const chain = await gate.decisions.verify();
     check(chain.intact, `the decision log's hash chain should verify: ${JSON.stringify(chain)}`);
     say(
-      `The chain verifies: ${chain.intact ? chain.rows : 0} rows, head hash ${chain.intact ? chain.headHash.slice(0, 16) : '-'}….`,
+      chain.intact
+        ? `The chain verifies: ${chain.rows} row${chain.rows === 1 ? '' : 's'}, head hash ${chain.headHash.slice(0, 16)}….`
+        : 'The chain does not verify.',
     );
 
     step('The backfill report: the same comparison over the finalized invoices (npm run backfill)');

@@ -123,7 +123,7 @@ export async function startServer(context: GateContext): Promise<string> {
     recordRefusedDecision: async ({ invoiceId, decision, refusal, updateId, gateStatus, at }) =>
       void (await context.decisions.append({
         // The Update id names the attempt, so a retried write adds nothing; its refusals are logged here once.
-        attemptId: `${updateId}:refused`,
+        attemptId: `${updateId}:refused:${refusal.code}`,
         at,
         invoiceId,
         reviewer: decision.reviewer,

@@ -7,7 +7,6 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
 import type { InvoiceToGate, StartResult } from '../gate/types';
@@ -174,24 +173,16 @@ export function createGateClient(client: Client, taskQueue: string): GateClient 
         // The decision round names the Update: the same click twice is one decision.
         const state = await gate.query(stateQuery);
         const updateId = decideUpdateId(invoiceId, decision, state.decisionRound ?? 0);
-        let update;
+        // startUpdate() does not throw for a rejected Update (its result() does): wait for the answer, which
+        // the gate gives as soon as it takes the decision, and tell the validator's refusal from the gate's.
         try {
-          update = await gate.startUpdate(decideUpdate, {
-            args: [decision],
-            updateId,
-            waitForStage: WorkflowUpdateStage.ACCEPTED,
-          });
+          const answer = await gate.executeUpdate(decideUpdate, { args: [decision], updateId });
+          return { accepted: true, updateId, answer: Promise.resolve(answer) };
         } catch (error) {
           const refusal = decisionRefusal(error);
           if (refusal) return { accepted: false, updateId, refusal };
           throw error;
         }
-        const answer = update.result().catch((error: unknown) => {
-          const refusal = decisionRefusal(error);
-          if (refusal) return refusal;
-          throw error;
-        });
-        return { accepted: true, updateId, answer };
       } catch (error) {
         // A finished (or unknown) workflow: the gate is gone, not unreachable.
         if (error instanceof WorkflowNotFoundError) throw new GateGoneError(invoiceId, { cause: error });

@@ -1,17 +1,12 @@
 // The gate client's review calls over a Temporal Client: the right workflow id, query and `decide` Update
-// (its id naming the decision round), refusals read from the Update's failure, not-found mapping.
+// (its id naming the decision round, answered once the gate took it), refusals read from the Update's
+// failure (@temporalio/client reports a validator's rejection there, not from startUpdate), not-found mapping.
 // (The run against a real Temporal engine is in the end-to-end tests.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ApplicationFailure,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
-  type Client,
-} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { createGateClient, GateGoneError } from '../../src/client/gate-client';
-import { DECISION_REFUSED, type DecisionAnswer } from '../../src/workflows/definitions';
+import { DECISION_REFUSED } from '../../src/workflows/definitions';
 import { gateState } from '../slack/fixtures';
 
 interface Call {
@@ -20,14 +15,10 @@ interface Call {
   name: string;
   args: unknown[];
   updateId?: string;
-  waitForStage?: unknown;
 }
 
-/** `behaviour` answers a query, or an Update's acceptance; `result` is the accepted Update's result. */
-function fakeClient(
-  behaviour: (call: Call) => unknown,
-  result: () => Promise<unknown> = async () => ({ status: 'releasing', decisionRound: 1 }),
-): { client: Client; calls: Call[] } {
+/** `behaviour` answers a query, or an Update (its result, or it throws the Update's failure). */
+function fakeClient(behaviour: (call: Call) => unknown): { client: Client; calls: Call[] } {
   const calls: Call[] = [];
   const client = {
     workflow: {
@@ -38,21 +29,16 @@ function fakeClient(
             calls.push(call);
             return behaviour(call);
           },
-          async startUpdate(
-            def: { name: string },
-            options: { args: unknown[]; updateId: string; waitForStage: unknown },
-          ) {
+          async executeUpdate(def: { name: string }, options: { args: unknown[]; updateId: string }) {
             const call: Call = {
               kind: 'update',
               workflowId,
               name: def.name,
               args: options.args,
               updateId: options.updateId,
-              waitForStage: options.waitForStage,
             };
             calls.push(call);
-            await behaviour(call);
-            return { result };
+            return behaviour(call);
           },
         };
       },
@@ -68,14 +54,16 @@ const refused = (code: string, stage: 'validator' | 'gate', message: string) =>
   );
 
 test('state queries `state` on invoice-gate-<id>; decide starts the `decide` Update named by the round', async () => {
-  const { client, calls } = fakeClient((c) => (c.kind === 'query' ? { ...gateState(), decisionRound: 2 } : undefined));
+  const { client, calls } = fakeClient((c) =>
+    c.kind === 'query' ? { ...gateState(), decisionRound: 2 } : { status: 'releasing', decisionRound: 3 },
+  );
   const port = createGateClient(client, 'invoice-gate');
   assert.equal((await port.state('in_1Test'))?.status, 'held');
   const decision = { action: 'release' as const, reviewer: 'U0ALICE', reason: 'ledger_late' };
   const outcome = await port.decide('in_1Test', decision);
   assert.equal(outcome.accepted, true);
   assert.equal(outcome.updateId, 'decide-in_1Test-2-release-U0ALICE');
-  assert.deepEqual(await (outcome.accepted && outcome.answer), { status: 'releasing', decisionRound: 1 });
+  assert.deepEqual(await (outcome.accepted && outcome.answer), { status: 'releasing', decisionRound: 3 });
   assert.deepEqual(calls, [
     { kind: 'query', workflowId: 'invoice-gate-in_1Test', name: 'state', args: [] },
     { kind: 'query', workflowId: 'invoice-gate-in_1Test', name: 'state', args: [] },
@@ -85,7 +73,6 @@ test('state queries `state` on invoice-gate-<id>; decide starts the `decide` Upd
       name: 'decide',
       args: [decision],
       updateId: 'decide-in_1Test-2-release-U0ALICE',
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
     },
   ]);
 });
@@ -106,20 +93,20 @@ test("the validator's refusal is an outcome, not an error: its code, words and s
   });
 });
 
-test('accepted, then refused when the gate took it: the answer is the refusal', async () => {
-  const { client } = fakeClient(
-    (c) => (c.kind === 'query' ? gateState() : undefined),
-    async () => {
-      throw refused('not_waiting', 'gate', 'the gate no longer holds the invoice');
-    },
-  );
+test('refused when the gate took it: a refusal of stage `gate` (the gate logged it itself)', async () => {
+  const { client } = fakeClient((c) => {
+    if (c.kind === 'query') return gateState();
+    throw refused('not_waiting', 'gate', 'the gate no longer holds the invoice');
+  });
   const outcome = await createGateClient(client, 'invoice-gate').decide('in_1Test', {
     action: 'recount',
     reviewer: 'U0ALICE',
   });
-  assert.equal(outcome.accepted, true);
-  const answer: DecisionAnswer | object = await (outcome.accepted ? outcome.answer : Promise.resolve({}));
-  assert.deepEqual(answer, { code: 'not_waiting', message: 'the gate no longer holds the invoice', stage: 'gate' });
+  assert.deepEqual(outcome, {
+    accepted: false,
+    updateId: 'decide-in_1Test-0-recount-U0ALICE',
+    refusal: { code: 'not_waiting', message: 'the gate no longer holds the invoice', stage: 'gate' },
+  });
 });
 
 test('an unknown workflow: state -> null, decide -> GateGoneError; other errors pass through', async () => {

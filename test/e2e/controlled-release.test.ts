@@ -72,11 +72,6 @@ describe('controlled release through Slack, Temporal and Stripe', () => {
       (r) => r.method === 'POST' && r.status === 200 && !r.idempotent_replayed,
     );
 
-  // Fails today: GateClient.decide (src/client/gate-client.ts) reads a validator's rejection as accepted:
-  // @temporalio/client's startUpdate(..., { waitForStage: ACCEPTED }) does not throw for a rejected Update,
-  // its result() does. So the reason-less submission closes the modal (nothing is released: the refusal is
-  // only lost, and not written to the decision log). And the two refusals share one Update id (same round,
-  // action and reviewer), so the Slack side's attempt id `<updateId>:refused` logs only the first.
   test('a release without a reason is impossible: refused under the reason, nothing changes, no history event', async () => {
     const { invoiceId, alert } = await heldInvoice('No Reason Ltd', 120);
     const seen = await openViewIds(h.slackEmulator, FIRST);
@@ -140,9 +135,6 @@ describe('controlled release through Slack, Temporal and Stripe', () => {
     assert.ok((await history(invoiceId)).length > before.length, 'the accepted release is in the history');
   });
 
-  // Fails today, for the same reason: the same reviewer's approval is refused by the validator, but the
-  // Slack side takes it as accepted and answers "Not done: <why>" without the invoice, and logs nothing.
-  // (Passes with decide() waiting for the Update's outcome: executeUpdate, a refusal from its failure.)
   test('above the limit: the first release awaits a second reviewer, the same one is refused, another approves once', async () => {
     const { invoiceId, alert } = await heldInvoice('Four Eyes GmbH', 170);
 

@@ -141,22 +141,32 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
     }
   };
 
-  /** Asks the gate; a refusal by its validator goes to the decision log. */
+  async function logRefusal(
+    invoiceId: string,
+    decision: Decision,
+    gateStatus: string | null,
+    refusal: DecisionRefusal,
+    updateId?: string,
+  ) {
+    try {
+      await deps.recordRefusedDecision({
+        invoiceId,
+        decision,
+        refusal,
+        updateId: updateId ?? `click-${invoiceId}-${decision.action}-${decision.reviewer}-${now().getTime()}`,
+        gateStatus,
+        at: now(),
+      });
+    } catch (err) {
+      log.error({ invoiceId, err }, 'could not write a refused decision to the decision log');
+    }
+  }
+
+  /** Asks the gate; a refusal by its validator goes to the decision log (the gate logs the ones it gives itself). */
   async function decide(invoiceId: string, decision: Decision, gateStatus: string | null) {
     const outcome = await deps.gate.decide(invoiceId, { ...decision, channel: deps.channel });
-    if (!outcome.accepted) {
-      try {
-        await deps.recordRefusedDecision({
-          invoiceId,
-          decision,
-          refusal: outcome.refusal,
-          updateId: outcome.updateId,
-          gateStatus,
-          at: now(),
-        });
-      } catch (err) {
-        log.error({ invoiceId, err }, 'could not write a refused decision to the decision log');
-      }
+    if (!outcome.accepted && outcome.refusal.stage === 'validator') {
+      await logRefusal(invoiceId, decision, gateStatus, outcome.refusal, outcome.updateId);
     }
     return outcome;
   }
@@ -266,6 +276,28 @@ export function registerReviewInteractions(app: App, deps: ReviewInteractionDeps
           `Could not open the release form for \`${escapeMrkdwn(invoiceId)}\`; nothing was changed. Try again.`,
         );
       }
+      return;
+    }
+
+    if (!acceptsDecision(state.status, action)) {
+      // The gate waits for no such decision: say where it is, and log the attempt, without asking it (the
+      // gate's validator would refuse it the same way).
+      await Promise.all([
+        record({
+          invoiceId,
+          slackUserId,
+          action,
+          allowed: reviewers.has(slackUserId),
+          outcome: 'not_held',
+          gateStatus: state.status,
+        }),
+        logRefusal(invoiceId, { action, reviewer: slackUserId }, state.status, {
+          code: 'not_waiting',
+          message: `the gate is ${state.status.replaceAll('_', ' ')} and waits for no ${action}`,
+          stage: 'validator',
+        }),
+        tell(notHeldExplanation(invoiceId, state)),
+      ]);
       return;
     }
 
