@@ -119,7 +119,19 @@ async function startObserveDigest({ client, config, services, logger }: GateCont
 }
 
 function buildActivities(
-  { config, services, stripe, databases, audit, decisions, lineInsights, meterErrors, metrics, client, runPageLinks }: GateContext,
+  {
+    config,
+    services,
+    stripe,
+    databases,
+    audit,
+    decisions,
+    lineInsights,
+    meterErrors,
+    metrics,
+    client,
+    runPageLinks,
+  }: GateContext,
   options: StartWorkerOptions,
 ): GateActivities {
   const gateConfig = loadGateConfig(config.gateConfigPath, config.tolerance);
