@@ -36,6 +36,7 @@ test('on a PGlite data directory: migrations, ledger query, audit store, types l
       '0007-line-history',
       '0008-decision-log',
       '0009-hold-queue',
+      '0010-meter-error-reports',
     ]);
     assert.deepEqual(await migrateToLatest(dbs.db), []);
     await ensureDefaultLedgerTable(dbs.ledgerDb);
