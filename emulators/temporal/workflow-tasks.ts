@@ -211,7 +211,10 @@ export class WorkflowTasks {
     const engine = this.engine;
     const { execution, state } = this.taskFor(token.ns, token.run, token.seq);
     const commands: any[] = request.commands ?? [];
-    if (isRejectionOnlyCompletion(execution, state.seq, request) && endsHistory(execution, state)) {
+    // An event that arrived during the task (held back in `buffered`) makes the server convert its
+    // speculative task to a normal one: the task then stays in history like any other.
+    const speculative = endsHistory(execution, state) && execution.buffered.length === 0;
+    if (speculative && isRejectionOnlyCompletion(execution, state.seq, request)) {
       this.dropRejectionOnly(execution, state, request);
       // As the server does (LastCompletedWorkflowTaskStartedEventId): core then forgets the
       // dropped Scheduled/Started, so the next task may hand out the same event ids again.
@@ -298,8 +301,9 @@ export class WorkflowTasks {
   }
 
   /**
-   * A task that carried only updates, all rejected: as the server does with its speculative task,
-   * nothing of it stays in history (its Scheduled and Started events are taken back).
+   * A task that carried only updates, all rejected, with nothing arriving meanwhile: as the server
+   * does with its speculative task, nothing of it stays in history (its Scheduled and Started
+   * events are taken back).
    */
   private dropRejectionOnly(execution: Execution, state: WorkflowTaskState, request: any): void {
     const engine = this.engine;
@@ -312,8 +316,7 @@ export class WorkflowTasks {
     execution.sticky = stickyQueue
       ? { queueName: stickyQueue, scheduleToStartMs: durationToMs(request.stickyAttributes.scheduleToStartTimeout) }
       : null;
-    const hadBuffered = this.flushBuffered(execution);
-    if (hadBuffered || hasUnsentUpdates(execution)) this.schedule(execution);
+    if (hasUnsentUpdates(execution)) this.schedule(execution);
     execution.notify();
   }
 

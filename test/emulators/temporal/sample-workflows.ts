@@ -9,9 +9,11 @@ import {
   defineSignal,
   defineUpdate,
   proxyActivities,
+  proxySinks,
   setHandler,
   sleep,
   workflowInfo,
+  type Sinks,
 } from '@temporalio/workflow';
 
 export interface OrderActivities {
@@ -174,4 +176,36 @@ export async function continuesOnSignal(): Promise<number> {
   await condition(() => next);
   if (workflowInfo().continuedFromExecutionRunId === undefined) await continueAsNew<typeof continuesOnSignal>();
   return count;
+}
+
+// ------------------------------------------------------------------ rejected update while blocked
+
+export interface SlowStepActivities {
+  slowStep(): Promise<string>;
+}
+
+export interface RejectionSinks extends Sinks {
+  rejections: { rejected(choice: string): void };
+}
+
+/**
+ * Blocked on one activity; every `decide` update is refused by the validator, which first tells
+ * the test through a sink (the worker waits for sinks before it completes the task, so the test
+ * can make things happen while the rejecting task is in flight).
+ */
+export const stepQuery = defineQuery<string>('step');
+
+export async function blockedOnActivityWorkflow(): Promise<string> {
+  const { rejections } = proxySinks<RejectionSinks>();
+  let step = 'waiting';
+  setHandler(stepQuery, () => step);
+  setHandler(decide, () => 'never', {
+    validator: (choice) => {
+      rejections.rejected(choice);
+      throw new Error(`refused ${choice}`);
+    },
+  });
+  const { slowStep } = proxyActivities<SlowStepActivities>({ startToCloseTimeout: '1 minute' });
+  step = await slowStep();
+  return step;
 }
